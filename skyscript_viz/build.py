@@ -1,0 +1,824 @@
+"""Building the index of a SkyScript root: parts read in parallel, incremental, atomic.
+
+Layout of an index folder::
+
+    parts/p{N}-{fingerprint}/     one finished part: images, tags, vocab, problems (Parquet)
+    gen-{stamp}/                  one finished merge: images, tags, vocab, problems + info.json
+    CURRENT                       JSON naming the live generation; replaced with os.replace
+
+A part is written to a temporary folder and renamed when complete, and CURRENT is swapped only after
+a generation is fully written, so a run killed at any point leaves the previous index usable and the
+next run reuses every part that finished.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import mmap
+import os
+import shutil
+import struct
+import time
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .discovery import DatasetLayout, Part, PartStore, discover
+from .errors import IndexBuildError
+from .naming import parse_name
+from .problems import ProblemKind
+from .safepickle import safe_loads
+from .sources import SOURCES
+
+__all__ = [
+    "BuildReport",
+    "ProgressFn",
+    "build_index",
+    "default_index_dir",
+]
+
+INDEX_FORMAT = 3
+ProgressFn = Callable[[int, int, int], None]  # (part, done, total)
+
+
+def default_index_dir(root: Path) -> Path:
+    """``ROOT/.skyscript_viz`` when the root is writable, else a folder in the user cache dir."""
+    root = Path(root).resolve()
+    local = root / ".skyscript_viz"
+    if local.is_dir() and os.access(local, os.W_OK):
+        return local
+    if not local.exists() and os.access(root, os.W_OK):
+        return local
+    import hashlib
+
+    import platformdirs
+
+    digest = hashlib.sha1(str(root).encode()).hexdigest()[:16]
+    return Path(platformdirs.user_cache_dir("skyscript_viz")) / "indexes" / f"{root.name}-{digest}"
+
+
+# --------------------------------------------------------------------------------------------------
+# Reading members of a part
+
+
+@dataclass(frozen=True, slots=True)
+class _Member:
+    stem: str
+    member: str  # zip member name, or file name inside the folder
+
+
+def _list_store(store: PartStore, ext: str) -> tuple[list[_Member], list[str]]:
+    """Members with extension ``ext`` (stem, member) and names of other files ignored."""
+    found: list[_Member] = []
+    other: list[str] = []
+    if store.kind == "folder":
+        with os.scandir(store.path) as it:
+            for entry in it:
+                name = entry.name
+                if name.endswith(ext):
+                    found.append(_Member(name[: -len(ext)], name))
+                elif not name.startswith("."):
+                    other.append(name)
+    else:
+        with zipfile.ZipFile(store.path) as zf:
+            for name in zf.namelist():
+                if name.endswith("/"):
+                    continue
+                base = name.rsplit("/", 1)[-1]
+                if base.endswith(ext):
+                    found.append(_Member(base[: -len(ext)], name))
+                elif not base.startswith("."):
+                    other.append(name)
+    return found, other
+
+
+class _ZipReader:
+    """Reads many small members of one zip fast: central directory once, then raw local records."""
+
+    def __init__(self, path: Path) -> None:
+        self._zf = zipfile.ZipFile(path)
+        self._infos = {i.filename: i for i in self._zf.infolist()}
+        self._f = open(path, "rb")  # noqa: SIM115 - closed in close()
+        self._mm = mmap.mmap(self._f.fileno(), 0, access=mmap.ACCESS_READ)
+
+    def read(self, name: str) -> bytes:
+        info = self._infos[name]
+        off = info.header_offset
+        mm = self._mm
+        if mm[off : off + 4] != b"PK\x03\x04" or info.flag_bits & 0x1:
+            return self._zf.read(name)  # odd or encrypted entry: let zipfile explain
+        n_len, e_len = struct.unpack_from("<HH", mm, off + 26)
+        start = off + 30 + n_len + e_len
+        raw = mm[start : start + info.compress_size]
+        if info.compress_type == zipfile.ZIP_STORED:
+            data = raw
+        elif info.compress_type == zipfile.ZIP_DEFLATED:
+            data = zlib.decompress(raw, -15)
+        else:
+            return self._zf.read(name)
+        if zlib.crc32(data) != info.CRC:
+            raise zipfile.BadZipFile(f"bad CRC for {name}")
+        return data
+
+    def close(self) -> None:
+        self._mm.close()
+        self._f.close()
+        self._zf.close()
+
+
+def _open_reader(store: PartStore) -> tuple[Callable[[str], bytes], Callable[[], None]]:
+    if store.kind == "zip":
+        zr = _ZipReader(store.path)
+        return zr.read, zr.close
+
+    def read(name: str) -> bytes:
+        with open(store.path / name, "rb") as f:
+            return f.read()
+
+    return read, lambda: None
+
+
+# --------------------------------------------------------------------------------------------------
+# One part
+
+
+def _box(value: Any) -> tuple[float, float, float, float] | None:
+    if type(value) not in (tuple, list) or len(value) != 4:
+        return None
+    try:
+        w, s, e, n = (float(v) for v in value)
+    except (TypeError, ValueError):
+        return None
+    return (w, s, e, n)
+
+
+def _box_ok(b: tuple[float, float, float, float]) -> bool:
+    w, s, e, n = b
+    return (
+        all(math.isfinite(v) for v in b)
+        and -180.0 <= w < e <= 180.0
+        and -90.0 <= s < n <= 90.0
+        and (e - w) < 10.0
+        and (n - s) < 10.0
+    )
+
+
+_TIME_PARTS = 5
+
+
+def _read_part(part: Part, out_dir: Path, progress: Any | None) -> dict[str, Any]:
+    """Read one part and write its Parquet files into ``out_dir``; return counts."""
+    img_members, img_other = _list_store(part.images, ".jpg") if part.images else ([], [])
+    meta_members, meta_other = _list_store(part.meta, ".pickle") if part.meta else ([], [])
+
+    problems_fp: list[str] = []
+    problems_kind: list[str] = []
+    problems_detail: list[str] = []
+
+    def problem(fp: str, kind: ProblemKind, detail: str) -> None:
+        problems_fp.append(fp)
+        problems_kind.append(kind.value)
+        problems_detail.append(detail)
+
+    prefix = f"images{part.number}/"
+    imgs: dict[str, str] = {}
+    for m in img_members:
+        if m.stem in imgs:
+            problem(prefix + m.stem + ".jpg", ProblemKind.DUPLICATE_FILE,
+                    f"{m.member} and {imgs[m.stem]} have the same name; the first is used")
+            continue
+        imgs[m.stem] = m.member
+    metas: dict[str, str] = {}
+    for m in meta_members:
+        if m.stem in metas:
+            problem(prefix + m.stem + ".jpg", ProblemKind.DUPLICATE_FILE,
+                    f"meta {m.member} and {metas[m.stem]} have the same name; the first is used")
+            continue
+        metas[m.stem] = m.member
+    for store, others in ((part.images, img_other), (part.meta, meta_other)):
+        for name in others:
+            problem(f"{store.path.name}/{name}" if store else name, ProblemKind.UNEXPECTED_FILE,
+                    "not a .jpg/.pickle; ignored")
+
+    stems = sorted(imgs.keys() | metas.keys())
+    n = len(stems)
+    cols: dict[str, list[Any]] = {
+        k: []
+        for k in (
+            "filepath", "member", "has_image", "has_meta", "obj_type", "osm_id", "source", "name_year",
+            "year", "month", "day", "hour", "minute", "west", "south", "east", "north", "box_valid",
+            "n_surrounding", "n_focus_tags",
+        )
+    }
+    t_local: list[int] = []
+    t_role: list[int] = []
+    t_obj: list[int] = []
+    t_kv: list[int] = []
+    vocab: dict[tuple[str, str], int] = {}
+
+    read_meta, close_meta = _open_reader(part.meta) if part.meta else (None, lambda: None)
+    c_fp, c_member, c_hi, c_hm = cols["filepath"], cols["member"], cols["has_image"], cols["has_meta"]
+    c_type, c_osm, c_src, c_ny = cols["obj_type"], cols["osm_id"], cols["source"], cols["name_year"]
+    c_time = [cols[k] for k in ("year", "month", "day", "hour", "minute")]
+    c_box = [cols[k] for k in ("west", "south", "east", "north")]
+    c_bv, c_ns, c_nf = cols["box_valid"], cols["n_surrounding"], cols["n_focus_tags"]
+    none5 = (None,) * 5
+    try:
+        for local, stem in enumerate(stems):
+            if progress is not None and local % 5000 == 0:
+                progress.put((part.number, local, n))
+            fp = prefix + stem + ".jpg"
+            c_fp.append(fp)
+            img_member = imgs.get(stem)
+            meta_member = metas.get(stem)
+            c_member.append(img_member)
+            c_hi.append(img_member is not None)
+            c_hm.append(meta_member is not None)
+            parsed = parse_name(stem)
+            if parsed is None:
+                problem(fp, ProblemKind.BAD_NAME, f"{stem!r} is not {{a|w|n}}{{osm_id}}_{{SRC}}_{{YY}}")
+                c_type.append(None)
+                c_osm.append(None)
+                c_src.append(None)
+                c_ny.append(None)
+            else:
+                c_type.append(parsed.obj_type)
+                c_osm.append(parsed.osm_id)
+                c_src.append(parsed.source)
+                c_ny.append(parsed.year)
+                if parsed.source not in SOURCES:
+                    problem(fp, ProblemKind.UNKNOWN_SOURCE, f"source code {parsed.source!r} is not one of "
+                            "the ten SkyScript sources; shown as unknown")
+            if img_member is None:
+                problem(fp, ProblemKind.MISSING_IMAGE, f"meta {meta_member} has no image")
+
+            meta: Any = None
+            if meta_member is None or read_meta is None:
+                problem(fp, ProblemKind.MISSING_META, "no meta pickle for this image")
+            else:
+                try:
+                    meta = safe_loads(read_meta(meta_member))
+                except Exception as exc:  # noqa: BLE001 - every failure becomes a problem row
+                    from .errors import UnsafePickleError
+
+                    kind = ProblemKind.UNSAFE_META if isinstance(exc, UnsafePickleError) else \
+                        ProblemKind.CORRUPT_META
+                    problem(fp, kind, f"{meta_member}: {type(exc).__name__}: {exc}"[:300])
+                    meta = None
+                if meta is not None and type(meta) is not dict:
+                    problem(fp, ProblemKind.CORRUPT_META, f"{meta_member}: a {type(meta).__name__}, not a dict")
+                    meta = None
+
+            if meta is None:
+                for c in c_time:
+                    c.append(None)
+                for c in c_box:
+                    c.append(None)
+                if parsed is not None:
+                    c_time[0][-1] = parsed.year
+                c_bv.append(False)
+                c_ns.append(0)
+                c_nf.append(0)
+                continue
+
+            # time
+            tv = meta.get("time")
+            tt = none5
+            if type(tv) in (tuple, list) and tv and all(type(x) is int for x in tv[:_TIME_PARTS]):
+                tt = (tuple(tv[:_TIME_PARTS]) + none5)[:5]
+            else:
+                problem(fp, ProblemKind.CORRUPT_META, f"time {tv!r:.80} is not (year, month, day, hour, minute)")
+            for c, v in zip(c_time, tt, strict=True):
+                c.append(v)
+            if tt[0] is None and parsed is not None:
+                c_time[0][-1] = parsed.year
+            elif parsed is not None and tt[0] != parsed.year:
+                problem(fp, ProblemKind.YEAR_MISMATCH, f"name says {parsed.year}, meta time says {tt[0]}")
+
+            # box
+            b = _box(meta.get("box"))
+            if b is None:
+                problem(fp, ProblemKind.INVALID_BOX, f"box {meta.get('box')!r:.80} is not 4 numbers")
+                for c in c_box:
+                    c.append(None)
+                c_bv.append(False)
+            else:
+                for c, v in zip(c_box, b, strict=True):
+                    c.append(v)
+                ok = _box_ok(b)
+                c_bv.append(ok)
+                if not ok:
+                    problem(fp, ProblemKind.INVALID_BOX,
+                            f"box (west, south, east, north) = {b} is not a valid footprint")
+
+            # tags
+            center = meta.get("center_tags")
+            if center is None:
+                center = {}
+            if type(center) is not dict:
+                problem(fp, ProblemKind.CORRUPT_META, "center_tags is not a dict")
+                center = {}
+            surr = meta.get("surrounding_tags")
+            if surr is None:
+                surr = []
+            if type(surr) is not list:
+                problem(fp, ProblemKind.CORRUPT_META, "surrounding_tags is not a list")
+                surr = []
+            c_nf.append(len(center))
+            c_ns.append(len(surr))
+            for k, v in center.items():
+                kv = (k if type(k) is str else str(k), v if type(v) is str else str(v))
+                idx = vocab.get(kv)
+                if idx is None:
+                    idx = vocab[kv] = len(vocab)
+                t_local.append(local)
+                t_role.append(0)
+                t_obj.append(0)
+                t_kv.append(idx)
+            for oi, obj in enumerate(surr, 1):
+                if type(obj) is not dict:
+                    problem(fp, ProblemKind.CORRUPT_META, f"surrounding object {oi} is not a dict")
+                    continue
+                for k, v in obj.items():
+                    kv = (k if type(k) is str else str(k), v if type(v) is str else str(v))
+                    idx = vocab.get(kv)
+                    if idx is None:
+                        idx = vocab[kv] = len(vocab)
+                    t_local.append(local)
+                    t_role.append(1)
+                    t_obj.append(oi)
+                    t_kv.append(idx)
+    finally:
+        close_meta()
+
+    img_store = part.images
+    storage = img_store.kind if img_store else "none"
+    images = pa.table({
+        "local": pa.array(range(n), pa.int32()),
+        "filepath": pa.array(cols["filepath"], pa.string()),
+        "part": pa.array([part.number] * n, pa.int16()),
+        "storage": pa.array([storage if hi else "none" for hi in cols["has_image"]], pa.string()),
+        "container": pa.array([img_store.path.name if img_store and hi else None
+                               for hi in cols["has_image"]], pa.string()),
+        "member": pa.array(cols["member"], pa.string()),
+        "has_image": pa.array(cols["has_image"], pa.bool_()),
+        "has_meta": pa.array(cols["has_meta"], pa.bool_()),
+        "obj_type": pa.array(cols["obj_type"], pa.string()),
+        "osm_id": pa.array(cols["osm_id"], pa.int64()),
+        "source": pa.array(cols["source"], pa.string()),
+        "name_year": pa.array(cols["name_year"], pa.int16()),
+        "year": pa.array(cols["year"], pa.int16()),
+        "month": pa.array(cols["month"], pa.int8()),
+        "day": pa.array(cols["day"], pa.int8()),
+        "hour": pa.array(cols["hour"], pa.int8()),
+        "minute": pa.array(cols["minute"], pa.int8()),
+        "west": pa.array(cols["west"], pa.float64()),
+        "south": pa.array(cols["south"], pa.float64()),
+        "east": pa.array(cols["east"], pa.float64()),
+        "north": pa.array(cols["north"], pa.float64()),
+        "box_valid": pa.array(cols["box_valid"], pa.bool_()),
+        "n_surrounding": pa.array(cols["n_surrounding"], pa.int16()),
+        "n_focus_tags": pa.array(cols["n_focus_tags"], pa.int16()),
+    })
+    tags = pa.table({
+        "local": pa.array(t_local, pa.int32()),
+        "role": pa.array(t_role, pa.int8()),
+        "obj": pa.array(t_obj, pa.int16()),
+        "kv": pa.array(t_kv, pa.int32()),
+    })
+    keys = list(vocab.keys())
+    vocab_t = pa.table({
+        "kv": pa.array(range(len(keys)), pa.int32()),
+        "key": pa.array([k for k, _ in keys], pa.string()),
+        "value": pa.array([v for _, v in keys], pa.string()),
+    })
+    problems = pa.table({
+        "filepath": pa.array(problems_fp, pa.string()),
+        "kind": pa.array(problems_kind, pa.string()),
+        "detail": pa.array(problems_detail, pa.string()),
+    })
+    pq.write_table(images, out_dir / "images.parquet")
+    pq.write_table(tags, out_dir / "tags.parquet")
+    pq.write_table(vocab_t, out_dir / "vocab.parquet")
+    pq.write_table(problems, out_dir / "problems.parquet")
+    if progress is not None:
+        progress.put((part.number, n, n))
+    return {"part": part.number, "n": n, "n_tags": len(t_local), "n_problems": len(problems_fp)}
+
+
+def _part_task(part: Part, parts_dir: str, final_name: str, progress: Any | None) -> dict[str, Any]:
+    """Worker entry: read ``part`` into a temp folder, then rename it into place."""
+    parts_path = Path(parts_dir)
+    tmp = parts_path / f".tmp-{final_name}-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    try:
+        stats = _read_part(part, tmp, progress)
+        (tmp / "stats.json").write_text(json.dumps(stats))
+        final = parts_path / final_name
+        try:
+            os.rename(tmp, final)
+        except OSError:
+            if not final.exists():
+                raise
+            shutil.rmtree(tmp, ignore_errors=True)  # another run finished it first
+        return stats
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+# --------------------------------------------------------------------------------------------------
+# Merge
+
+
+@dataclass
+class BuildReport:
+    """What a build did, for the CLI summary and the tests."""
+
+    index_dir: Path
+    generation: str
+    up_to_date: bool
+    parts_read: list[int]
+    parts_reused: list[int]
+    n_images: int
+    seconds: float
+    per_source_year: list[tuple[str, int, int]] = field(default_factory=list)
+    problems_by_kind: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def rate(self) -> float:
+        return self.n_images / self.seconds if self.seconds > 0 else float("inf")
+
+
+def _sql_str(s: str) -> str:
+    return "'" + s.replace("'", "''") + "'"
+
+
+_ESCAPE_RE = r"(^|/)\.\.(/|$)"
+_CSV_OPTS = "header=true, delim=',', quote='\"', escape='\"', auto_detect=false, strict_mode=false"
+
+
+def _csv_header(path: Path) -> list[str]:
+    """Column names of a CSV (duplicates made unique), read with the csv module."""
+    import csv
+
+    with path.open(newline="", encoding="utf-8", errors="replace") as f:
+        header = next(csv.reader(f), [])
+    names: list[str] = []
+    for h in header:
+        name = h.strip().lstrip("\ufeff") or "column"
+        while name in names:
+            name += "_"
+        names.append(name)
+    return names
+
+
+def _merge(layout: DatasetLayout, part_dirs: list[tuple[Part, Path]], gen_dir: Path,
+           memory_limit: str) -> dict[str, Any]:
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute(f"SET memory_limit={_sql_str(memory_limit)}")
+    tmpdir = gen_dir / ".duckdb_tmp"
+    con.execute(f"SET temp_directory={_sql_str(str(tmpdir))}")
+    con.execute("SET preserve_insertion_order=false")
+
+    # Image rows: ids in (part, filepath) order.
+    offsets: list[tuple[int, int, Path]] = []
+    off = 0
+    for part, d in part_dirs:
+        n = json.loads((d / "stats.json").read_text())["n"]
+        offsets.append((part.number, off, d))
+        off += n
+    union_imgs = " UNION ALL ".join(
+        f"SELECT local + {o} AS id, * EXCLUDE (local) FROM read_parquet({_sql_str(str(d / 'images.parquet'))})"
+        for _, o, d in offsets
+    ) or "SELECT NULL::INTEGER AS id WHERE false"
+    con.execute(f"CREATE TEMP TABLE imgs AS {union_imgs}")
+
+    # Vocabulary: global ids in (key, value) order so that all values of one key form a contiguous range.
+    union_vocab = " UNION ALL ".join(
+        f"SELECT {i} AS p, kv, key, value FROM read_parquet({_sql_str(str(d / 'vocab.parquet'))})"
+        for i, (_, _, d) in enumerate(offsets)
+    )
+    union_tags = " UNION ALL ".join(
+        f"SELECT {i} AS p, local + {o} AS image_id, role, obj, kv FROM "
+        f"read_parquet({_sql_str(str(d / 'tags.parquet'))})"
+        for i, (_, o, d) in enumerate(offsets)
+    )
+    if offsets:
+        con.execute(f"CREATE TEMP TABLE pv AS {union_vocab}")
+        con.execute("""CREATE TEMP TABLE gv AS SELECT (row_number() OVER (ORDER BY key, value) - 1)::INTEGER
+                       AS kv_id, key, value FROM (SELECT DISTINCT key, value FROM pv)""")
+        con.execute("""CREATE TEMP TABLE pmap AS SELECT pv.p, pv.kv, gv.kv_id FROM pv
+                       JOIN gv ON pv.key = gv.key AND pv.value = gv.value""")
+        con.execute(f"""COPY (SELECT m.kv_id, t.image_id::INTEGER AS image_id, t.role, t.obj
+                        FROM ({union_tags}) t JOIN pmap m ON t.p = m.p AND t.kv = m.kv
+                        ORDER BY m.kv_id, t.image_id)
+                        TO {_sql_str(str(gen_dir / 'tags.parquet'))} (FORMAT parquet, ROW_GROUP_SIZE 65536)""")
+    else:
+        con.execute("CREATE TEMP TABLE gv (kv_id INTEGER, key VARCHAR, value VARCHAR)")
+        con.execute(f"""COPY (SELECT 0::INTEGER AS kv_id, 0::INTEGER AS image_id, 0::TINYINT AS role,
+                        0::SMALLINT AS obj WHERE false) TO {_sql_str(str(gen_dir / 'tags.parquet'))}
+                        (FORMAT parquet)""")
+    con.execute(f"""COPY (SELECT gv.kv_id, gv.key, gv.value,
+                        coalesce(c.n_focus, 0)::BIGINT AS n_focus,
+                        coalesce(c.n_surrounding, 0)::BIGINT AS n_surrounding,
+                        coalesce(c.n_images, 0)::BIGINT AS n_images
+                    FROM gv LEFT JOIN (
+                        SELECT kv_id,
+                               count(DISTINCT image_id) FILTER (WHERE role = 0) AS n_focus,
+                               count(DISTINCT image_id) FILTER (WHERE role = 1) AS n_surrounding,
+                               count(DISTINCT image_id) AS n_images
+                        FROM read_parquet({_sql_str(str(gen_dir / 'tags.parquet'))}) GROUP BY kv_id
+                    ) c USING (kv_id) ORDER BY gv.kv_id)
+                    TO {_sql_str(str(gen_dir / 'vocab.parquet'))} (FORMAT parquet)""")
+
+    # Caption CSVs.
+    csv_sql: list[str] = []
+    rejects: list[str] = []
+    subsets: list[dict[str, Any]] = []
+    for i, c in enumerate(layout.csvs):
+        names = _csv_header(c.path)
+        opts = _CSV_OPTS + ", columns={" + ", ".join(f"{_sql_str(n)}: 'VARCHAR'" for n in names) + "}"
+        title = "title" if "title" in names else "NULL"
+        multi = "title_multi_objects" if "title_multi_objects" in names else "NULL"
+        con.execute(f"""CREATE TEMP TABLE csv{i} AS SELECT filepath AS raw_fp, {title} AS title,
+                        {multi} AS title_multi_objects
+                        FROM read_csv({_sql_str(str(c.path))}, {opts},
+                                      store_rejects=true, rejects_table='rej{i}', rejects_scan='rscan{i}')""")
+        rejects.append(f"""SELECT NULL::VARCHAR AS filepath, 'bad_csv_row' AS kind,
+                           {_sql_str(c.relpath)} || ' line ' || line || ': ' || error_message || ' — '
+                           || left(csv_line, 120) AS detail, {_sql_str(c.relpath)} AS origin
+                           FROM rej{i}""")
+        csv_sql.append(f"""SELECT {i} AS csv_idx, {c.priority * 100 + i} AS prio, raw_fp,
+                           regexp_replace(replace(coalesce(raw_fp, ''), '\\', '/'), '^(\\./)+', '') AS fp,
+                           title, title_multi_objects FROM csv{i}""")
+        subsets.append({"slug": c.subset, "label": c.label, "csv": c.relpath, "bit": i})
+    if csv_sql:
+        con.execute(f"CREATE TEMP TABLE csvrows AS {' UNION ALL '.join(csv_sql)}")
+    else:
+        con.execute("""CREATE TEMP TABLE csvrows (csv_idx INTEGER, prio INTEGER, raw_fp VARCHAR, fp VARCHAR,
+                       title VARCHAR, title_multi_objects VARCHAR)""")
+    con.execute(f"""CREATE TEMP TABLE csvrows_ok AS SELECT * FROM csvrows
+                    WHERE fp <> '' AND NOT regexp_matches(fp, '{_ESCAPE_RE}')
+                    AND NOT starts_with(fp, '/') AND NOT regexp_matches(fp, '^[A-Za-z]:')""")
+    con.execute("""CREATE TEMP TABLE caps AS SELECT fp,
+                      bit_or((1::BIGINT) << csv_idx) AS subsets,
+                      arg_min(title, prio) AS title,
+                      arg_min(title_multi_objects, prio) AS title_multi_objects,
+                      count(DISTINCT hash(title, title_multi_objects)) AS n_variants,
+                      string_agg(DISTINCT csv_idx::VARCHAR, ',') AS csvs
+                   FROM csvrows_ok GROUP BY fp""")
+    subset_cols = ", ".join(
+        f"((coalesce(caps.subsets, 0) >> {s['bit']}) & 1 = 1) AS in_{s['slug']}" for s in subsets
+    )
+    con.execute(f"""CREATE TEMP TABLE final_imgs AS SELECT imgs.*,
+                      caps.title, caps.title_multi_objects,
+                      coalesce(caps.subsets, 0)::BIGINT AS subsets
+                      {', ' + subset_cols if subset_cols else ''}
+                    FROM imgs LEFT JOIN caps ON imgs.filepath = caps.fp""")
+
+    csv_names = {i: c.relpath for i, c in enumerate(layout.csvs)}
+    csv_case = "CASE csv_idx " + " ".join(
+        f"WHEN {i} THEN {_sql_str(n)}" for i, n in csv_names.items()) + " END" if csv_names else "NULL"
+    problem_sql = [
+        """SELECT filepath, kind, detail, 'meta' AS origin FROM (""" + " UNION ALL ".join(
+            f"SELECT * FROM read_parquet({_sql_str(str(d / 'problems.parquet'))})" for _, _, d in offsets
+        ) + ")" if offsets else None,
+        f"""SELECT coalesce(raw_fp, '') AS filepath, 'path_escape' AS kind,
+               {csv_case} || ': path leaves the dataset root; never read' AS detail, {csv_case} AS origin
+            FROM csvrows WHERE fp <> '' AND (regexp_matches(fp, '{_ESCAPE_RE}') OR starts_with(fp, '/')
+                  OR regexp_matches(fp, '^[A-Za-z]:'))""",
+        f"""SELECT coalesce(raw_fp, '') AS filepath, 'bad_csv_row' AS kind,
+               {csv_case} || ': empty filepath' AS detail, {csv_case} AS origin
+            FROM csvrows WHERE fp = ''""",
+        f"""SELECT c.fp AS filepath, 'csv_row_without_image' AS kind,
+               {csv_case.replace('csv_idx', 'c.csv_idx')} || ': no such image in the dataset' AS detail,
+               {csv_case.replace('csv_idx', 'c.csv_idx')} AS origin
+            FROM csvrows_ok c ANTI JOIN imgs ON c.fp = imgs.filepath""",
+        """SELECT fp AS filepath, 'duplicate_caption_conflict' AS kind,
+               'captions differ between caption CSVs (' || n_variants || ' variants); the most inclusive '
+               || 'CSV''s caption is shown' AS detail, 'csv' AS origin
+            FROM caps WHERE n_variants > 1""",
+        *rejects,
+    ]
+    if csv_sql:
+        problem_sql.append("""SELECT filepath, 'image_without_csv_row' AS kind,
+                 'image is in no caption CSV' AS detail, 'csv' AS origin
+               FROM final_imgs WHERE subsets = 0 AND has_image""")
+    con.execute("CREATE TEMP TABLE probs AS " + " UNION ALL ".join(s for s in problem_sql if s))
+    con.execute("""CREATE TEMP TABLE probs_id AS SELECT i.id, p.* FROM probs p
+                   LEFT JOIN imgs i ON p.filepath = i.filepath""")
+    con.execute(f"""COPY (SELECT id, filepath, kind, detail, origin FROM probs_id ORDER BY kind, filepath)
+                    TO {_sql_str(str(gen_dir / 'problems.parquet'))} (FORMAT parquet)""")
+    con.execute(f"""COPY (SELECT f.*,
+                      CASE WHEN box_valid THEN (west + east) / 2 END AS cx,
+                      CASE WHEN box_valid THEN (south + north) / 2 END AS cy,
+                      CASE WHEN box_valid THEN degrees(ln(tan(pi() / 4 + radians((south + north) / 2) / 2)))
+                           END AS my,
+                      CASE WHEN box_valid THEN ((east - west) * 111320 * cos(radians((south + north) / 2)))
+                           END::FLOAT AS width_m,
+                      CASE WHEN box_valid THEN ((north - south) * 110574) END::FLOAT AS height_m,
+                      length(coalesce(f.title_multi_objects, f.title, ''))::INTEGER AS caption_len,
+                      coalesce(p.n, 0)::SMALLINT AS n_problems
+                    FROM final_imgs f
+                    LEFT JOIN (SELECT id, count(*) AS n FROM probs_id WHERE id IS NOT NULL GROUP BY id) p
+                    USING (id) ORDER BY f.id)
+                    TO {_sql_str(str(gen_dir / 'images.parquet'))} (FORMAT parquet, ROW_GROUP_SIZE 65536)""")
+
+    # The serving copy: a DuckDB database file (compressed, buffer-managed, zone maps per 2,048 rows),
+    # opened read-only by the app; Parquet files stay the open, documented format.
+    db = _sql_str(str(gen_dir / "index.duckdb"))
+    con.execute(f"ATTACH {db} AS db")
+    for table in ("images", "tags", "vocab", "problems"):
+        con.execute(f"CREATE TABLE db.{table} AS SELECT * FROM "
+                    f"read_parquet({_sql_str(str(gen_dir / (table + '.parquet')))})")
+    con.execute("""CREATE TABLE db.keys AS
+                   SELECT key, min(kv_id) AS kv_lo, max(kv_id) AS kv_hi, count(*) AS n_values
+                   FROM db.vocab GROUP BY key ORDER BY key""")
+    con.execute("""CREATE TABLE db.key_counts AS
+                   SELECT k.key,
+                          count(DISTINCT t.image_id) FILTER (WHERE t.role = 0) AS n_focus,
+                          count(DISTINCT t.image_id) FILTER (WHERE t.role = 1) AS n_surrounding,
+                          count(DISTINCT t.image_id) AS n_images
+                   FROM db.tags t JOIN db.keys k ON t.kv_id BETWEEN k.kv_lo AND k.kv_hi
+                   GROUP BY k.key""")
+    con.execute("""CREATE OR REPLACE TABLE db.keys AS SELECT k.*, coalesce(c.n_focus, 0) AS n_focus,
+                   coalesce(c.n_surrounding, 0) AS n_surrounding, coalesce(c.n_images, 0) AS n_images
+                   FROM db.keys k LEFT JOIN db.key_counts c USING (key) ORDER BY key""")
+    con.execute("DROP TABLE db.key_counts")
+    con.execute("DETACH db")
+
+    n_images = con.execute("SELECT count(*) FROM imgs").fetchone()[0]  # type: ignore[index]
+    per_source_year = con.execute(
+        "SELECT coalesce(source, '?'), coalesce(year, 0), count(*) FROM imgs GROUP BY ALL ORDER BY ALL"
+    ).fetchall()
+    by_kind = dict(con.execute("SELECT kind, count(*) FROM probs GROUP BY kind ORDER BY kind").fetchall())
+    con.close()
+    shutil.rmtree(tmpdir, ignore_errors=True)
+    return {
+        "n_images": n_images,
+        "per_source_year": per_source_year,
+        "problems_by_kind": by_kind,
+        "subsets": subsets,
+    }
+
+
+# --------------------------------------------------------------------------------------------------
+# Entry point
+
+
+def _read_current(index_dir: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads((index_dir / "CURRENT").read_text())  # type: ignore[no-any-return]
+    except (OSError, ValueError):
+        return None
+
+
+def _write_current(index_dir: Path, info: dict[str, Any]) -> None:
+    tmp = index_dir / f".CURRENT.{os.getpid()}.tmp"
+    tmp.write_text(json.dumps(info, indent=1))
+    with open(tmp, "rb") as f:
+        os.fsync(f.fileno())
+    os.replace(tmp, index_dir / "CURRENT")
+
+
+def _drain(queue: Any, progress: ProgressFn | None) -> None:
+    while True:
+        try:
+            item = queue.get_nowait()
+        except Exception:  # noqa: BLE001 - queue.Empty from a manager proxy
+            return
+        if progress is not None:
+            progress(*item)
+
+
+def build_index(
+    root: Path | str,
+    *,
+    index_dir: Path | str | None = None,
+    workers: int = 1,
+    progress: ProgressFn | None = None,
+    memory_limit: str = "4GB",
+    force: bool = False,
+) -> BuildReport:
+    """Build or update the index of ``root``; returns a report. Parts unchanged since the last run are reused."""
+    t0 = time.perf_counter()
+    layout = discover(root)
+    idx = Path(index_dir) if index_dir is not None else default_index_dir(layout.root)
+    try:
+        (idx / "parts").mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise IndexBuildError(f"cannot write the index folder {str(idx)!r}: {exc.strerror}; "
+                              "pass --index-dir to choose another") from exc
+
+    wanted = [(p, f"p{p.number}-{p.fingerprint()}") for p in layout.parts]
+    csv_fps = {c.relpath: c.fingerprint() for c in layout.csvs}
+    current = _read_current(idx)
+    key = {
+        "format": INDEX_FORMAT,
+        "root": str(layout.root),
+        "parts": [name for _, name in wanted],
+        "csvs": csv_fps,
+    }
+    if (not force and current is not None and current.get("key") == key
+            and (idx / current["generation"]).is_dir()):
+        return BuildReport(idx, current["generation"], True, [], [p.number for p, _ in wanted],
+                           current.get("n_images", 0), time.perf_counter() - t0,
+                           [tuple(x) for x in current.get("per_source_year", [])],  # type: ignore[misc]
+                           current.get("problems_by_kind", {}), layout.notes)
+
+    parts_dir = idx / "parts"
+    todo = [(p, name) for p, name in wanted if force or not (parts_dir / name).is_dir()]
+    reused = [p.number for p, name in wanted if (p, name) not in todo]
+    if force:
+        for _, name in todo:
+            shutil.rmtree(parts_dir / name, ignore_errors=True)
+
+    if todo:
+        if workers <= 1 or len(todo) == 1:
+            class _Direct:
+                def put(self, item: tuple[int, int, int]) -> None:
+                    if progress is not None:
+                        progress(*item)
+
+            for p, name in todo:
+                _part_task(p, str(parts_dir), name, _Direct())
+        else:
+            import multiprocessing as mp
+
+            ctx = mp.get_context("spawn")
+            with ctx.Manager() as manager:
+                queue = manager.Queue()
+                with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+                    futures = [pool.submit(_part_task, p, str(parts_dir), name, queue) for p, name in todo]
+                    pending = set(futures)
+                    while pending:
+                        done = {f for f in pending if f.done()}
+                        pending -= done
+                        _drain(queue, progress)
+                        for f in done:
+                            f.result()  # re-raise worker errors
+                        if pending:
+                            time.sleep(0.1)
+                    for f in as_completed(futures):
+                        f.result()
+                _drain(queue, progress)
+
+    gen = f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
+    gen_tmp = idx / f".tmp-{gen}"
+    shutil.rmtree(gen_tmp, ignore_errors=True)
+    gen_tmp.mkdir()
+    try:
+        merged = _merge(layout, [(p, parts_dir / name) for p, name in wanted], gen_tmp, memory_limit)
+        is_demo = (layout.root / ".skyscript_demo.json").is_file()
+        info = {
+            "key": key,
+            "generation": gen,
+            "root": str(layout.root),
+            "n_images": merged["n_images"],
+            "subsets": merged["subsets"],
+            "per_source_year": merged["per_source_year"],
+            "problems_by_kind": merged["problems_by_kind"],
+            "benchmark": str(layout.benchmark) if layout.benchmark else None,
+            "demo": is_demo,
+            "built_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+            "notes": layout.notes,
+        }
+        (gen_tmp / "info.json").write_text(json.dumps(info, indent=1))
+        os.rename(gen_tmp, idx / gen)
+    except BaseException:
+        shutil.rmtree(gen_tmp, ignore_errors=True)
+        raise
+    _write_current(idx, info)
+    _cleanup(idx, keep={gen, current["generation"] if current else ""}, keep_parts={n for _, n in wanted})
+    return BuildReport(idx, gen, False, [p.number for p, _ in todo], reused, merged["n_images"],
+                       time.perf_counter() - t0,
+                       [tuple(x) for x in merged["per_source_year"]],  # type: ignore[misc]
+                       merged["problems_by_kind"], layout.notes)
+
+
+def _cleanup(idx: Path, *, keep: set[str], keep_parts: set[str]) -> None:
+    """Drop old generations (the previous one is kept for readers still holding it) and stale parts."""
+    for d in idx.iterdir():
+        if d.name.startswith("gen-") and d.name not in keep:
+            shutil.rmtree(d, ignore_errors=True)
+    for d in (idx / "parts").iterdir():
+        if d.name not in keep_parts and not d.name.startswith(".tmp-"):
+            shutil.rmtree(d, ignore_errors=True)
+
+
+def iter_generations(idx: Path) -> Iterator[Path]:
+    """Generation folders present in an index folder (newest last)."""
+    yield from sorted(d for d in idx.iterdir() if d.name.startswith("gen-"))

@@ -1,0 +1,110 @@
+"""Command line: ``python -m skyscript_viz index ROOT``, ``demo``, ``info ROOT``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from .errors import SkyscriptVizError
+
+__all__ = ["main"]
+
+
+def _cmd_index(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from .build import build_index
+
+    bars: dict[int, Any] = {}
+
+    def progress(part: int, done: int, total: int) -> None:
+        bar = bars.get(part)
+        if bar is None:
+            bar = bars[part] = tqdm(total=total, desc=f"part {part}", unit="img", position=len(bars),
+                                    dynamic_ncols=True, smoothing=0.1)
+        bar.total = total
+        bar.update(done - bar.n)
+
+    report = build_index(args.root, index_dir=args.index_dir, workers=args.workers, progress=progress,
+                         force=args.force)
+    for bar in bars.values():
+        bar.close()
+    print(f"index: {report.index_dir / report.generation}")
+    if report.up_to_date:
+        print(f"up to date: {report.n_images:,} images, nothing changed since the last build")
+    else:
+        print(f"{report.n_images:,} images in {report.seconds:.1f} s ({report.rate:,.0f} images/s); "
+              f"parts read: {report.parts_read or '-'}, reused: {report.parts_reused or '-'}")
+    for note in report.notes:
+        print(f"note: {note}")
+    per_source: dict[str, dict[int, int]] = {}
+    for src, year, n in report.per_source_year:
+        per_source.setdefault(src, {})[year] = n
+    years = sorted({y for d in per_source.values() for y in d})
+    if per_source:
+        print("\nimages per source and year")
+        print("source " + "".join(f"{y:>9}" for y in years) + f"{'total':>11}")
+        for src in sorted(per_source):
+            d = per_source[src]
+            print(f"{src:<7}" + "".join(f"{d.get(y, 0):>9,}" for y in years) + f"{sum(d.values()):>11,}")
+    print("\nproblems by kind" if report.problems_by_kind else "\nno problems found")
+    for kind, n in sorted(report.problems_by_kind.items()):
+        print(f"  {kind:<28}{n:>10,}")
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import demo_root
+
+    root = demo_root()
+    print(root)
+    if args.index:
+        from .build import build_index
+
+        report = build_index(root)
+        print(f"indexed {report.n_images:,} images -> {report.index_dir}")
+    return 0
+
+
+def _cmd_info(args: argparse.Namespace) -> int:
+    from .index import ImageIndex
+
+    idx = ImageIndex.open(args.root, index_dir=args.index_dir)
+    print(f"index: {idx.gen_dir}")
+    for k, v in idx.headline().items():
+        print(f"  {k:<16}{v:>12,}")
+    for s in idx.subsets:
+        print(f"  subset {s.slug}: {s.label} ({s.csv})")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m skyscript_viz", description="SkyScript Explorer tools")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    pi = sub.add_parser("index", help="build or update the index of a dataset root")
+    pi.add_argument("root", type=Path)
+    pi.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1),
+                    help="parts read in parallel (default: 2 or the number of cores)")
+    pi.add_argument("--index-dir", type=Path, default=None,
+                    help="where to write the index (default: ROOT/.skyscript_viz or the user cache)")
+    pi.add_argument("--force", action="store_true", help="re-read every part")
+    pi.set_defaults(func=_cmd_index)
+    pd_ = sub.add_parser("demo", help="generate the built-in synthetic demo sample and print its path")
+    pd_.add_argument("--index", action="store_true", help="also build its index")
+    pd_.set_defaults(func=_cmd_demo)
+    pn = sub.add_parser("info", help="headline numbers of a built index")
+    pn.add_argument("root", type=Path)
+    pn.add_argument("--index-dir", type=Path, default=None)
+    pn.set_defaults(func=_cmd_info)
+    args = p.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except SkyscriptVizError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: finished parts are kept; run the same command again to continue", file=sys.stderr)
+        return 130

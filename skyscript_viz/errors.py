@@ -1,0 +1,46 @@
+"""Exceptions raised by skyscript_viz.
+
+    SkyscriptVizError                 base: pages catch this and show ``str(exc)``
+     ├── DatasetRootError             the root does not exist, is unreadable or holds no SkyScript parts
+     ├── IndexNotFoundError           no index built yet for this root
+     ├── IndexBuildError              building the index failed (message names the part and the cause)
+     ├── InvalidFilterError           a filter value or expression cannot be understood
+     └── UnsafePickleError            a meta pickle tried to load something other than plain data
+
+Messages name the bad value and say how to fix it.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "DatasetRootError",
+    "IndexBuildError",
+    "IndexNotFoundError",
+    "InvalidFilterError",
+    "SkyscriptVizError",
+    "UnsafePickleError",
+]
+
+
+class SkyscriptVizError(Exception):
+    """Base of every error this library raises on purpose."""
+
+
+class DatasetRootError(SkyscriptVizError):
+    """Raised when a dataset root does not exist, cannot be read, or holds no SkyScript parts."""
+
+
+class IndexNotFoundError(SkyscriptVizError):
+    """Raised when a root has no index yet; the message gives the command that builds it."""
+
+
+class IndexBuildError(SkyscriptVizError):
+    """Raised when building the index fails for a reason other than bad records (which are reported)."""
+
+
+class InvalidFilterError(SkyscriptVizError, ValueError):
+    """Raised when a filter value (year range, bbox, tag expression…) cannot be understood."""
+
+
+class UnsafePickleError(SkyscriptVizError):
+    """Raised when a pickle references a global (class, function) or yields a non-plain type."""

@@ -1,0 +1,439 @@
+"""The one data gateway: an opened index and every query the pages need.
+
+Only this module executes SQL. Each public method takes a :class:`~skyscript_viz.query.Filters`
+and returns plain values or a pandas DataFrame. Safe to share between threads (one DuckDB cursor per
+call); the database is opened read-only, so several app processes can share one index.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from .build import default_index_dir
+from .errors import IndexNotFoundError, InvalidFilterError
+from .query import FACET_DIMENSIONS, BBox, Filters, build_where
+
+__all__ = [
+    "DEFAULT_MAX_FOOTPRINTS",
+    "SORT_ORDERS",
+    "FacetValue",
+    "ImageIndex",
+    "ImageRecord",
+    "MapView",
+    "QueryResult",
+    "Subset",
+    "TagSuggestion",
+]
+
+DEFAULT_MAX_FOOTPRINTS = 2000
+SortOrder = Literal["id", "random", "year", "year_desc", "source", "caption_len", "caption_len_desc"]
+SORT_ORDERS: dict[str, str] = {
+    "id": "file path",
+    "random": "random (seeded)",
+    "year": "year, oldest first",
+    "year_desc": "year, newest first",
+    "source": "source",
+    "caption_len": "caption length, shortest first",
+    "caption_len_desc": "caption length, longest first",
+}
+
+# Columns a result row carries (not the captions' full detail, which get() returns).
+ROW_COLUMNS = (
+    "id", "filepath", "source", "year", "month", "day", "obj_type", "osm_id", "west", "south", "east",
+    "north", "cx", "cy", "width_m", "height_m", "n_surrounding", "title", "title_multi_objects",
+    "subsets", "n_problems", "has_image",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Subset:
+    """A caption CSV found in the root: the subset it stands for and how many images it holds."""
+
+    slug: str
+    label: str
+    csv: str
+    bit: int
+
+
+@dataclass(frozen=True, slots=True)
+class FacetValue:
+    value: Any
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class TagSuggestion:
+    """One autocomplete entry: ``key`` (any value) or ``key=value``, with image counts."""
+
+    text: str
+    key: str
+    value: str | None
+    n_images: int
+    n_focus: int
+    n_surrounding: int
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    rows: pd.DataFrame
+    truncated: bool
+
+
+@dataclass(frozen=True)
+class MapView:
+    """What the map shows for one view: footprints when few enough, aggregated cells otherwise."""
+
+    kind: Literal["footprints", "cells"]
+    rows: pd.DataFrame
+    total: int  # matches inside the view
+
+
+@dataclass(frozen=True)
+class ImageRecord:
+    """Everything known about one image."""
+
+    row: dict[str, Any]
+    focus_tags: dict[str, str]
+    surrounding: list[dict[str, str]]
+    problems: list[dict[str, str]]
+    subsets: list[Subset] = field(default_factory=list)
+
+    @property
+    def id(self) -> int:
+        return int(self.row["id"])
+
+    @property
+    def filepath(self) -> str:
+        return str(self.row["filepath"])
+
+
+_ORDER_SQL: dict[str, str] = {
+    "id": "id",
+    "random": "hash(id + ?::BIGINT), id",
+    "year": "year NULLS LAST, id",
+    "year_desc": "year DESC NULLS LAST, id",
+    "source": "source NULLS LAST, id",
+    "caption_len": "caption_len, id",
+    "caption_len_desc": "caption_len DESC, id",
+}
+
+
+class ImageIndex:
+    """An opened index of one dataset root."""
+
+    def __init__(self, index_dir: Path, *, memory_limit: str = "1GB", threads: int | None = None) -> None:
+        current = index_dir / "CURRENT"
+        try:
+            info = json.loads(current.read_text())
+        except (OSError, ValueError):
+            raise IndexNotFoundError(
+                f"no index at {str(index_dir)!r}; build it with `python -m skyscript_viz index ROOT`"
+            ) from None
+        self.index_dir = index_dir
+        self.gen_dir = index_dir / info["generation"]
+        self.info: dict[str, Any] = info
+        self.root = Path(info["root"])
+        config: dict[str, Any] = {"memory_limit": memory_limit}
+        if threads:
+            config["threads"] = threads
+        self._con = duckdb.connect(str(self.gen_dir / "index.duckdb"), read_only=True, config=config)
+        self._lock = threading.Lock()
+        self.subsets = [Subset(s["slug"], s["label"], s["csv"], s["bit"]) for s in info.get("subsets", [])]
+        self._subset_bits = {s.slug: s.bit for s in self.subsets}
+        self._keys: dict[str, tuple[int, int]] = {
+            k: (lo, hi) for k, lo, hi in self._q("SELECT key, kv_lo, kv_hi FROM keys").fetchall()
+        }
+
+    # -- plumbing ----------------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, root: Path | str, *, index_dir: Path | str | None = None, **kw: Any) -> ImageIndex:
+        """Open the index of ``root`` (default location), or raise IndexNotFoundError with the fix."""
+        d = Path(index_dir) if index_dir else default_index_dir(Path(root))
+        if not (d / "CURRENT").is_file():
+            raise IndexNotFoundError(
+                f"no index for {str(root)!r} yet; build it with `python -m skyscript_viz index {root}`"
+            )
+        return cls(d, **kw)
+
+    def close(self) -> None:
+        self._con.close()
+
+    def _q(self, sql: str, params: list[Any] | None = None) -> duckdb.DuckDBPyConnection:
+        with self._lock:
+            cur = self._con.cursor()
+        return cur.execute(sql, params or [])
+
+    def _df(self, sql: str, params: list[Any] | None = None) -> pd.DataFrame:
+        return self._q(sql, params).df()
+
+    def _where(self, f: Filters) -> tuple[str, list[Any]]:
+        return build_where(f, self)
+
+    # Resolver protocol
+    def kv_range(self, key: str, value: str | None) -> tuple[int, int] | None:
+        """Vocabulary id range for ``key`` (every value) or ``key=value``."""
+        rng = self._keys.get(key)
+        if rng is None or value is None:
+            return rng
+        row = self._q("SELECT kv_id FROM vocab WHERE kv_id BETWEEN ? AND ? AND value = ?",
+                      [rng[0], rng[1], value]).fetchone()
+        return None if row is None else (row[0], row[0])
+
+    def subset_bit(self, slug: str) -> int | None:
+        return self._subset_bits.get(slug)
+
+    # -- facts -------------------------------------------------------------------------------------
+
+    @property
+    def n_images(self) -> int:
+        return int(self.info.get("n_images", 0))
+
+    @property
+    def is_demo(self) -> bool:
+        return bool(self.info.get("demo"))
+
+    def headline(self) -> dict[str, int]:
+        """Images, images with a footprint, distinct tags, sources, years, problems."""
+        r = self._q("""SELECT count(*), count(cx), count(DISTINCT source), count(DISTINCT year),
+                       (SELECT count(*) FROM vocab), (SELECT count(*) FROM problems)
+                       FROM images""").fetchone()
+        assert r is not None
+        return dict(zip(("images", "with_footprint", "sources", "years", "tags", "problems"),
+                        (int(x) for x in r), strict=True))
+
+    # -- filters -----------------------------------------------------------------------------------
+
+    def count(self, f: Filters) -> int:
+        """Number of images matching ``f``."""
+        where, params = self._where(f)
+        row = self._q(f"SELECT count(*) FROM images WHERE {where}", params).fetchone()
+        return int(row[0]) if row else 0
+
+    def page(self, f: Filters, *, offset: int = 0, limit: int = 50, order: SortOrder = "id",
+             seed: int = 0) -> QueryResult:
+        """One page of matching rows in a stable order; ``truncated`` says more rows follow."""
+        if order not in _ORDER_SQL:
+            raise InvalidFilterError(f"sort order {order!r} is not one of {', '.join(_ORDER_SQL)}")
+        where, params = self._where(f)
+        order_sql = _ORDER_SQL[order]
+        oparams: list[Any] = [seed] if order == "random" else []
+        df = self._df(f"SELECT {', '.join(ROW_COLUMNS)} FROM images WHERE {where} ORDER BY {order_sql} "
+                      "LIMIT ? OFFSET ?", params + oparams + [limit + 1, max(0, offset)])
+        return QueryResult(df.iloc[:limit].reset_index(drop=True), len(df) > limit)
+
+    def position(self, f: Filters, image_id: int, *, order: SortOrder = "id", seed: int = 0
+                 ) -> tuple[int | None, int | None, int | None]:
+        """(0-based position, previous id, next id) of ``image_id`` within the matches of ``f``."""
+        where, params = self._where(f)
+        order_sql = _ORDER_SQL[order]
+        oparams: list[Any] = [seed] if order == "random" else []
+        row = self._q(f"""WITH m AS (SELECT id, row_number() OVER (ORDER BY {order_sql}) - 1 AS pos
+                                    FROM images WHERE {where})
+                          SELECT pos FROM m WHERE id = ?""", oparams + params + [image_id]).fetchone()
+        if row is None:
+            return None, None, None
+        pos = int(row[0])
+        prev_next = self._q(f"""WITH m AS (SELECT id, row_number() OVER (ORDER BY {order_sql}) - 1 AS pos
+                                          FROM images WHERE {where})
+                                SELECT pos, id FROM m WHERE pos IN (?, ?)""",
+                            oparams + params + [pos - 1, pos + 1]).fetchall()
+        found = {int(p): int(i) for p, i in prev_next}
+        return pos, found.get(pos - 1), found.get(pos + 1)
+
+    def facets(self, f: Filters) -> dict[str, list[FacetValue]]:
+        """Counts per value of every facet dimension, each under the *other* filters."""
+        out: dict[str, list[FacetValue]] = {}
+        for dim in FACET_DIMENSIONS:
+            where, params = self._where(f.without(dim))
+            if dim == "subset":
+                if not self.subsets:
+                    out[dim] = []
+                    continue
+                sums = ", ".join(f"count(*) FILTER (WHERE (subsets >> {s.bit}) & 1 = 1)" for s in self.subsets)
+                row = self._q(f"SELECT {sums} FROM images WHERE {where}", params).fetchone()
+                assert row is not None
+                out[dim] = [FacetValue(s.slug, int(n)) for s, n in zip(self.subsets, row, strict=True)]
+                continue
+            rows = self._q(f"SELECT {dim}, count(*) FROM images WHERE {where} GROUP BY 1 ORDER BY 1 NULLS LAST",
+                           params).fetchall()
+            out[dim] = [FacetValue(v, int(n)) for v, n in rows]
+        return out
+
+    def autocomplete(self, prefix: str, *, limit: int = 20) -> list[TagSuggestion]:
+        """Tags (``key`` and ``key=value``) starting with ``prefix``, most frequent first, over the whole vocabulary."""
+        p = prefix.strip()
+        if "=" in p:
+            key, _, vprefix = p.partition("=")
+            rng = self._keys.get(key.strip())
+            if rng is None:
+                return []
+            rows = self._q("""SELECT key, value, n_images, n_focus, n_surrounding FROM vocab
+                              WHERE kv_id BETWEEN ? AND ? AND starts_with(value, ?)
+                              ORDER BY n_images DESC, value LIMIT ?""",
+                           [rng[0], rng[1], vprefix, limit]).fetchall()
+            return [TagSuggestion(f"{k}={v}", k, v, n, nf, ns) for k, v, n, nf, ns in rows]
+        keys = self._q("""SELECT key, n_images, n_focus, n_surrounding FROM keys
+                          WHERE starts_with(lower(key), lower(?)) ORDER BY n_images DESC, key LIMIT ?""",
+                       [p, limit]).fetchall()
+        pairs = self._q("""SELECT key, value, n_images, n_focus, n_surrounding FROM vocab
+                           WHERE starts_with(lower(key), lower(?)) OR starts_with(lower(value), lower(?))
+                           ORDER BY n_images DESC, key, value LIMIT ?""", [p, p, limit]).fetchall()
+        out = [TagSuggestion(k, k, None, n, nf, ns) for k, n, nf, ns in keys]
+        out += [TagSuggestion(f"{k}={v}", k, v, n, nf, ns) for k, v, n, nf, ns in pairs]
+        out.sort(key=lambda s: (-s.n_images, s.text))
+        return out[:limit]
+
+    def top_tags(self, f: Filters, *, role: Literal["focus", "surrounding", "any"] = "focus",
+                 by: Literal["key", "pair"] = "pair", limit: int = 20) -> pd.DataFrame:
+        """Most frequent tags among the matches of ``f`` (images counted once per tag)."""
+        where, params = self._where(f)
+        role_sql = {"focus": "AND t.role = 0", "surrounding": "AND t.role = 1", "any": ""}[role]
+        label = "v.key" if by == "key" else "v.key || '=' || v.value"
+        return self._df(f"""SELECT {label} AS tag, count(DISTINCT t.image_id) AS images
+                            FROM tags t JOIN vocab v USING (kv_id)
+                            WHERE t.image_id IN (SELECT id FROM images WHERE {where}) {role_sql}
+                            GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?""", params + [limit])
+
+    # -- map ---------------------------------------------------------------------------------------
+
+    def extent(self, f: Filters) -> BBox | None:
+        """Bounding box of the footprints matching ``f`` (for "zoom to results")."""
+        where, params = self._where(f)
+        r = self._q(f"""SELECT min(west), min(south), max(east), max(north) FROM images
+                        WHERE cx IS NOT NULL AND {where}""", params).fetchone()
+        if r is None or r[0] is None:
+            return None
+        return BBox(float(r[0]), float(r[1]), float(r[2]), float(r[3]))
+
+    def footprints(self, f: Filters, *, limit: int = DEFAULT_MAX_FOOTPRINTS) -> QueryResult:
+        """Footprints of matches (``f.bbox`` usually set); fetches limit + 1 to tell if truncated."""
+        where, params = self._where(f)
+        df = self._df(f"""SELECT id, filepath, source, year, obj_type, osm_id, west, south, east, north,
+                                 title FROM images WHERE cx IS NOT NULL AND {where} ORDER BY id LIMIT ?""",
+                      params + [limit + 1])
+        return QueryResult(df.iloc[:limit].reset_index(drop=True), len(df) > limit)
+
+    def grid(self, f: Filters, *, zoom: int, cells_per_tile: int = 8) -> pd.DataFrame:
+        """Matches aggregated in square screen cells at ``zoom``: bounds, count, dominant source."""
+        size = 360.0 / (2 ** max(0, min(int(zoom), 24))) / cells_per_tile
+        where, params = self._where(f)
+        df = self._df(f"""WITH c AS (
+                              SELECT floor(cx / ?)::BIGINT AS gx, floor(my / ?)::BIGINT AS gy, source,
+                                     count(*) AS n
+                              FROM images WHERE cx IS NOT NULL AND {where} GROUP BY ALL)
+                          SELECT gx, gy, sum(n)::BIGINT AS count, arg_max(source, n) AS dominant_source,
+                                 max(n)::BIGINT AS dominant_count, count(*)::INTEGER AS n_sources
+                          FROM c GROUP BY gx, gy ORDER BY count DESC""", [size, size] + params)
+        if df.empty:
+            return df.assign(west=[], south=[], east=[], north=[])
+        gx = df["gx"].to_numpy(dtype=float)
+        gy = df["gy"].to_numpy(dtype=float)
+        df["west"] = np.clip(gx * size, -180, 180)
+        df["east"] = np.clip((gx + 1) * size, -180, 180)
+        df["south"] = np.degrees(np.arctan(np.sinh(np.radians(gy * size))))
+        df["north"] = np.degrees(np.arctan(np.sinh(np.radians((gy + 1) * size))))
+        return df.drop(columns=["gx", "gy"])
+
+    def map_view(self, f: Filters, *, zoom: int, max_footprints: int = DEFAULT_MAX_FOOTPRINTS) -> MapView:
+        """Footprints when the view holds at most ``max_footprints`` matches, else aggregated cells."""
+        fp = self.footprints(f, limit=max_footprints)
+        if not fp.truncated:
+            return MapView("footprints", fp.rows, len(fp.rows))
+        return MapView("cells", self.grid(f, zoom=zoom), self.count(f))
+
+    # -- one image ---------------------------------------------------------------------------------
+
+    def id_for(self, filepath: str) -> int | None:
+        row = self._q("SELECT id FROM images WHERE filepath = ?", [filepath]).fetchone()
+        return None if row is None else int(row[0])
+
+    def get(self, key: str | int) -> ImageRecord | None:
+        """Everything about one image, by filepath or id; None when the index has no such image."""
+        if isinstance(key, str):
+            rows = self._df("SELECT * FROM images WHERE filepath = ?", [key])
+        else:
+            rows = self._df("SELECT * FROM images WHERE id = ?", [int(key)])
+        if rows.empty:
+            return None
+        row = {k: (None if _isnull(v) else v) for k, v in rows.iloc[0].to_dict().items()}
+        image_id = int(row["id"])
+        tags = self._q("""SELECT t.role, t.obj, v.key, v.value FROM tags t JOIN vocab v USING (kv_id)
+                          WHERE t.image_id = ? ORDER BY t.role, t.obj, v.key""", [image_id]).fetchall()
+        focus: dict[str, str] = {}
+        surrounding: dict[int, dict[str, str]] = {}
+        for role, obj, k, v in tags:
+            if role == 0:
+                focus[k] = v
+            else:
+                surrounding.setdefault(int(obj), {})[k] = v
+        probs = self._q("SELECT kind, detail, origin FROM problems WHERE id = ? ORDER BY kind",
+                        [image_id]).fetchall()
+        mask = int(row.get("subsets") or 0)
+        return ImageRecord(
+            row, focus, [surrounding[k] for k in sorted(surrounding)],
+            [{"kind": k, "detail": d, "origin": o} for k, d, o in probs],
+            [s for s in self.subsets if mask >> s.bit & 1],
+        )
+
+    def same_object(self, image_id: int) -> pd.DataFrame:
+        """Other images of the same OSM object (same type and id), any source and year."""
+        return self._df(f"""SELECT {', '.join('i.' + c for c in ROW_COLUMNS)} FROM images i
+                            JOIN (SELECT obj_type, osm_id FROM images WHERE id = ?) me
+                              ON i.obj_type = me.obj_type AND i.osm_id = me.osm_id
+                            WHERE i.id <> ? ORDER BY i.year, i.source, i.id""", [image_id, image_id])
+
+    def overlapping(self, image_id: int, *, limit: int = 50) -> pd.DataFrame:
+        """Images whose footprint intersects this image's footprint (itself excluded)."""
+        return self._df(f"""WITH me AS (SELECT west, south, east, north FROM images WHERE id = ? AND cx IS NOT NULL)
+                            SELECT {', '.join('i.' + c for c in ROW_COLUMNS)} FROM images i, me
+                            WHERE i.cx IS NOT NULL AND i.id <> ?
+                              AND i.cy BETWEEN me.south - 1 AND me.north + 1
+                              AND i.west < me.east AND i.east > me.west
+                              AND i.south < me.north AND i.north > me.south
+                            ORDER BY i.id LIMIT ?""", [image_id, image_id, limit])
+
+    def near(self, lon: float, lat: float, *, limit: int = 20, radius_m: float = 5000.0) -> pd.DataFrame:
+        """Images whose centre is within ``radius_m`` of a point, nearest first, with ``distance_m``."""
+        if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+            raise InvalidFilterError(f"point ({lon}, {lat}) is not a lon/lat pair")
+        dlat = radius_m / 110574.0
+        dlon = radius_m / (111320.0 * max(math.cos(math.radians(lat)), 1e-6))
+        return self._df(f"""SELECT * FROM (
+                              SELECT {', '.join(ROW_COLUMNS)},
+                                     2 * 6371008.8 * asin(sqrt(
+                                        pow(sin(radians(cy - ?) / 2), 2) +
+                                        cos(radians(?)) * cos(radians(cy)) * pow(sin(radians(cx - ?) / 2), 2)
+                                     )) AS distance_m
+                              FROM images WHERE cy BETWEEN ? AND ? AND cx BETWEEN ? AND ?)
+                            WHERE distance_m <= ? ORDER BY distance_m, id LIMIT ?""",
+                        [lat, lat, lon, lat - dlat, lat + dlat, lon - dlon, lon + dlon, radius_m, limit])
+
+    # -- problems ----------------------------------------------------------------------------------
+
+    def problem_counts(self) -> dict[str, int]:
+        """Number of problem rows per kind."""
+        return {k: int(n) for k, n in self._q(
+            "SELECT kind, count(*) FROM problems GROUP BY kind ORDER BY kind").fetchall()}
+
+    def problems(self, *, kind: str | None = None, limit: int = 100, offset: int = 0) -> pd.DataFrame:
+        """Problem rows (id, filepath, kind, detail, origin), optionally of one kind."""
+        cond, params = ("kind = ?", [kind]) if kind else ("TRUE", [])
+        return self._df(f"SELECT * FROM problems WHERE {cond} ORDER BY kind, filepath LIMIT ? OFFSET ?",
+                        params + [limit, offset])
+
+
+def _isnull(v: Any) -> bool:
+    try:
+        return bool(pd.isna(v))
+    except (TypeError, ValueError):
+        return False

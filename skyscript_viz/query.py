@@ -1,0 +1,255 @@
+"""Filters and their translation to SQL. Pure: no connection, no I/O.
+
+A :class:`Filters` value says which images a user wants; :func:`build_where` turns it into a
+``(sql, params)`` pair over the index's ``images`` table, with tag terms resolved to vocabulary id
+ranges by a :class:`Resolver` (the index is one; tests pass a fake).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field, replace
+from typing import Literal, Protocol
+
+from .errors import InvalidFilterError
+
+__all__ = [
+    "FACET_DIMENSIONS",
+    "BBox",
+    "Filters",
+    "Resolver",
+    "Role",
+    "TagExpr",
+    "build_where",
+]
+
+Role = Literal["focus", "surrounding", "any"]
+FACET_DIMENSIONS = ("source", "year", "month", "obj_type", "subset")
+_ROLE_PREFIX = {"focus": "focus", "f": "focus", "surrounding": "surrounding", "s": "surrounding",
+                "surr": "surrounding", "any": "any"}
+
+
+@dataclass(frozen=True, slots=True)
+class BBox:
+    """A lon/lat box (west, south, east, north) in degrees; west may exceed east across the antimeridian."""
+
+    west: float
+    south: float
+    east: float
+    north: float
+
+    def __post_init__(self) -> None:
+        vals = (self.west, self.south, self.east, self.north)
+        if not all(isinstance(v, int | float) and math.isfinite(v) for v in vals):
+            raise InvalidFilterError(f"bbox {vals} must be four finite numbers")
+        if not (-90 <= self.south <= self.north <= 90):
+            raise InvalidFilterError(f"bbox south/north {self.south}, {self.north} must be within -90..90, "
+                                     "south ≤ north")
+
+    @classmethod
+    def parse(cls, text: str) -> BBox:
+        """``west,south,east,north``; longitudes outside ±180 (a panned Leaflet view) are wrapped."""
+        try:
+            w, s, e, n = (float(x) for x in text.split(","))
+        except ValueError:
+            raise InvalidFilterError(f"bbox {text!r} is not west,south,east,north") from None
+        return cls.from_view(w, s, e, n)
+
+    @classmethod
+    def from_view(cls, west: float, south: float, east: float, north: float) -> BBox:
+        """A map view's bounds, wrapped into -180..180 and clamped to ±90."""
+        if east - west >= 360:
+            west, east = -180.0, 180.0
+        else:
+            west = ((west + 180) % 360) - 180
+            east = ((east + 180) % 360) - 180
+            if east == -180 and west > east:
+                east = 180.0
+        return cls(west, max(-90.0, south), east, min(90.0, north))
+
+    def __str__(self) -> str:
+        return f"{self.west:.5f},{self.south:.5f},{self.east:.5f},{self.north:.5f}"
+
+    @property
+    def crosses_antimeridian(self) -> bool:
+        return self.west > self.east
+
+
+_TAG = re.compile(r"(?:(focus|f|surrounding|surr|s|any):)?([^=]+?)(?:=(.*))?")
+
+
+@dataclass(frozen=True, slots=True)
+class TagExpr:
+    """``key`` or ``key=value``, on the focus object, a surrounding object, or either."""
+
+    key: str
+    value: str | None = None
+    role: Role = "any"
+
+    @classmethod
+    def parse(cls, text: str) -> TagExpr:
+        """``building``, ``sport=tennis``, ``focus:leisure=pitch``, ``surrounding:highway``."""
+        m = _TAG.fullmatch(text.strip())
+        if not m or not m.group(2).strip():
+            raise InvalidFilterError(f"tag {text!r} is not key, key=value or role:key=value")
+        role = _ROLE_PREFIX[m.group(1)] if m.group(1) else "any"
+        return cls(m.group(2).strip(), m.group(3), role)  # type: ignore[arg-type]
+
+    def __str__(self) -> str:
+        body = self.key if self.value is None else f"{self.key}={self.value}"
+        return body if self.role == "any" else f"{self.role}:{body}"
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Everything a user can filter on. Empty fields do not filter."""
+
+    sources: tuple[str, ...] = ()
+    year_min: int | None = None
+    year_max: int | None = None
+    months: tuple[int, ...] = ()
+    obj_types: tuple[str, ...] = ()
+    tags: tuple[TagExpr, ...] = ()
+    tag_mode: Literal["all", "any"] = "all"
+    caption: str = ""
+    subsets: tuple[str, ...] = ()  # images in any of these caption CSVs
+    bbox: BBox | None = None
+    problems: tuple[str, ...] = ()  # images with any of these problem kinds ("any" = any problem)
+    ids: tuple[int, ...] | None = field(default=None, compare=True)  # restrict to these ids (audit, gallery)
+
+    def __post_init__(self) -> None:
+        if self.year_min is not None and self.year_max is not None and self.year_min > self.year_max:
+            raise InvalidFilterError(f"year range {self.year_min}–{self.year_max} is empty; swap the bounds")
+        for m in self.months:
+            if not 1 <= m <= 12:
+                raise InvalidFilterError(f"month {m} is not 1–12")
+        for t in self.obj_types:
+            if t not in ("a", "w", "n"):
+                raise InvalidFilterError(f"object type {t!r} is not a (area), w (way) or n (node)")
+        if self.tag_mode not in ("all", "any"):
+            raise InvalidFilterError(f"tag mode {self.tag_mode!r} is not 'all' or 'any'")
+
+    def without(self, dimension: str) -> Filters:
+        """These filters with one facet dimension cleared (for facet counts under the other filters)."""
+        clear: dict[str, object] = {
+            "source": {"sources": ()},
+            "year": {"year_min": None, "year_max": None},
+            "month": {"months": ()},
+            "obj_type": {"obj_types": ()},
+            "subset": {"subsets": ()},
+            "tags": {"tags": ()},
+            "bbox": {"bbox": None},
+            "caption": {"caption": ""},
+            "problems": {"problems": ()},
+        }[dimension]  # type: ignore[assignment]
+        return replace(self, **clear)  # type: ignore[arg-type]
+
+    @property
+    def is_empty(self) -> bool:
+        return self == Filters()
+
+
+class Resolver(Protocol):
+    """What build_where needs to know about one index."""
+
+    def kv_range(self, key: str, value: str | None) -> tuple[int, int] | None:
+        """Vocabulary id range of ``key=value`` (or of every value of ``key``); None if unknown."""
+        ...
+
+    def subset_bit(self, slug: str) -> int | None:
+        """Bit of a subset in the ``subsets`` column; None if this index has no such subset."""
+        ...
+
+
+_ROLE_CODE = {"focus": 0, "surrounding": 1}
+
+
+def _in_list(column: str, values: tuple[object, ...], params: list[object]) -> str:
+    params.extend(values)
+    return f"{column} IN ({', '.join('?' * len(values))})"
+
+
+def build_where(f: Filters, r: Resolver, *, alias: str = "") -> tuple[str, list[object]]:
+    """SQL condition over the images table (``alias.`` prefixed when given) and its parameters."""
+    a = f"{alias}." if alias else ""
+    conds: list[str] = []
+    params: list[object] = []
+    if f.sources:
+        conds.append(_in_list(f"{a}source", f.sources, params))
+    if f.year_min is not None:
+        conds.append(f"{a}year >= ?")
+        params.append(f.year_min)
+    if f.year_max is not None:
+        conds.append(f"{a}year <= ?")
+        params.append(f.year_max)
+    if f.months:
+        conds.append(_in_list(f"{a}month", f.months, params))
+    if f.obj_types:
+        conds.append(_in_list(f"{a}obj_type", f.obj_types, params))
+    if f.subsets:
+        mask = 0
+        for slug in f.subsets:
+            bit = r.subset_bit(slug)
+            if bit is not None:
+                mask |= 1 << bit
+        conds.append(f"({a}subsets & ?) <> 0")
+        params.append(mask)
+    if f.bbox is not None:
+        b = f.bbox
+        conds.append(f"{a}cy BETWEEN ? AND ?")
+        params.extend([b.south, b.north])
+        if b.crosses_antimeridian:
+            conds.append(f"({a}cx >= ? OR {a}cx <= ?)")
+        else:
+            conds.append(f"{a}cx BETWEEN ? AND ?")
+        params.extend([b.west, b.east])
+    if f.caption.strip():
+        conds.append(f"(contains(lower({a}title), ?) OR contains(lower({a}title_multi_objects), ?))")
+        needle = f.caption.strip().lower()
+        params.extend([needle, needle])
+    if f.problems:
+        kinds = tuple(k for k in f.problems if k != "any")
+        if "any" in f.problems or not kinds:
+            conds.append(f"{a}n_problems > 0")
+        else:
+            sub = _in_list("kind", kinds, params)
+            conds.append(f"{a}id IN (SELECT id FROM problems WHERE {sub} AND id IS NOT NULL)")
+    if f.ids is not None:
+        if f.ids:
+            conds.append(_in_list(f"{a}id", f.ids, params))
+        else:
+            conds.append("FALSE")
+    if f.tags:
+        terms: list[str] = []
+        term_params: list[list[object]] = []
+        for t in f.tags:
+            rng = r.kv_range(t.key, t.value)
+            if rng is None:
+                terms.append("FALSE")
+                term_params.append([])
+                continue
+            tp: list[object] = [rng[0], rng[1]]
+            term = "kv_id BETWEEN ? AND ?"
+            if t.role != "any":
+                term += " AND role = ?"
+                tp.append(_ROLE_CODE[t.role])
+            terms.append(term)
+            term_params.append(tp)
+        if f.tag_mode == "any":
+            live = [(t, p) for t, p in zip(terms, term_params, strict=True) if t != "FALSE"]
+            if live:
+                conds.append(f"{a}id IN (SELECT image_id FROM tags WHERE "
+                             + " OR ".join(f"({t})" for t, _ in live) + ")")
+                for _, p in live:
+                    params.extend(p)
+            else:
+                conds.append("FALSE")
+        else:
+            for t, p in zip(terms, term_params, strict=True):
+                if t == "FALSE":
+                    conds.append("FALSE")
+                else:
+                    conds.append(f"{a}id IN (SELECT image_id FROM tags WHERE {t})")
+                    params.extend(p)
+    return (" AND ".join(conds) if conds else "TRUE"), params

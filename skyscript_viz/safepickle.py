@@ -1,0 +1,52 @@
+"""Loading meta pickles from a download without trusting them.
+
+Only plain data may come out: dict, list, tuple, str, int, float, bool and None. Any pickle that
+names a global (a class, a function such as ``os.system``) is refused *before* the global is looked
+up, so nothing it references is imported or called. Types that pickle can build without a global
+(bytes, set, bytearray…) are rejected after loading.
+"""
+
+from __future__ import annotations
+
+import io
+import pickle
+from typing import Any
+
+from .errors import UnsafePickleError
+
+__all__ = ["PLAIN_TYPES", "safe_loads"]
+
+PLAIN_TYPES = (dict, list, tuple, str, int, float, bool, type(None))
+
+
+class _PlainUnpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        raise UnsafePickleError(f"pickle references global {module}.{name}; only plain data is allowed")
+
+    def persistent_load(self, pid: Any) -> Any:
+        raise UnsafePickleError("pickle uses a persistent id; only plain data is allowed")
+
+
+def _check_plain(obj: object) -> None:
+    stack = [obj]
+    while stack:
+        item = stack.pop()
+        t = type(item)
+        if t is dict:
+            stack.extend(item.keys())  # type: ignore[attr-defined]
+            stack.extend(item.values())  # type: ignore[attr-defined]
+        elif t is list or t is tuple:
+            stack.extend(item)  # type: ignore[call-overload]
+        elif t not in PLAIN_TYPES:
+            raise UnsafePickleError(f"pickle yields a {t.__name__}; only plain data is allowed")
+
+
+def safe_loads(data: bytes) -> Any:
+    """Unpickle ``data`` allowing only plain containers, strings and numbers.
+
+    Raises UnsafePickleError for anything else, and pickle.UnpicklingError / EOFError / ValueError
+    (among others) for bytes that are not a valid pickle.
+    """
+    obj = _PlainUnpickler(io.BytesIO(data)).load()
+    _check_plain(obj)
+    return obj
