@@ -1,0 +1,8 @@
+"""SkyScript Explorer: `streamlit run app.py` (demo sample) or `streamlit run app.py -- --root DIR`."""
+
+import streamlit as st
+
+st.set_page_config(page_title="SkyScript Explorer", page_icon="🛰️", layout="wide")
+st.navigation([
+    st.Page("pages/map.py", title="Map", icon="🗺️", default=True, url_path="map"),
+]).run()

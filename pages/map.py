@@ -1,0 +1,58 @@
+"""Map explorer: footprints on a Leaflet map, filters, and the selected image with captions and tags."""
+
+import streamlit as st
+
+from skyscript_viz.ui import detail, filters, header, keys, mapui, urlstate
+from skyscript_viz.ui.data import cached_count, cached_facets, dataset
+
+ds = dataset()
+urlstate.seed_from_url(ds)
+mapui.ensure_view(ds)
+clicked = mapui.absorb_map_return()
+if clicked:
+    st.session_state[keys.SELECTED] = clicked
+
+header.title_bar(ds, "Map")
+urlstate.show_notices()
+f = filters.sidebar(ds, bbox=mapui.view_bbox())
+total = cached_count(ds, f)
+
+rec = ds.index.get(st.session_state[keys.SELECTED]) if st.session_state.get(keys.SELECTED) else None
+img = ds.images.image(rec.row) if rec else None
+
+left, right = st.columns([3, 2], gap="medium")
+with left:
+    top = st.columns([3, 2, 2])
+    top[0].markdown(f"#### {total:,} images match")
+    top[1].selectbox("Base map", ["offline", "osm", "satellite"], key=keys.BASE, label_visibility="collapsed",
+                     format_func={"offline": "Offline map", "osm": "OpenStreetMap",
+                                  "satellite": "Satellite (Esri)"}.__getitem__)
+    if top[2].button("Zoom to results", key="zoom_results", width="stretch"):
+        mapui.zoom_to_results(ds, f)
+    drape = (img.data, img.mime) if rec and img and img.ok and st.session_state.get(keys.DRAPE) else None
+    kind, in_view = mapui.draw_map(ds, f, selected_row=rec.row if rec else None, drape=drape)
+    if kind == "cells":
+        st.caption(f"{in_view:,} matches in view, shown as density cells; zoom in or click a cell to see "
+                   "footprints.")
+    else:
+        st.caption(f"{in_view:,} footprints in view. Hover for details, click to select.")
+    mapui.legend(ds, [str(v.value) for v in cached_facets(ds, f)["source"]
+                      if v.value and v.count and (not f.sources or v.value in f.sources)])
+
+with right:
+    if rec is None:
+        if st.session_state.get(keys.SELECTED):
+            st.error(f"No image {st.session_state[keys.SELECTED]!r} in this dataset.")
+        st.markdown("Click a footprint on the map to see its image, captions and tags.")
+    else:
+        detail.selection_nav(ds, f, rec)
+        detail.image_panel(ds, rec, img)
+        c1, c2 = st.columns(2)
+        c1.toggle("Drape on map", key=keys.DRAPE, help="Lay the image on the map at its footprint")
+        c2.slider("Opacity", 0.0, 1.0, key=keys.OPACITY, step=0.05, disabled=not st.session_state.get(keys.DRAPE))
+        detail.captions_panel(rec)
+        detail.metadata_panel(rec)
+        detail.tags_panel(rec)
+        detail.problems_panel(rec, img)
+
+urlstate.write_url(urlstate.current_view(f))

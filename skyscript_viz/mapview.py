@@ -1,0 +1,203 @@
+"""Folium layers for the map: footprints coloured by source, density cells, the draped image.
+
+Layers are small custom elements that draw rectangles in a loop from compact JSON instead of one
+folium object per rectangle, which keeps one map update far below 1 MB (about 150 bytes a
+footprint). Every string that reaches the browser as HTML (tooltips) is escaped here: OSM tags and
+captions are user-written.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import math
+import re
+from typing import Any
+
+import folium
+import pandas as pd
+from branca.element import MacroElement
+from jinja2 import Template
+
+from . import assets
+from .index import MapView
+from .sources import source_info, source_label
+
+__all__ = [
+    "BASE_LAYER_NAMES",
+    "DENSITY_COLORS",
+    "base_map",
+    "cells_layer",
+    "drape_layer",
+    "filepath_from_tooltip",
+    "footprints_layer",
+    "legend_items",
+    "selection_layer",
+    "view_layer",
+    "zoom_for_bbox",
+]
+
+BASE_LAYER_NAMES = {
+    "offline": assets.OFFLINE_LAYER_NAME,
+    "osm": assets.OSM_LAYER_NAME,
+    "satellite": assets.SATELLITE_LAYER_NAME,
+}
+# light to dark: few images to many
+DENSITY_COLORS = ("#c6dbef", "#9ecae1", "#6baed6", "#4292c6", "#2171b5", "#08519c", "#08306b")
+_FILEPATH = re.compile(r"\b(\S+?\.jpg)\b")
+
+
+def _js_json(value: Any) -> str:
+    """JSON safe to embed in a script: no ``</script>`` can close the tag early."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).replace("</", "<\\/")
+
+
+class _RectLayer(MacroElement):  # type: ignore[misc]
+    """Rectangles from ``[[w, s, e, n, colour index, tooltip index], …]`` added to the parent group."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        (function () {
+          var d = {{ this.payload }};
+          var g = {{ this._parent.get_name() }};
+          for (var i = 0; i < d.r.length; i++) {
+            var r = d.r[i];
+            var c = d.c[r[4]];
+            L.rectangle([[r[1], r[0]], [r[3], r[2]]],
+                        {color: c, weight: d.w, opacity: 0.9, fillColor: c, fillOpacity: d.f,
+                         className: d.k})
+              .bindTooltip(d.t[i], {sticky: true}).addTo(g);
+          }
+        })();
+        {% endmacro %}
+    """)
+
+    def __init__(self, rects: list[list[Any]], colors: list[str], tooltips: list[str], *,
+                 weight: float, fill_opacity: float, css_class: str) -> None:
+        super().__init__()
+        self._name = "RectLayer"
+        self.payload = _js_json({"r": rects, "c": colors, "t": tooltips, "w": weight, "f": fill_opacity,
+                                 "k": css_class})
+
+
+def base_map(*, lat: float, lon: float, zoom: int, base: str) -> tuple[folium.Map, bool]:
+    """The map without data layers: local Leaflet assets and the chosen base layer.
+
+    Returns ``(map, offline_assets_ok)``. Built anew each run from the same arguments, so
+    streamlit-folium sees the same map and only swaps the data layers.
+    """
+    name = BASE_LAYER_NAMES.get(base, assets.OFFLINE_LAYER_NAME)
+    if name == assets.OFFLINE_LAYER_NAME and not assets.assets_available():
+        name = assets.OSM_LAYER_NAME  # the offline tiles are not there; OSM needs internet but works
+    m, ok = assets.make_map(location=(lat, lon), zoom_start=zoom, default_layer=name)
+    return m, ok
+
+
+def _round(x: float) -> float:
+    return round(float(x), 6)
+
+
+def footprints_layer(rows: pd.DataFrame, *, name: str = "footprints") -> folium.FeatureGroup:
+    """Footprint rectangles coloured by source, each with an escaped tooltip naming its file."""
+    fg = folium.FeatureGroup(name=name)
+    if rows.empty:
+        return fg
+    codes = sorted({str(s) for s in rows["source"].fillna("??")})
+    colors = [source_info(c).color for c in codes]
+    index = {c: i for i, c in enumerate(codes)}
+    rects: list[list[Any]] = []
+    tips: list[str] = []
+    for w, s, e, n, src, year, fp, title in zip(
+        rows["west"], rows["south"], rows["east"], rows["north"], rows["source"].fillna("??"),
+        rows["year"], rows["filepath"], rows["title"], strict=True,
+    ):
+        rects.append([_round(w), _round(s), _round(e), _round(n), index[str(src)]])
+        cap = "" if title is None or (isinstance(title, float) and math.isnan(title)) else str(title)
+        cap = cap if len(cap) <= 70 else cap[:69] + "…"
+        yr = "" if pd.isna(year) else f" · {int(year)}"
+        tips.append(f"<b>{html.escape(source_label(str(src)))}{yr}</b><br>{html.escape(str(fp))}"
+                    + (f"<br><i>{html.escape(cap)}</i>" if cap else ""))
+    _RectLayer(rects, colors, tips, weight=1.5, fill_opacity=0.25, css_class="sv-footprint").add_to(fg)
+    return fg
+
+
+def cells_layer(cells: pd.DataFrame, *, name: str = "cells") -> folium.FeatureGroup:
+    """Aggregated cells shaded by image count (log scale), tooltip with count and dominant source."""
+    fg = folium.FeatureGroup(name=name)
+    if cells.empty:
+        return fg
+    top = max(1, int(cells["count"].max()))
+    rects: list[list[Any]] = []
+    tips: list[str] = []
+    for w, s, e, n, cnt, dom, dcnt, nsrc in zip(
+        cells["west"], cells["south"], cells["east"], cells["north"], cells["count"],
+        cells["dominant_source"], cells["dominant_count"], cells["n_sources"], strict=True,
+    ):
+        level = 0 if top <= 1 else min(len(DENSITY_COLORS) - 1,
+                                        int(math.log(max(1, cnt)) / math.log(top) * (len(DENSITY_COLORS) - 1)))
+        rects.append([_round(w), _round(s), _round(e), _round(n), level])
+        share = 100.0 * float(dcnt) / max(1, int(cnt))
+        tips.append(f"<b>{int(cnt):,} images</b><br>mostly {html.escape(source_label(str(dom)))} "
+                    f"({share:.0f}%), {int(nsrc)} source{'s' if nsrc != 1 else ''}<br>click to zoom in")
+    _RectLayer(rects, list(DENSITY_COLORS), tips, weight=0.5, fill_opacity=0.55, css_class="sv-cell").add_to(fg)
+    return fg
+
+
+def view_layer(view: MapView) -> folium.FeatureGroup:
+    """The data layer for one map view (footprints or cells)."""
+    return footprints_layer(view.rows) if view.kind == "footprints" else cells_layer(view.rows)
+
+
+def selection_layer(row: dict[str, Any] | None) -> folium.FeatureGroup:
+    """A thick outline around the selected footprint."""
+    fg = folium.FeatureGroup(name="selection")
+    if row and row.get("cx") is not None:
+        folium.Rectangle(
+            [[row["south"], row["west"]], [row["north"], row["east"]]],
+            color="#f59e0b", weight=4, fill=False, dash_array="6 4", class_name="sv-selected",
+        ).add_to(fg)
+    return fg
+
+
+def drape_layer(row: dict[str, Any] | None, image: bytes | None, mime: str = "image/jpeg", *,
+                opacity: float = 0.8) -> folium.FeatureGroup:
+    """The selected image laid on the map at its footprint (Leaflet image overlay)."""
+    fg = folium.FeatureGroup(name="drape")
+    if row and image and row.get("cx") is not None:
+        url = f"data:{mime};base64," + base64.b64encode(image).decode("ascii")
+        folium.raster_layers.ImageOverlay(
+            url, bounds=[[row["south"], row["west"]], [row["north"], row["east"]]],
+            opacity=max(0.0, min(1.0, opacity)), interactive=False, zindex=400, class_name="sv-drape",
+        ).add_to(fg)
+    return fg
+
+
+def legend_items(codes: list[str]) -> list[tuple[str, str, str]]:
+    """(code, label, colour) for a legend of the given source codes."""
+    return [(c, source_label(c), source_info(c).color) for c in codes]
+
+
+def filepath_from_tooltip(text: str | None) -> str | None:
+    """The image file path a clicked footprint's tooltip names (tooltips list it on line 2)."""
+    if not text:
+        return None
+    m = _FILEPATH.search(text)
+    return m.group(1) if m else None
+
+
+def zoom_for_bbox(west: float, south: float, east: float, north: float, *, width_px: int = 800,
+                  height_px: int = 550) -> tuple[float, float, int]:
+    """Centre and the largest zoom that shows the whole box in a map of the given size."""
+    lat = (south + north) / 2
+    lon = (west + east) / 2
+
+    def merc(y: float) -> float:
+        y = max(-85.0, min(85.0, y))
+        return math.degrees(math.log(math.tan(math.pi / 4 + math.radians(y) / 2)))
+
+    span_x = max(east - west, 1e-6)
+    span_y = max(merc(north) - merc(south), 1e-6)
+    zx = math.log2(360.0 * width_px / 256.0 / span_x)
+    zy = math.log2(360.0 * height_px / 256.0 / span_y)
+    return lat, lon, int(max(1, min(18, math.floor(min(zx, zy)))))

@@ -1,0 +1,1 @@
+"""Streamlit glue: the only part of skyscript_viz that imports streamlit."""

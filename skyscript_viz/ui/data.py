@@ -1,0 +1,118 @@
+"""Which dataset the app shows, its opened index, and cached queries (Streamlit caching lives here)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+
+from ..build import build_index, default_index_dir
+from ..errors import IndexNotFoundError, SkyscriptVizError
+from ..images import ImageResult, ImageStore
+from ..index import FacetValue, ImageIndex, MapView
+from ..query import Filters
+
+__all__ = ["Dataset", "cached_count", "cached_facets", "cached_map_view", "dataset", "get_dataset"]
+
+
+@dataclass(frozen=True)
+class Dataset:
+    index: ImageIndex
+    images: ImageStore
+    root: Path
+    is_demo: bool
+
+
+def _root_from_args() -> tuple[str | None, str]:
+    """``--root`` after ``--`` on the streamlit command line, else SKYSCRIPT_ROOT; with where it came from."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--root")
+    known, _ = parser.parse_known_args(sys.argv[1:])
+    if known.root:
+        return known.root, "--root"
+    env = os.environ.get("SKYSCRIPT_ROOT")
+    if env:
+        return env, "SKYSCRIPT_ROOT"
+    return None, "demo"
+
+
+@st.cache_resource(show_spinner=False)
+def _open(root: str, demo: bool) -> Dataset:
+    idx = ImageIndex.open(root)
+    thumbs = idx.index_dir / "thumbs"
+    return Dataset(idx, ImageStore(idx.root, thumb_dir=thumbs), idx.root, demo or idx.is_demo)
+
+
+@st.cache_resource(show_spinner=False)
+def _open_demo() -> Dataset:
+    from ..demo import demo_root
+
+    demo = demo_root()
+    build_index(demo)  # the demo is read through the same code path as real data
+    return _open(str(demo), True)
+
+
+def get_dataset() -> Dataset:
+    """The dataset this app shows; builds the demo sample (and its index) on first use.
+
+    For a real root without an index, shows how to build it, offers to build it here, and stops.
+    """
+    root, origin = _root_from_args()
+    if root is None:
+        with st.spinner("Preparing the built-in demo sample (first run only)…"):
+            return _open_demo()
+    try:
+        return _open(str(Path(root).expanduser().resolve()), False)
+    except IndexNotFoundError:
+        pass
+    except SkyscriptVizError as exc:
+        st.error(f"Cannot open the dataset from {origin}: {exc}")
+        st.stop()
+    st.warning(f"The dataset at `{root}` has no index yet. Build it from a terminal with "
+               f"`python -m skyscript_viz index {root}` (progress bar, parallel, resumable), "
+               "or here:")
+    if st.button("Build the index now", key="build_index"):
+        bar = st.progress(0.0, text="reading parts…")
+
+        def progress(part: int, done: int, total: int) -> None:
+            bar.progress(min(1.0, done / max(1, total)), text=f"part {part}: {done:,} / {total:,}")
+
+        try:
+            report = build_index(root, progress=progress)
+        except SkyscriptVizError as exc:
+            st.error(str(exc))
+            st.stop()
+        st.success(f"Indexed {report.n_images:,} images in {report.seconds:.0f} s "
+                   f"into {default_index_dir(Path(root))}")
+        st.rerun()
+    st.stop()
+    raise AssertionError("unreachable")
+
+
+def dataset() -> Dataset:
+    """Shorthand used by pages."""
+    return get_dataset()
+
+
+# Query results are cached per filter value: a pan with unchanged filters reuses counts and facets.
+@st.cache_data(show_spinner=False, max_entries=256, hash_funcs={Dataset: lambda d: str(d.index.gen_dir)})
+def cached_count(ds: Dataset, f: Filters) -> int:
+    return ds.index.count(f)
+
+
+@st.cache_data(show_spinner=False, max_entries=128, hash_funcs={Dataset: lambda d: str(d.index.gen_dir)})
+def cached_facets(ds: Dataset, f: Filters) -> dict[str, list[FacetValue]]:
+    return ds.index.facets(f)
+
+
+@st.cache_data(show_spinner=False, max_entries=64, hash_funcs={Dataset: lambda d: str(d.index.gen_dir)})
+def cached_map_view(ds: Dataset, f: Filters, zoom: int) -> MapView:
+    return ds.index.map_view(f, zoom=zoom)
+
+
+def image_bytes(ds: Dataset, row: dict[str, object]) -> ImageResult:
+    return ds.images.image(row)
