@@ -81,6 +81,26 @@ def _cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_export(args: argparse.Namespace) -> int:
+    import time
+
+    from .export import export
+    from .index import ImageIndex
+    from .state import parse_filter_args
+
+    idx = ImageIndex.open(args.root, index_dir=args.index_dir)
+    from .query import Filters
+
+    sources = [str(v.value) for v in idx.facets(Filters())["source"] if v.value is not None]
+    f = parse_filter_args(args.filter or [], known_sources=sources, known_subsets=[s.slug for s in idx.subsets])
+    fmt = args.format or (Path(args.output).suffix.lstrip(".").lower() or "csv")
+    t0 = time.perf_counter()
+    n = export(idx, f, args.output, fmt=fmt)
+    dt = time.perf_counter() - t0
+    print(f"{n:,} rows -> {args.output} ({fmt}) in {dt:.2f} s ({n / max(dt, 1e-9):,.0f} rows/s)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m skyscript_viz", description="SkyScript Explorer tools")
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -99,6 +119,17 @@ def main(argv: list[str] | None = None) -> int:
     pn.add_argument("root", type=Path)
     pn.add_argument("--index-dir", type=Path, default=None)
     pn.set_defaults(func=_cmd_info)
+    pe = sub.add_parser("export", help="write the images matching filters as CSV, GeoJSON or Parquet",
+                        description="Filters use the URL grammar, e.g. --filter src=CH,US --filter y=2018-2021 "
+                                    "--filter tag=focus:sport=tennis --filter sub=top30_openai")
+    pe.add_argument("root", type=Path)
+    pe.add_argument("--filter", action="append", metavar="NAME=VALUE",
+                    help="src, y, m, type, tag (repeatable), tags (all|any), q, sub, bbox, prob")
+    pe.add_argument("--format", choices=["csv", "geojson", "parquet"], default=None,
+                    help="default: from the output file's extension")
+    pe.add_argument("-o", "--output", type=Path, required=True)
+    pe.add_argument("--index-dir", type=Path, default=None)
+    pe.set_defaults(func=_cmd_export)
     args = p.parse_args(argv)
     try:
         return int(args.func(args))

@@ -12,11 +12,13 @@ import math
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Iterator
 from typing import Any, Literal
 
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from .build import default_index_dir
 from .errors import IndexNotFoundError, InvalidFilterError
@@ -408,15 +410,52 @@ class ImageIndex:
             raise InvalidFilterError(f"point ({lon}, {lat}) is not a lon/lat pair")
         dlat = radius_m / 110574.0
         dlon = radius_m / (111320.0 * max(math.cos(math.radians(lat)), 1e-6))
+        lo, hi = lon - dlon, lon + dlon
+        # The longitude window wraps when it reaches past the antimeridian.
+        if hi - lo >= 360:
+            lon_sql, lon_params = "TRUE", []
+        elif lo < -180 or hi > 180:
+            lon_sql, lon_params = "(cx >= ? OR cx <= ?)", [(lo + 180) % 360 - 180, (hi + 180) % 360 - 180]
+        else:
+            lon_sql, lon_params = "cx BETWEEN ? AND ?", [lo, hi]
         return self._df(f"""SELECT * FROM (
                               SELECT {', '.join(ROW_COLUMNS)},
-                                     2 * 6371008.8 * asin(sqrt(
+                                     2 * 6371008.8 * asin(least(1.0, sqrt(
                                         pow(sin(radians(cy - ?) / 2), 2) +
                                         cos(radians(?)) * cos(radians(cy)) * pow(sin(radians(cx - ?) / 2), 2)
-                                     )) AS distance_m
-                              FROM images WHERE cy BETWEEN ? AND ? AND cx BETWEEN ? AND ?)
+                                     ))) AS distance_m
+                              FROM images WHERE cy BETWEEN ? AND ? AND {lon_sql})
                             WHERE distance_m <= ? ORDER BY distance_m, id LIMIT ?""",
-                        [lat, lat, lon, lat - dlat, lat + dlat, lon - dlon, lon + dlon, radius_m, limit])
+                        [lat, lat, lon, lat - dlat, lat + dlat, *lon_params, radius_m, limit])
+
+    # -- export ------------------------------------------------------------------------------------
+
+    def copy_to(self, f: Filters, path: Path | str, *, fmt: Literal["csv", "parquet"]) -> int:
+        """Write the matches of ``f`` to a file by streaming from the index; returns the row count.
+
+        ``csv`` is the SkyScript caption format (``filepath,title,title_multi_objects``, comma separated,
+        standard quoting); ``parquet`` carries every indexed column.
+        """
+        where, params = self._where(f)
+        cols = "filepath, title, title_multi_objects" if fmt == "csv" else "*"
+        opts = "FORMAT csv, HEADER true, DELIMITER ',', QUOTE '\"', ESCAPE '\"'" if fmt == "csv" \
+            else "FORMAT parquet, COMPRESSION zstd"
+        target = str(path).replace("'", "''")
+        row = self._q(f"COPY (SELECT {cols} FROM images WHERE {where} ORDER BY id) TO '{target}' ({opts})",
+                      params).fetchone()
+        return int(row[0]) if row else 0
+
+    def record_batches(self, f: Filters, columns: tuple[str, ...], *, batch_size: int = 50_000
+                       ) -> Iterator[pa.RecordBatch]:
+        """Matches of ``f`` as Arrow record batches in id order, for streaming exports."""
+        bad = [c for c in columns if not c.isidentifier()]
+        if bad:
+            raise InvalidFilterError(f"column names {bad} are not identifiers")
+        where, params = self._where(f)
+        with self._lock:
+            cur = self._con.cursor()
+        rel = cur.sql(f"SELECT {', '.join(columns)} FROM images WHERE {where} ORDER BY id", params=params)
+        yield from rel.to_arrow_reader(batch_size)
 
     # -- problems ----------------------------------------------------------------------------------
 

@@ -263,7 +263,7 @@ def parse_filter_args(args: Iterable[str], **known: Any) -> Filters:
     notices: list[str] = []
     f = filters_from_params(params, notices, **known)
     if notices:
-        raise InvalidFilterError("; ".join(notices))
+        raise InvalidFilterError("; ".join(n.replace(" ignored", " is invalid") for n in notices))
     return f
 
 
