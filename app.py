@@ -5,4 +5,6 @@ import streamlit as st
 st.set_page_config(page_title="SkyScript Explorer", page_icon="🛰️", layout="wide")
 st.navigation([
     st.Page("pages/map.py", title="Map", icon="🗺️", default=True, url_path="map"),
+    st.Page("pages/gallery.py", title="Gallery", icon="🖼️", url_path="gallery"),
+    st.Page("pages/image.py", title="Image", icon="🔎", url_path="image"),
 ]).run()

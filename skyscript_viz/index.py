@@ -52,7 +52,7 @@ SORT_ORDERS: dict[str, str] = {
 ROW_COLUMNS = (
     "id", "filepath", "source", "year", "month", "day", "obj_type", "osm_id", "west", "south", "east",
     "north", "cx", "cy", "width_m", "height_m", "n_surrounding", "title", "title_multi_objects",
-    "subsets", "n_problems", "has_image",
+    "subsets", "n_problems", "has_image", "storage", "container", "member",
 )
 
 

@@ -30,3 +30,6 @@ SORT = "g_sort"
 SEED = "g_seed"
 PAGE = "g_page"
 SIZE = "g_size"
+
+# widget values that must outlive a page switch
+PERSISTENT = (*FILTER_KEYS, "f_years_slider", BASE, DRAPE, OPACITY, SORT, SEED, PAGE, SIZE)

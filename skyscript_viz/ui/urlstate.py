@@ -17,8 +17,15 @@ def _params() -> dict[str, list[str]]:
 
 
 def seed_from_url(ds: Dataset) -> None:
-    """On a session's first run, put the URL's view into session state (widgets read it from there)."""
+    """On a session's first run, put the URL's view into session state (widgets read it from there).
+
+    On later runs, re-store the shared widget values: Streamlit forgets the state of widgets a page
+    does not draw, and the filters must survive a switch from the map to the gallery and back.
+    """
     if st.session_state.get(keys.SEEDED):
+        for k in keys.PERSISTENT:
+            if k in st.session_state:
+                st.session_state[k] = st.session_state[k]
         return
     known_sources = [str(v.value) for v in ds.index.facets(Filters())["source"] if v.value is not None]
     state, notices = parse_params(_params(), known_sources=known_sources,

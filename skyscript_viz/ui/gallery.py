@@ -1,0 +1,87 @@
+"""Thumbnail grids (gallery page, same-object strip) and the export buttons."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from ..export import EXPORT_FORMATS, export_bytes
+from ..index import SORT_ORDERS
+from ..query import Filters
+from ..sources import source_info
+from ..state import PAGE_SIZES
+from ..text import md_text
+from . import keys
+from .data import Dataset, cached_count
+
+IMAGE_PAGE = "pages/image.py"
+
+
+def _open(filepath: str) -> None:
+    st.session_state[keys.SELECTED] = filepath
+
+
+def thumb_grid(ds: Dataset, rows: pd.DataFrame, *, columns: int = 6, key_prefix: str = "g",
+               show_resolution: bool = False) -> None:
+    """Thumbnails with source, year and a short caption; "Open" goes to the image page."""
+    if rows.empty:
+        return
+    records = rows.to_dict("records")
+    for start in range(0, len(records), columns):
+        cols = st.columns(columns)
+        for col, row in zip(cols, records[start:start + columns], strict=False):
+            thumb = ds.images.thumbnail(row)
+            src = source_info(str(row.get("source") or "??"))
+            year = "" if pd.isna(row.get("year")) else f" · {int(row['year'])}"
+            res = f" · {src.resolution_label}" if show_resolution and src.known else ""
+            cap = str(row.get("title") or "no caption")
+            cap = cap if len(cap) <= 60 else cap[:59] + "…"
+            with col:
+                st.image(thumb.data, width="stretch")
+                st.markdown(f"**{md_text(src.code)}{year}{res}**  \n{md_text(cap)}")
+                if st.button("Open", key=f"{key_prefix}_open_{row['id']}", on_click=_open,
+                             args=(str(row["filepath"]),), width="stretch"):
+                    st.switch_page(IMAGE_PAGE)
+
+
+def gallery(ds: Dataset, f: Filters) -> None:
+    """Paged, sortable thumbnail grid of the matches of ``f``."""
+    ss = st.session_state
+    total = cached_count(ds, f)
+    c1, c2, c3, c4 = st.columns([2, 2, 1, 1])
+    c1.markdown(f"#### {total:,} images match")
+    c2.selectbox("Sort", list(SORT_ORDERS), key=keys.SORT, format_func=SORT_ORDERS.__getitem__)
+    c3.number_input("Seed", min_value=0, max_value=2**31 - 1, step=1, key=keys.SEED,
+                    disabled=ss.get(keys.SORT) != "random", help="Fixed per link: a shared URL shows the same images")
+    c4.selectbox("Per page", list(PAGE_SIZES), key=keys.SIZE)
+    size = int(ss.get(keys.SIZE, 48))
+    pages = max(1, -(-total // size))
+    ss[keys.PAGE] = max(1, min(int(ss.get(keys.PAGE, 1)), pages))
+    res = ds.index.page(f, offset=(ss[keys.PAGE] - 1) * size, limit=size, order=ss.get(keys.SORT, "random"),
+                        seed=int(ss.get(keys.SEED, 0)))
+    thumb_grid(ds, res.rows, columns=6)
+    if total == 0:
+        st.info("No image matches these filters.")
+    p1, p2, p3 = st.columns([1, 2, 1])
+    if p1.button("◀ Previous page", key="g_prev", disabled=ss[keys.PAGE] <= 1, width="stretch"):
+        ss[keys.PAGE] -= 1
+        st.rerun()
+    p2.markdown(f"<div style='text-align:center;padding-top:6px'>page {ss[keys.PAGE]:,} of {pages:,}</div>",
+                unsafe_allow_html=True)
+    if p3.button("Next page ▶", key="g_next", disabled=ss[keys.PAGE] >= pages, width="stretch"):
+        ss[keys.PAGE] += 1
+        st.rerun()
+
+
+def export_panel(ds: Dataset, f: Filters) -> None:
+    """Download buttons for the current filters (generated when clicked)."""
+    n = cached_count(ds, f)
+    with st.sidebar.expander(f"Export these {n:,} images"):
+        st.caption("CSV in the SkyScript format (reads unchanged in the SkyScript training code), GeoJSON "
+                   "footprints, or Parquet with every indexed column. For millions of rows use "
+                   "`python -m skyscript_viz export ROOT --filter … -o FILE`.")
+        for fmt, (mime, ext) in EXPORT_FORMATS.items():
+            st.download_button(
+                f"Download {fmt.upper()}", data=lambda fmt=fmt: export_bytes(ds.index, f, fmt=fmt),  # type: ignore[misc]
+                file_name=f"skyscript_export{ext}", mime=mime, key=f"export_{fmt}", width="stretch",
+                on_click="ignore")

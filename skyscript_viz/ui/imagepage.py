@@ -1,0 +1,64 @@
+"""Parts of the image page: tag tables with wiki links, the small footprint map, related images."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from .. import mapview
+from ..images import ImageResult
+from ..index import ImageRecord
+from .data import Dataset
+from .gallery import thumb_grid
+
+
+def _wiki(key: str) -> str:
+    return "https://wiki.openstreetmap.org/wiki/Key:" + quote(key, safe=":")
+
+
+def tags_with_wiki(rec: ImageRecord) -> None:
+    """Focus and surrounding tags as tables whose keys link to the OSM wiki."""
+    cfg = {"wiki": st.column_config.LinkColumn("wiki", display_text="Key:…")}
+    st.markdown("**Focus object tags**")
+    focus = pd.DataFrame({"key": list(rec.focus_tags), "value": list(rec.focus_tags.values()),
+                          "wiki": [_wiki(k) for k in rec.focus_tags]})
+    st.dataframe(focus, hide_index=True, width="stretch", column_config=cfg)
+    st.markdown(f"**Surrounding objects ({len(rec.surrounding)})**")
+    rows = [(i, k, v, _wiki(k)) for i, obj in enumerate(rec.surrounding, 1) for k, v in obj.items()]
+    st.dataframe(pd.DataFrame(rows, columns=["object", "key", "value", "wiki"]), hide_index=True,
+                 width="stretch", column_config=cfg)
+
+
+def small_map(rec: ImageRecord, img: ImageResult, *, drape: bool, opacity: float, base: str) -> None:
+    """The footprint (and the image draped on it) on a small map."""
+    row = rec.row
+    if row.get("cx") is None:
+        st.caption("No valid footprint to show on a map.")
+        return
+    lat, lon, z = mapview.zoom_for_bbox(row["west"], row["south"], row["east"], row["north"],
+                                        width_px=420, height_px=320)
+    m, _ = mapview.base_map(lat=lat, lon=lon, zoom=max(1, z - 1), base=base)
+    mapview.selection_layer(row).add_to(m)
+    if drape and img.ok:
+        mapview.drape_layer(row, img.data, img.mime, opacity=opacity).add_to(m)
+    st_folium(m, key="mini_map", height=320, use_container_width=True, returned_objects=[])
+
+
+def related(ds: Dataset, rec: ImageRecord) -> None:
+    """Same OSM object in other images (sources, years) side by side, and overlapping footprints."""
+    same = ds.index.same_object(rec.id)
+    st.markdown(f"#### Same OSM object, other images ({len(same)})")
+    if same.empty:
+        st.caption("No other image of this object.")
+    else:
+        thumb_grid(ds, same.head(12), columns=6, key_prefix="same", show_resolution=True)
+    over = ds.index.overlapping(rec.id, limit=12)
+    over = over[~over["id"].isin(same["id"])] if not same.empty else over
+    st.markdown(f"#### Overlapping footprints ({len(over)}{'+' if len(over) >= 12 else ''})")
+    if over.empty:
+        st.caption("No other footprint overlaps this one.")
+    else:
+        thumb_grid(ds, over, columns=6, key_prefix="over", show_resolution=True)
