@@ -2,7 +2,7 @@
 
 Layout of an index folder::
 
-    parts/p{N}-{fingerprint}/     one finished part: images, tags, vocab, problems (Parquet)
+    parts/p{N}-v{F}-{fp}/         one finished part: images, tags, vocab, problems (Parquet)
     gen-{stamp}/                  one finished merge: images, tags, vocab, problems + info.json
     CURRENT                       JSON naming the live generation; replaced with os.replace
 
@@ -45,7 +45,7 @@ __all__ = [
     "default_index_dir",
 ]
 
-INDEX_FORMAT = 3
+INDEX_FORMAT = 4  # part folders carry it too, so parts written by older code are re-read
 ProgressFn = Callable[[int, int, int], None]  # (part, done, total)
 
 
@@ -155,9 +155,27 @@ def _box(value: Any) -> tuple[float, float, float, float] | None:
         return None
     try:
         w, s, e, n = (float(v) for v in value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an int too large for a float
         return None
     return (w, s, e, n)
+
+
+def _short(value: Any, width: int = 80) -> str:
+    """``repr(value)`` cut to ``width``; never raises (repr of a >4300-digit int does)."""
+    try:
+        return repr(value)[:width]
+    except Exception:  # noqa: BLE001 - a hostile value must not stop the build
+        return f"<{type(value).__name__}>"
+
+
+def _text(value: Any) -> str:
+    """A tag key or value as text; never raises."""
+    if type(value) is str:
+        return value
+    try:
+        return str(value)
+    except Exception:  # noqa: BLE001 - e.g. str() of a >4300-digit int, or of a very deep list
+        return f"<{type(value).__name__}>"
 
 
 def _box_ok(b: tuple[float, float, float, float]) -> bool:
@@ -172,6 +190,14 @@ def _box_ok(b: tuple[float, float, float, float]) -> bool:
 
 
 _TIME_PARTS = 5
+# Valid range of each time field; anything else (month 13, year 99999) makes the time corrupt.
+_TIME_RANGES = ((1, 9999), (1, 12), (1, 31), (0, 23), (0, 59))
+
+
+def _time_ok(tv: Any) -> bool:
+    return (type(tv) in (tuple, list) and len(tv) > 0
+            and all(type(x) is int and lo <= x <= hi
+                    for x, (lo, hi) in zip(tv[:_TIME_PARTS], _TIME_RANGES, strict=False)))
 
 
 def _read_part(part: Part, out_dir: Path, progress: Any | None) -> dict[str, Any]:
@@ -292,10 +318,11 @@ def _read_part(part: Part, out_dir: Path, progress: Any | None) -> dict[str, Any
             # time
             tv = meta.get("time")
             tt = none5
-            if type(tv) in (tuple, list) and tv and all(type(x) is int for x in tv[:_TIME_PARTS]):
+            if _time_ok(tv):
                 tt = (tuple(tv[:_TIME_PARTS]) + none5)[:5]
             else:
-                problem(fp, ProblemKind.CORRUPT_META, f"time {tv!r:.80} is not (year, month, day, hour, minute)")
+                problem(fp, ProblemKind.CORRUPT_META,
+                        f"time {_short(tv)} is not a valid (year, month, day, hour, minute)")
             for c, v in zip(c_time, tt, strict=True):
                 c.append(v)
             if tt[0] is None and parsed is not None:
@@ -306,7 +333,7 @@ def _read_part(part: Part, out_dir: Path, progress: Any | None) -> dict[str, Any
             # box
             b = _box(meta.get("box"))
             if b is None:
-                problem(fp, ProblemKind.INVALID_BOX, f"box {meta.get('box')!r:.80} is not 4 numbers")
+                problem(fp, ProblemKind.INVALID_BOX, f"box {_short(meta.get('box'))} is not 4 numbers")
                 for c in c_box:
                     c.append(None)
                 c_bv.append(False)
@@ -335,7 +362,7 @@ def _read_part(part: Part, out_dir: Path, progress: Any | None) -> dict[str, Any
             c_nf.append(len(center))
             c_ns.append(len(surr))
             for k, v in center.items():
-                kv = (k if type(k) is str else str(k), v if type(v) is str else str(v))
+                kv = (_text(k), _text(v))
                 idx = vocab.get(kv)
                 if idx is None:
                     idx = vocab[kv] = len(vocab)
@@ -348,7 +375,7 @@ def _read_part(part: Part, out_dir: Path, progress: Any | None) -> dict[str, Any
                     problem(fp, ProblemKind.CORRUPT_META, f"surrounding object {oi} is not a dict")
                     continue
                 for k, v in obj.items():
-                    kv = (k if type(k) is str else str(k), v if type(v) is str else str(v))
+                    kv = (_text(k), _text(v))
                     idx = vocab.get(kv)
                     if idx is None:
                         idx = vocab[kv] = len(vocab)
@@ -364,7 +391,7 @@ def _read_part(part: Part, out_dir: Path, progress: Any | None) -> dict[str, Any
     images = pa.table({
         "local": pa.array(range(n), pa.int32()),
         "filepath": pa.array(cols["filepath"], pa.string()),
-        "part": pa.array([part.number] * n, pa.int16()),
+        "part": pa.array([part.number] * n, pa.int32()),
         "storage": pa.array([storage if hi else "none" for hi in cols["has_image"]], pa.string()),
         "container": pa.array([img_store.path.name if img_store and hi else None
                                for hi in cols["has_image"]], pa.string()),
@@ -385,13 +412,13 @@ def _read_part(part: Part, out_dir: Path, progress: Any | None) -> dict[str, Any
         "east": pa.array(cols["east"], pa.float64()),
         "north": pa.array(cols["north"], pa.float64()),
         "box_valid": pa.array(cols["box_valid"], pa.bool_()),
-        "n_surrounding": pa.array(cols["n_surrounding"], pa.int16()),
-        "n_focus_tags": pa.array(cols["n_focus_tags"], pa.int16()),
+        "n_surrounding": pa.array(cols["n_surrounding"], pa.int32()),
+        "n_focus_tags": pa.array(cols["n_focus_tags"], pa.int32()),
     })
     tags = pa.table({
         "local": pa.array(t_local, pa.int32()),
         "role": pa.array(t_role, pa.int8()),
-        "obj": pa.array(t_obj, pa.int16()),
+        "obj": pa.array(t_obj, pa.int32()),
         "kv": pa.array(t_kv, pa.int32()),
     })
     keys = list(vocab.keys())
@@ -465,7 +492,17 @@ def _sql_str(s: str) -> str:
 
 
 _ESCAPE_RE = r"(^|/)\.\.(/|$)"
-_CSV_OPTS = "header=true, delim=',', quote='\"', escape='\"', auto_detect=false, strict_mode=false"
+# strict_mode: a row with too many columns is rejected (reported as bad_csv_row), not silently cut.
+_CSV_OPTS = "header=true, delim=',', quote='\"', escape='\"', auto_detect=false, strict_mode=true"
+
+
+# OSM values whose usual caption words share no word with the value itself.
+_CAPTION_SYNONYMS = "MAP {" + ", ".join(f"'{k}': '{v}'" for k, v in {
+    "fuel": "gas petrol station", "unclassified": "minor road", "motorway_link": "ramp",
+    "track": "dirt road", "footway": "path sidewalk", "parking": "car lot", "pitch": "field court",
+    "water": "lake pond reservoir", "wood": "forest trees", "scrub": "bushes shrubland",
+    "yes": "",
+}.items()) + "}"
 
 
 def _csv_header(path: Path) -> list[str]:
@@ -529,7 +566,7 @@ def _merge(layout: DatasetLayout, part_dirs: list[tuple[Part, Path]], gen_dir: P
     else:
         con.execute("CREATE TEMP TABLE gv (kv_id INTEGER, key VARCHAR, value VARCHAR)")
         con.execute(f"""COPY (SELECT 0::INTEGER AS kv_id, 0::INTEGER AS image_id, 0::TINYINT AS role,
-                        0::SMALLINT AS obj WHERE false) TO {_sql_str(str(gen_dir / 'tags.parquet'))}
+                        0::INTEGER AS obj WHERE false) TO {_sql_str(str(gen_dir / 'tags.parquet'))}
                         (FORMAT parquet)""")
     con.execute(f"""COPY (SELECT gv.kv_id, gv.key, gv.value,
                         coalesce(c.n_focus, 0)::BIGINT AS n_focus,
@@ -548,19 +585,32 @@ def _merge(layout: DatasetLayout, part_dirs: list[tuple[Part, Path]], gen_dir: P
     csv_sql: list[str] = []
     rejects: list[str] = []
     subsets: list[dict[str, Any]] = []
+    lenient_notes: list[str] = []
     for i, c in enumerate(layout.csvs):
         names = _csv_header(c.path)
         opts = _CSV_OPTS + ", columns={" + ", ".join(f"{_sql_str(n)}: 'VARCHAR'" for n in names) + "}"
         title = "title" if "title" in names else "NULL"
         multi = "title_multi_objects" if "title_multi_objects" in names else "NULL"
-        con.execute(f"""CREATE TEMP TABLE csv{i} AS SELECT filepath AS raw_fp, {title} AS title,
+        read_sql = f"""CREATE OR REPLACE TEMP TABLE csv{i} AS SELECT filepath AS raw_fp, {title} AS title,
                         {multi} AS title_multi_objects
-                        FROM read_csv({_sql_str(str(c.path))}, {opts},
-                                      store_rejects=true, rejects_table='rej{i}', rejects_scan='rscan{i}')""")
+                        FROM read_csv({_sql_str(str(c.path))}, {{opts}},
+                                      store_rejects=true, rejects_table='rej{i}', rejects_scan='rscan{i}')"""
+        try:
+            con.execute(read_sql.format(opts=opts))
+        except duckdb.InvalidInputException as exc:
+            # e.g. mixed line endings, which the strict parser refuses as a whole: read leniently
+            # (rows with extra columns are then cut, not rejected) and say so.
+            con.execute(read_sql.format(opts=opts.replace("strict_mode=true", "strict_mode=false")))
+            lenient_notes.append(f"""SELECT NULL::VARCHAR AS filepath, 'bad_csv_row' AS kind,
+                {_sql_str(c.relpath + ': not standard CSV (' + str(exc).splitlines()[0][:120]
+                          + '); read leniently, extra columns may have been cut')} AS detail,
+                {_sql_str(c.relpath)} AS origin""")
+        # One problem per rejected line (a line with too many columns is rejected once per extra column).
         rejects.append(f"""SELECT NULL::VARCHAR AS filepath, 'bad_csv_row' AS kind,
-                           {_sql_str(c.relpath)} || ' line ' || line || ': ' || error_message || ' — '
+                           {_sql_str(c.relpath)} || ' line ' || line || ': ' || msg || ' — '
                            || left(csv_line, 120) AS detail, {_sql_str(c.relpath)} AS origin
-                           FROM rej{i}""")
+                           FROM (SELECT line, arg_max(error_message, coalesce(column_idx, 0)) AS msg,
+                                        any_value(csv_line) AS csv_line FROM rej{i} GROUP BY line)""")
         csv_sql.append(f"""SELECT {i} AS csv_idx, {c.priority * 100 + i} AS prio, raw_fp,
                            regexp_replace(replace(coalesce(raw_fp, ''), '\\', '/'), '^(\\./)+', '') AS fp,
                            title, title_multi_objects FROM csv{i}""")
@@ -612,11 +662,34 @@ def _merge(layout: DatasetLayout, part_dirs: list[tuple[Part, Path]], gen_dir: P
                || 'CSV''s caption is shown' AS detail, 'csv' AS origin
             FROM caps WHERE n_variants > 1""",
         *rejects,
+        *lenient_notes,
     ]
     if csv_sql:
         problem_sql.append("""SELECT filepath, 'image_without_csv_row' AS kind,
                  'image is in no caption CSV' AS detail, 'csv' AS origin
                FROM final_imgs WHERE subsets = 0 AND has_image""")
+        # A rule-built caption should name the focus object: some word (3+ letters, plural folded) of a
+        # focus tag's key or value, or of its usual caption phrase, must appear in the captions, spaces
+        # ignored ("beachvolleyball" matches "beach volleyball court", fuel matches "gas station").
+        problem_sql.append(f"""SELECT f.filepath, 'caption_misses_tag' AS kind,
+                 'focus tags ' || c.tags || ' not named in the captions' AS detail, 'check' AS origin
+               FROM final_imgs f JOIN (
+                 SELECT t.image_id,
+                        bool_or(coalesce(list_bool_or(list_transform(
+                            list_filter(regexp_split_to_array(lower(v.key || ' ' || v.value || ' '
+                                                                   || coalesce({_CAPTION_SYNONYMS}[v.value], '')),
+                                                             '[^a-z]+'),
+                                        lambda x: length(x) >= 3),
+                            lambda x: contains(fi.cap, CASE WHEN length(x) > 4 AND suffix(x, 's')
+                                                            THEN x[1:-2] ELSE x END))), false)) AS hit,
+                        left(string_agg(v.key || '=' || v.value, ', ' ORDER BY v.key), 200) AS tags
+                 FROM read_parquet({_sql_str(str(gen_dir / 'tags.parquet'))}) t
+                 JOIN gv v USING (kv_id)
+                 JOIN (SELECT id, regexp_replace(lower(coalesce(title, '') || coalesce(title_multi_objects, '')),
+                                                 '[^a-z]', '', 'g') AS cap
+                       FROM final_imgs WHERE title IS NOT NULL) fi ON fi.id = t.image_id
+                 WHERE t.role = 0 GROUP BY t.image_id) c ON c.image_id = f.id
+               WHERE NOT c.hit""")
     con.execute("CREATE TEMP TABLE probs AS " + " UNION ALL ".join(s for s in problem_sql if s))
     con.execute("""CREATE TEMP TABLE probs_id AS SELECT i.id, p.* FROM probs p
                    LEFT JOIN imgs i ON p.filepath = i.filepath""")
@@ -723,7 +796,7 @@ def build_index(
         raise IndexBuildError(f"cannot write the index folder {str(idx)!r}: {exc.strerror}; "
                               "pass --index-dir to choose another") from exc
 
-    wanted = [(p, f"p{p.number}-{p.fingerprint()}") for p in layout.parts]
+    wanted = [(p, f"p{p.number}-v{INDEX_FORMAT}-{p.fingerprint()}") for p in layout.parts]
     csv_fps = {c.relpath: c.fingerprint() for c in layout.csvs}
     current = _read_current(idx)
     key = {
@@ -809,13 +882,28 @@ def build_index(
                        merged["problems_by_kind"], layout.notes)
 
 
+def _left_by_dead_run(d: Path) -> bool:
+    """True for a ``.tmp-…-{pid}`` folder whose process is gone (a run killed before it could clean up)."""
+    pid = d.name.rsplit("-", 1)[-1]
+    if os.name != "posix" or not d.name.startswith(".tmp-") or not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False  # exists but belongs to someone else
+    return False
+
+
 def _cleanup(idx: Path, *, keep: set[str], keep_parts: set[str]) -> None:
-    """Drop old generations (the previous one is kept for readers still holding it) and stale parts."""
+    """Drop old generations (the previous one is kept for readers still holding it), stale parts, and
+    temporary folders of killed runs (those of runs still going are left alone)."""
     for d in idx.iterdir():
-        if d.name.startswith("gen-") and d.name not in keep:
+        if (d.name.startswith("gen-") and d.name not in keep) or _left_by_dead_run(d):
             shutil.rmtree(d, ignore_errors=True)
     for d in (idx / "parts").iterdir():
-        if d.name not in keep_parts and not d.name.startswith(".tmp-"):
+        if (d.name not in keep_parts and not d.name.startswith(".tmp-")) or _left_by_dead_run(d):
             shutil.rmtree(d, ignore_errors=True)
 
 

@@ -32,6 +32,22 @@ def _cmd_index(args: argparse.Namespace) -> int:
                          force=args.force)
     for bar in bars.values():
         bar.close()
+    if args.pixels:
+        from .index import ImageIndex
+        from .quality import run_pixel_pass
+
+        idx = ImageIndex(report.index_dir)
+        pbar = tqdm(desc="pixels", unit="img", dynamic_ncols=True)
+
+        def pixel_progress(done: int, total: int) -> None:
+            pbar.total = total
+            pbar.update(done - pbar.n)
+
+        stats = run_pixel_pass(idx, workers=args.workers, progress=pixel_progress)
+        pbar.close()
+        print(f"pixel pass: {stats['computed']:,} images decoded in {stats['seconds']:.1f} s "
+              f"({stats['rate']:,.0f} images/s); {stats['images'] - stats['computed']:,} reused")
+        report.problems_by_kind.update({k: v for k, v in ImageIndex(report.index_dir).problem_counts().items()})
     print(f"index: {report.index_dir / report.generation}")
     if report.up_to_date:
         print(f"up to date: {report.n_images:,} images, nothing changed since the last build")
@@ -111,6 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     pi.add_argument("--index-dir", type=Path, default=None,
                     help="where to write the index (default: ROOT/.skyscript_viz or the user cache)")
     pi.add_argument("--force", action="store_true", help="re-read every part")
+    pi.add_argument("--pixels", action="store_true",
+                    help="also decode every image for the pixel checks (blank, low contrast, duplicates)")
     pi.set_defaults(func=_cmd_index)
     pd_ = sub.add_parser("demo", help="generate the built-in synthetic demo sample and print its path")
     pd_.add_argument("--index", action="store_true", help="also build its index")

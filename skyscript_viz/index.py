@@ -22,6 +22,7 @@ import pyarrow as pa
 
 from .build import default_index_dir
 from .errors import IndexNotFoundError, InvalidFilterError
+from .quality import PIXELS_FILE, pixel_problems_sql
 from .query import FACET_DIMENSIONS, BBox, Filters, build_where
 
 __all__ = [
@@ -151,6 +152,11 @@ class ImageIndex:
         self._lock = threading.Lock()
         self.subsets = [Subset(s["slug"], s["label"], s["csv"], s["bit"]) for s in info.get("subsets", [])]
         self._subset_bits = {s.slug: s.bit for s in self.subsets}
+        pixels = index_dir / PIXELS_FILE
+        self.has_pixel_checks = pixels.is_file()
+        # problem rows: the index's own, plus the pixel checks when `index --pixels` has run
+        self._problems = (f"(SELECT id, filepath, kind, detail, origin FROM problems UNION ALL "
+                          f"{pixel_problems_sql(pixels)})" if self.has_pixel_checks else "problems")
         self._keys: dict[str, tuple[int, int]] = {
             k: (lo, hi) for k, lo, hi in self._q("SELECT key, kv_lo, kv_hi FROM keys").fetchall()
         }
@@ -179,7 +185,7 @@ class ImageIndex:
         return self._q(sql, params).df()
 
     def _where(self, f: Filters) -> tuple[str, list[Any]]:
-        return build_where(f, self)
+        return build_where(f, self, problems_table=self._problems)
 
     # Resolver protocol
     def kv_range(self, key: str, value: str | None) -> tuple[int, int] | None:
@@ -378,7 +384,7 @@ class ImageIndex:
                 focus[k] = v
             else:
                 surrounding.setdefault(int(obj), {})[k] = v
-        probs = self._q("SELECT kind, detail, origin FROM problems WHERE id = ? ORDER BY kind",
+        probs = self._q(f"SELECT kind, detail, origin FROM {self._problems} WHERE id = ? ORDER BY kind",
                         [image_id]).fetchall()
         mask = int(row.get("subsets") or 0)
         return ImageRecord(
@@ -428,6 +434,74 @@ class ImageIndex:
                             WHERE distance_m <= ? ORDER BY distance_m, id LIMIT ?""",
                         [lat, lat, lon, lat - dlat, lat + dlat, *lon_params, radius_m, limit])
 
+    # -- samples and overview ----------------------------------------------------------------------
+
+    def image_locations(self) -> list[dict[str, Any]]:
+        """(filepath, storage, container, member) of every image that has a file, for the pixel pass."""
+        return self._df("""SELECT filepath, storage, container, member FROM images WHERE has_image
+                           ORDER BY id""").to_dict("records")
+
+    def sample(self, f: Filters, n: int, *, seed: int) -> pd.DataFrame:
+        """A seeded random sample of ``n`` matches (the same seed gives the same sample)."""
+        return self.page(f, limit=n, order="random", seed=seed).rows
+
+    def stratified_sample(self, f: Filters, k: int, *, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Up to ``k`` seeded random matches per (source, year) stratum, and each stratum's population."""
+        where, params = self._where(f)
+        rows = self._df(f"""SELECT {', '.join(ROW_COLUMNS)} FROM (
+                              SELECT *, row_number() OVER (PARTITION BY source, year
+                                                           ORDER BY hash(id + ?::BIGINT), id) AS rn
+                              FROM images WHERE {where}) WHERE rn <= ? ORDER BY source, year, rn""",
+                        [seed] + params + [k])
+        pop = self._df(f"""SELECT source, year, count(*) AS population FROM images WHERE {where}
+                           GROUP BY ALL ORDER BY ALL""", params)
+        return rows, pop
+
+    def counts_by(self, f: Filters, dims: tuple[str, ...]) -> pd.DataFrame:
+        """Image counts grouped by some of source, year, month, obj_type."""
+        allowed = {"source", "year", "month", "obj_type"}
+        if not dims or not set(dims) <= allowed:
+            raise InvalidFilterError(f"dimensions {dims} must be among {sorted(allowed)}")
+        where, params = self._where(f)
+        cols = ", ".join(dims)
+        return self._df(f"SELECT {cols}, count(*) AS images FROM images WHERE {where} GROUP BY ALL ORDER BY ALL",
+                        params)
+
+    def caption_lengths(self, f: Filters, *, bin_chars: int = 10) -> pd.DataFrame:
+        """Histogram of multi-object caption length in characters (bins of ``bin_chars``)."""
+        where, params = self._where(f)
+        return self._df(f"""SELECT (caption_len // ?) * ? AS chars, count(*) AS images FROM images
+                            WHERE {where} AND title IS NOT NULL GROUP BY 1 ORDER BY 1""",
+                        [bin_chars, bin_chars] + params)
+
+    def footprint_sizes(self, f: Filters) -> pd.DataFrame:
+        """Per source: footprint width quantiles in metres (p10, median, p90) and the image count."""
+        where, params = self._where(f)
+        return self._df(f"""SELECT source, count(*) AS images,
+                              quantile_cont(width_m, 0.1) AS p10_m, median(width_m) AS median_m,
+                              quantile_cont(width_m, 0.9) AS p90_m
+                            FROM images WHERE {where} AND width_m IS NOT NULL GROUP BY source ORDER BY source""",
+                        params)
+
+    def coverage(self, f: Filters, *, top_keys: int = 12) -> pd.DataFrame:
+        """Images per (source, year, focus tag key) for the most frequent focus keys under ``f``."""
+        where, params = self._where(f)
+        return self._df(f"""WITH m AS (SELECT id, source, year FROM images WHERE {where}),
+                              ft AS (SELECT DISTINCT t.image_id, k.key FROM tags t
+                                     JOIN keys k ON t.kv_id BETWEEN k.kv_lo AND k.kv_hi
+                                     WHERE t.role = 0 AND t.image_id IN (SELECT id FROM m)),
+                              top AS (SELECT key FROM ft GROUP BY key ORDER BY count(*) DESC, key LIMIT ?)
+                            SELECT m.source, m.year, ft.key, count(*) AS images
+                            FROM ft JOIN top USING (key) JOIN m ON m.id = ft.image_id
+                            GROUP BY ALL ORDER BY ALL""", params + [top_keys])
+
+    def cells_covered(self, f: Filters, *, degrees: float = 1.0) -> int:
+        """Number of ``degrees``-sized lon/lat cells holding at least one match (a coarse 'area covered')."""
+        where, params = self._where(f)
+        row = self._q(f"""SELECT count(*) FROM (SELECT DISTINCT floor(cx / ?), floor(cy / ?) FROM images
+                          WHERE cx IS NOT NULL AND {where})""", [degrees, degrees] + params).fetchone()
+        return int(row[0]) if row else 0
+
     # -- export ------------------------------------------------------------------------------------
 
     def copy_to(self, f: Filters, path: Path | str, *, fmt: Literal["csv", "parquet"]) -> int:
@@ -462,12 +536,12 @@ class ImageIndex:
     def problem_counts(self) -> dict[str, int]:
         """Number of problem rows per kind."""
         return {k: int(n) for k, n in self._q(
-            "SELECT kind, count(*) FROM problems GROUP BY kind ORDER BY kind").fetchall()}
+            f"SELECT kind, count(*) FROM {self._problems} GROUP BY kind ORDER BY kind").fetchall()}
 
     def problems(self, *, kind: str | None = None, limit: int = 100, offset: int = 0) -> pd.DataFrame:
         """Problem rows (id, filepath, kind, detail, origin), optionally of one kind."""
         cond, params = ("kind = ?", [kind]) if kind else ("TRUE", [])
-        return self._df(f"SELECT * FROM problems WHERE {cond} ORDER BY kind, filepath LIMIT ? OFFSET ?",
+        return self._df(f"SELECT * FROM {self._problems} WHERE {cond} ORDER BY kind, filepath LIMIT ? OFFSET ?",
                         params + [limit, offset])
 
 

@@ -26,6 +26,10 @@ class ProblemKind(str, Enum):
     DUPLICATE_FILE = "duplicate_file"
     UNEXPECTED_FILE = "unexpected_file"
     CORRUPT_IMAGE = "corrupt_image"
+    CAPTION_MISSES_TAG = "caption_misses_tag"
+    BLANK_IMAGE = "blank_image"
+    LOW_CONTRAST = "low_contrast"
+    DUPLICATE_CONTENT = "duplicate_content"
 
 
 PROBLEM_HELP: dict[str, str] = {
@@ -45,4 +49,8 @@ PROBLEM_HELP: dict[str, str] = {
     "duplicate_file": "Two files in one part have the same name; only the first is used.",
     "unexpected_file": "A file in an image or meta part is neither .jpg nor .pickle.",
     "corrupt_image": "The image file cannot be decoded.",
+    "caption_misses_tag": "Neither caption names the focus object's tag key or value.",
+    "blank_image": "Almost all pixels are pure black/white or one flat colour (no data).",
+    "low_contrast": "Luminance barely varies (cloud, haze): the object is probably not visible.",
+    "duplicate_content": "Byte-identical to another image with a different name.",
 }

@@ -170,8 +170,13 @@ def _in_list(column: str, values: tuple[object, ...], params: list[object]) -> s
     return f"{column} IN ({', '.join('?' * len(values))})"
 
 
-def build_where(f: Filters, r: Resolver, *, alias: str = "") -> tuple[str, list[object]]:
-    """SQL condition over the images table (``alias.`` prefixed when given) and its parameters."""
+def build_where(f: Filters, r: Resolver, *, alias: str = "", problems_table: str = "problems"
+                ) -> tuple[str, list[object]]:
+    """SQL condition over the images table (``alias.`` prefixed when given) and its parameters.
+
+    ``problems_table`` is the table (or parenthesised subquery) of (id, kind) problem rows; the index
+    passes one that adds the pixel checks when they have been computed.
+    """
     a = f"{alias}." if alias else ""
     conds: list[str] = []
     params: list[object] = []
@@ -210,11 +215,13 @@ def build_where(f: Filters, r: Resolver, *, alias: str = "") -> tuple[str, list[
         params.extend([needle, needle])
     if f.problems:
         kinds = tuple(k for k in f.problems if k != "any")
-        if "any" in f.problems or not kinds:
+        if ("any" in f.problems or not kinds) and problems_table == "problems":
             conds.append(f"{a}n_problems > 0")
+        elif "any" in f.problems or not kinds:
+            conds.append(f"{a}id IN (SELECT id FROM {problems_table} WHERE id IS NOT NULL)")
         else:
             sub = _in_list("kind", kinds, params)
-            conds.append(f"{a}id IN (SELECT id FROM problems WHERE {sub} AND id IS NOT NULL)")
+            conds.append(f"{a}id IN (SELECT id FROM {problems_table} WHERE {sub} AND id IS NOT NULL)")
     if f.ids is not None:
         if f.ids:
             conds.append(_in_list(f"{a}id", f.ids, params))
