@@ -7,4 +7,8 @@ st.navigation([
     st.Page("pages/map.py", title="Map", icon="🗺️", default=True, url_path="map"),
     st.Page("pages/gallery.py", title="Gallery", icon="🖼️", url_path="gallery"),
     st.Page("pages/image.py", title="Image", icon="🔎", url_path="image"),
+    st.Page("pages/overview.py", title="Overview", icon="📊", url_path="overview"),
+    st.Page("pages/quality.py", title="Quality", icon="🩺", url_path="quality"),
+    st.Page("pages/audit.py", title="Audit", icon="✅", url_path="audit"),
+    st.Page("pages/benchmarks.py", title="Benchmarks", icon="🏁", url_path="benchmarks"),
 ]).run()

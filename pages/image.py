@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from skyscript_viz.ui import detail, filters, gallery, header, imagepage, keys, urlstate
+from skyscript_viz.ui import detail, filters, gallery, header, imagepage, keys, review, urlstate
 from skyscript_viz.ui.data import dataset
 
 ds = dataset()
@@ -35,6 +35,10 @@ else:
                             base=st.session_state.get(keys.BASE, "offline"))
         detail.metadata_panel(rec)
         detail.problems_panel(rec, img)
+    with right:
+        st.markdown("**Your verdict**")
+        review.verdict_form(ds, rec, key="image_verdict")
+        review.verdict_history(ds, rec)
     imagepage.tags_with_wiki(rec)
     imagepage.related(ds, rec)
 urlstate.write_url(urlstate.current_view(f))

@@ -611,14 +611,15 @@ def _merge(layout: DatasetLayout, part_dirs: list[tuple[Part, Path]], gen_dir: P
                            || left(csv_line, 120) AS detail, {_sql_str(c.relpath)} AS origin
                            FROM (SELECT line, arg_max(error_message, coalesce(column_idx, 0)) AS msg,
                                         any_value(csv_line) AS csv_line FROM rej{i} GROUP BY line)""")
-        csv_sql.append(f"""SELECT {i} AS csv_idx, {c.priority * 100 + i} AS prio, raw_fp,
+        csv_sql.append(f"""SELECT {i} AS csv_idx, {c.priority * 100 + i} AS prio, {str(c.rewritten).lower()} AS rewritten, raw_fp,
                            regexp_replace(replace(coalesce(raw_fp, ''), '\\', '/'), '^(\\./)+', '') AS fp,
                            title, title_multi_objects FROM csv{i}""")
         subsets.append({"slug": c.subset, "label": c.label, "csv": c.relpath, "bit": i})
     if csv_sql:
         con.execute(f"CREATE TEMP TABLE csvrows AS {' UNION ALL '.join(csv_sql)}")
     else:
-        con.execute("""CREATE TEMP TABLE csvrows (csv_idx INTEGER, prio INTEGER, raw_fp VARCHAR, fp VARCHAR,
+        con.execute("""CREATE TEMP TABLE csvrows (csv_idx INTEGER, prio INTEGER, rewritten BOOLEAN, raw_fp VARCHAR,
+                       fp VARCHAR,
                        title VARCHAR, title_multi_objects VARCHAR)""")
     con.execute(f"""CREATE TEMP TABLE csvrows_ok AS SELECT * FROM csvrows
                     WHERE fp <> '' AND NOT regexp_matches(fp, '{_ESCAPE_RE}')
@@ -627,7 +628,7 @@ def _merge(layout: DatasetLayout, part_dirs: list[tuple[Part, Path]], gen_dir: P
                       bit_or((1::BIGINT) << csv_idx) AS subsets,
                       arg_min(title, prio) AS title,
                       arg_min(title_multi_objects, prio) AS title_multi_objects,
-                      count(DISTINCT hash(title, title_multi_objects)) AS n_variants,
+                      count(DISTINCT hash(title, title_multi_objects)) FILTER (WHERE NOT rewritten) AS n_variants,
                       string_agg(DISTINCT csv_idx::VARCHAR, ',') AS csvs
                    FROM csvrows_ok GROUP BY fp""")
     subset_cols = ", ".join(

@@ -37,8 +37,16 @@ _OFFICIAL: list[tuple[str, str, str]] = [
     ("SkyScript_train_top30pct_filtered_by_CLIP_openai", "top30_openai", "Top 30% by CLIP (OpenAI)"),
     ("SkyScript_train_top50pct_filtered_by_CLIP_laion_RS", "top50_laionrs", "Top 50% by CLIP (LAION-RS)"),
     ("SkyScript_train_top30pct_filtered_by_CLIP_laion_RS", "top30_laionrs", "Top 30% by CLIP (LAION-RS)"),
-    ("SkyScript_val_5K_filtered_by_CLIP_openai", "val", "Validation 5K"),
-    ("SkyScript_test_30K_filtered_by_CLIP_openai", "test", "Test 30K"),
+    ("SkyScript_val_5K_filtered_by_CLIP_openai", "val", "Validation 5K (CLIP OpenAI)"),
+    ("SkyScript_test_30K_filtered_by_CLIP_openai", "test", "Test 30K (CLIP OpenAI)"),
+    ("SkyScript_val_5K_filtered_by_CLIP_laion_RS", "val_laionrs", "Validation 5K (CLIP LAION-RS)"),
+    ("SkyScript_test_30K_filtered_by_CLIP_laion_RS", "test_laionrs", "Test 30K (CLIP LAION-RS)"),
+    ("SkyScript_train_unfiltered_5M_language_polished", "polished_unfiltered",
+     "Language-polished captions, all"),
+    ("SkyScript_train_top50pct_filtered_by_CLIP_laion_RS_language_polished", "polished_top50_laionrs",
+     "Language-polished captions, top 50% (LAION-RS)"),
+    ("SkyScript_train_top30pct_filtered_by_CLIP_laion_RS_language_polished", "polished_top30_laionrs",
+     "Language-polished captions, top 30% (LAION-RS)"),
 ]
 
 
@@ -91,6 +99,12 @@ class CaptionCsv:
     subset: str  # short slug used in filters and URLs: "top30_openai"
     label: str  # human label: "Top 30% by CLIP (OpenAI)"
     priority: int  # lower wins when two CSVs give captions for one image
+
+    @property
+    def rewritten(self) -> bool:
+        """True for CSVs whose captions were rewritten on purpose (the language-polished ones): their
+        captions differ from the rule-built ones by design, so they are not compared with them."""
+        return "language_polished" in self.path.stem
 
     def fingerprint(self) -> str:
         st = self.path.stat()

@@ -361,6 +361,14 @@ class ImageIndex:
 
     # -- one image ---------------------------------------------------------------------------------
 
+    def ids_for(self, filepaths: list[str]) -> tuple[int, ...]:
+        """Ids of the given file paths (unknown paths are skipped)."""
+        if not filepaths:
+            return ()
+        df = self._df("SELECT id FROM images WHERE filepath IN (SELECT unnest(?::VARCHAR[])) ORDER BY id",
+                      [filepaths])
+        return tuple(int(i) for i in df["id"])
+
     def id_for(self, filepath: str) -> int | None:
         row = self._q("SELECT id FROM images WHERE filepath = ?", [filepath]).fetchone()
         return None if row is None else int(row[0])

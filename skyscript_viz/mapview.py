@@ -116,7 +116,9 @@ def footprints_layer(rows: pd.DataFrame, *, name: str = "footprints") -> folium.
         cap = "" if title is None or (isinstance(title, float) and math.isnan(title)) else str(title)
         cap = cap if len(cap) <= 70 else cap[:69] + "…"
         yr = "" if pd.isna(year) else f" · {int(year)}"
-        tips.append(f"<b>{html.escape(source_label(str(src)))}{yr}</b><br>{html.escape(str(fp))}"
+        # the newlines keep the file path on a line of its own in the tooltip's text content, which
+        # streamlit-folium returns for a click (it drops the <br>s): see filepath_from_tooltip
+        tips.append(f"<b>{html.escape(source_label(str(src)))}{yr}</b><br>\n{html.escape(str(fp))}\n"
                     + (f"<br><i>{html.escape(cap)}</i>" if cap else ""))
     _RectLayer(rects, colors, tips, weight=1.5, fill_opacity=0.25, css_class="sv-footprint").add_to(fg)
     return fg
@@ -179,9 +181,17 @@ def legend_items(codes: list[str]) -> list[tuple[str, str, str]]:
 
 
 def filepath_from_tooltip(text: str | None) -> str | None:
-    """The image file path a clicked footprint's tooltip names (tooltips list it on line 2)."""
+    """The image file path a clicked footprint's tooltip names (tooltips list it on line 2).
+
+    ``text`` is the tooltip's text content as streamlit-folium reports it: the HTML's ``<br>``s are
+    gone, but the newlines written next to them are kept, so the path is a line of its own and the
+    source label and year before it, or the caption after it, are never glued to it.
+    """
     if not text:
         return None
+    lines = [ln.strip() for ln in text.splitlines()]
+    if len(lines) >= 2 and lines[1].lower().endswith(".jpg"):
+        return lines[1]
     m = _FILEPATH.search(text)
     return m.group(1) if m else None
 

@@ -46,6 +46,11 @@ CREATE TABLE IF NOT EXISTS verdicts (
     created   REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS verdicts_fp ON verdicts (filepath, reviewer, seq);
+CREATE TABLE IF NOT EXISTS saved_views (
+    name      TEXT PRIMARY KEY,
+    query     TEXT NOT NULL,
+    created   REAL NOT NULL
+);
 """
 
 
@@ -116,7 +121,24 @@ class ReviewStore:
         return sorted(set(cur.loc[cur["verdict"].isin(vs), "filepath"]))
 
     def export_csv(self) -> bytes:
+        """Every verdict ever given, as CSV."""
         return self.history().to_csv(index=False).encode()
+
+    def save_view(self, name: str, query: str) -> None:
+        """Save (or replace) a named view: a query string such as ``src=CH&tag=sport%3Dtennis``."""
+        name = name.strip()[:120]
+        if not name:
+            raise InvalidFilterError("a saved view needs a name")
+        con = self._con()
+        con.execute("BEGIN IMMEDIATE")
+        con.execute("INSERT OR REPLACE INTO saved_views (name, query, created) VALUES (?, ?, ?)",
+                    (name, query, time.time()))
+        con.execute("COMMIT")
+
+    def views(self) -> list[tuple[str, str]]:
+        """Saved views (name, query string), newest first."""
+        return [(n, q) for n, q in self._con().execute(
+            "SELECT name, query FROM saved_views ORDER BY created DESC, name").fetchall()]
 
 
 @dataclass(frozen=True)

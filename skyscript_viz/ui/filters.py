@@ -10,7 +10,7 @@ from ..errors import InvalidFilterError
 from ..naming import OBJECT_TYPES
 from ..query import BBox, Filters, TagExpr
 from ..sources import source_label
-from . import keys
+from . import keys, review
 from .data import Dataset, cached_count, cached_facets
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -148,4 +148,6 @@ def sidebar(ds: Dataset, bbox: BBox | None = None) -> Filters:
                        help="Images listed in any of the chosen official CSVs.")
     sb.checkbox("Only images in the map view", key=keys.IN_VIEW)
     sb.checkbox("Only images with problems", key=keys.PROBLEMS_ONLY)
-    return filters_from_state(bbox)
+    sb.subheader("Review")
+    review.reviewer_box()
+    return review.verdict_filter(ds, filters_from_state(bbox))

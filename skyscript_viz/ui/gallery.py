@@ -11,7 +11,7 @@ from ..query import Filters
 from ..sources import source_info
 from ..state import PAGE_SIZES
 from ..text import md_text
-from . import keys
+from . import keys, review
 from .data import Dataset, cached_count
 
 IMAGE_PAGE = "pages/image.py"
@@ -22,7 +22,7 @@ def _open(filepath: str) -> None:
 
 
 def thumb_grid(ds: Dataset, rows: pd.DataFrame, *, columns: int = 6, key_prefix: str = "g",
-               show_resolution: bool = False) -> None:
+               show_resolution: bool = False, review_tiles: bool = False) -> None:
     """Thumbnails with source, year and a short caption; "Open" goes to the image page."""
     if rows.empty:
         return
@@ -39,9 +39,15 @@ def thumb_grid(ds: Dataset, rows: pd.DataFrame, *, columns: int = 6, key_prefix:
             with col:
                 st.image(thumb.data, width="stretch")
                 st.markdown(f"**{md_text(src.code)}{year}{res}**  \n{md_text(cap)}")
-                if st.button("Open", key=f"{key_prefix}_open_{row['id']}", on_click=_open,
+                b1, b2 = st.columns(2)
+                if b1.button("Open", key=f"{key_prefix}_open_{row['id']}", on_click=_open,
                              args=(str(row["filepath"]),), width="stretch"):
                     st.switch_page(IMAGE_PAGE)
+                if review_tiles:
+                    with b2.popover("Verdict", width="stretch"):
+                        rec = ds.index.get(int(row["id"]))
+                        if rec is not None:
+                            review.verdict_form(ds, rec, key=f"{key_prefix}_v_{row['id']}", compact=True)
 
 
 def gallery(ds: Dataset, f: Filters) -> None:
@@ -59,7 +65,7 @@ def gallery(ds: Dataset, f: Filters) -> None:
     ss[keys.PAGE] = max(1, min(int(ss.get(keys.PAGE, 1)), pages))
     res = ds.index.page(f, offset=(ss[keys.PAGE] - 1) * size, limit=size, order=ss.get(keys.SORT, "random"),
                         seed=int(ss.get(keys.SEED, 0)))
-    thumb_grid(ds, res.rows, columns=6)
+    thumb_grid(ds, res.rows, columns=6, review_tiles=True)
     if total == 0:
         st.info("No image matches these filters.")
     p1, p2, p3 = st.columns([1, 2, 1])

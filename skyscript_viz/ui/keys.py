@@ -32,4 +32,5 @@ PAGE = "g_page"
 SIZE = "g_size"
 
 # widget values that must outlive a page switch
-PERSISTENT = (*FILTER_KEYS, "f_years_slider", BASE, DRAPE, OPACITY, SORT, SEED, PAGE, SIZE)
+PERSISTENT = (*FILTER_KEYS, "f_years_slider", "f_verdicts", "reviewer", BASE, DRAPE, OPACITY, SORT, SEED, PAGE,
+              SIZE)

@@ -1,0 +1,129 @@
+"""The SkyScript benchmark sets in ``ROOT/benchmark/``: which are there, which are missing, and their data.
+
+Classification sets are a folder with a CSV (``filepath,label``) and ``classnames.txt``; retrieval
+sets are a folder with images and a captions CSV. Image paths in a benchmark CSV are resolved inside
+the set's folder (or the benchmark folder) and never outside it.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+
+__all__ = ["BENCHMARK_SETS", "BenchmarkSet", "discover_benchmarks", "download_command", "resolve_image"]
+
+DOWNLOAD_URL = "https://opendatasharing.s3.us-west-2.amazonaws.com/SkyScript/benchmark/{name}.zip"
+
+# name -> (kind, description), as listed in the SkyScript README
+BENCHMARK_SETS: dict[str, tuple[Literal["classification", "retrieval"], str]] = {
+    "aid": ("classification", "AID scene classification"),
+    "eurosat": ("classification", "EuroSAT scene classification"),
+    "fmow": ("classification", "fMoW scene classification"),
+    "millionaid": ("classification", "Million-AID scene classification"),
+    "nwpu": ("classification", "NWPU-RESISC45 scene classification"),
+    "patternnet": ("classification", "PatternNet scene classification"),
+    "rsicb256": ("classification", "RSI-CB256 scene classification"),
+    "SkyScript_cls": ("classification", "SkyScript in-domain classification (70 classes)"),
+    "roof_shape": ("classification", "Fine-grained: roof shape"),
+    "smoothness": ("classification", "Fine-grained: road smoothness"),
+    "surface": ("classification", "Fine-grained: road surface material"),
+    "RSICD": ("retrieval", "RSICD cross-modal retrieval"),
+    "RSITMD": ("retrieval", "RSITMD cross-modal retrieval"),
+    "ucmcaptions": ("retrieval", "UCM-Captions cross-modal retrieval"),
+}
+_CAPTION_COLUMNS = ("title", "caption", "captions", "sentence", "sentences", "text", "raw")
+
+
+@dataclass(frozen=True)
+class BenchmarkSet:
+    """One benchmark set found (or expected) under ``benchmark/``."""
+
+    name: str
+    kind: Literal["classification", "retrieval"]
+    description: str
+    folder: Path | None  # None when missing
+    csv: Path | None = None
+    classnames: list[str] = field(default_factory=list)
+    problem: str | None = None
+
+    @property
+    def present(self) -> bool:
+        return self.folder is not None and self.csv is not None
+
+    def table(self) -> pd.DataFrame:
+        """The set's CSV (all columns as text); empty when missing."""
+        if self.csv is None:
+            return pd.DataFrame()
+        return pd.read_csv(self.csv, dtype=str, keep_default_na=False, on_bad_lines="warn")
+
+    def caption_column(self, df: pd.DataFrame) -> str | None:
+        return next((c for c in _CAPTION_COLUMNS if c in df.columns), None)
+
+
+def download_command(name: str) -> str:
+    """The commands that fetch and unpack one set into ``benchmark/`` (from the SkyScript README)."""
+    return f"cd ROOT/benchmark && curl -O {DOWNLOAD_URL.format(name=name)} && unzip {name}.zip"
+
+
+def _find_csv(folder: Path, kind: str) -> Path | None:
+    for path in sorted(folder.rglob("*.csv")):
+        try:
+            with path.open(newline="", encoding="utf-8", errors="replace") as f:
+                header = [h.strip().lower() for h in next(csv.reader(f), [])]
+        except OSError:
+            continue
+        if "filepath" not in header:
+            continue
+        if kind == "classification" and "label" in header:
+            return path
+        if kind == "retrieval" and any(c in header for c in _CAPTION_COLUMNS):
+            return path
+    return None
+
+
+def _guess_kind(folder: Path) -> Literal["classification", "retrieval"]:
+    return "classification" if any(folder.rglob("classnames.txt")) else "retrieval"
+
+
+def discover_benchmarks(root: Path) -> list[BenchmarkSet]:
+    """Every known set (present or missing) plus any other set folder found under ``root/benchmark``."""
+    bench = Path(root) / "benchmark"
+    folders = {p.name: p for p in bench.iterdir() if p.is_dir()} if bench.is_dir() else {}
+    names = list(BENCHMARK_SETS) + sorted(n for n in folders if n not in BENCHMARK_SETS)
+    out: list[BenchmarkSet] = []
+    for name in names:
+        kind, desc = BENCHMARK_SETS.get(name, (None, "found in benchmark/"))  # type: ignore[assignment]
+        folder = folders.get(name)
+        if folder is None:
+            out.append(BenchmarkSet(name, kind, desc, None))
+            continue
+        kind = kind or _guess_kind(folder)
+        csv_path = _find_csv(folder, kind)
+        classnames: list[str] = []
+        cn = next(iter(sorted(folder.rglob("classnames.txt"))), None)
+        if cn is not None:
+            classnames = [ln.strip() for ln in cn.read_text(errors="replace").splitlines() if ln.strip()]
+        problem = None
+        if csv_path is None:
+            problem = ("no CSV with filepath,label" if kind == "classification"
+                       else "no CSV with filepath and a caption column")
+        elif kind == "classification" and cn is None:
+            problem = "classnames.txt missing"
+        out.append(BenchmarkSet(name, kind, desc, folder, csv_path, classnames, problem))
+    return out
+
+
+def resolve_image(bset: BenchmarkSet, filepath: str) -> Path | None:
+    """The image a benchmark CSV row names, looked up inside the set's folder; None if absent or outside."""
+    if bset.folder is None:
+        return None
+    base = bset.folder.resolve()
+    for anchor in (base, base.parent, (bset.csv or base).parent.resolve()):
+        p = (anchor / filepath).resolve()
+        if (p == base or base in p.parents) and p.is_file():
+            return p
+    return None

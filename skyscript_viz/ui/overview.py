@@ -1,0 +1,216 @@
+"""Overview (statistics for stakeholders), quality checks and benchmarks: page bodies."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from urllib.parse import urlencode
+
+import pandas as pd
+import streamlit as st
+from PIL import Image
+from streamlit_folium import st_folium
+
+from .. import mapview
+from ..benchmarks import BenchmarkSet, discover_benchmarks, download_command, resolve_image
+from ..problems import PROBLEM_HELP
+from ..quality import CHECKS
+from ..query import Filters, TagExpr
+from ..state import filters_to_params
+from ..text import md_text
+from . import charts, keys
+from .data import Dataset, cached_count
+from .gallery import thumb_grid
+from .review import store
+
+
+@st.cache_data(show_spinner=False, max_entries=32, hash_funcs={Dataset: lambda d: str(d.index.gen_dir)})
+def _overview_data(ds: Dataset, f: Filters) -> dict[str, object]:
+    idx = ds.index
+    return {
+        "count": idx.count(f),
+        "by_source_year": idx.counts_by(f, ("source", "year")),
+        "by_type": idx.counts_by(f, ("obj_type",)),
+        "keys_focus": idx.top_tags(f, role="focus", by="key", limit=15),
+        "keys_surr": idx.top_tags(f, role="surrounding", by="key", limit=15),
+        "pairs_focus": idx.top_tags(f, role="focus", by="pair", limit=15),
+        "pairs_surr": idx.top_tags(f, role="surrounding", by="pair", limit=15),
+        "captions": idx.caption_lengths(f),
+        "footprints": idx.footprint_sizes(f),
+        "coverage": idx.coverage(f, top_keys=12),
+        "cells": idx.grid(f, zoom=2, cells_per_tile=16),
+        "cells_1deg": idx.cells_covered(f),
+    }
+
+
+def _apply_cell(selection: dict[str, object]) -> None:
+    """A click on a coverage-matrix cell: filter to that source, year and focus key."""
+    pts = (selection.get("selection") or {}).get("cell") or []  # type: ignore[union-attr]
+    if not pts:
+        return
+    p = pts[0]
+    ss = st.session_state
+    ss[keys.SOURCES] = [p["source"]]
+    ss[keys.YEARS] = (int(p["year"]), int(p["year"]))
+    ss.pop("f_years_slider", None)
+    ss[keys.TAGS] = [str(TagExpr(p["key"], None, "focus"))]
+
+
+def overview(ds: Dataset, f: Filters) -> None:
+    d = _overview_data(ds, f)
+    bsy: pd.DataFrame = d["by_source_year"]  # type: ignore[assignment]
+    c = st.columns(5)
+    c[0].metric("Images", f"{d['count']:,}")
+    c[1].metric("Distinct tags", f"{ds.index.headline()['tags']:,}")
+    c[2].metric("Sources", f"{bsy['source'].nunique() if not bsy.empty else 0}")
+    c[3].metric("1° cells covered", f"{d['cells_1deg']:,}", help="Distinct 1°×1° lon/lat cells with images")
+    years = bsy["year"].dropna() if not bsy.empty else pd.Series(dtype=float)
+    c[4].metric("Years", f"{int(years.min())}–{int(years.max())}" if len(years) else "—")
+
+    left, right = st.columns([3, 2])
+    with left:
+        st.markdown("**Where the images are** (density of footprints)")
+        m, _ = mapview.base_map(lat=25, lon=5, zoom=1, base=st.session_state.get(keys.BASE, "offline"))
+        mapview.cells_layer(d["cells"]).add_to(m)  # type: ignore[arg-type]
+        st_folium(m, key="overview_map", height=330, use_container_width=True, returned_objects=[])
+    with right:
+        st.markdown("**Images by source and year**")
+        st.altair_chart(charts.by_source_year(bsy), width="stretch")
+
+    a, b = st.columns(2)
+    with a:
+        st.markdown("**Top tag keys: focus object**")
+        st.altair_chart(charts.bars(d["keys_focus"], "images", "tag", title="images"),  # type: ignore[arg-type]
+                        width="stretch")
+        st.markdown("**Top key=value pairs: focus object**")
+        st.altair_chart(charts.bars(d["pairs_focus"], "images", "tag", title="images"),  # type: ignore[arg-type]
+                        width="stretch")
+    with b:
+        st.markdown("**Top tag keys: surrounding objects**")
+        st.altair_chart(charts.bars(d["keys_surr"], "images", "tag", title="images", color="#6b8e9b"),  # type: ignore[arg-type]
+                        width="stretch")
+        st.markdown("**Top key=value pairs: surrounding objects**")
+        st.altair_chart(charts.bars(d["pairs_surr"], "images", "tag", title="images", color="#6b8e9b"),  # type: ignore[arg-type]
+                        width="stretch")
+    a, b = st.columns(2)
+    with a:
+        st.markdown("**Object types**")
+        bt: pd.DataFrame = d["by_type"]  # type: ignore[assignment]
+        bt = bt.assign(type=bt["obj_type"].map({"a": "area", "w": "way", "n": "node"}).fillna("unknown"))
+        st.altair_chart(charts.bars(bt, "images", "type", title="images", height=140), width="stretch")
+        st.markdown("**Caption length**")
+        st.altair_chart(charts.caption_lengths(d["captions"]), width="stretch")  # type: ignore[arg-type]
+    with b:
+        st.markdown("**Footprint size by source, against nominal resolution**")
+        chart, table = charts.footprint_sizes(d["footprints"])  # type: ignore[arg-type]
+        st.altair_chart(chart, width="stretch")
+        st.dataframe(table, hide_index=True, width="stretch")
+    st.markdown("**Coverage: source × year × top focus tag keys** — click a cell to filter to it")
+    cov: pd.DataFrame = d["coverage"]  # type: ignore[assignment]
+    if cov.empty:
+        st.caption("No tagged images under these filters.")
+    else:
+        event = st.altair_chart(charts.coverage_matrix(cov), width="stretch", on_select="rerun",
+                                key="coverage_chart")
+        if event and (event.get("selection") or {}).get("cell"):
+            _apply_cell(event)  # type: ignore[arg-type]
+            st.rerun()
+
+
+def saved_views(ds: Dataset, f: Filters) -> None:
+    """Named, shareable views: save the current filters under a name; list saved ones as links."""
+    with st.sidebar.expander("Saved views"):
+        name = st.text_input("Name this view", key="view_name", placeholder="tennis courts at 10 cm")
+        if st.button("Save view", key="save_view", disabled=not name.strip()):
+            store(ds).save_view(name, urlencode(filters_to_params(f), doseq=True))
+            st.toast(f"Saved view {name!r}")
+        for vname, query in store(ds).views():
+            st.markdown(f"[{md_text(vname)}](./overview?{query})")
+
+
+def quality(ds: Dataset, f: Filters) -> None:
+    """Every check with its count under the filters, one sentence each, and a drill-down gallery."""
+    counts = ds.index.problem_counts()
+    if not ds.index.has_pixel_checks:
+        st.info("Pixel checks (blank, low contrast, duplicates, undecodable) have not been computed. Run "
+                f"`python -m skyscript_viz index {ds.root} --pixels` (decodes every image once).")
+    rows = []
+    for kind in sorted(set(counts) | set(CHECKS)):
+        title, why = CHECKS.get(kind, (kind.replace("_", " ").capitalize(), PROBLEM_HELP.get(kind, "")))
+        n_here = cached_count(ds, replace(f, problems=(kind,)))
+        rows.append({"check": kind, "title": title, "records": counts.get(kind, 0),
+                     "images matching filters": n_here, "what it flags and why it matters": why})
+    table = pd.DataFrame(rows)
+    st.dataframe(table, hide_index=True, width="stretch")
+    kinds = [r["check"] for r in rows if r["records"]]
+    if not kinds:
+        st.success("No problems recorded.")
+        return
+    kind = st.selectbox("Show the affected images of", kinds, key="quality_kind",
+                        format_func=lambda k: f"{k} ({counts.get(k, 0):,})")
+    sub = replace(f, problems=(kind,))
+    page = ds.index.page(sub, limit=24)
+    if page.rows.empty:
+        st.caption("The affected records have no image in the index (e.g. CSV rows without an image):")
+        st.dataframe(ds.index.problems(kind=kind, limit=200), hide_index=True, width="stretch")
+    else:
+        thumb_grid(ds, page.rows, columns=6, key_prefix=f"q_{kind}")
+        with st.expander("All records of this check"):
+            st.dataframe(ds.index.problems(kind=kind, limit=1000), hide_index=True, width="stretch")
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def _bench_thumb(path: str) -> bytes:
+    import io
+
+    with Image.open(path) as im:
+        im.thumbnail((160, 160))
+        buf = io.BytesIO()
+        im.convert("RGB").save(buf, "JPEG", quality=80)
+        return buf.getvalue()
+
+
+def _bench_images(bset: BenchmarkSet, paths: list[str], captions: list[str]) -> None:
+    cols = st.columns(6)
+    for i, (fp, cap) in enumerate(zip(paths, captions, strict=True)):
+        p = resolve_image(bset, fp)
+        with cols[i % 6]:
+            if p is None:
+                st.caption(f"missing: {md_text(fp)}")
+            else:
+                st.image(_bench_thumb(str(p)), width="stretch")
+                st.caption(md_text(cap))
+
+
+def benchmarks(ds: Dataset) -> None:
+    sets = discover_benchmarks(ds.root)
+    present = [b for b in sets if b.folder is not None]
+    missing = [b for b in sets if b.folder is None]
+    if not present:
+        st.info("No `benchmark/` folder with sets in this dataset root.")
+    for b in present:
+        with st.expander(f"{b.name} — {b.description} ({b.kind})", expanded=len(present) <= 3):
+            if b.problem:
+                st.warning(f"{b.name}: {b.problem}")
+                continue
+            df = b.table()
+            if b.kind == "classification":
+                dist = df.groupby("label").size().reset_index(name="images")
+                extra = sorted(set(dist["label"]) - set(b.classnames)) if b.classnames else []
+                st.caption(f"{len(df):,} images, {len(dist)} classes" + (
+                    f"; labels not in classnames.txt: {', '.join(extra)}" if extra else ""))
+                st.altair_chart(charts.bars(dist, "images", "label", title="images",
+                                            height=max(120, 18 * len(dist))), width="stretch")
+                label = st.selectbox("Class", sorted(dist["label"]), key=f"bench_{b.name}_class")
+                sel = df[df["label"] == label].head(12)
+                _bench_images(b, list(sel["filepath"]), [label] * len(sel))
+            else:
+                col = b.caption_column(df)
+                groups = df.groupby("filepath", sort=True)[col].apply(list).reset_index().head(12)
+                st.caption(f"{df['filepath'].nunique():,} images, {len(df):,} captions")
+                _bench_images(b, list(groups["filepath"]), [" / ".join(c[:2]) for c in groups[col]])
+    if missing:
+        st.markdown("**Not downloaded** (from the SkyScript README's benchmark list):")
+        st.dataframe(pd.DataFrame({"set": [b.name for b in missing], "kind": [b.kind for b in missing],
+                                   "what": [b.description for b in missing],
+                                   "download": [download_command(b.name) for b in missing]}),
+                     hide_index=True, width="stretch")

@@ -1,0 +1,158 @@
+"""Verdict widgets, the verdict filter, and the audit walk-through."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pandas as pd
+import streamlit as st
+
+from ..errors import SkyscriptVizError
+from ..index import ImageRecord
+from ..query import Filters
+from ..reviews import VERDICTS, Estimate, ReviewStore, stratified_estimate, wilson_interval
+from ..state import filters_to_params
+from ..text import md_text
+from .data import Dataset
+
+REVIEWER = "reviewer"
+VERDICT_FILTER = "f_verdicts"
+AUDIT = "audit"  # dict: id, ids (list), mode, k/n, seed, pos
+
+
+@st.cache_resource(show_spinner=False)
+def _store(path: str) -> ReviewStore:
+    return ReviewStore(path)
+
+
+def store(ds: Dataset) -> ReviewStore:
+    """The verdict database next to the index (shared by every session of this server)."""
+    return _store(str(ds.index.index_dir / "reviews.sqlite"))
+
+
+def reviewer_box() -> str:
+    """The reviewer's name (sidebar), kept for the session."""
+    return st.sidebar.text_input("Your name (for verdicts)", key=REVIEWER, placeholder="e.g. Ada").strip()
+
+
+def verdict_filter(ds: Dataset, f: Filters) -> Filters:
+    """Filters narrowed to images whose current verdict is one of those picked in the sidebar."""
+    picked = st.sidebar.multiselect("Reviewed as", list(VERDICTS), key=VERDICT_FILTER,
+                                    format_func=VERDICTS.__getitem__,
+                                    help="Only images whose latest verdict (by anyone) is one of these")
+    if not picked:
+        return f
+    ids = ds.index.ids_for(store(ds).filepaths_with(picked))
+    return Filters(**{**f.__dict__, "ids": ids})
+
+
+def verdict_form(ds: Dataset, rec: ImageRecord, *, key: str, audit: str | None = None,
+                 compact: bool = False) -> bool:
+    """Buttons to give a verdict on one image; returns True when one was recorded this run."""
+    name = st.session_state.get(REVIEWER, "").strip()
+    note = "" if compact else st.text_input("Note (optional)", key=f"{key}_note")
+    cols = st.columns(len(VERDICTS))
+    for col, (code, label) in zip(cols, VERDICTS.items(), strict=True):
+        if col.button(label, key=f"{key}_{code}", width="stretch", disabled=not name,
+                      type="primary" if code == "good" else "secondary"):
+            try:
+                store(ds).add(rec.filepath, code, reviewer=name, note=note, audit=audit)
+            except SkyscriptVizError as exc:
+                st.error(str(exc))
+                return False
+            st.toast(f"Saved: {label} for {rec.filepath}")
+            return True
+    if not name:
+        st.caption("Type your name in the sidebar to give verdicts.")
+    return False
+
+
+def verdict_history(ds: Dataset, rec: ImageRecord) -> None:
+    hist = store(ds).history(rec.filepath)
+    if hist.empty:
+        st.caption("No verdict yet.")
+        return
+    hist["when"] = pd.to_datetime(hist["created"], unit="s").dt.strftime("%Y-%m-%d %H:%M")
+    st.dataframe(hist[["when", "reviewer", "verdict", "note"]], hide_index=True, width="stretch")
+
+
+def audit_id(f: Filters, mode: str, size: int, seed: int) -> str:
+    """A stable name for an audit: same filters, design and seed give the same sample and id."""
+    text = repr(sorted(filters_to_params(f).items())) + f"|{mode}|{size}|{seed}"
+    return f"audit-{hashlib.sha1(text.encode()).hexdigest()[:10]}"
+
+
+def audit_estimate(ds: Dataset, audit: dict[str, object]) -> Estimate:
+    """Error rate (verdict other than good) over the audit's sample so far, with a 95 % interval."""
+    cur = store(ds).current(audit=str(audit["id"]))
+    sample = pd.DataFrame(audit["rows"])  # type: ignore[arg-type]
+    judged = cur.drop_duplicates("filepath", keep="last")[["filepath", "verdict"]]
+    merged = sample.merge(judged, on="filepath", how="inner")
+    if audit["mode"] == "plain":
+        n, e = len(merged), int((merged["verdict"] != "good").sum())
+        lo, hi = wilson_interval(e, n)
+        return Estimate(e / n if n else 0.0, lo, hi, n, e, "Wilson score interval, 95 %")
+    pop = pd.DataFrame(audit["population"])  # type: ignore[arg-type]
+    strata = []
+    for (src, yr), grp in merged.groupby(["source", "year"], dropna=False):
+        N = pop.loc[(pop["source"] == src) & (pop["year"] == yr), "population"].sum()
+        strata.append((int(N), len(grp), int((grp["verdict"] != "good").sum())))
+    return stratified_estimate(strata)
+
+
+def estimate_line(est: Estimate) -> str:
+    if est.n == 0:
+        return "No verdicts in this audit yet."
+    return (f"**Error rate about {100 * est.rate:.1f}% ({100 * est.low:.1f}–{100 * est.high:.1f}%)** "
+            f"from {est.n:,} judged images ({est.errors:,} not good). Method: {md_text(est.method)}.")
+
+
+def start_audit(ds: Dataset, f: Filters, mode: str, size: int, seed: int) -> dict[str, object]:
+    """Draw (or redraw: it is deterministic) an audit sample and return its state."""
+    if mode == "plain":
+        rows = ds.index.sample(f, size, seed=seed)
+        pop = None
+    else:
+        rows, pop_df = ds.index.stratified_sample(f, size, seed=seed)
+        pop = pop_df.to_dict("records")
+    keep = rows[["id", "filepath", "source", "year"]].to_dict("records")
+    done = set(store(ds).current(audit=audit_id(f, mode, size, seed))["filepath"])
+    pos = next((i for i, r in enumerate(keep) if r["filepath"] not in done), len(keep))
+    return {"id": audit_id(f, mode, size, seed), "mode": mode, "rows": keep, "population": pop, "pos": pos}
+
+
+def audit_step(ds: Dataset, audit: dict[str, object], detail: object) -> None:
+    """Show the running estimate and the current image with verdict buttons (a verdict moves on)."""
+    rows: list[dict[str, object]] = audit["rows"]  # type: ignore[assignment]
+    est = audit_estimate(ds, audit)
+    st.markdown(estimate_line(est))
+    st.caption(f"Audit `{audit['id']}` · {audit['mode']} design · sample of {len(rows):,}")
+    pos = int(audit["pos"])  # type: ignore[call-overload]
+    st.progress(min(1.0, pos / max(1, len(rows))), text=f"{min(pos, len(rows)):,} / {len(rows):,} judged")
+    nav = st.columns([1, 1, 4])
+    if nav[0].button("◀ Back", key="audit_back", disabled=pos <= 0):
+        audit["pos"] = pos - 1
+        st.rerun()
+    if nav[1].button("Skip ▶", key="audit_skip", disabled=pos >= len(rows)):
+        audit["pos"] = pos + 1
+        st.rerun()
+    if pos >= len(rows):
+        st.success("Audit complete. Verdicts can be exported from the Quality page or below.")
+        st.download_button("Download all verdicts (CSV)", store(ds).export_csv(), "verdicts.csv", "text/csv",
+                           key="audit_export")
+        return
+    rec = ds.index.get(int(rows[pos]["id"]))  # type: ignore[call-overload]
+    if rec is None:
+        audit["pos"] = pos + 1
+        st.rerun()
+        return
+    left, right = st.columns([3, 2])
+    with left:
+        img = ds.images.image(rec.row)
+        detail.image_panel(ds, rec, img)  # type: ignore[attr-defined]
+    with right:
+        detail.captions_panel(rec)  # type: ignore[attr-defined]
+        detail.tags_panel(rec)  # type: ignore[attr-defined]
+        if verdict_form(ds, rec, key=f"audit_{pos}", audit=str(audit["id"])):
+            audit["pos"] = pos + 1
+            st.rerun()
