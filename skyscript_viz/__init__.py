@@ -57,6 +57,7 @@ __all__ = [
     "discover",
     "osm_url",
     "parse_name",
+    "placeholder_image",
     "safe_loads",
     "source_info",
     "source_label",

@@ -17,6 +17,7 @@ import json
 import math
 import mmap
 import os
+import reprlib
 import shutil
 import struct
 import time
@@ -88,15 +89,21 @@ def _list_store(store: PartStore, ext: str) -> tuple[list[_Member], list[str]]:
                 elif not name.startswith("."):
                     other.append(name)
     else:
-        with zipfile.ZipFile(store.path) as zf:
-            for name in zf.namelist():
-                if name.endswith("/"):
-                    continue
-                base = name.rsplit("/", 1)[-1]
-                if base.endswith(ext):
-                    found.append(_Member(base[: -len(ext)], name))
-                elif not base.startswith("."):
-                    other.append(name)
+        if store.kind == "remote-zip":  # an image zip on a server: names from its cached central directory
+            from .remote import zipdir_names
+
+            names = zipdir_names(store.path)
+        else:
+            with zipfile.ZipFile(store.path) as zf:
+                names = zf.namelist()
+        for name in names:
+            if name.endswith("/"):
+                continue
+            base = name.rsplit("/", 1)[-1]
+            if base.endswith(ext):
+                found.append(_Member(base[: -len(ext)], name))
+            elif not base.startswith("."):
+                other.append(name)
     return found, other
 
 
@@ -160,22 +167,30 @@ def _box(value: Any) -> tuple[float, float, float, float] | None:
     return (w, s, e, n)
 
 
+# Bounded repr for values a pickle put where text or numbers belong: a pickle can nest or share
+# containers so that a full repr() would be astronomically long, or never end.
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxdict, _REPR.maxlist, _REPR.maxtuple = 3, 8, 8, 8
+_REPR.maxstring, _REPR.maxlong, _REPR.maxother = 200, 60, 200
+
+
 def _short(value: Any, width: int = 80) -> str:
-    """``repr(value)`` cut to ``width``; never raises (repr of a >4300-digit int does)."""
+    """A bounded repr of ``value`` cut to ``width``; never raises (repr of a >4300-digit int does)."""
     try:
-        return repr(value)[:width]
+        return _REPR.repr(value)[:width]
     except Exception:  # noqa: BLE001 - a hostile value must not stop the build
         return f"<{type(value).__name__}>"
 
 
 def _text(value: Any) -> str:
-    """A tag key or value as text; never raises."""
-    if type(value) is str:
-        return value
+    """A tag key or value as text (numbers as str(), containers as a bounded repr); never raises."""
+    t = type(value)
+    if t is str:
+        return value  # type: ignore[no-any-return]
     try:
-        return str(value)
-    except Exception:  # noqa: BLE001 - e.g. str() of a >4300-digit int, or of a very deep list
-        return f"<{type(value).__name__}>"
+        return str(value) if t in (int, float, bool, type(None)) else _REPR.repr(value)
+    except Exception:  # noqa: BLE001 - e.g. str() of a >4300-digit int
+        return f"<{t.__name__}>"
 
 
 def _box_ok(b: tuple[float, float, float, float]) -> bool:
@@ -850,7 +865,13 @@ def build_index(
                         f.result()
                 _drain(queue, progress)
 
-    gen = f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
+    # Unique even for two builds within one second in one process (the pid stays the last part: see
+    # _left_by_dead_run); a name already taken would make the rename below fail.
+    stamp, n = time.strftime("%Y%m%dT%H%M%S"), 1
+    gen = f"gen-{stamp}-{os.getpid()}"
+    while (idx / gen).exists():
+        n += 1
+        gen = f"gen-{stamp}.{n}-{os.getpid()}"
     gen_tmp = idx / f".tmp-{gen}"
     shutil.rmtree(gen_tmp, ignore_errors=True)
     gen_tmp.mkdir()

@@ -166,7 +166,13 @@ class ImageIndex:
     @classmethod
     def open(cls, root: Path | str, *, index_dir: Path | str | None = None, **kw: Any) -> ImageIndex:
         """Open the index of ``root`` (default location), or raise IndexNotFoundError with the fix."""
-        d = Path(index_dir) if index_dir else default_index_dir(Path(root))
+        from . import remote
+
+        if remote.is_remote(root):  # a URL root: its index lives in the URL's local cache root
+            root = remote.normalize_url(root)
+            d = Path(index_dir) if index_dir else default_index_dir(remote.cache_root(root))
+        else:
+            d = Path(index_dir) if index_dir else default_index_dir(Path(root))
         if not (d / "CURRENT").is_file():
             raise IndexNotFoundError(
                 f"no index for {str(root)!r} yet; build it with `python -m skyscript_viz index {root}`"
@@ -235,8 +241,12 @@ class ImageIndex:
         where, params = self._where(f)
         order_sql = _ORDER_SQL[order]
         oparams: list[Any] = [seed] if order == "random" else []
-        df = self._df(f"SELECT {', '.join(ROW_COLUMNS)} FROM images WHERE {where} ORDER BY {order_sql} "
-                      "LIMIT ? OFFSET ?", params + oparams + [limit + 1, max(0, offset)])
+        # Two steps: pick the page's ids reading only the filter and sort columns, then fetch the wide
+        # rows of just those ids. DuckDB cannot push most filters into the scan, so a one-step query
+        # reads every output column of every row first (3-10x slower).
+        df = self._df(f"SELECT {', '.join(ROW_COLUMNS)} FROM images WHERE id IN ("
+                      f"SELECT id FROM images WHERE {where} ORDER BY {order_sql} LIMIT ? OFFSET ?) "
+                      f"ORDER BY {order_sql}", params + oparams + [limit + 1, max(0, offset)] + oparams)
         return QueryResult(df.iloc[:limit].reset_index(drop=True), len(df) > limit)
 
     def position(self, f: Filters, image_id: int, *, order: SortOrder = "id", seed: int = 0
@@ -326,8 +336,11 @@ class ImageIndex:
     def footprints(self, f: Filters, *, limit: int = DEFAULT_MAX_FOOTPRINTS) -> QueryResult:
         """Footprints of matches (``f.bbox`` usually set); fetches limit + 1 to tell if truncated."""
         where, params = self._where(f)
+        # ids first, then the wide columns of those ids only (see page()).
         df = self._df(f"""SELECT id, filepath, source, year, obj_type, osm_id, west, south, east, north,
-                                 title FROM images WHERE cx IS NOT NULL AND {where} ORDER BY id LIMIT ?""",
+                                 title FROM images WHERE id IN (
+                              SELECT id FROM images WHERE cx IS NOT NULL AND {where} ORDER BY id LIMIT ?)
+                          ORDER BY id""",
                       params + [limit + 1])
         return QueryResult(df.iloc[:limit].reset_index(drop=True), len(df) > limit)
 
@@ -354,10 +367,17 @@ class ImageIndex:
 
     def map_view(self, f: Filters, *, zoom: int, max_footprints: int = DEFAULT_MAX_FOOTPRINTS) -> MapView:
         """Footprints when the view holds at most ``max_footprints`` matches, else aggregated cells."""
-        fp = self.footprints(f, limit=max_footprints)
-        if not fp.truncated:
+        where, params = self._where(f)
+        # Are there more than max_footprints? An unordered LIMIT stops scanning once it has enough.
+        row = self._q(f"SELECT count(*) FROM (SELECT 1 FROM images WHERE cx IS NOT NULL AND {where} LIMIT ?)",
+                      params + [max_footprints + 1]).fetchone()
+        if row is None or int(row[0]) <= max_footprints:
+            fp = self.footprints(f, limit=max_footprints)
             return MapView("footprints", fp.rows, len(fp.rows))
-        return MapView("cells", self.grid(f, zoom=zoom), self.count(f))
+        cells = self.grid(f, zoom=zoom)
+        # With a bbox every match has a footprint (cy BETWEEN excludes NULL), so the cells hold them all.
+        total = int(cells["count"].sum()) if f.bbox is not None else self.count(f)
+        return MapView("cells", cells, total)
 
     # -- one image ---------------------------------------------------------------------------------
 

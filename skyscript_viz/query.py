@@ -62,10 +62,13 @@ class BBox:
         if east - west >= 360:
             west, east = -180.0, 180.0
         else:
-            west = ((west + 180) % 360) - 180
-            east = ((east + 180) % 360) - 180
-            if east == -180 and west > east:
-                east = 180.0
+            # Wrap only what lies outside: (x + 180) % 360 - 180 turns 5.96 into 5.960000000000008.
+            if not -180 <= west <= 180:
+                west = ((west + 180) % 360) - 180
+            if not -180 <= east <= 180:
+                east = ((east + 180) % 360) - 180
+                if east == -180 and west > east:
+                    east = 180.0
         return cls(west, max(-90.0, south), east, min(90.0, north))
 
     def __str__(self) -> str:

@@ -28,15 +28,22 @@ class _PlainUnpickler(pickle.Unpickler):
 
 
 def _check_plain(obj: object) -> None:
+    # Each container is visited once: a pickle can make a list contain itself, or share one list
+    # many times over (a few bytes of memo references), which a plain walk would never finish.
     stack = [obj]
+    seen: set[int] = set()
     while stack:
         item = stack.pop()
         t = type(item)
-        if t is dict:
-            stack.extend(item.keys())  # type: ignore[attr-defined]
-            stack.extend(item.values())  # type: ignore[attr-defined]
-        elif t is list or t is tuple:
-            stack.extend(item)  # type: ignore[call-overload]
+        if t is dict or t is list or t is tuple:
+            if id(item) in seen:
+                continue
+            seen.add(id(item))
+            if t is dict:
+                stack.extend(item.keys())  # type: ignore[attr-defined]
+                stack.extend(item.values())  # type: ignore[attr-defined]
+            else:
+                stack.extend(item)  # type: ignore[call-overload]
         elif t not in PLAIN_TYPES:
             raise UnsafePickleError(f"pickle yields a {t.__name__}; only plain data is allowed")
 

@@ -1,0 +1,514 @@
+"""Every query of ImageIndex against answers worked out by hand from tests/conftest.py's TINY_RECORDS."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from skyscript_viz import (
+    BBox,
+    FacetValue,
+    Filters,
+    ImageIndex,
+    IndexNotFoundError,
+    InvalidFilterError,
+    TagExpr,
+)
+
+# Ids follow (part, file path) order.
+STEMS = [
+    "a100_CH_19", "a102_CH_21", "n1100_CH_19", "n300_CH_20", "w200_CH_19", "w200_CH_22",  # part 2
+    "a1200_US_18", "a400_US_18", "a402_US_20", "a700_S2_17", "a702_S2_17", "n500_US_22", "w600_US_16",
+    "w602_S2_21",  # part 3
+    "a1002_ES_22", "a800_DE_20", "a802_DE_20", "n900_DE_21", "w1000_FI_19", "w1300_L8_16",  # part 4
+]
+PART = [2] * 6 + [3] * 8 + [4] * 6
+FP = [f"images{p}/{s}.jpg" for p, s in zip(PART, STEMS, strict=True)]
+ID = {s: i for i, s in enumerate(STEMS)}
+ALL = list(range(20))
+SWITZERLAND = BBox(5.96, 45.82, 10.49, 47.81)
+EUROPE = BBox(-10, 35, 30, 65)
+T = TagExpr.parse
+
+
+def _ids(df: Any) -> list[int]:
+    return [int(i) for i in df["id"]]
+
+
+def _fv(*pairs: Any) -> list[FacetValue]:
+    return [FacetValue(v, n) for v, n in pairs]
+
+
+def test_ids_follow_part_and_path(tiny_index: ImageIndex) -> None:
+    rows = tiny_index.page(Filters(), limit=100).rows
+    assert list(rows["filepath"]) == FP
+    assert _ids(rows) == ALL
+    for i, fp in enumerate(FP):
+        assert tiny_index.id_for(fp) == i
+    assert tiny_index.id_for("images2/nope.jpg") is None
+
+
+def test_headline_and_subsets(tiny_index: ImageIndex) -> None:
+    assert tiny_index.n_images == 20
+    assert not tiny_index.is_demo
+    assert tiny_index.headline() == {"images": 20, "with_footprint": 20, "sources": 7, "years": 7, "tags": 19,
+                                     "problems": 0}
+    assert [(s.slug, s.csv, s.bit) for s in tiny_index.subsets] == [
+        ("unfiltered", "SkyScript_train_unfiltered_5M.csv", 0),
+        ("top30_openai", "dataframe/SkyScript_train_top30pct_filtered_by_CLIP_openai.csv", 1),
+        ("val", "dataframe/SkyScript_val_5K_filtered_by_CLIP_openai.csv", 2),
+    ]
+    assert tiny_index.problem_counts() == {}
+
+
+def test_open_missing_index(tmp_path: Path) -> None:
+    with pytest.raises(IndexNotFoundError, match="python -m skyscript_viz index"):
+        ImageIndex.open(tmp_path)
+    with pytest.raises(IndexNotFoundError):
+        ImageIndex(tmp_path)
+
+
+# -- count -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        (Filters(), 20),
+        (Filters(sources=("CH",)), 6),
+        (Filters(sources=("US",)), 5),
+        (Filters(sources=("CH", "FI")), 7),
+        (Filters(sources=("XX",)), 0),
+        (Filters(year_min=2019, year_max=2020), 8),
+        (Filters(year_min=2022), 3),
+        (Filters(year_max=2016), 2),
+        (Filters(months=(5, 6)), 7),
+        (Filters(months=(10,)), 0),
+        (Filters(obj_types=("n",)), 4),
+        (Filters(obj_types=("a", "w")), 16),
+        (Filters(subsets=("unfiltered",)), 20),
+        (Filters(subsets=("top30_openai",)), 5),
+        (Filters(subsets=("val",)), 3),
+        (Filters(subsets=("top30_openai", "val")), 8),
+        (Filters(subsets=("nope",)), 0),
+        (Filters(caption="tennis"), 2),
+        (Filters(caption=" PARK "), 6),
+        (Filters(caption="zebra"), 0),
+        (Filters(tags=(T("building=yes"),)), 7),
+        (Filters(tags=(T("focus:building=yes"),)), 4),
+        (Filters(tags=(T("surrounding:building=yes"),)), 3),
+        (Filters(tags=(T("building"),)), 8),
+        (Filters(tags=(T("highway"),)), 8),
+        (Filters(tags=(T("leisure"),)), 6),
+        (Filters(tags=(T("sport=tennis"),)), 2),
+        (Filters(tags=(T("focus:sport"),)), 1),
+        (Filters(tags=(T("roof:shape=flat"),)), 1),
+        (Filters(tags=(T("building=yes"), T("amenity=cafe"))), 2),
+        (Filters(tags=(T("building=yes"), T("amenity=cafe")), tag_mode="any"), 10),
+        (Filters(tags=(T("building=yes"), T("nosuch"))), 0),
+        (Filters(tags=(T("building=yes"), T("nosuch")), tag_mode="any"), 7),
+        (Filters(tags=(T("building=nosuch"),)), 0),
+        (Filters(bbox=SWITZERLAND), 6),
+        (Filters(bbox=EUROPE), 11),
+        (Filters(bbox=BBox(179, -18, -179, -16)), 2),  # across the antimeridian
+        (Filters(bbox=BBox.from_view(170, -20, 190, -10)), 2),
+        (Filters(bbox=BBox(179.95, -18, 180, -16)), 0),
+        (Filters(problems=("any",)), 0),
+        (Filters(ids=(0, 5, 19)), 3),
+        (Filters(ids=()), 0),
+        (Filters(sources=("US",), year_min=2018, tags=(T("leisure"),)), 3),
+        (Filters(sources=("CH",), months=(6,), obj_types=("n",)), 2),
+    ],
+)
+def test_count(tiny_index: ImageIndex, filters: Filters, expected: int) -> None:
+    assert tiny_index.count(filters) == expected
+
+
+def test_threads_share_one_index(tiny_index: ImageIndex) -> None:
+    results: list[tuple[int, int]] = []
+    errors: list[BaseException] = []
+
+    def work(k: int) -> None:
+        try:
+            for _ in range(10):
+                results.append((tiny_index.count(Filters(sources=("CH",))),
+                                len(tiny_index.page(Filters(), limit=5, offset=k).rows)))
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert set(results) == {(6, 5)}
+
+
+# -- page and position -----------------------------------------------------------------------------
+
+ORDERS = {
+    "id": ALL,
+    "year": [12, 19, 9, 10, 6, 7, 0, 2, 4, 18, 3, 8, 15, 16, 1, 13, 17, 5, 11, 14],
+    "year_desc": [5, 11, 14, 1, 13, 17, 3, 8, 15, 16, 0, 2, 4, 18, 6, 7, 9, 10, 12, 19],
+    "source": [0, 1, 2, 3, 4, 5, 15, 16, 17, 14, 18, 19, 9, 10, 13, 6, 7, 8, 11, 12],
+    # lengths of title_multi_objects: "open water" 10, "a small cafe" 12, "a school alone" 14 ...
+    "caption_len": [19, 2, 17, 6, 9, 3, 13, 18, 5, 1, 8, 10, 12, 16, 0, 15, 4, 11, 7, 14],
+    "caption_len_desc": [14, 7, 11, 4, 0, 15, 16, 1, 8, 10, 12, 5, 3, 13, 18, 6, 9, 17, 2, 19],
+}
+
+
+@pytest.mark.parametrize("order", sorted(ORDERS))
+def test_page_orders(tiny_index: ImageIndex, order: str) -> None:
+    full = tiny_index.page(Filters(), limit=100, order=order)  # type: ignore[arg-type]
+    assert _ids(full.rows) == ORDERS[order]
+    assert not full.truncated
+    pages = [tiny_index.page(Filters(), offset=o, limit=7, order=order) for o in (0, 7, 14)]  # type: ignore[arg-type]
+    assert [p.truncated for p in pages] == [True, True, False]
+    assert sum((_ids(p.rows) for p in pages), []) == ORDERS[order]
+
+
+def test_page_edges(tiny_index: ImageIndex) -> None:
+    ch = tiny_index.page(Filters(sources=("CH",)), limit=6)
+    assert (_ids(ch.rows), ch.truncated) == ([0, 1, 2, 3, 4, 5], False)
+    ch = tiny_index.page(Filters(sources=("CH",)), limit=5)
+    assert (_ids(ch.rows), ch.truncated) == ([0, 1, 2, 3, 4], True)
+    past = tiny_index.page(Filters(), offset=20)
+    assert (len(past.rows), past.truncated) == (0, False)
+    assert _ids(tiny_index.page(Filters(), offset=-5, limit=2).rows) == [0, 1]
+    none = tiny_index.page(Filters(sources=("XX",)))
+    assert (len(none.rows), none.truncated) == (0, False)
+    assert {"id", "filepath", "source", "year", "cx", "cy", "title", "subsets", "has_image"} <= set(none.rows)
+    with pytest.raises(InvalidFilterError, match="sort order"):
+        tiny_index.page(Filters(), order="colour")  # type: ignore[arg-type]
+
+
+def test_page_row_values(tiny_index: ImageIndex) -> None:
+    row = tiny_index.page(Filters(ids=(0,))).rows.iloc[0]
+    assert (row["filepath"], row["source"], row["year"], row["month"], row["day"], row["obj_type"],
+            row["osm_id"]) == ("images2/a100_CH_19.jpg", "CH", 2019, 6, 15, "a", 100)
+    assert (row["west"], row["south"], row["east"], row["north"]) == (8.54, 47.37, 8.55, 47.38)
+    assert (row["cx"], row["cy"]) == pytest.approx((8.545, 47.375))
+    assert row["height_m"] == pytest.approx(1105.74, rel=1e-4)
+    assert row["width_m"] == pytest.approx(0.01 * 111320 * 0.67720, rel=1e-3)  # cos(47.375°)
+    assert row["title"] == "a school building"
+    assert row["title_multi_objects"] == "a school building next to a park"
+    assert (row["subsets"], row["n_problems"], bool(row["has_image"])) == (3, 0, True)
+
+
+def test_random_order_is_seeded(tiny_index: ImageIndex) -> None:
+    def order(seed: int, f: Filters | None = None) -> list[int]:
+        return _ids(tiny_index.page(f or Filters(), limit=100, order="random", seed=seed).rows)
+
+    one = order(1)
+    assert sorted(one) == ALL
+    assert one == order(1)
+    assert one != order(2)
+    assert one != ALL
+    paged = [_ids(tiny_index.page(Filters(), offset=o, limit=6, order="random", seed=1).rows)
+             for o in (0, 6, 12, 18)]
+    assert sum(paged, []) == one
+    # the random order of a filtered set is the full random order restricted to it
+    assert order(1, Filters(sources=("CH",))) == [i for i in one if i < 6]
+
+
+@pytest.mark.parametrize(
+    ("filters", "image_id", "order", "expected"),
+    [
+        (Filters(sources=("CH",)), 2, "id", (2, 1, 3)),
+        (Filters(sources=("CH",)), 0, "id", (0, None, 1)),
+        (Filters(sources=("CH",)), 5, "id", (5, 4, None)),
+        (Filters(sources=("CH",)), 6, "id", (None, None, None)),
+        (Filters(), 0, "year", (6, 7, 2)),
+        (Filters(), 12, "year", (0, None, 19)),
+        (Filters(), 19, "caption_len", (0, None, 2)),
+        (Filters(), 14, "caption_len_desc", (0, None, 7)),
+        (Filters(sources=("DE",)), 16, "source", (1, 15, 17)),
+        (Filters(ids=(7,)), 7, "id", (0, None, None)),
+    ],
+)
+def test_position(tiny_index: ImageIndex, filters: Filters, image_id: int, order: str,
+                  expected: tuple[int | None, ...]) -> None:
+    assert tiny_index.position(filters, image_id, order=order) == expected  # type: ignore[arg-type]
+
+
+def test_position_in_random_order_matches_page(tiny_index: ImageIndex) -> None:
+    seq = _ids(tiny_index.page(Filters(), limit=100, order="random", seed=7).rows)
+    for pos, image_id in enumerate(seq):
+        prev = seq[pos - 1] if pos else None
+        nxt = seq[pos + 1] if pos + 1 < len(seq) else None
+        assert tiny_index.position(Filters(), image_id, order="random", seed=7) == (pos, prev, nxt)
+
+
+# -- facets ----------------------------------------------------------------------------------------
+
+ALL_SOURCES = _fv(("CH", 6), ("DE", 3), ("ES", 1), ("FI", 1), ("L8", 1), ("S2", 3), ("US", 5))
+
+
+def test_facets_unfiltered(tiny_index: ImageIndex) -> None:
+    f = tiny_index.facets(Filters())
+    assert f["source"] == ALL_SOURCES
+    assert f["year"] == _fv((2016, 2), (2017, 2), (2018, 2), (2019, 4), (2020, 4), (2021, 3), (2022, 3))
+    assert f["month"] == _fv((1, 1), (2, 1), (3, 1), (4, 2), (5, 4), (6, 3), (7, 2), (8, 2), (9, 2), (11, 1),
+                             (12, 1))
+    assert f["obj_type"] == _fv(("a", 10), ("n", 4), ("w", 6))
+    assert f["subset"] == _fv(("unfiltered", 20), ("top30_openai", 5), ("val", 3))
+
+
+def test_facets_count_under_the_other_filters(tiny_index: ImageIndex) -> None:
+    f = tiny_index.facets(Filters(sources=("CH",)))
+    assert f["source"] == ALL_SOURCES  # its own dimension is not filtered
+    assert f["year"] == _fv((2019, 3), (2020, 1), (2021, 1), (2022, 1))
+    assert f["month"] == _fv((5, 1), (6, 3), (7, 1), (8, 1))
+    assert f["obj_type"] == _fv(("a", 2), ("n", 2), ("w", 2))
+    assert f["subset"] == _fv(("unfiltered", 6), ("top30_openai", 1), ("val", 1))
+
+    f = tiny_index.facets(Filters(year_min=2020, year_max=2020))
+    assert f["source"] == _fv(("CH", 1), ("DE", 2), ("US", 1))
+    assert f["year"] == _fv((2016, 2), (2017, 2), (2018, 2), (2019, 4), (2020, 4), (2021, 3), (2022, 3))
+
+    f = tiny_index.facets(Filters(sources=("US",), subsets=("top30_openai",)))
+    assert f["subset"] == _fv(("unfiltered", 5), ("top30_openai", 2), ("val", 1))
+    assert f["source"] == _fv(("CH", 1), ("DE", 1), ("ES", 1), ("US", 2))
+    assert f["year"] == _fv((2018, 1), (2020, 1))
+
+
+# -- tags ------------------------------------------------------------------------------------------
+
+
+def _sugg(items: list[Any]) -> list[tuple[str, int, int, int]]:
+    return [(s.text, s.n_images, s.n_focus, s.n_surrounding) for s in items]
+
+
+def test_autocomplete_keys_and_pairs(tiny_index: ImageIndex) -> None:
+    assert _sugg(tiny_index.autocomplete("b")) == [
+        ("building", 8, 6, 3),
+        ("building=yes", 7, 4, 3),
+        ("building=apartments", 1, 1, 0),
+        ("building=church", 1, 1, 0),
+        ("name=Bahnhofstrasse", 1, 0, 1),
+        ("natural=beach", 1, 1, 0),
+    ]
+    assert _sugg(tiny_index.autocomplete("AMEN")) == [
+        ("amenity", 7, 5, 2), ("amenity=cafe", 5, 3, 2), ("amenity=school", 2, 2, 0)]
+    assert [s.text for s in tiny_index.autocomplete("", limit=3)] == ["building", "highway", "amenity"]
+    assert tiny_index.autocomplete("zzz") == []
+
+
+def test_autocomplete_values_of_a_key(tiny_index: ImageIndex) -> None:
+    assert _sugg(tiny_index.autocomplete("amenity=")) == [
+        ("amenity=cafe", 5, 3, 2), ("amenity=school", 2, 2, 0)]
+    got = tiny_index.autocomplete("amenity=c")
+    assert [(s.key, s.value) for s in got] == [("amenity", "cafe")]
+    assert _sugg(tiny_index.autocomplete("roof:shape=f")) == [("roof:shape=flat", 1, 1, 0)]
+    assert tiny_index.autocomplete("nosuch=") == []
+    assert tiny_index.autocomplete("amenity=zzz") == []
+
+
+def test_top_tags(tiny_index: ImageIndex) -> None:
+    def top(**kw: Any) -> list[tuple[str, int]]:
+        df = tiny_index.top_tags(kw.pop("f", Filters()), **kw)
+        return list(zip(df["tag"], (int(n) for n in df["images"]), strict=True))
+
+    assert top(limit=5) == [("building=yes", 4), ("amenity=cafe", 3), ("amenity=school", 2),
+                            ("highway=primary", 2), ("leisure=park", 2)]
+    assert top(by="key", limit=5) == [("building", 6), ("amenity", 5), ("highway", 3), ("leisure", 3),
+                                      ("natural", 3)]
+    assert top(role="surrounding") == [
+        ("building=yes", 3), ("highway=residential", 3), ("leisure=park", 3), ("amenity=cafe", 2),
+        ("highway=primary", 2), ("leisure=pitch", 1), ("name=Bahnhofstrasse", 1), ("sport=tennis", 1)]
+    assert top(role="any", limit=1) == [("building=yes", 7)]
+    assert top(f=Filters(sources=("CH",))) == [
+        ("amenity=cafe", 2), ("highway=primary", 2), ("surface=asphalt", 2), ("amenity=school", 1),
+        ("building=church", 1), ("building=yes", 1)]
+    assert top(f=Filters(sources=("XX",))) == []
+
+
+# -- map -------------------------------------------------------------------------------------------
+
+
+def test_extent(tiny_index: ImageIndex) -> None:
+    assert tiny_index.extent(Filters(sources=("CH",))) == BBox(7.44, 46.94, 8.555, 47.385)
+    assert tiny_index.extent(Filters(sources=("DE",))) == BBox(13.3, 52.4, 13.415, 52.525)
+    assert tiny_index.extent(Filters(sources=("XX",))) is None
+
+
+def test_footprints(tiny_index: ImageIndex) -> None:
+    fp = tiny_index.footprints(Filters(), limit=5)
+    assert (_ids(fp.rows), fp.truncated) == ([0, 1, 2, 3, 4], True)
+    fp = tiny_index.footprints(Filters(), limit=20)
+    assert (_ids(fp.rows), fp.truncated) == (ALL, False)
+    fp = tiny_index.footprints(Filters(bbox=SWITZERLAND), limit=6)
+    assert (_ids(fp.rows), fp.truncated) == ([0, 1, 2, 3, 4, 5], False)
+    fp = tiny_index.footprints(Filters(bbox=SWITZERLAND), limit=5)
+    assert fp.truncated
+    row = tiny_index.footprints(Filters(ids=(7,))).rows.iloc[0]
+    assert (row["west"], row["south"], row["east"], row["north"]) == (-122.42, 37.77, -122.41, 37.78)
+
+
+def _cells(df: Any) -> set[tuple[Any, ...]]:
+    return {(round(r.west, 3), round(r.south, 3), round(r.east, 3), round(r.north, 3), int(r.count),
+             r.dominant_source, int(r.dominant_count), int(r.n_sources)) for r in df.itertuples()}
+
+
+# Zoom 0, 8 cells per tile: 45° cells in Web-Mercator degrees; the row boundaries 0 / 45 / 90
+# are latitudes 0 / 40.980 / 66.513. Hand-placed centres:
+LAT45 = 40.98
+
+
+def test_grid_zoom0(tiny_index: ImageIndex) -> None:
+    g = tiny_index.grid(Filters(), zoom=0)
+    cells = {(c[0], c[1], c[4], c[5], c[6], c[7]) for c in _cells(g)}
+    assert cells == {
+        (0.0, LAT45, 10, "CH", 6, 3),  # Switzerland 6, Brandenburg 3, Helsinki 1
+        (-135.0, 0.0, 3, "US", 2, 2),  # San Francisco 2 (US) + Kansas 1 (S2)
+        (-90.0, 0.0, 2, "US", 2, 1),  # New York
+        (-90.0, LAT45, 1, "US", 1, 1),  # Chicago (lat 41.885)
+        (-45.0, 0.0, 1, "ES", 1, 1),  # Madrid
+        (0.0, 0.0, 1, "L8", 1, 1),
+        (135.0, -LAT45, 1, "S2", 1, 1),  # Fiji, west of the antimeridian
+        (-180.0, -LAT45, 1, "S2", 1, 1),  # ... and east of it
+    }
+    assert list(g["count"]) == sorted(g["count"], reverse=True)
+    assert int(g["count"].sum()) == 20
+
+
+@pytest.mark.parametrize("zoom", [0, 3, 6, 12])
+@pytest.mark.parametrize("bbox", [None, EUROPE, SWITZERLAND])
+def test_grid_cells_partition_the_matches(tiny_index: ImageIndex, zoom: int, bbox: BBox | None) -> None:
+    f = Filters(bbox=bbox)
+    g = tiny_index.grid(f, zoom=zoom)
+    assert int(g["count"].sum()) == tiny_index.count(f)
+    centres = tiny_index.page(f, limit=100).rows
+    for cx, cy in zip(centres["cx"], centres["cy"], strict=True):
+        inside = g[(g.west <= cx) & (cx < g.east) & (g.south <= cy) & (cy < g.north)]
+        assert len(inside) == 1
+    assert (g["dominant_count"] <= g["count"]).all()
+
+
+def test_grid_empty(tiny_index: ImageIndex) -> None:
+    g = tiny_index.grid(Filters(sources=("XX",)), zoom=3)
+    assert g.empty
+    assert {"west", "south", "east", "north"} <= set(g.columns)
+
+
+def test_grid_europe_zoom0(tiny_index: ImageIndex) -> None:
+    g = tiny_index.grid(Filters(bbox=EUROPE), zoom=0)
+    assert {(c[4], c[5], c[6], c[7]) for c in _cells(g)} == {(10, "CH", 6, 3), (1, "ES", 1, 1)}
+
+
+def test_map_view_switches_between_footprints_and_cells(tiny_index: ImageIndex) -> None:
+    mv = tiny_index.map_view(Filters(), zoom=2, max_footprints=20)
+    assert (mv.kind, mv.total, _ids(mv.rows)) == ("footprints", 20, ALL)
+    mv = tiny_index.map_view(Filters(), zoom=0, max_footprints=19)
+    assert (mv.kind, mv.total, int(mv.rows["count"].sum()), len(mv.rows)) == ("cells", 20, 20, 8)
+    mv = tiny_index.map_view(Filters(bbox=SWITZERLAND), zoom=8, max_footprints=6)
+    assert (mv.kind, mv.total) == ("footprints", 6)
+    mv = tiny_index.map_view(Filters(bbox=SWITZERLAND), zoom=8, max_footprints=5)
+    assert (mv.kind, mv.total, int(mv.rows["count"].sum())) == ("cells", 6, 6)
+    mv = tiny_index.map_view(Filters(sources=("XX",)), zoom=3)
+    assert (mv.kind, mv.total, len(mv.rows)) == ("footprints", 0, 0)
+
+
+# -- one image -------------------------------------------------------------------------------------
+
+
+def test_get_by_path_and_id(tiny_index: ImageIndex) -> None:
+    by_path = tiny_index.get("images3/a400_US_18.jpg")
+    by_id = tiny_index.get(7)
+    assert by_path is not None and by_id is not None
+    assert by_path.id == by_id.id == 7
+    assert by_path.filepath == "images3/a400_US_18.jpg"
+    assert by_path.focus_tags == by_id.focus_tags == {"leisure": "park"}
+    assert by_path.surrounding == [{"highway": "residential"}, {"building": "yes"}, {"amenity": "cafe"}]
+    assert by_path.problems == []
+    assert [s.slug for s in by_path.subsets] == ["unfiltered", "top30_openai"]
+    row = by_path.row
+    assert (row["storage"], row["container"], row["member"]) == (
+        "zip", "images3.zip", "images3/a400_US_18.jpg")
+    assert (row["year"], row["month"], row["day"], row["hour"], row["minute"]) == (2018, 5, 1, 18, 0)
+    assert (row["n_surrounding"], row["n_focus_tags"]) == (3, 1)
+    assert (row["in_unfiltered"], row["in_top30_openai"], row["in_val"]) == (True, True, False)
+
+
+def test_get_keeps_objects_and_their_tags_apart(tiny_index: ImageIndex) -> None:
+    rec = tiny_index.get("images2/a100_CH_19.jpg")
+    assert rec is not None
+    assert rec.focus_tags == {"amenity": "school", "building": "yes"}
+    assert rec.surrounding == [{"highway": "residential", "name": "Bahnhofstrasse"}, {"leisure": "park"}]
+    rec = tiny_index.get("images3/n500_US_22.jpg")
+    assert rec is not None and rec.surrounding == [{"leisure": "pitch", "sport": "tennis"}]
+    rec = tiny_index.get("images4/w1300_L8_16.jpg")
+    assert rec is not None and rec.surrounding == [] and [s.slug for s in rec.subsets] == ["unfiltered"]
+
+
+def test_get_storage_of_each_layout(tiny_index: ImageIndex) -> None:
+    def where(fp: str) -> tuple[str, str, str]:
+        rec = tiny_index.get(fp)
+        assert rec is not None
+        return rec.row["storage"], rec.row["container"], rec.row["member"]
+
+    assert where("images2/a100_CH_19.jpg") == ("folder", "images2", "a100_CH_19.jpg")
+    assert where("images3/a402_US_20.jpg") == ("zip", "images3.zip", "images3/a402_US_20.jpg")
+    assert where("images4/a800_DE_20.jpg") == ("zip", "images4.zip", "a800_DE_20.jpg")
+
+
+def test_get_unknown(tiny_index: ImageIndex) -> None:
+    assert tiny_index.get(999) is None
+    assert tiny_index.get(-1) is None
+    assert tiny_index.get("images2/nope.jpg") is None
+    assert tiny_index.get("../images2/a100_CH_19.jpg") is None
+
+
+def test_same_object(tiny_index: ImageIndex) -> None:
+    assert _ids(tiny_index.same_object(ID["w200_CH_19"])) == [ID["w200_CH_22"]]
+    assert _ids(tiny_index.same_object(ID["w200_CH_22"])) == [ID["w200_CH_19"]]
+    assert _ids(tiny_index.same_object(ID["a100_CH_19"])) == []
+    assert _ids(tiny_index.same_object(999)) == []
+
+
+@pytest.mark.parametrize(
+    ("stem", "expected"),
+    [
+        ("a100_CH_19", ["a102_CH_21", "n1100_CH_19"]),
+        ("a102_CH_21", ["a100_CH_19", "n1100_CH_19"]),
+        ("w200_CH_19", ["n300_CH_20", "w200_CH_22"]),
+        ("n300_CH_20", ["w200_CH_19", "w200_CH_22"]),
+        ("a800_DE_20", ["a802_DE_20"]),
+        ("a402_US_20", ["n500_US_22"]),
+        ("a400_US_18", ["a1200_US_18"]),
+        ("w1300_L8_16", []),
+        ("a700_S2_17", []),
+    ],
+)
+def test_overlapping(tiny_index: ImageIndex, stem: str, expected: list[str]) -> None:
+    assert _ids(tiny_index.overlapping(ID[stem])) == [ID[s] for s in expected]
+
+
+def test_overlapping_limit(tiny_index: ImageIndex) -> None:
+    assert _ids(tiny_index.overlapping(ID["a100_CH_19"], limit=1)) == [ID["a102_CH_21"]]
+
+
+def test_near(tiny_index: ImageIndex) -> None:
+    df = tiny_index.near(8.545, 47.375)  # the centre of a100_CH_19
+    assert _ids(df) == [ID["a100_CH_19"], ID["n1100_CH_19"], ID["a102_CH_21"]]
+    assert list(df["distance_m"]) == pytest.approx([0.0, 470.0, 671.5], abs=1.0)
+    assert _ids(tiny_index.near(8.545, 47.375, radius_m=100)) == [ID["a100_CH_19"]]
+    assert _ids(tiny_index.near(8.545, 47.375, limit=2)) == [ID["a100_CH_19"], ID["n1100_CH_19"]]
+    assert _ids(tiny_index.near(0.0, -60.0)) == []
+
+
+def test_near_across_the_antimeridian(tiny_index: ImageIndex) -> None:
+    east = tiny_index.near(179.99, -16.9, radius_m=20_000)
+    assert _ids(east) == [ID["a700_S2_17"], ID["a702_S2_17"]]
+    west = tiny_index.near(-179.99, -16.9, radius_m=20_000)
+    assert _ids(west) == [ID["a702_S2_17"], ID["a700_S2_17"]]
+
+
+@pytest.mark.parametrize("point", [(181.0, 0.0), (0.0, 91.0), (-180.5, 0.0)])
+def test_near_rejects_bad_points(tiny_index: ImageIndex, point: tuple[float, float]) -> None:
+    with pytest.raises(InvalidFilterError, match="lon/lat"):
+        tiny_index.near(*point)

@@ -1,0 +1,41 @@
+"""The library is usable without Streamlit: only skyscript_viz.ui (and the pages) import it."""
+
+from __future__ import annotations
+
+import os
+import pkgutil
+import subprocess
+import sys
+from pathlib import Path
+
+import skyscript_viz
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _library_modules() -> list[str]:
+    return sorted(m.name for m in pkgutil.iter_modules(skyscript_viz.__path__, "skyscript_viz.")
+                  if m.name not in ("skyscript_viz.ui", "skyscript_viz.__main__"))
+
+
+def test_library_modules_are_found() -> None:
+    mods = _library_modules()
+    for name in ("build", "cli", "discovery", "images", "index", "naming", "query", "safepickle"):
+        assert f"skyscript_viz.{name}" in mods
+
+
+def test_importing_the_library_does_not_import_streamlit() -> None:
+    code = (
+        "import importlib, sys\n"
+        f"mods = {_library_modules()!r}\n"
+        "import skyscript_viz\n"
+        "for m in mods:\n"
+        "    importlib.import_module(m)\n"
+        "bad = sorted(m for m in sys.modules if m == 'streamlit' or m.startswith('streamlit.'))\n"
+        "assert 'skyscript_viz.ui' not in sys.modules, 'skyscript_viz.ui was imported'\n"
+        "print('STREAMLIT:', bad[:5])\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == "STREAMLIT: []"
