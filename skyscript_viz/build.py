@@ -84,7 +84,9 @@ def _list_store(store: PartStore, ext: str) -> tuple[list[_Member], list[str]]:
         with os.scandir(store.path) as it:
             for entry in it:
                 name = entry.name
-                if name.endswith(ext):
+                if name.startswith("._"):  # macOS AppleDouble metadata, not an image: reported, not read
+                    other.append(name)
+                elif name.endswith(ext):
                     found.append(_Member(name[: -len(ext)], name))
                 elif not name.startswith("."):
                     other.append(name)
@@ -100,7 +102,9 @@ def _list_store(store: PartStore, ext: str) -> tuple[list[_Member], list[str]]:
             if name.endswith("/"):
                 continue
             base = name.rsplit("/", 1)[-1]
-            if base.endswith(ext):
+            if base.startswith("._") or name.startswith("__MACOSX/"):  # macOS zip metadata: reported, not read
+                other.append(name)
+            elif base.endswith(ext):
                 found.append(_Member(base[: -len(ext)], name))
             elif not base.startswith("."):
                 other.append(name)
@@ -674,7 +678,7 @@ def _merge(layout: DatasetLayout, part_dirs: list[tuple[Part, Path]], gen_dir: P
                {csv_case.replace('csv_idx', 'c.csv_idx')} AS origin
             FROM csvrows_ok c ANTI JOIN imgs ON c.fp = imgs.filepath""",
         """SELECT fp AS filepath, 'duplicate_caption_conflict' AS kind,
-               'captions differ between caption CSVs (' || n_variants || ' variants); the most inclusive '
+               'captions differ between caption CSV rows (' || n_variants || ' variants); the most inclusive '
                || 'CSV''s caption is shown' AS detail, 'csv' AS origin
             FROM caps WHERE n_variants > 1""",
         *rejects,

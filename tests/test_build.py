@@ -620,3 +620,18 @@ def test_demo_hostile_text_is_stored_verbatim(demo_small: tuple[Path, Any], inde
         assert rec is not None
         text = json.dumps([rec.focus_tags, rec.surrounding, rec.row["title"], rec.row["title_multi_objects"]])
         assert "<" in text or "&" in text or "javascript:" in text.lower()
+
+
+def test_macos_metadata_files_are_reported_not_indexed(tmp_path: Path, tinykit: Any) -> None:
+    """AppleDouble files (``._x.jpg``) and ``__MACOSX/`` zip members are not images: listed, never read."""
+    root = tinykit.make_tiny_root(tmp_path / "root", layout="mixed")
+    (root / "images2" / "._w1_CH_19.jpg").write_bytes(b"\x00\x05\x16\x07 not a jpeg")
+    with zipfile.ZipFile(root / "images3.zip", "a") as zf:
+        zf.writestr("__MACOSX/images3/._n5_US_18.jpg", b"\x00\x05\x16\x07")
+    report = build_index(root)
+    assert report.n_images == 20
+    assert "bad_name" not in report.problems_by_kind
+    idx = ImageIndex.open(root)
+    unexpected = set(idx.problems(kind="unexpected_file")["filepath"])
+    assert unexpected == {"images2/._w1_CH_19.jpg", "images3.zip/__MACOSX/images3/._n5_US_18.jpg"}
+    idx.close()
