@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 import math
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Iterator
 from typing import Any, Literal
 
 import duckdb
