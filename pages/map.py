@@ -35,7 +35,8 @@ with left:
         st.caption(f"{in_view:,} matches in view, shown as density cells; zoom in or click a cell to see "
                    "footprints.")
     else:
-        st.caption(f"{in_view:,} footprints in view. Hover for details, click to select.")
+        st.caption(f"{in_view:,} footprint{'' if in_view == 1 else 's'} in view. Hover for details, "
+                   "click to select.")
     mapui.legend(ds, [str(v.value) for v in cached_facets(ds, f)["source"]
                       if v.value and v.count and (not f.sources or v.value in f.sources)])
 

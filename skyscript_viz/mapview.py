@@ -81,6 +81,35 @@ class _RectLayer(MacroElement):  # type: ignore[misc]
                                  "k": css_class})
 
 
+class _FocusWithoutScroll(MacroElement):
+    """Keep a click on the map from scrolling the page that holds the map's iframe.
+
+    Leaflet's keyboard handler focuses the map container on mousedown. When the map's iframe is
+    partly outside the browser window, that focus scrolls the page between mousedown and mouseup,
+    the two land on different elements, and the browser drops the click: the first click on a
+    footprint then selects nothing. Focusing with ``preventScroll`` keeps keyboard panning and zooming
+    and loses no click.
+    """
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        (function (kb) {
+          if (!kb || !kb.enabled()) { return; }
+          kb.disable();
+          kb._onMouseDown = function () {
+            if (this._focused) { return; }
+            this._map._container.focus({preventScroll: true});
+          };
+          kb.enable();
+        })({{ this._parent.get_name() }}.keyboard);
+        {% endmacro %}
+    """)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "FocusWithoutScroll"
+
+
 def base_map(*, lat: float, lon: float, zoom: int, base: str) -> tuple[folium.Map, bool]:
     """The map without data layers: local Leaflet assets and the chosen base layer.
 
@@ -91,6 +120,7 @@ def base_map(*, lat: float, lon: float, zoom: int, base: str) -> tuple[folium.Ma
     if name == assets.OFFLINE_LAYER_NAME and not assets.assets_available():
         name = assets.OSM_LAYER_NAME  # the offline tiles are not there; OSM needs internet but works
     m, ok = assets.make_map(location=(lat, lon), zoom_start=zoom, default_layer=name)
+    _FocusWithoutScroll().add_to(m)
     return m, ok
 
 

@@ -111,6 +111,10 @@ def sidebar(ds: Dataset, bbox: BBox | None = None) -> Filters:
             if _YEAR_SLIDER not in ss:
                 ss[_YEAR_SLIDER] = value
             sb.slider("Year", lo, hi, key=_YEAR_SLIDER, on_change=_years_changed, args=(lo, hi))
+        want = (cur[0] if cur[0] is not None else lo, cur[1] if cur[1] is not None else hi)
+        if want[0] > hi or want[1] < lo:  # e.g. a link's y=2000-2010: the slider cannot show it
+            sb.warning(f"Year filter {want[0]}–{want[1]} is outside this dataset's years ({lo}–{hi}): "
+                       "no image matches it. Move the slider to change it.")
         yc = _counts(facets["year"])
         sb.caption(" · ".join(f"{y}: {yc.get(y, 0):,}" for y in range(lo, hi + 1)))
 

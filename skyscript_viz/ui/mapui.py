@@ -51,18 +51,34 @@ def zoom_to_results(ds: Dataset, f: Filters) -> None:
         set_view(lat, lon, z)
 
 
+def view_for_box(west: float, south: float, east: float, north: float, *,
+                 fraction: float = 1.0) -> tuple[float, float, int]:
+    """Centre and zoom at which a lon/lat box fills ``fraction`` of the map (a box may cross the antimeridian)."""
+    if west > east:
+        east += 360.0
+    lat, lon, z = mapview.zoom_for_bbox(west, south, east, north, width_px=max(1, int(_ASSUMED_WIDTH * fraction)),
+                                        height_px=max(1, int(MAP_HEIGHT * fraction)))
+    return lat, ((lon + 180) % 360) - 180, z
+
+
 def ensure_view(ds: Dataset) -> None:
-    """Start at the dataset's extent unless the URL gave a view."""
-    if st.session_state.get(keys.VIEW) is None:
-        ext = ds.index.extent(Filters())
-        if ext is None:
+    """Start where the URL says: its view (lat, lon, z), else its bbox, else its selected image's
+    footprint, else the dataset's extent."""
+    ss = st.session_state
+    if ss.get(keys.VIEW) is None:
+        box: BBox | None = ss.get("m_bounds")  # only set by now when the link had a bbox
+        sel = ds.index.get(ss[keys.SELECTED]) if ss.get(keys.SELECTED) else None
+        if box is not None:
+            ss[keys.VIEW] = view_for_box(box.west, box.south, box.east, box.north)  # the box stays the bounds
+        elif sel is not None and sel.row.get("cx") is not None:
+            r = sel.row
+            set_view(*view_for_box(r["west"], r["south"], r["east"], r["north"], fraction=1 / 3))
+        elif (ext := ds.index.extent(Filters())) is None:
             set_view(20.0, 0.0, 2)
         else:
-            lat, lon, z = mapview.zoom_for_bbox(ext.west, ext.south, ext.east, ext.north,
-                                                width_px=_ASSUMED_WIDTH, height_px=MAP_HEIGHT)
-            set_view(lat, lon, z)
-    elif "m_bounds" not in st.session_state:
-        set_view(*st.session_state[keys.VIEW])
+            set_view(*view_for_box(ext.west, ext.south, ext.east, ext.north))
+    elif "m_bounds" not in ss:
+        set_view(*ss[keys.VIEW])
 
 
 def absorb_map_return() -> str | None:

@@ -53,6 +53,8 @@ def seed_from_url(ds: Dataset) -> None:
         ss[keys.VIEW] = (state.lat, state.lon, state.zoom)
     elif state.zoom is not None:
         ss[keys.VIEW] = (20.0, 0.0, state.zoom)
+    if f.bbox is not None:
+        ss["m_bounds"] = f.bbox  # the link's box filters until the map reports its own bounds
     ss[keys.SELECTED] = state.selected
     ss[keys.NOTICES] = notices
     ss[keys.SEEDED] = True

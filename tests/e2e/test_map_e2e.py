@@ -1,0 +1,400 @@
+"""The map page in a real browser: `streamlit run app.py` on the built-in default demo, no internet.
+
+The default demo (what a user gets without SKYSCRIPT_ROOT) is generated once per module into a
+temporary XDG_CACHE_HOME, which every server here gets, so the user's cache is never touched.
+Every request that is not addressed to this machine is aborted (the harness's ``page`` fixture, and
+``_blocked_context`` for the second browser context of the shared-link test).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import pytest
+
+from skyscript_viz import Filters, ImageIndex, assets, build_index, mapview
+from skyscript_viz.demo import demo_root, read_manifest
+
+pytestmark = pytest.mark.e2e
+
+IFRAME = 'iframe[title="streamlit_folium.st_folium"]'
+HEADLINE = re.compile(r"^([\d,]+) images match$")
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
+SHOTS = {"1366x768": {"width": 1366, "height": 768}, "1920x1080": {"width": 1920, "height": 1080}}
+LOAD_TIMEOUT = 60_000  # ms: the first run opens the index and renders the map on two slow cores
+
+
+@dataclass
+class DefaultDemo:
+    env: dict[str, str]
+    root: Path
+    index: ImageIndex
+    manifest: Any
+
+
+@pytest.fixture(scope="module")
+def default_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DefaultDemo]:
+    """The default demo in a private cache, generated and indexed the way the app does it."""
+    if not assets.assets_available():
+        pytest.fail("offline assets missing: run `make assets`", pytrace=False)
+    xdg = tmp_path_factory.mktemp("xdg-cache")
+    root = demo_root(cache_dir=xdg / "skyscript_viz")  # = platformdirs' cache dir under XDG_CACHE_HOME
+    build_index(root)
+    idx = ImageIndex.open(root)
+    try:
+        # SKYSCRIPT_ROOT="" counts as unset: the app opens the default demo even if the caller set one
+        yield DefaultDemo({"XDG_CACHE_HOME": str(xdg), "SKYSCRIPT_ROOT": ""}, root, idx, read_manifest(root))
+    finally:
+        idx.close()
+
+
+# ---- helpers ----------------------------------------------------------------------------------
+
+
+def wait_idle(page: Any) -> None:
+    """Until the app's script is not running (Streamlit marks it on the app's root element)."""
+    page.wait_for_function(
+        """() => { const a = document.querySelector('[data-testid="stApp"]');
+                   return a && a.getAttribute('data-test-script-state') === 'notRunning'; }""",
+        timeout=LOAD_TIMEOUT,
+    )
+
+
+def assert_no_exception(page: Any) -> None:
+    assert page.locator('[data-testid="stException"]').count() == 0, page.locator(
+        '[data-testid="stException"]').first.inner_text()
+
+
+def headline(page: Any) -> int:
+    text = page.locator("h4", has_text="images match").first.inner_text().strip()
+    m = HEADLINE.match(" ".join(text.split()))
+    assert m, text
+    return int(m.group(1).replace(",", ""))
+
+
+def wait_headline(page: Any, n: int) -> None:
+    page.locator("h4", has_text=re.compile(rf"^\s*{n:,}\s+images match")).first.wait_for(timeout=LOAD_TIMEOUT)
+
+
+def map_frame(page: Any) -> Any:
+    return page.frame_locator(IFRAME)
+
+
+def inner_frame(page: Any) -> Any:
+    handle = page.locator(IFRAME).element_handle(timeout=LOAD_TIMEOUT)
+    frame = handle.content_frame()
+    assert frame is not None
+    return frame
+
+
+def open_app(page: Any, url: str) -> None:
+    """Load ``url`` and wait until the map has drawn footprints or cells."""
+    page.goto(url, wait_until="domcontentloaded")
+    page.locator("h4", has_text="images match").first.wait_for(timeout=LOAD_TIMEOUT)
+    map_frame(page).locator("path.leaflet-interactive").first.wait_for(state="attached", timeout=LOAD_TIMEOUT)
+    assert_no_exception(page)
+
+
+def view_url(base: str, row: dict[str, Any], **extra: str) -> str:
+    """A link centred on a footprint, zoomed so that it fills a good part of the map."""
+    _, _, z = mapview.zoom_for_bbox(row["west"], row["south"], row["east"], row["north"],
+                                    width_px=300, height_px=300)
+    params = {"lat": f"{row['cy']:.6f}", "lon": f"{row['cx']:.6f}", "z": str(z), **extra}
+    return f"{base}/?{urlencode(params)}"
+
+
+def query(url: str) -> dict[str, str]:
+    return {k: v[-1] for k, v in parse_qs(urlsplit(url).query).items()}
+
+
+def map_center(page: Any) -> tuple[float, float]:
+    """The map iframe scrolled into view; the page coordinates of its centre."""
+    iframe = page.locator(IFRAME)
+    iframe.scroll_into_view_if_needed()
+    box = iframe.bounding_box()
+    assert box is not None
+    return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
+
+def shot(page: Any, screenshot_path: Any, name: str) -> list[Path]:
+    """Screenshots of the current page at 1366×768 and 1920×1080."""
+    paths = []
+    for size, viewport in SHOTS.items():
+        page.set_viewport_size(viewport)
+        map_frame(page).locator(".leaflet-container").wait_for(state="visible")
+        path = screenshot_path(f"{name}-{size}")
+        page.screenshot(path=str(path))
+        paths.append(path)
+    return paths
+
+
+def _is_local(url: str) -> bool:
+    parts = urlsplit(url)
+    if parts.scheme in ("data", "blob", "about"):
+        return True
+    host = (parts.hostname or "").lower()
+    return host in LOCAL_HOSTS or host.startswith("127.")
+
+
+def _blocked_context(browser: Any) -> Any:
+    """A fresh browser context (no cookies, no session) that aborts every non-local request."""
+    ctx = browser.new_context(viewport=SHOTS["1366x768"], service_workers="block")
+    ctx.route("**/*", lambda r: r.continue_() if _is_local(r.request.url) else r.abort("internetdisconnected"))
+    return ctx
+
+
+def pick_target(idx: ImageIndex, manifest: Any) -> dict[str, Any]:
+    """A captioned CH image with a footprint and no planted fault."""
+    faulty = {p for paths in manifest.faults.values() for p in paths}
+    rows = idx.page(Filters(sources=("CH",)), limit=50).rows
+    for row in rows.to_dict("records"):
+        if row["filepath"] not in faulty and row["title"] and row["cx"] is not None and not row["n_problems"]:
+            return row
+    pytest.fail("no clean CH image in the default demo")
+
+
+def click_footprint_at_center(page: Any) -> str:
+    """Hover the map's centre, read the file path from the footprint's tooltip, click it.
+
+    Returns the path once the page has selected it (the link says ``sel=<path>``). One click is
+    enough; the loop only guards against a rerun redrawing the layers under the pointer.
+    """
+    tooltip = map_frame(page).locator(".leaflet-tooltip")
+    last = ""
+    for _ in range(3):
+        x, y = map_center(page)
+        page.mouse.move(x - 5, y - 5)
+        page.mouse.move(x, y)
+        try:
+            tooltip.first.wait_for(state="visible", timeout=10_000)
+        except Exception:  # noqa: BLE001 - the layers were redrawn under the pointer: hover again
+            continue
+        last = tooltip.first.inner_text()
+        fp = mapview.filepath_from_tooltip(last)
+        assert fp, last
+        page.mouse.click(x, y)
+        try:
+            page.wait_for_function("(fp) => new URLSearchParams(location.search).get('sel') === fp",
+                                   arg=fp, timeout=15_000)
+        except Exception:  # noqa: BLE001
+            continue
+        return fp
+    pytest.fail(f"clicking the footprint under the map's centre selected nothing (last tooltip: {last!r})")
+
+
+def expect_selected(page: Any, idx: ImageIndex, fp: str) -> None:
+    """The right column shows ``fp``: its picture, file path and caption."""
+    rec = idx.get(fp)
+    assert rec is not None, fp
+    page.get_by_text(fp, exact=True).first.wait_for(timeout=LOAD_TIMEOUT)  # **File:** `fp`
+    if rec.row.get("title"):
+        page.get_by_text(str(rec.row["title"]), exact=False).first.wait_for(timeout=LOAD_TIMEOUT)
+    img = page.locator('[data-testid="stImage"] img').first
+    img.wait_for(state="visible", timeout=LOAD_TIMEOUT)
+    page.wait_for_function("(el) => el.complete && el.naturalWidth > 0", arg=img.element_handle())
+    # the picture is in the right-hand column, beside the map
+    map_box, img_box = page.locator(IFRAME).bounding_box(), img.bounding_box()
+    assert map_box and img_box and img_box["x"] >= map_box["x"] + map_box["width"], (map_box, img_box)
+    # and the map outlines the selection
+    map_frame(page).locator("path.sv-selected").first.wait_for(state="attached", timeout=LOAD_TIMEOUT)
+
+
+def choose(page: Any, combobox: str, option: str) -> None:
+    """Pick ``option`` in the select box labelled ``combobox`` (re-opened if a rerun closed it)."""
+    box = page.get_by_role("combobox", name=combobox)
+    item = page.get_by_role("option", name=option, exact=True)
+    for _ in range(5):
+        box.click()
+        try:
+            item.wait_for(state="visible", timeout=3_000)
+        except Exception:  # noqa: BLE001 - the list closed when the page re-rendered: open it again
+            page.keyboard.press("Escape")
+            continue
+        item.click()
+        return
+    pytest.fail(f"option {option!r} of {combobox!r} never showed")
+
+
+def poll(cond: Any, page: Any, message: str, timeout_ms: int = 15_000) -> None:
+    """Wait for a condition on test-side state (short polls, the page keeps running meanwhile)."""
+    for _ in range(timeout_ms // 100):
+        if cond():
+            return
+        page.wait_for_timeout(100)
+    assert cond(), message
+
+
+def console_problems(page: Any) -> list[str]:
+    """Console errors other than the aborted internet requests the test provoked on purpose."""
+    return [e for e in page.console_errors if "ERR_INTERNET_DISCONNECTED" not in e
+            and "Failed to load resource" not in e]
+
+
+# ---- tests --------------------------------------------------------------------------------------
+
+
+def test_default_demo_click_select_and_share(default_demo, streamlit_server, page, browser,
+                                             screenshot_path) -> None:
+    d = default_demo
+    base = streamlit_server("app.py", env=d.env)
+    page.set_viewport_size(SHOTS["1366x768"])
+
+    # the whole demo at first: the headline counts every image, the map draws cells or footprints
+    open_app(page, base)
+    assert headline(page) == d.index.n_images
+    page.get_by_text("Synthetic demo data.").first.wait_for()
+    assert map_frame(page).locator("path.sv-cell, path.sv-footprint").count() > 0
+    shot(page, screenshot_path, "overview")
+
+    # a link to a footprint's place: footprints are drawn there
+    target = pick_target(d.index, d.manifest)
+    page.set_viewport_size(SHOTS["1366x768"])
+    open_app(page, view_url(base, target))
+    map_frame(page).locator("path.sv-footprint").first.wait_for(state="attached", timeout=LOAD_TIMEOUT)
+    wait_idle(page)
+
+    # click the footprint under the map's centre: its picture and caption appear on the right
+    fp = click_footprint_at_center(page)
+    expect_selected(page, d.index, fp)
+    assert_no_exception(page)
+    shared = page.url
+    shot(page, screenshot_path, "selected")
+
+    # the page's link in a new browser context (a different user): the same selection and view
+    ctx = _blocked_context(browser)
+    try:
+        other = ctx.new_page()
+        open_app(other, shared)
+        expect_selected(other, d.index, fp)
+        wait_idle(other)
+        q1, q2 = query(shared), query(other.url)
+        assert q2["sel"] == q1["sel"] == fp
+        assert q2["z"] == q1["z"]
+        assert float(q2["lat"]) == pytest.approx(float(q1["lat"]), abs=1e-3)
+        assert float(q2["lon"]) == pytest.approx(float(q1["lon"]), abs=1e-3)
+        assert other.locator('[data-testid="stException"]').count() == 0
+    finally:
+        ctx.close()
+    assert console_problems(page) == []
+
+
+def test_source_filter_changes_the_map(default_demo, streamlit_server, page, screenshot_path) -> None:
+    d = default_demo
+    base = streamlit_server("app.py", env=d.env)
+    open_app(page, base)
+    wait_idle(page)
+    frame = map_frame(page)
+    total = headline(page)
+    assert total == d.index.n_images
+    # the whole demo is too much for footprints at world scale: density cells
+    n_cells = frame.locator("path.sv-cell").count()
+    assert n_cells > 0 and frame.locator("path.sv-footprint").count() == 0
+
+    source = "P5"  # a small source: few enough for footprints
+    expected = d.index.count(Filters(sources=(source,)))
+    assert 0 < expected < total
+    box = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').filter(has_text="Source")
+    box.locator("input").click()
+    page.keyboard.type(source)
+    page.get_by_role("option", name=re.compile(rf"^{source} · ")).first.click()
+    page.keyboard.press("Escape")
+
+    wait_headline(page, expected)
+    frame.locator("path.sv-footprint").first.wait_for(state="attached", timeout=LOAD_TIMEOUT)
+    page.wait_for_function("(src) => new URLSearchParams(location.search).get('src') === src", arg=source)
+    wait_idle(page)
+    assert frame.locator("path.sv-cell").count() == 0
+    assert 0 < frame.locator("path.sv-footprint").count() <= expected
+    assert_no_exception(page)
+    shot(page, screenshot_path, "filtered")
+
+
+def test_hostile_text_fires_no_dialog(default_demo, streamlit_server, page, screenshot_path) -> None:
+    d = default_demo
+    base = streamlit_server("app.py", env=d.env)
+    dialogs: list[str] = []
+
+    def on_dialog(dialog: Any) -> None:
+        dialogs.append(f"{dialog.type}: {dialog.message}")
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    hostile = d.manifest.faults["hostile_text"][0]
+    rec = d.index.get(hostile)
+    assert rec is not None and rec.row["cx"] is not None
+    page.set_viewport_size(SHOTS["1366x768"])
+    open_app(page, view_url(base, rec.row, sel=hostile))
+    wait_idle(page)
+
+    # the panel shows the caption's markup as text
+    page.get_by_text(hostile, exact=True).first.wait_for()
+    page.get_by_text("<script>alert(2)</script>", exact=False).first.wait_for()
+
+    # hover the hostile footprint (brought to the front, so it is the one under the pointer)
+    frame = inner_frame(page)
+    marked = frame.evaluate(
+        """(fp) => { let n = 0;
+             Object.values(window.map._layers).forEach(l => {
+               const t = l.getTooltip && l.getTooltip(); const el = l.getElement && l.getElement();
+               if (t && el && el.classList.contains('sv-footprint') && String(t.getContent()).includes(fp)) {
+                 l.bringToFront(); el.setAttribute('data-test', 'hostile'); n++; } });
+             return n; }""",
+        hostile,
+    )
+    assert marked == 1
+    target = map_frame(page).locator('path[data-test="hostile"]')
+    page.locator(IFRAME).scroll_into_view_if_needed()
+    target.hover(force=True)
+    tooltip = map_frame(page).locator(".leaflet-tooltip", has_text=hostile)
+    tooltip.wait_for(state="visible", timeout=15_000)
+    assert "<script>alert(2)</script>" in tooltip.inner_text()  # shown as text, not run
+
+    # nothing from the data became an element, nothing ran
+    for f in (page.main_frame, frame):
+        assert f.evaluate("() => document.querySelectorAll('img[src=\"x\"], img[onerror]').length") == 0
+        assert f.evaluate(
+            "() => Array.from(document.scripts).filter(s => s.textContent.includes('alert(2)')).length") == 0
+    shot(page, screenshot_path, "hostile")
+    assert dialogs == []
+    assert [e for e in page.console_errors if "alert" in e] == []
+
+
+def test_drape_and_satellite_offline(default_demo, streamlit_server, page, screenshot_path) -> None:
+    d = default_demo
+    base = streamlit_server("app.py", env=d.env)
+    target = pick_target(d.index, d.manifest)
+    page.set_viewport_size(SHOTS["1366x768"])
+    open_app(page, view_url(base, target, sel=target["filepath"]))
+    expect_selected(page, d.index, target["filepath"])
+    wait_idle(page)
+    frame = map_frame(page)
+    assert frame.locator("img.leaflet-image-layer").count() == 0
+
+    # "Drape on map" lays the picture on the map
+    page.locator('[data-testid="stCheckbox"]', has_text="Drape on map").locator("label").first.click()
+    overlay = frame.locator("img.leaflet-image-layer")
+    overlay.first.wait_for(state="attached", timeout=LOAD_TIMEOUT)
+    assert (overlay.first.get_attribute("src") or "").startswith("data:image/")
+    page.wait_for_function("() => new URLSearchParams(location.search).get('drape') === '1'")
+    wait_idle(page)
+    shot(page, screenshot_path, "drape")
+
+    # the satellite base layer needs the internet, which is blocked: the map still works
+    page.set_viewport_size(SHOTS["1366x768"])
+    wait_idle(page)
+    choose(page, "Base map", "Satellite (Esri)")
+    page.wait_for_function("() => new URLSearchParams(location.search).get('base') === 'satellite'")
+    frame.locator("path.sv-footprint").first.wait_for(state="attached", timeout=LOAD_TIMEOUT)
+    frame.locator("img.leaflet-image-layer").first.wait_for(state="attached", timeout=LOAD_TIMEOUT)
+    # the browser did ask for satellite tiles, and they were refused
+    poll(lambda: any("arcgisonline" in u for u in page.blocked_requests), page, "no satellite tile requested")
+    wait_idle(page)
+    assert frame.locator(".leaflet-container").is_visible()
+    assert_no_exception(page)
+    page.get_by_text(target["filepath"], exact=True).first.wait_for()
+    shot(page, screenshot_path, "satellite-offline")
