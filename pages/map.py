@@ -22,7 +22,7 @@ img = ds.images.image(rec.row) if rec else None
 
 left, right = st.columns([3, 2], gap="medium")
 with left:
-    top = st.columns([3, 2, 2])
+    top = st.columns([4, 3, 3], vertical_alignment="center")
     top[0].markdown(f"#### {total:,} images match")
     top[1].selectbox("Base map", ["offline", "osm", "satellite"], key=keys.BASE, label_visibility="collapsed",
                      format_func={"offline": "Offline map", "osm": "OpenStreetMap",

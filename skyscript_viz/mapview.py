@@ -121,6 +121,10 @@ def base_map(*, lat: float, lon: float, zoom: int, base: str) -> tuple[folium.Ma
         name = assets.OSM_LAYER_NAME  # the offline tiles are not there; OSM needs internet but works
     m, ok = assets.make_map(location=(lat, lon), zoom_start=zoom, default_layer=name)
     _FocusWithoutScroll().add_to(m)
+    # Leaflet sizes controls in rem, and the component's iframe has a large root font: keep them small.
+    m.get_root().header.add_child(folium.Element(
+        "<style>.leaflet-control-attribution,.leaflet-control-scale-line{font-size:11px!important;"
+        "line-height:1.4}.leaflet-tooltip{font-size:12px}</style>"), name="sv_style")
     return m, ok
 
 

@@ -118,12 +118,12 @@ def selection_nav(ds: Dataset, f: Any, rec: ImageRecord) -> None:
     pos, prev_id, next_id = ds.index.position(f, rec.id)
     prev_fp = ds.index.get(prev_id).filepath if prev_id is not None else None  # type: ignore[union-attr]
     next_fp = ds.index.get(next_id).filepath if next_id is not None else None  # type: ignore[union-attr]
-    c1, c2, c3 = st.columns([1, 2, 1])
-    c1.button("◀ Previous", key="sel_prev", disabled=prev_fp is None, on_click=_select, args=(prev_fp,),
+    c1, c2, c3 = st.columns([1, 1, 1])
+    c1.button("◀ Prev", key="sel_prev", help="Previous match", disabled=prev_fp is None, on_click=_select, args=(prev_fp,),
               width="stretch")
     c2.markdown(
         f"<div style='text-align:center;padding-top:6px'>match {pos + 1:,}</div>" if pos is not None
         else "<div style='text-align:center;padding-top:6px'>not among the current matches</div>",
         unsafe_allow_html=True)
-    c3.button("Next ▶", key="sel_next", disabled=next_fp is None, on_click=_select, args=(next_fp,),
+    c3.button("Next ▶", key="sel_next", help="Next match", disabled=next_fp is None, on_click=_select, args=(next_fp,),
               width="stretch")
