@@ -64,10 +64,12 @@ class _RectLayer(MacroElement):  # type: ignore[misc]
           for (var i = 0; i < d.r.length; i++) {
             var r = d.r[i];
             var c = d.c[r[4]];
-            L.rectangle([[r[1], r[0]], [r[3], r[2]]],
-                        {color: c, weight: d.w, opacity: 0.9, fillColor: c, fillOpacity: d.f,
-                         className: d.k})
-              .bindTooltip(d.t[i], {sticky: true}).addTo(g);
+            var opts = {color: c, weight: d.w, opacity: 0.9, fillColor: c, fillOpacity: d.f, className: d.k};
+            // r[5]: the footprint would be a few pixels at this zoom; draw a dot that can be seen and clicked
+            var shape = r[5] ? L.circleMarker([(r[1] + r[3]) / 2, (r[0] + r[2]) / 2],
+                                              Object.assign({}, opts, {radius: 5, fillOpacity: 0.7}))
+                             : L.rectangle([[r[1], r[0]], [r[3], r[2]]], opts);
+            shape.bindTooltip(d.t[i], {sticky: true}).addTo(g);
           }
         })();
         {% endmacro %}
@@ -132,8 +134,15 @@ def _round(x: float) -> float:
     return round(float(x), 6)
 
 
-def footprints_layer(rows: pd.DataFrame, *, name: str = "footprints") -> folium.FeatureGroup:
-    """Footprint rectangles coloured by source, each with an escaped tooltip naming its file."""
+MIN_FOOTPRINT_PX = 6  # below this width on screen a footprint is drawn as a dot
+
+
+def footprints_layer(rows: pd.DataFrame, *, name: str = "footprints", zoom: int | None = None
+                     ) -> folium.FeatureGroup:
+    """Footprint rectangles coloured by source, each with an escaped tooltip naming its file.
+
+    With ``zoom``, footprints narrower than MIN_FOOTPRINT_PX on screen are drawn as dots instead.
+    """
     fg = folium.FeatureGroup(name=name)
     if rows.empty:
         return fg
@@ -146,7 +155,8 @@ def footprints_layer(rows: pd.DataFrame, *, name: str = "footprints") -> folium.
         rows["west"], rows["south"], rows["east"], rows["north"], rows["source"].fillna("??"),
         rows["year"], rows["filepath"], rows["title"], strict=True,
     ):
-        rects.append([_round(w), _round(s), _round(e), _round(n), index[str(src)]])
+        px = (e - w) * 256 * 2 ** zoom / 360 if zoom is not None else MIN_FOOTPRINT_PX
+        rects.append([_round(w), _round(s), _round(e), _round(n), index[str(src)], int(px < MIN_FOOTPRINT_PX)])
         cap = "" if title is None or (isinstance(title, float) and math.isnan(title)) else str(title)
         cap = cap if len(cap) <= 70 else cap[:69] + "…"
         yr = "" if pd.isna(year) else f" · {int(year)}"
@@ -180,9 +190,9 @@ def cells_layer(cells: pd.DataFrame, *, name: str = "cells") -> folium.FeatureGr
     return fg
 
 
-def view_layer(view: MapView) -> folium.FeatureGroup:
+def view_layer(view: MapView, zoom: int | None = None) -> folium.FeatureGroup:
     """The data layer for one map view (footprints or cells)."""
-    return footprints_layer(view.rows) if view.kind == "footprints" else cells_layer(view.rows)
+    return footprints_layer(view.rows, zoom=zoom) if view.kind == "footprints" else cells_layer(view.rows)
 
 
 def selection_layer(row: dict[str, Any] | None) -> folium.FeatureGroup:

@@ -131,7 +131,7 @@ def draw_map(ds: Dataset, f: Filters, *, selected_row: dict[str, Any] | None,
     m, offline_ok = mapview.base_map(lat=init[0], lon=init[1], zoom=init[2], base=base)
     view_f = replace(f, bbox=view_bbox())
     view = cached_map_view(ds, view_f, zoom)
-    groups = [mapview.view_layer(view), mapview.selection_layer(selected_row)]
+    groups = [mapview.view_layer(view, zoom), mapview.selection_layer(selected_row)]
     if drape is not None:
         groups.append(mapview.drape_layer(selected_row, drape[0], drape[1],
                                           opacity=float(ss.get(keys.OPACITY, 0.8))))
