@@ -17,7 +17,13 @@ def _cmd_index(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from .build import build_index
+    from .remote import is_remote
 
+    root = args.root
+    if is_remote(root):  # a URL: download what indexing needs into its local cache root, index that
+        from .remotecli import prepare_remote_root
+
+        root = prepare_remote_root(args)
     bars: dict[int, Any] = {}
 
     def progress(part: int, done: int, total: int) -> None:
@@ -28,7 +34,7 @@ def _cmd_index(args: argparse.Namespace) -> int:
         bar.total = total
         bar.update(done - bar.n)
 
-    report = build_index(args.root, index_dir=args.index_dir, workers=args.workers, progress=progress,
+    report = build_index(root, index_dir=args.index_dir, workers=args.workers, progress=progress,
                          force=args.force)
     for bar in bars.values():
         bar.close()
@@ -129,6 +135,9 @@ def main(argv: list[str] | None = None) -> int:
     pi.add_argument("--force", action="store_true", help="re-read every part")
     pi.add_argument("--pixels", action="store_true",
                     help="also decode every image for the pixel checks (blank, low contrast, duplicates)")
+    from .remotecli import add_cache_parser, add_remote_index_args
+
+    add_remote_index_args(pi)
     pi.set_defaults(func=_cmd_index)
     pd_ = sub.add_parser("demo", help="generate the built-in synthetic demo sample and print its path")
     pd_.add_argument("--index", action="store_true", help="also build its index")
@@ -148,6 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     pe.add_argument("-o", "--output", type=Path, required=True)
     pe.add_argument("--index-dir", type=Path, default=None)
     pe.set_defaults(func=_cmd_export)
+    add_cache_parser(sub)
     args = p.parse_args(argv)
     try:
         return int(args.func(args))

@@ -26,9 +26,11 @@ __all__ = [
     "subset_for_csv",
 ]
 
-StoreKind = Literal["folder", "zip"]
+StoreKind = Literal["folder", "zip", "remote-zip"]
 
 _PART = re.compile(r"(images|meta)([0-9]+)(\.zip)?")
+# In the local cache of a remote root (remote.json beside it): an image zip's cached central directory.
+_REMOTE_DIR = re.compile(r"images([0-9]+)\.zipdir\.arrow")
 
 # Official caption CSVs, most inclusive first: the first CSV holding a row gives its captions.
 _OFFICIAL: list[tuple[str, str, str]] = [
@@ -52,7 +54,8 @@ _OFFICIAL: list[tuple[str, str, str]] = [
 
 @dataclass(frozen=True, slots=True)
 class PartStore:
-    """Where one part's files live: a folder or a zip."""
+    """Where one part's files live: a folder or a zip (or, for a remote root, an image zip on the server
+    whose central directory is cached at ``path``: kind ``remote-zip``, see skyscript_viz.remote)."""
 
     kind: StoreKind
     path: Path  # absolute
@@ -60,7 +63,11 @@ class PartStore:
     def fingerprint(self) -> str:
         """Changes whenever the part's files change (size/mtime of the zip, or of every folder entry)."""
         h = hashlib.sha1(f"{self.kind}:{self.path}".encode())
-        if self.kind == "zip":
+        if self.kind == "remote-zip":  # the remote zip's size and ETag when its directory was read
+            from .remote import store_fingerprint
+
+            h.update(store_fingerprint(self.path).encode())
+        elif self.kind == "zip":
             st = self.path.stat()
             h.update(f"{st.st_size}:{st.st_mtime_ns}".encode())
         else:
@@ -156,7 +163,12 @@ def discover(root: Path | str) -> DatasetLayout:
 
     notes: list[str] = []
     stores: dict[tuple[str, int], PartStore] = {}
+    remote_cache = "remote.json" in entries  # the local cache of a remote root (skyscript_viz.remote)
     for name in entries:
+        r = _REMOTE_DIR.fullmatch(name) if remote_cache else None
+        if r:
+            stores[("images", int(r.group(1)))] = PartStore("remote-zip", root / name)
+            continue
         m = _PART.fullmatch(name)
         if not m:
             continue

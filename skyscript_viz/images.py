@@ -105,6 +105,10 @@ class ImageStore:
                 return zf.read(str(member))
         if storage == "folder" and container and member:
             return self._inside_root(f"{container}/{member}").read_bytes()
+        if storage == "remote-zip" and container and member:  # a remote root: cached bytes or one range request
+            from .remote import read_remote_member
+
+            return read_remote_member(self.root, str(container), str(member))
         raise FileNotFoundError(f"{row.get('filepath')} has no image file in the dataset")
 
     def image(self, row: dict[str, Any]) -> ImageResult:
@@ -166,6 +170,10 @@ class ImageStore:
 
 
 def _reason(exc: BaseException) -> str:
+    from .remote import RemoteError
+
+    if isinstance(exc, RemoteError):  # its message names the server, the URL and the fix
+        return str(exc)
     if isinstance(exc, FileNotFoundError | KeyError):
         return "image file missing from the dataset"
     if isinstance(exc, Image.DecompressionBombError):

@@ -65,6 +65,12 @@ def get_dataset() -> Dataset:
     if root is None:
         with st.spinner("Preparing the built-in demo sample (first run only)…"):
             return _open_demo()
+    from ..remote import is_remote
+
+    if is_remote(root):  # a URL: the index of its local cache root (see skyscript_viz.remote)
+        from .remoteui import open_remote_dataset
+
+        return open_remote_dataset(root, origin, _open)
     try:
         return _open(str(Path(root).expanduser().resolve()), False)
     except IndexNotFoundError:

@@ -27,5 +27,4 @@ def title_bar(ds: Dataset, page: str) -> None:
             "(© OpenStreetMap contributors, ODbL). To open a real SkyScript download run "
             "`SKYSCRIPT_ROOT=/data/SkyScript streamlit run app.py` and build its index with "
             "`python -m skyscript_viz index /data/SkyScript`.",
-            icon=":material/science:",
         )

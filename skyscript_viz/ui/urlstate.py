@@ -64,7 +64,7 @@ def show_notices() -> None:
     """A small notice for URL values that were ignored."""
     notices = st.session_state.get(keys.NOTICES) or []
     if notices:
-        st.info("Some link parameters were ignored: " + "; ".join(notices), icon=":material/info:")
+        st.info("Some link parameters were ignored: " + "; ".join(notices))
 
 
 def current_view(filters: Filters) -> ViewState:
