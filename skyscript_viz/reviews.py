@@ -161,7 +161,8 @@ def wilson_interval(errors: int, n: int, *, z: float = 1.959963984540054) -> tup
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return (max(0.0, centre - half), min(1.0, centre + half))
+    # exact at the ends: centre - half is 0 for 0 errors in theory, but 4e-19 in floating point
+    return (0.0 if errors <= 0 else max(0.0, centre - half), 1.0 if errors >= n else min(1.0, centre + half))
 
 
 def stratified_estimate(strata: Sequence[tuple[int, int, int]]) -> Estimate:

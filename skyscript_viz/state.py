@@ -19,6 +19,7 @@ from typing import Any
 
 from .errors import InvalidFilterError
 from .index import SORT_ORDERS
+from .problems import PROBLEM_HELP
 from .query import BBox, Filters, TagExpr
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
 BASE_LAYERS = ("offline", "osm", "satellite")
 FILTER_KEYS = ("src", "y", "m", "type", "tag", "tags", "q", "sub", "bbox", "prob")
 PAGE_SIZES = (12, 24, 48, 96, 192)
+_PROBLEM_KINDS = frozenset(PROBLEM_HELP) | {"any"}
 
 
 @dataclass(frozen=True)
@@ -140,8 +142,26 @@ def filters_from_params(params: Params, notices: list[str], *, known_sources: It
         except InvalidFilterError as exc:
             notices.append(f"{exc}; ignored")
     if (v := _first(params, "prob")) is not None:
-        kw["problems"] = tuple(_csv(v))
+        kinds = _csv(v)
+        bad = [k for k in kinds if k not in _PROBLEM_KINDS]
+        if bad:
+            notices.append(f"unknown problem kind {', '.join(bad)} ignored (expected any or one of "
+                           f"{', '.join(sorted(_PROBLEM_KINDS - {'any'}))})")
+        kw["problems"] = tuple(k for k in kinds if k in _PROBLEM_KINDS)
     return Filters(**kw)
+
+
+def _tag_text(t: TagExpr) -> str:
+    """``t`` as URL text that parses back to ``t``: a key that looks like a role prefix (``s:x``,
+    ``focus:x``) would be read as that role, so it is written with an explicit ``any:``."""
+    text = str(t)
+    if t.role == "any":
+        try:
+            if TagExpr.parse(text) != t:
+                return f"any:{text}"
+        except InvalidFilterError:
+            pass
+    return text
 
 
 def filters_to_params(f: Filters) -> dict[str, str | list[str]]:
@@ -156,7 +176,7 @@ def filters_to_params(f: Filters) -> dict[str, str | list[str]]:
     if f.obj_types:
         out["type"] = ",".join(f.obj_types)
     if f.tags:
-        out["tag"] = [str(t) for t in f.tags]
+        out["tag"] = [_tag_text(t) for t in f.tags]
         if f.tag_mode != "all":
             out["tags"] = f.tag_mode
     if f.caption:
@@ -193,7 +213,8 @@ def parse_params(params: Params, *, known_sources: Iterable[str] | None = None,
     lat = _num(params, "lat", notices, -85.06, 85.06)
     lon = _num(params, "lon", notices, -540, 540)
     if lat is not None and lon is not None:
-        kw["lat"], kw["lon"] = lat, ((lon + 180) % 360) - 180
+        # wrap only a panned view's longitude: (x + 180) % 360 - 180 turns 5.96 into 5.960000000000008
+        kw["lat"], kw["lon"] = lat, lon if -180 <= lon <= 180 else ((lon + 180) % 360) - 180
     z = _num(params, "z", notices, 0, 22)
     if z is not None:
         kw["zoom"] = int(z)

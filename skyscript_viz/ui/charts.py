@@ -19,7 +19,7 @@ def by_source_year(df: pd.DataFrame) -> alt.Chart:
     return alt.Chart(df).mark_bar().encode(
         x=alt.X("year:N", title="year"), y=alt.Y("images:Q", title="images"),
         color=alt.Color("source:N", scale=_source_scale(codes), title="source"),
-        tooltip=["source", "year", alt.Tooltip("images:Q", format=",")],
+        tooltip=["source:N", "year:N", alt.Tooltip("images:Q", format=",")],
     ).properties(height=260)
 
 
@@ -27,14 +27,14 @@ def bars(df: pd.DataFrame, x: str, y: str, *, title: str, color: str = "#0E7C86"
          ) -> alt.Chart:
     return alt.Chart(df).mark_bar(color=color).encode(
         x=alt.X(f"{x}:Q", title=title), y=alt.Y(f"{y}:N", sort="-x", title=None),
-        tooltip=[y, alt.Tooltip(f"{x}:Q", format=",")],
+        tooltip=[f"{y}:N", alt.Tooltip(f"{x}:Q", format=",")],
     ).properties(height=height)
 
 
 def caption_lengths(df: pd.DataFrame) -> alt.Chart:
     return alt.Chart(df).mark_bar(color="#0E7C86").encode(
         x=alt.X("chars:Q", bin=alt.Bin(binned=True, step=10), title="multi-object caption length (characters)"),
-        y=alt.Y("images:Q", title="images"), tooltip=["chars", alt.Tooltip("images:Q", format=",")],
+        y=alt.Y("images:Q", title="images"), tooltip=["chars:Q", alt.Tooltip("images:Q", format=",")],
     ).properties(height=220)
 
 
@@ -48,8 +48,8 @@ def footprint_sizes(df: pd.DataFrame) -> tuple[alt.LayerChart, pd.DataFrame]:
     chart = (base.mark_rule(color="#8aa").encode(x=alt.X("p10_m:Q", scale=alt.Scale(type="log"),
                                                           title="footprint width (m, log scale)"), x2="p90_m:Q")
              + base.mark_point(filled=True, size=70, color="#0E7C86").encode(
-                 x="median_m:Q", tooltip=["label", alt.Tooltip("median_m:Q", format=",.0f"),
-                                          alt.Tooltip("nominal_m:Q", title="nominal m/px"), "pixels_across"]))
+                 x="median_m:Q", tooltip=["label:N", alt.Tooltip("median_m:Q", format=",.0f"),
+                                          alt.Tooltip("nominal_m:Q", title="nominal m/px"), "pixels_across:Q"]))
     table = df[["label", "images", "nominal_m", "median_m", "pixels_across"]].rename(columns={
         "label": "source", "nominal_m": "nominal resolution (m/px)", "median_m": "median footprint width (m)",
         "pixels_across": "implied pixels across"})
@@ -65,5 +65,5 @@ def coverage_matrix(df: pd.DataFrame) -> alt.Chart:
         x=alt.X("key:N", title="focus tag key"), y=alt.Y("row:N", title="source · year"),
         color=alt.Color("images:Q", scale=alt.Scale(scheme="blues", type="log"), title="images"),
         opacity=alt.condition(sel, alt.value(1.0), alt.value(0.5)),
-        tooltip=["source", "year", "key", alt.Tooltip("images:Q", format=",")],
+        tooltip=["source:N", "year:N", "key:N", alt.Tooltip("images:Q", format=",")],
     ).add_params(sel).properties(height=max(200, 16 * df["row"].nunique()))

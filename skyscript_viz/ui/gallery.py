@@ -17,6 +17,11 @@ from .data import Dataset, cached_count
 IMAGE_PAGE = "pages/image.py"
 
 
+def _text(value: object) -> str | None:
+    """A row's text value, None when missing (a NULL arrives from pandas as NaN or NA, which are truthy)."""
+    return None if value is None or pd.isna(value) else str(value)
+
+
 def _open(filepath: str) -> None:
     st.session_state[keys.SELECTED] = filepath
 
@@ -31,20 +36,22 @@ def thumb_grid(ds: Dataset, rows: pd.DataFrame, *, columns: int = 6, key_prefix:
         cols = st.columns(columns)
         for col, row in zip(cols, records[start:start + columns], strict=False):
             thumb = ds.images.thumbnail(row)
-            src = source_info(str(row.get("source") or "??"))
+            src = source_info(_text(row.get("source")) or "??")
             year = "" if pd.isna(row.get("year")) else f" · {int(row['year'])}"
             res = f" · {src.resolution_label}" if show_resolution and src.known else ""
-            cap = str(row.get("title") or "no caption")
+            cap = _text(row.get("title")) or "no caption"
             cap = cap if len(cap) <= 60 else cap[:59] + "…"
             with col:
                 st.image(thumb.data, width="stretch")
                 st.markdown(f"**{md_text(src.code)}{year}{res}**  \n{md_text(cap)}")
-                b1, b2 = st.columns(2)
-                if b1.button("Open", key=f"{key_prefix}_open_{row['id']}", on_click=_open,
-                             args=(str(row["filepath"]),), width="stretch"):
+                # a wrapping row: in a narrow tile the buttons go one under the other instead of
+                # being squeezed to unreadable "O…" / "V…" halves
+                buttons = st.container(horizontal=True, gap="small")
+                if buttons.button("Open", key=f"{key_prefix}_open_{row['id']}", on_click=_open,
+                                  args=(str(row["filepath"]),), width="content"):
                     st.switch_page(IMAGE_PAGE)
                 if review_tiles:
-                    with b2.popover("Verdict", width="stretch"):
+                    with buttons.popover("Verdict", width="content"):
                         rec = ds.index.get(int(row["id"]))
                         if rec is not None:
                             review.verdict_form(ds, rec, key=f"{key_prefix}_v_{row['id']}", compact=True)

@@ -51,10 +51,12 @@ def verdict_form(ds: Dataset, rec: ImageRecord, *, key: str, audit: str | None =
     """Buttons to give a verdict on one image; returns True when one was recorded this run."""
     name = st.session_state.get(REVIEWER, "").strip()
     note = "" if compact else st.text_input("Note (optional)", key=f"{key}_note")
-    cols = st.columns(len(VERDICTS))
-    for col, (code, label) in zip(cols, VERDICTS.items(), strict=True):
-        if col.button(label, key=f"{key}_{code}", width="stretch", disabled=not name,
-                      type="primary" if code == "good" else "secondary"):
+    # one wrapping row of buttons sized to their labels: five equal columns in a narrow panel cut
+    # the labels to "G.", "B.", "B." (which "B." is "Bad caption"?)
+    buttons = st.container(horizontal=True, gap="small")
+    for code, label in VERDICTS.items():
+        if buttons.button(label, key=f"{key}_{code}", width="content", disabled=not name,
+                          type="primary" if code == "good" else "secondary"):
             try:
                 store(ds).add(rec.filepath, code, reviewer=name, note=note, audit=audit)
             except SkyscriptVizError as exc:
@@ -68,12 +70,19 @@ def verdict_form(ds: Dataset, rec: ImageRecord, *, key: str, audit: str | None =
 
 
 def verdict_history(ds: Dataset, rec: ImageRecord) -> None:
+    """Every verdict on this image, oldest first: a plain HTML table (a handful of rows, readable by
+    screen readers and find-in-page, unlike the canvas of st.dataframe)."""
     hist = store(ds).history(rec.filepath)
     if hist.empty:
         st.caption("No verdict yet.")
         return
-    hist["when"] = pd.to_datetime(hist["created"], unit="s").dt.strftime("%Y-%m-%d %H:%M")
-    st.dataframe(hist[["when", "reviewer", "verdict", "note"]], hide_index=True, width="stretch")
+    table = pd.DataFrame({
+        "when (UTC)": pd.to_datetime(hist["created"], unit="s").dt.strftime("%Y-%m-%d %H:%M"),
+        "reviewer": hist["reviewer"],
+        "verdict": hist["verdict"].map(VERDICTS).fillna(hist["verdict"]),
+        "note": hist["note"],
+    })
+    st.table(table, hide_index=True)
 
 
 def audit_id(f: Filters, mode: str, size: int, seed: int) -> str:
@@ -84,6 +93,8 @@ def audit_id(f: Filters, mode: str, size: int, seed: int) -> str:
 
 def audit_estimate(ds: Dataset, audit: dict[str, object]) -> Estimate:
     """Error rate (verdict other than good) over the audit's sample so far, with a 95 % interval."""
+    if not audit["rows"]:  # nothing matched the filters: an empty sample has no columns to merge on
+        return stratified_estimate([])
     cur = store(ds).current(audit=str(audit["id"]))
     sample = pd.DataFrame(audit["rows"])  # type: ignore[arg-type]
     judged = cur.drop_duplicates("filepath", keep="last")[["filepath", "verdict"]]
@@ -93,10 +104,13 @@ def audit_estimate(ds: Dataset, audit: dict[str, object]) -> Estimate:
         lo, hi = wilson_interval(e, n)
         return Estimate(e / n if n else 0.0, lo, hi, n, e, "Wilson score interval, 95 %")
     pop = pd.DataFrame(audit["population"])  # type: ignore[arg-type]
-    strata = []
-    for (src, yr), grp in merged.groupby(["source", "year"], dropna=False):
-        N = pop.loc[(pop["source"] == src) & (pop["year"] == yr), "population"].sum()
-        strata.append((int(N), len(grp), int((grp["verdict"] != "good").sum())))
+    judged_by = (merged.assign(bad=merged["verdict"] != "good")
+                 .groupby(["source", "year"], dropna=False)["bad"].agg(["size", "sum"]).reset_index())
+    # a merge matches missing keys with missing keys: images without a source or year (a bad file
+    # name) form their own stratum instead of silently dropping out (NaN == NaN is False)
+    both = judged_by.merge(pop, on=["source", "year"], how="left")
+    strata = [(int(N) if pd.notna(N) else 0, int(n), int(e))
+              for N, n, e in zip(both["population"], both["size"], both["sum"], strict=True)]
     return stratified_estimate(strata)
 
 
@@ -124,6 +138,10 @@ def start_audit(ds: Dataset, f: Filters, mode: str, size: int, seed: int) -> dic
 def audit_step(ds: Dataset, audit: dict[str, object], detail: object) -> None:
     """Show the running estimate and the current image with verdict buttons (a verdict moves on)."""
     rows: list[dict[str, object]] = audit["rows"]  # type: ignore[assignment]
+    if not rows:
+        st.info("No image matches the current filters, so there is nothing to sample. Widen the filters "
+                "and start the audit again.")
+        return
     est = audit_estimate(ds, audit)
     st.markdown(estimate_line(est))
     st.caption(f"Audit `{audit['id']}` · {audit['mode']} design · sample of {len(rows):,}")
