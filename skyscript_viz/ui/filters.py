@@ -30,6 +30,8 @@ def _reset() -> None:
     ss[keys.SUBSETS] = []
     ss[keys.IN_VIEW] = False
     ss[keys.PROBLEMS_ONLY] = False
+    ss[keys.PROBLEM_KINDS] = []
+    ss[review.VERDICT_FILTER] = []
     ss[keys.PAGE] = 1
     ss.pop(_YEAR_SLIDER, None)
 
@@ -74,7 +76,7 @@ def filters_from_state(bbox: BBox | None = None) -> Filters:
         caption=ss.get(keys.CAPTION, "") or "",
         subsets=tuple(ss.get(keys.SUBSETS, [])),
         bbox=bbox if ss.get(keys.IN_VIEW) else None,
-        problems=("any",) if ss.get(keys.PROBLEMS_ONLY) else (),
+        problems=(tuple(ss.get(keys.PROBLEM_KINDS) or ()) or ("any",)) if ss.get(keys.PROBLEMS_ONLY) else (),
     )
 
 
@@ -85,7 +87,7 @@ def _counts(values: list[Any]) -> dict[Any, int]:
 def sidebar(ds: Dataset, bbox: BBox | None = None) -> Filters:
     """Draw the filter widgets in the sidebar and return the Filters they describe."""
     ss = st.session_state
-    f = filters_from_state(bbox)
+    f = review.apply_verdicts(ds, filters_from_state(bbox))
     facets = cached_facets(ds, f)
     all_facets = cached_facets(ds, Filters())
     sb = st.sidebar
@@ -152,6 +154,10 @@ def sidebar(ds: Dataset, bbox: BBox | None = None) -> Filters:
                        help="Images listed in any of the chosen official CSVs.")
     sb.checkbox("Only images in the map view", key=keys.IN_VIEW)
     sb.checkbox("Only images with problems", key=keys.PROBLEMS_ONLY)
+    if ss.get(keys.PROBLEMS_ONLY):
+        kinds = sorted(set(ds.index.problem_counts()) | set(ss.get(keys.PROBLEM_KINDS) or []))
+        sb.multiselect("Problem kinds (none picked: any)", kinds, key=keys.PROBLEM_KINDS)
     sb.subheader("Review")
     review.reviewer_box()
-    return review.verdict_filter(ds, filters_from_state(bbox))
+    review.verdict_widget()
+    return review.apply_verdicts(ds, filters_from_state(bbox))

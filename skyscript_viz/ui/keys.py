@@ -13,8 +13,9 @@ CAPTION = "f_caption"
 SUBSETS = "f_subsets"
 IN_VIEW = "f_in_view"
 PROBLEMS_ONLY = "f_problems"
+PROBLEM_KINDS = "f_problem_kinds"
 FILTER_KEYS = (SOURCES, YEARS, MONTHS, TYPES, TAGS, TAG_QUERY, TAG_MODE, CAPTION, SUBSETS, IN_VIEW,
-               PROBLEMS_ONLY)
+               PROBLEMS_ONLY, PROBLEM_KINDS)
 
 BASE = "m_base"
 DRAPE = "m_drape"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 
 import pandas as pd
 import streamlit as st
@@ -35,15 +36,18 @@ def reviewer_box() -> str:
     return st.sidebar.text_input("Your name (for verdicts)", key=REVIEWER, placeholder="e.g. Ada").strip()
 
 
-def verdict_filter(ds: Dataset, f: Filters) -> Filters:
-    """Filters narrowed to images whose current verdict is one of those picked in the sidebar."""
-    picked = st.sidebar.multiselect("Reviewed as", list(VERDICTS), key=VERDICT_FILTER,
-                                    format_func=VERDICTS.__getitem__,
-                                    help="Only images whose latest verdict (by anyone) is one of these")
+def verdict_widget() -> None:
+    """The "Reviewed as" multiselect (its value is read by apply_verdicts, also before it is drawn)."""
+    st.sidebar.multiselect("Reviewed as", list(VERDICTS), key=VERDICT_FILTER, format_func=VERDICTS.__getitem__,
+                           help="Only images whose latest verdict (by anyone) is one of these")
+
+
+def apply_verdicts(ds: Dataset, f: Filters) -> Filters:
+    """Filters narrowed to images whose current verdict is one of those picked in "Reviewed as"."""
+    picked = st.session_state.get(VERDICT_FILTER) or []
     if not picked:
         return f
-    ids = ds.index.ids_for(store(ds).filepaths_with(picked))
-    return Filters(**{**f.__dict__, "ids": ids})
+    return replace(f, ids=ds.index.ids_for(store(ds).filepaths_with(picked)))
 
 
 def verdict_form(ds: Dataset, rec: ImageRecord, *, key: str, audit: str | None = None,

@@ -42,6 +42,7 @@ def seed_from_url(ds: Dataset) -> None:
     ss[keys.SUBSETS] = list(f.subsets)
     ss[keys.IN_VIEW] = state.in_view
     ss[keys.PROBLEMS_ONLY] = bool(f.problems)
+    ss[keys.PROBLEM_KINDS] = [k for k in f.problems if k != "any"]
     ss[keys.BASE] = state.base
     ss[keys.DRAPE] = state.drape
     ss[keys.OPACITY] = state.opacity

@@ -175,10 +175,6 @@ def test_benchmarks_page_shows_the_demo_sets(app_url: str, page: Any, screenshot
 
 
 
-@pytest.mark.xfail(strict=True, reason="a shared link opened as the first request of a freshly started server runs "
-                   "pages/<page>.py on its own (Streamlit's pages/ folder mode), without app.py's st.navigation "
-                   "and layout='wide': the sidebar lists 'app, audit, ...' and the page is narrow. Fix: move "
-                   "the page scripts out of a folder named pages/ (e.g. views/) and point st.Page at them")
 def test_deep_link_on_a_fresh_server(e2e_demo: tuple[Path, ImageIndex], streamlit_server: Callable[..., str],
                                      tmp_path: Path, page: Any) -> None:
     base = _server(e2e_demo, streamlit_server, tmp_path)

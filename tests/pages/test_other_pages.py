@@ -255,9 +255,6 @@ def test_thumbnails_show_missing_values_plainly(open_page: Callable[..., Any], p
     assert not [m.group(0) for m in tile_texts(at) if "nan" in (m.group("src"), m.group("caption"))]
 
 
-@pytest.mark.xfail(strict=True, reason="ui/urlstate.py turns prob=<kind> into the 'Only images with problems' "
-                   "checkbox, which ui/filters.py reads back as problems=('any',): a link to one check's images "
-                   "shows every image with any problem, and the link is rewritten to prob=any")
 def test_link_to_one_checks_images(open_page: Callable[..., Any], page_index: ImageIndex, page_manifest: Any) -> None:
     at = open_page("gallery", {"prob": "blank_image", "sort": "id"})
     assert headline(at) == page_index.count(Filters(problems=("blank_image",))) == len(
@@ -579,8 +576,6 @@ def test_reviewed_as_filter_narrows_the_matches(open_page: Callable[..., Any], p
     assert headline(at) == len(either) == len(set(either)) and set(want) <= set(tiles(at))
 
 
-@pytest.mark.xfail(strict=True, reason="ui/filters.py writes the sidebar's '**N** of M images match' before "
-                   "review.verdict_filter() narrows the filters, so the sidebar count ignores 'Reviewed as'")
 def test_reviewed_as_filter_narrows_the_sidebar_count(open_page: Callable[..., Any], page_index: ImageIndex,
                                                       store: ReviewStore) -> None:
     _verdict_fixture(page_index, store)
