@@ -17,6 +17,7 @@ import json
 import math
 import mmap
 import os
+import re
 import reprlib
 import shutil
 import struct
@@ -29,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -275,6 +277,35 @@ def _box_ok(b: tuple[float, float, float, float]) -> bool:
     )
 
 
+def _distinct_counts(item: np.ndarray, role: np.ndarray, image: np.ndarray, n_items: int
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each item id: how many distinct images have it with role 0, with role 1, with either."""
+    out = []
+    n_img = int(image.max()) + 1 if len(image) else 1
+    for sel in (role == 0, role == 1, None):
+        it, im = (item, image) if sel is None else (item[sel], image[sel])
+        pairs = np.unique(it * n_img + im)
+        out.append(np.bincount(pairs // n_img, minlength=n_items).astype(np.int64))
+    return out[0], out[1], out[2]
+
+
+# OSM values whose usual caption words share no word with the value itself.
+CAPTION_SYNONYMS: dict[str, str] = {
+    "fuel": "gas petrol station", "unclassified": "minor road", "motorway_link": "ramp",
+    "track": "dirt road", "footway": "path sidewalk", "parking": "car lot", "pitch": "field court",
+    "water": "lake pond reservoir", "wood": "forest trees", "scrub": "bushes shrubland",
+}
+_WORD_SPLIT = re.compile(r"[^a-z]+")
+
+
+def caption_words(key: str, value: str) -> str:
+    """Words (3+ letters, plural folded) a caption of an object tagged ``key=value`` is expected to
+    contain one of; space-separated. Used by the caption_misses_tag check."""
+    text = f"{key} {value} {CAPTION_SYNONYMS.get(value, '')}".lower()
+    words = {w[:-1] if len(w) > 4 and w.endswith("s") else w for w in _WORD_SPLIT.split(text) if len(w) >= 3}
+    return " ".join(sorted(words))
+
+
 _TIME_PARTS = 5
 # Valid range of each time field; anything else (month 13, year 99999) makes the time corrupt.
 _TIME_RANGES = ((1, 9999), (1, 12), (1, 31), (0, 23), (0, 59))
@@ -340,6 +371,25 @@ def _read_part(part: Part, out_dir: Path, progress: Any | None) -> dict[str, Any
     append_row = rows.append
     none5 = (None,) * 5
 
+    word_cache: dict[Any, str] = {}  # (key, value) -> its caption words
+
+    def focus_words(center: dict[Any, Any]) -> str:
+        """The words an image's captions should mention: from its focus tags (caption_misses_tag)."""
+        words: set[str] = set()
+        for k, v in center.items():
+            try:
+                w = word_cache.get((k, v))
+            except TypeError:  # an unhashable value
+                w = None
+            if w is None:
+                w = caption_words(_text(k), _text(v))
+                try:
+                    word_cache[(k, v)] = w
+                except TypeError:
+                    pass
+            words.update(w.split())
+        return " ".join(sorted(words))
+
     def kv_ids(tags: dict[Any, Any]) -> list[int]:
         try:
             return [vget(kv, len(vocab)) for kv in tags.items()]
@@ -387,7 +437,7 @@ def _read_part(part: Part, out_dir: Path, progress: Any | None) -> dict[str, Any
             head = (fp, img_member, img_member is not None, meta_member is not None, *name_cols)
             if meta is None:
                 year = parsed.year if parsed is not None else None
-                append_row((*head, year, None, None, None, None, None, None, None, None, False, 0, 0))
+                append_row((*head, year, None, None, None, None, None, None, None, None, False, 0, 0, ""))
                 continue
 
             # time
@@ -428,29 +478,33 @@ def _read_part(part: Part, out_dir: Path, progress: Any | None) -> dict[str, Any
             if type(surr) is not list:
                 problem(fp, ProblemKind.CORRUPT_META, "surrounding_tags is not a list")
                 surr = []
-            append_row((*head, *tt, *box, len(surr), len(center)))
+            ids_f: list[int] = []
             if center:
-                ids = kv_ids(center)
-                t_kv.extend(ids)
-                t_local.extend([local] * len(ids))
-                t_role.extend([0] * len(ids))
-                t_obj.extend([0] * len(ids))
+                ids_f = kv_ids(center)
+                t_kv.extend(ids_f)
+                t_local.extend([local] * len(ids_f))
+                t_role.extend([0] * len(ids_f))
+                t_obj.extend([0] * len(ids_f))
+            ids_s: list[int] = []
             for oi, obj in enumerate(surr, 1):
                 if type(obj) is not dict:
                     problem(fp, ProblemKind.CORRUPT_META, f"surrounding object {oi} is not a dict")
                     continue
                 if obj:
                     ids = kv_ids(obj)
+                    ids_s.extend(ids)
                     t_kv.extend(ids)
                     t_local.extend([local] * len(ids))
                     t_role.extend([1] * len(ids))
                     t_obj.extend([oi] * len(ids))
+            words = focus_words(center) if center else ""
+            append_row((*head, *tt, *box, len(surr), len(center), words))
     finally:
         close_meta()
 
     names = ("filepath", "member", "has_image", "has_meta", "obj_type", "osm_id", "source", "name_year",
              "year", "month", "day", "hour", "minute", "west", "south", "east", "north", "box_valid",
-             "n_surrounding", "n_focus_tags")
+             "n_surrounding", "n_focus_tags", "focus_words")
     cols: dict[str, Any] = dict(zip(names, zip(*rows, strict=True), strict=True)) if rows else \
         {k: () for k in names}
     img_store = part.images
@@ -481,6 +535,7 @@ def _read_part(part: Part, out_dir: Path, progress: Any | None) -> dict[str, Any
         "box_valid": pa.array(cols["box_valid"], pa.bool_()),
         "n_surrounding": pa.array(cols["n_surrounding"], pa.int32()),
         "n_focus_tags": pa.array(cols["n_focus_tags"], pa.int32()),
+        "focus_words": pa.array(cols["focus_words"], pa.string()),
     })
     tags = pa.table({
         "local": pa.array(t_local, pa.int32()),
@@ -489,11 +544,24 @@ def _read_part(part: Part, out_dir: Path, progress: Any | None) -> dict[str, Any
         "kv": pa.array(t_kv, pa.int32()),
     })
     keys = list(vocab.keys())  # non-text keys/values (numbers) become text here; equal texts merge later
+    key_text = [_text(k) for k, _ in keys]
+    key_names = sorted(set(key_text))
+    key_index = {k: i for i, k in enumerate(key_names)}
+    key_of_kv = np.array([key_index[k] for k in key_text], dtype=np.int64)
+    # Images per tag and per key, on the focus / a surrounding object / either: parts hold disjoint
+    # images, so the merge only adds these up instead of counting distinct images over every tag row.
+    kv_n = _distinct_counts(np.asarray(t_kv, np.int64), np.asarray(t_role, np.int64),
+                            np.asarray(t_local, np.int64), len(keys))
+    key_n = _distinct_counts(key_of_kv[np.asarray(t_kv, np.int64)] if t_kv else np.zeros(0, np.int64),
+                             np.asarray(t_role, np.int64), np.asarray(t_local, np.int64), len(key_names))
     vocab_t = pa.table({
         "kv": pa.array(range(len(keys)), pa.int32()),
-        "key": pa.array([_text(k) for k, _ in keys], pa.string()),
+        "key": pa.array(key_text, pa.string()),
         "value": pa.array([_text(v) for _, v in keys], pa.string()),
+        "n_focus": kv_n[0], "n_surrounding": kv_n[1], "n_images": kv_n[2],
     })
+    keys_t = pa.table({"key": pa.array(key_names, pa.string()),
+                       "n_focus": key_n[0], "n_surrounding": key_n[1], "n_images": key_n[2]})
     problems = pa.table({
         "filepath": pa.array(problems_fp, pa.string()),
         "kind": pa.array(problems_kind, pa.string()),
@@ -502,6 +570,7 @@ def _read_part(part: Part, out_dir: Path, progress: Any | None) -> dict[str, Any
     pq.write_table(images, out_dir / "images.parquet")
     pq.write_table(tags, out_dir / "tags.parquet")
     pq.write_table(vocab_t, out_dir / "vocab.parquet")
+    pq.write_table(keys_t, out_dir / "keys.parquet")
     pq.write_table(problems, out_dir / "problems.parquet")
     if progress is not None:
         progress.put((part.number, n, n))
@@ -563,15 +632,6 @@ _ESCAPE_RE = r"(^|/)\.\.(/|$)"
 _CSV_OPTS = "header=true, delim=',', quote='\"', escape='\"', auto_detect=false, strict_mode=true"
 
 
-# OSM values whose usual caption words share no word with the value itself.
-_CAPTION_SYNONYMS = "MAP {" + ", ".join(f"'{k}': '{v}'" for k, v in {
-    "fuel": "gas petrol station", "unclassified": "minor road", "motorway_link": "ramp",
-    "track": "dirt road", "footway": "path sidewalk", "parking": "car lot", "pitch": "field court",
-    "water": "lake pond reservoir", "wood": "forest trees", "scrub": "bushes shrubland",
-    "yes": "",
-}.items()) + "}"
-
-
 def _csv_header(path: Path) -> list[str]:
     """Column names of a CSV (duplicates made unique), read with the csv module."""
     import csv
@@ -587,15 +647,36 @@ def _csv_header(path: Path) -> list[str]:
     return names
 
 
+class _TimedCon:
+    """A DuckDB connection that records how long each statement took (kept in info.json)."""
+
+    def __init__(self, con: Any) -> None:
+        self._con = con
+        self.timings: list[tuple[str, float]] = []
+
+    def execute(self, sql: str, *args: Any) -> Any:
+        t0 = time.perf_counter()
+        out = self._con.execute(sql, *args)
+        label = " ".join(sql.split())[:70]
+        self.timings.append((label, round(time.perf_counter() - t0, 3)))
+        if os.environ.get("SKYSCRIPT_VIZ_TIMINGS"):
+            print(f"  {self.timings[-1][1]:8.2f}s  {label}", flush=True)
+        return out
+
+    def close(self) -> None:
+        self._con.close()
+
+
 def _merge(layout: DatasetLayout, part_dirs: list[tuple[Part, Path]], gen_dir: Path,
            memory_limit: str) -> dict[str, Any]:
     import duckdb
 
-    con = duckdb.connect()
+    con = _TimedCon(duckdb.connect())
     con.execute(f"SET memory_limit={_sql_str(memory_limit)}")
     tmpdir = gen_dir / ".duckdb_tmp"
     con.execute(f"SET temp_directory={_sql_str(str(tmpdir))}")
     con.execute("SET preserve_insertion_order=false")
+    con.execute("SET enable_progress_bar=false")
 
     # Image rows: ids in (part, filepath) order.
     offsets: list[tuple[int, int, Path]] = []
@@ -612,7 +693,8 @@ def _merge(layout: DatasetLayout, part_dirs: list[tuple[Part, Path]], gen_dir: P
 
     # Vocabulary: global ids in (key, value) order so that all values of one key form a contiguous range.
     union_vocab = " UNION ALL ".join(
-        f"SELECT {i} AS p, kv, key, value FROM read_parquet({_sql_str(str(d / 'vocab.parquet'))})"
+        f"SELECT {i} AS p, kv, key, value, n_focus, n_surrounding, n_images "
+        f"FROM read_parquet({_sql_str(str(d / 'vocab.parquet'))})"
         for i, (_, _, d) in enumerate(offsets)
     )
     union_tags = " UNION ALL ".join(
@@ -622,8 +704,12 @@ def _merge(layout: DatasetLayout, part_dirs: list[tuple[Part, Path]], gen_dir: P
     )
     if offsets:
         con.execute(f"CREATE TEMP TABLE pv AS {union_vocab}")
+        # Parts hold disjoint images, so per-part image counts add up.
         con.execute("""CREATE TEMP TABLE gv AS SELECT (row_number() OVER (ORDER BY key, value) - 1)::INTEGER
-                       AS kv_id, key, value FROM (SELECT DISTINCT key, value FROM pv)""")
+                       AS kv_id, key, value, n_focus, n_surrounding, n_images
+                       FROM (SELECT key, value, sum(n_focus)::BIGINT AS n_focus,
+                                    sum(n_surrounding)::BIGINT AS n_surrounding, sum(n_images)::BIGINT AS n_images
+                             FROM pv GROUP BY key, value)""")
         con.execute("""CREATE TEMP TABLE pmap AS SELECT pv.p, pv.kv, gv.kv_id FROM pv
                        JOIN gv ON pv.key = gv.key AND pv.value = gv.value""")
         con.execute(f"""COPY (SELECT m.kv_id, t.image_id::INTEGER AS image_id, t.role, t.obj
@@ -631,22 +717,20 @@ def _merge(layout: DatasetLayout, part_dirs: list[tuple[Part, Path]], gen_dir: P
                         ORDER BY m.kv_id, t.image_id)
                         TO {_sql_str(str(gen_dir / 'tags.parquet'))} (FORMAT parquet, ROW_GROUP_SIZE 65536)""")
     else:
-        con.execute("CREATE TEMP TABLE gv (kv_id INTEGER, key VARCHAR, value VARCHAR)")
+        con.execute("""CREATE TEMP TABLE gv (kv_id INTEGER, key VARCHAR, value VARCHAR, n_focus BIGINT,
+                       n_surrounding BIGINT, n_images BIGINT)""")
         con.execute(f"""COPY (SELECT 0::INTEGER AS kv_id, 0::INTEGER AS image_id, 0::TINYINT AS role,
                         0::INTEGER AS obj WHERE false) TO {_sql_str(str(gen_dir / 'tags.parquet'))}
                         (FORMAT parquet)""")
-    con.execute(f"""COPY (SELECT gv.kv_id, gv.key, gv.value,
-                        coalesce(c.n_focus, 0)::BIGINT AS n_focus,
-                        coalesce(c.n_surrounding, 0)::BIGINT AS n_surrounding,
-                        coalesce(c.n_images, 0)::BIGINT AS n_images
-                    FROM gv LEFT JOIN (
-                        SELECT kv_id,
-                               count(DISTINCT image_id) FILTER (WHERE role = 0) AS n_focus,
-                               count(DISTINCT image_id) FILTER (WHERE role = 1) AS n_surrounding,
-                               count(DISTINCT image_id) AS n_images
-                        FROM read_parquet({_sql_str(str(gen_dir / 'tags.parquet'))}) GROUP BY kv_id
-                    ) c USING (kv_id) ORDER BY gv.kv_id)
+    con.execute(f"""COPY (SELECT kv_id, key, value, n_focus, n_surrounding, n_images FROM gv ORDER BY kv_id)
                     TO {_sql_str(str(gen_dir / 'vocab.parquet'))} (FORMAT parquet)""")
+    union_keys = " UNION ALL ".join(
+        f"SELECT key, n_focus, n_surrounding, n_images FROM read_parquet({_sql_str(str(d / 'keys.parquet'))})"
+        for _, _, d in offsets
+    ) or "SELECT NULL::VARCHAR AS key, 0 AS n_focus, 0 AS n_surrounding, 0 AS n_images WHERE false"
+    con.execute(f"""CREATE TEMP TABLE keycounts AS SELECT key, sum(n_focus)::BIGINT AS n_focus,
+                    sum(n_surrounding)::BIGINT AS n_surrounding, sum(n_images)::BIGINT AS n_images
+                    FROM ({union_keys}) GROUP BY key""")
 
     # Caption CSVs.
     csv_sql: list[str] = []
@@ -695,8 +779,8 @@ def _merge(layout: DatasetLayout, part_dirs: list[tuple[Part, Path]], gen_dir: P
                       bit_or((1::BIGINT) << csv_idx) AS subsets,
                       arg_min(title, prio) AS title,
                       arg_min(title_multi_objects, prio) AS title_multi_objects,
-                      count(DISTINCT hash(title, title_multi_objects)) FILTER (WHERE NOT rewritten) AS n_variants,
-                      string_agg(DISTINCT csv_idx::VARCHAR, ',') AS csvs
+                      min(hash(title, title_multi_objects)) FILTER (WHERE NOT rewritten)
+                        <> max(hash(title, title_multi_objects)) FILTER (WHERE NOT rewritten) AS conflict
                    FROM csvrows_ok GROUP BY fp""")
     subset_cols = ", ".join(
         f"((coalesce(caps.subsets, 0) >> {s['bit']}) & 1 = 1) AS in_{s['slug']}" for s in subsets
@@ -726,9 +810,9 @@ def _merge(layout: DatasetLayout, part_dirs: list[tuple[Part, Path]], gen_dir: P
                {csv_case.replace('csv_idx', 'c.csv_idx')} AS origin
             FROM csvrows_ok c ANTI JOIN imgs ON c.fp = imgs.filepath""",
         """SELECT fp AS filepath, 'duplicate_caption_conflict' AS kind,
-               'captions differ between caption CSV rows (' || n_variants || ' variants); the most inclusive '
-               || 'CSV''s caption is shown' AS detail, 'csv' AS origin
-            FROM caps WHERE n_variants > 1""",
+               'captions differ between caption CSV rows; the most inclusive CSV''s caption is shown'
+               AS detail, 'csv' AS origin
+            FROM caps WHERE conflict""",
         *rejects,
         *lenient_notes,
     ]
@@ -739,31 +823,21 @@ def _merge(layout: DatasetLayout, part_dirs: list[tuple[Part, Path]], gen_dir: P
         # A rule-built caption should name the focus object: some word (3+ letters, plural folded) of a
         # focus tag's key or value, or of its usual caption phrase, must appear in the captions, spaces
         # ignored ("beachvolleyball" matches "beach volleyball court", fuel matches "gas station").
-        problem_sql.append(f"""SELECT f.filepath, 'caption_misses_tag' AS kind,
-                 'focus tags ' || c.tags || ' not named in the captions' AS detail, 'check' AS origin
-               FROM final_imgs f JOIN (
-                 SELECT t.image_id,
-                        bool_or(coalesce(list_bool_or(list_transform(
-                            list_filter(regexp_split_to_array(lower(v.key || ' ' || v.value || ' '
-                                                                   || coalesce({_CAPTION_SYNONYMS}[v.value], '')),
-                                                             '[^a-z]+'),
-                                        lambda x: length(x) >= 3),
-                            lambda x: contains(fi.cap, CASE WHEN length(x) > 4 AND suffix(x, 's')
-                                                            THEN x[1:-2] ELSE x END))), false)) AS hit,
-                        left(string_agg(v.key || '=' || v.value, ', ' ORDER BY v.key), 200) AS tags
-                 FROM read_parquet({_sql_str(str(gen_dir / 'tags.parquet'))}) t
-                 JOIN gv v USING (kv_id)
-                 JOIN (SELECT id, regexp_replace(lower(coalesce(title, '') || coalesce(title_multi_objects, '')),
-                                                 '[^a-z]', '', 'g') AS cap
-                       FROM final_imgs WHERE title IS NOT NULL) fi ON fi.id = t.image_id
-                 WHERE t.role = 0 GROUP BY t.image_id) c ON c.image_id = f.id
-               WHERE NOT c.hit""")
+        problem_sql.append("""SELECT filepath, 'caption_misses_tag' AS kind,
+                 'no word of the focus tags (' || focus_words || ') appears in the captions' AS detail,
+                 'check' AS origin
+               FROM (SELECT filepath, focus_words,
+                            regexp_replace(lower(coalesce(title, '') || coalesce(title_multi_objects, '')),
+                                           '[^a-z]', '', 'g') AS cap
+                     FROM final_imgs WHERE title IS NOT NULL AND focus_words <> '')
+               WHERE NOT list_bool_or(list_transform(string_split(focus_words, ' '),
+                                                     lambda x: contains(cap, x)))""")
     con.execute("CREATE TEMP TABLE probs AS " + " UNION ALL ".join(s for s in problem_sql if s))
     con.execute("""CREATE TEMP TABLE probs_id AS SELECT i.id, p.* FROM probs p
                    LEFT JOIN imgs i ON p.filepath = i.filepath""")
     con.execute(f"""COPY (SELECT id, filepath, kind, detail, origin FROM probs_id ORDER BY kind, filepath)
                     TO {_sql_str(str(gen_dir / 'problems.parquet'))} (FORMAT parquet)""")
-    con.execute(f"""COPY (SELECT f.*,
+    con.execute(f"""COPY (SELECT f.* EXCLUDE (focus_words),
                       CASE WHEN box_valid THEN (west + east) / 2 END AS cx,
                       CASE WHEN box_valid THEN (south + north) / 2 END AS cy,
                       CASE WHEN box_valid THEN degrees(ln(tan(pi() / 4 + radians((south + north) / 2) / 2)))
@@ -786,19 +860,11 @@ def _merge(layout: DatasetLayout, part_dirs: list[tuple[Part, Path]], gen_dir: P
         con.execute(f"CREATE TABLE db.{table} AS SELECT * FROM "
                     f"read_parquet({_sql_str(str(gen_dir / (table + '.parquet')))})")
     con.execute("""CREATE TABLE db.keys AS
-                   SELECT key, min(kv_id) AS kv_lo, max(kv_id) AS kv_hi, count(*) AS n_values
-                   FROM db.vocab GROUP BY key ORDER BY key""")
-    con.execute("""CREATE TABLE db.key_counts AS
-                   SELECT k.key,
-                          count(DISTINCT t.image_id) FILTER (WHERE t.role = 0) AS n_focus,
-                          count(DISTINCT t.image_id) FILTER (WHERE t.role = 1) AS n_surrounding,
-                          count(DISTINCT t.image_id) AS n_images
-                   FROM db.tags t JOIN db.keys k ON t.kv_id BETWEEN k.kv_lo AND k.kv_hi
-                   GROUP BY k.key""")
-    con.execute("""CREATE OR REPLACE TABLE db.keys AS SELECT k.*, coalesce(c.n_focus, 0) AS n_focus,
-                   coalesce(c.n_surrounding, 0) AS n_surrounding, coalesce(c.n_images, 0) AS n_images
-                   FROM db.keys k LEFT JOIN db.key_counts c USING (key) ORDER BY key""")
-    con.execute("DROP TABLE db.key_counts")
+                   SELECT v.key, min(v.kv_id) AS kv_lo, max(v.kv_id) AS kv_hi, count(*) AS n_values,
+                          coalesce(any_value(c.n_focus), 0) AS n_focus,
+                          coalesce(any_value(c.n_surrounding), 0) AS n_surrounding,
+                          coalesce(any_value(c.n_images), 0) AS n_images
+                   FROM db.vocab v LEFT JOIN keycounts c USING (key) GROUP BY v.key ORDER BY v.key""")
     con.execute("DETACH db")
 
     n_images = con.execute("SELECT count(*) FROM imgs").fetchone()[0]  # type: ignore[index]
@@ -809,6 +875,7 @@ def _merge(layout: DatasetLayout, part_dirs: list[tuple[Part, Path]], gen_dir: P
     con.close()
     shutil.rmtree(tmpdir, ignore_errors=True)
     return {
+        "timings": sorted(con.timings, key=lambda t: -t[1])[:15],
         "n_images": n_images,
         "per_source_year": per_source_year,
         "problems_by_kind": by_kind,
@@ -938,6 +1005,7 @@ def build_index(
             "subsets": merged["subsets"],
             "per_source_year": merged["per_source_year"],
             "problems_by_kind": merged["problems_by_kind"],
+            "merge_timings": merged["timings"],
             "benchmark": str(layout.benchmark) if layout.benchmark else None,
             "demo": is_demo,
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
