@@ -48,8 +48,10 @@ __all__ = [
     "default_index_dir",
 ]
 
-INDEX_FORMAT = 4  # part folders carry it too, so parts written by older code are re-read
+INDEX_FORMAT = 5  # part folders carry it too, so parts written by older code are re-read
 ProgressFn = Callable[[int, int, int], None]  # (part, done, total)
+TAG_BITS = 62  # frequent keys (and pairs) that get a bit in the images table
+TAG_BIT_COLUMNS = tuple(f"tb_{kind}s_{role}" for kind in ("key", "pair") for role in ("any", "focus", "surr"))
 
 
 def default_index_dir(root: Path) -> Path:
@@ -856,9 +858,38 @@ def _merge(layout: DatasetLayout, part_dirs: list[tuple[Part, Path]], gen_dir: P
     # opened read-only by the app; Parquet files stay the open, documented format.
     db = _sql_str(str(gen_dir / "index.duckdb"))
     con.execute(f"ATTACH {db} AS db")
-    for table in ("images", "tags", "vocab", "problems"):
+    for table in ("tags", "vocab", "problems"):
         con.execute(f"CREATE TABLE db.{table} AS SELECT * FROM "
                     f"read_parquet({_sql_str(str(gen_dir / (table + '.parquet')))})")
+    # Tag bitmasks: the TAG_BITS most frequent keys and key=value pairs each get a bit, and every image
+    # carries which of them it has (on the focus object, a surrounding one, either). A filter on a
+    # frequent tag, which would otherwise semi-join millions of tag rows, becomes a bit test.
+    con.execute(f"""CREATE TABLE db.tag_bits AS
+                    SELECT 'key' AS kind, key, NULL::VARCHAR AS value, bit FROM (
+                      SELECT key, (row_number() OVER (ORDER BY n_images DESC, key) - 1)::INTEGER AS bit
+                      FROM keycounts) WHERE bit < {TAG_BITS}
+                    UNION ALL
+                    SELECT 'pair', key, value, bit FROM (
+                      SELECT key, value, (row_number() OVER (ORDER BY n_images DESC, kv_id) - 1)::INTEGER AS bit
+                      FROM gv) WHERE bit < {TAG_BITS}""")
+    con.execute("""CREATE TEMP TABLE kvbits AS
+                   SELECT v.kv_id, k.bit AS key_bit, p.bit AS pair_bit FROM gv v
+                   LEFT JOIN (SELECT key, bit FROM db.tag_bits WHERE kind = 'key') k USING (key)
+                   LEFT JOIN (SELECT key, value, bit FROM db.tag_bits WHERE kind = 'pair') p
+                          ON p.key = v.key AND p.value = v.value
+                   WHERE k.bit IS NOT NULL OR p.bit IS NOT NULL""")
+    masks = ", ".join(
+        f"bit_or(CASE WHEN b.{kind}_bit IS NOT NULL {cond} THEN (1::BIGINT << b.{kind}_bit) ELSE 0 END) "
+        f"AS tb_{kind}s_{role}"
+        for kind in ("key", "pair")
+        for role, cond in (("any", ""), ("focus", "AND t.role = 0"), ("surr", "AND t.role = 1"))
+    )
+    con.execute(f"""CREATE TEMP TABLE img_bits AS SELECT t.image_id, {masks}
+                    FROM db.tags t JOIN kvbits b USING (kv_id) GROUP BY t.image_id""")
+    con.execute(f"""CREATE TABLE db.images AS SELECT i.*, {', '.join(f'coalesce(b.{c}, 0) AS {c}' for c in
+                                                                   TAG_BIT_COLUMNS)}
+                    FROM read_parquet({_sql_str(str(gen_dir / 'images.parquet'))}) i
+                    LEFT JOIN img_bits b ON b.image_id = i.id ORDER BY i.id""")
     con.execute("""CREATE TABLE db.keys AS
                    SELECT v.key, min(v.kv_id) AS kv_lo, max(v.kv_id) AS kv_hi, count(*) AS n_values,
                           coalesce(any_value(c.n_focus), 0) AS n_focus,

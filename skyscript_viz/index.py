@@ -11,7 +11,7 @@ import json
 import math
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from .build import default_index_dir
+from .build import TAG_BIT_COLUMNS, default_index_dir
 from .errors import IndexNotFoundError, InvalidFilterError
 from .quality import PIXELS_FILE, pixel_problems_sql
 from .query import FACET_DIMENSIONS, BBox, Filters, build_where
@@ -157,6 +157,10 @@ class ImageIndex:
         # problem rows: the index's own, plus the pixel checks when `index --pixels` has run
         self._problems = (f"(SELECT id, filepath, kind, detail, origin FROM problems UNION ALL "
                           f"{pixel_problems_sql(pixels)})" if self.has_pixel_checks else "problems")
+        has_bits = self._q("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'tag_bits'").fetchone()
+        self._tag_bits: dict[tuple[str, str | None], int] = {
+            (k, v): int(b) for k, v, b in self._q("SELECT key, value, bit FROM tag_bits").fetchall()
+        } if has_bits and has_bits[0] else {}
         self._keys: dict[str, tuple[int, int]] = {
             k: (lo, hi) for k, lo, hi in self._q("SELECT key, kv_lo, kv_hi FROM keys").fetchall()
         }
@@ -205,6 +209,10 @@ class ImageIndex:
 
     def subset_bit(self, slug: str) -> int | None:
         return self._subset_bits.get(slug)
+
+    def tag_bit(self, key: str, value: str | None) -> int | None:
+        """Bit of a frequent key or key=value in the images' ``tb_*`` bitmask columns (built by the index)."""
+        return self._tag_bits.get((key, value))
 
     # -- facts -------------------------------------------------------------------------------------
 
@@ -270,6 +278,11 @@ class ImageIndex:
 
     def facets(self, f: Filters) -> dict[str, list[FacetValue]]:
         """Counts per value of every facet dimension, each under the *other* filters."""
+        rest = f
+        for dim in FACET_DIMENSIONS:
+            rest = rest.without(dim)
+        if rest != Filters():
+            return self._facets_shared(f, rest)
         out: dict[str, list[FacetValue]] = {}
         for dim in FACET_DIMENSIONS:
             where, params = self._where(f.without(dim))
@@ -285,6 +298,37 @@ class ImageIndex:
             rows = self._q(f"SELECT {dim}, count(*) FROM images WHERE {where} GROUP BY 1 ORDER BY 1 NULLS LAST",
                            params).fetchall()
             out[dim] = [FacetValue(v, int(n)) for v, n in rows]
+        return out
+
+    def _facets_shared(self, f: Filters, rest: Filters) -> dict[str, list[FacetValue]]:
+        """facets() when ``f`` also filters on non-facet fields (tags, caption, bbox...): those conditions
+        are evaluated once into a materialized CTE and every dimension is counted from it, instead of
+        re-running e.g. a tag semi-join five times. The WHERE of build_where is a conjunction of one
+        condition per field, so rest AND (facet fields without dim) == f.without(dim)."""
+        facet_only = replace(Filters(), **{fd.name: getattr(f, fd.name) for fd in fields(f)
+                                           if getattr(f, fd.name) != getattr(rest, fd.name)})
+        rest_where, params = self._where(rest)
+        dims = [d for d in FACET_DIMENSIONS if d != "subset" or self.subsets]
+        parts: list[str] = []
+        for dim in dims:
+            where, p = self._where(facet_only.without(dim))
+            params = params + p
+            if dim == "subset":
+                sums = ", ".join(f"count(*) FILTER (WHERE (subsets >> {s.bit}) & 1 = 1)" for s in self.subsets)
+                parts.append(f"(SELECT list_value({sums}) FROM m WHERE {where})")
+            else:
+                parts.append(f"(SELECT list(struct_pack(v := {dim}, n := n) ORDER BY {dim} NULLS LAST) FROM "
+                             f"(SELECT {dim}, count(*) AS n FROM m WHERE {where} GROUP BY 1))")
+        row = self._q(f"WITH m AS MATERIALIZED (SELECT source, year, month, obj_type, subsets FROM images "
+                      f"WHERE {rest_where}) "
+                      f"SELECT {', '.join(parts)}", params).fetchone()
+        assert row is not None
+        out: dict[str, list[FacetValue]] = {d: [] for d in FACET_DIMENSIONS}
+        for dim, val in zip(dims, row, strict=True):
+            if dim == "subset":
+                out[dim] = [FacetValue(s.slug, int(n)) for s, n in zip(self.subsets, val, strict=True)]
+            else:
+                out[dim] = [FacetValue(d["v"], int(d["n"])) for d in (val or [])]
         return out
 
     def autocomplete(self, prefix: str, *, limit: int = 20) -> list[TagSuggestion]:
@@ -367,16 +411,15 @@ class ImageIndex:
 
     def map_view(self, f: Filters, *, zoom: int, max_footprints: int = DEFAULT_MAX_FOOTPRINTS) -> MapView:
         """Footprints when the view holds at most ``max_footprints`` matches, else aggregated cells."""
-        where, params = self._where(f)
-        # Are there more than max_footprints? An unordered LIMIT stops scanning once it has enough.
-        row = self._q(f"SELECT count(*) FROM (SELECT 1 FROM images WHERE cx IS NOT NULL AND {where} LIMIT ?)",
-                      params + [max_footprints + 1]).fetchone()
-        if row is None or int(row[0]) <= max_footprints:
+        # The cells first: they count every match with a footprint, which decides footprints vs cells,
+        # so an expensive filter (a tag semi-join) runs once for a cells view instead of twice.
+        cells = self.grid(f, zoom=zoom)
+        n_footprints = int(cells["count"].sum()) if not cells.empty else 0
+        if n_footprints <= max_footprints:
             fp = self.footprints(f, limit=max_footprints)
             return MapView("footprints", fp.rows, len(fp.rows))
-        cells = self.grid(f, zoom=zoom)
         # With a bbox every match has a footprint (cy BETWEEN excludes NULL), so the cells hold them all.
-        total = int(cells["count"].sum()) if f.bbox is not None else self.count(f)
+        total = n_footprints if f.bbox is not None else self.count(f)
         return MapView("cells", cells, total)
 
     # -- one image ---------------------------------------------------------------------------------
@@ -539,7 +582,8 @@ class ImageIndex:
         standard quoting); ``parquet`` carries every indexed column.
         """
         where, params = self._where(f)
-        cols = "filepath, title, title_multi_objects" if fmt == "csv" else "*"
+        cols = "filepath, title, title_multi_objects" if fmt == "csv" else \
+            ("* EXCLUDE (" + ", ".join(TAG_BIT_COLUMNS) + ")" if self._tag_bits else "*")
         opts = "FORMAT csv, HEADER true, DELIMITER ',', QUOTE '\"', ESCAPE '\"'" if fmt == "csv" \
             else "FORMAT parquet, COMPRESSION zstd"
         target = str(path).replace("'", "''")

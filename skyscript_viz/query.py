@@ -164,6 +164,10 @@ class Resolver(Protocol):
         """Bit of a subset in the ``subsets`` column; None if this index has no such subset."""
         ...
 
+    def tag_bit(self, key: str, value: str | None) -> int | None:
+        """Bit of a frequent key (value None) or key=value in the images' tag bitmask columns, if any."""
+        ...
+
 
 _ROLE_CODE = {"focus": 0, "surrounding": 1}
 
@@ -231,35 +235,40 @@ def build_where(f: Filters, r: Resolver, *, alias: str = "", problems_table: str
         else:
             conds.append("FALSE")
     if f.tags:
-        terms: list[str] = []
-        term_params: list[list[object]] = []
+        bit_terms: list[tuple[str, list[object]]] = []  # frequent tags: a bit test on the images row
+        semi_terms: list[tuple[str, list[object]]] = []  # others: conditions on tag rows
+        in_order: list[tuple[str, list[object]]] = []  # every term as a full condition, in the given order
         for t in f.tags:
+            bit = r.tag_bit(t.key, t.value) if hasattr(r, "tag_bit") else None
+            if bit is not None:
+                column = f"{a}tb_{'keys' if t.value is None else 'pairs'}_" + \
+                    {"any": "any", "focus": "focus", "surrounding": "surr"}[t.role]
+                bit_terms.append((f"({column} & ?) <> 0", [1 << bit]))
+                in_order.append(bit_terms[-1])
+                continue
             rng = r.kv_range(t.key, t.value)
             if rng is None:
-                terms.append("FALSE")
-                term_params.append([])
+                in_order.append(("FALSE", []))
                 continue
             tp: list[object] = [rng[0], rng[1]]
             term = "kv_id BETWEEN ? AND ?"
             if t.role != "any":
                 term += " AND role = ?"
                 tp.append(_ROLE_CODE[t.role])
-            terms.append(term)
-            term_params.append(tp)
-        if f.tag_mode == "any":
-            live = [(t, p) for t, p in zip(terms, term_params, strict=True) if t != "FALSE"]
-            if live:
-                conds.append(f"{a}id IN (SELECT image_id FROM tags WHERE "
-                             + " OR ".join(f"({t})" for t, _ in live) + ")")
-                for _, p in live:
-                    params.extend(p)
-            else:
-                conds.append("FALSE")
+            semi_terms.append((term, tp))
+            in_order.append((f"{a}id IN (SELECT image_id FROM tags WHERE {term})", tp))
+        if f.tag_mode == "all":
+            for cond, tp in in_order:
+                conds.append(cond)
+                params.extend(tp)
         else:
-            for t, p in zip(terms, term_params, strict=True):
-                if t == "FALSE":
-                    conds.append("FALSE")
-                else:
-                    conds.append(f"{a}id IN (SELECT image_id FROM tags WHERE {t})")
-                    params.extend(p)
+            parts = [cond for cond, _ in bit_terms]
+            for _, tp in bit_terms:
+                params.extend(tp)
+            if semi_terms:
+                inner = " OR ".join(f"({term})" for term, _ in semi_terms)
+                parts.append(f"{a}id IN (SELECT image_id FROM tags WHERE {inner})")
+                for _, tp in semi_terms:
+                    params.extend(tp)
+            conds.append("FALSE" if not parts else parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")")
     return (" AND ".join(conds) if conds else "TRUE"), params

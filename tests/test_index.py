@@ -512,3 +512,20 @@ def test_near_across_the_antimeridian(tiny_index: ImageIndex) -> None:
 def test_near_rejects_bad_points(tiny_index: ImageIndex, point: tuple[float, float]) -> None:
     with pytest.raises(InvalidFilterError, match="lon/lat"):
         tiny_index.near(*point)
+
+
+def test_bitmask_and_semijoin_tag_filters_agree(tiny_index: ImageIndex) -> None:
+    """Frequent tags are answered from bitmask columns; the tag-row semi-join must give the same counts."""
+    assert tiny_index._tag_bits, "the tiny index's keys all get a bit"
+    exprs = ["building", "focus:leisure", "surrounding:highway", "sport=tennis", "focus:sport=tennis",
+             "leisure=pitch", "natural=water", "surrounding:building=yes"]
+    cases = [Filters(tags=(TagExpr.parse(e),)) for e in exprs]
+    cases.append(Filters(tags=(TagExpr.parse("sport=tennis"), TagExpr.parse("natural=water")), tag_mode="any"))
+    with_bits = [tiny_index.count(f) for f in cases]
+    saved, tiny_index._tag_bits = tiny_index._tag_bits, {}
+    try:
+        without = [tiny_index.count(f) for f in cases]
+    finally:
+        tiny_index._tag_bits = saved
+    assert with_bits == without
+    assert any(with_bits)

@@ -241,3 +241,22 @@ def test_bbox_parse_wraps_like_a_view() -> None:
 def test_bbox_in_range_values_are_kept_exactly() -> None:
     b = BBox.from_view(5.96, 45.82, 10.49, 47.81)
     assert (b.west, b.south, b.east, b.north) == (5.96, 45.82, 10.49, 47.81)
+
+
+class BitResolver(FakeResolver):
+    """A resolver whose index has bitmask columns for building (bit 3) and sport=tennis (bit 5)."""
+
+    def tag_bit(self, key: str, value: str | None) -> int | None:
+        return {("building", None): 3, ("sport", "tennis"): 5}.get((key, value))
+
+
+@pytest.mark.parametrize(("tags", "mode", "sql", "params"), [
+    (("building",), "all", "(tb_keys_any & ?) <> 0", [8]),
+    (("focus:sport=tennis",), "all", "(tb_pairs_focus & ?) <> 0", [32]),
+    (("surrounding:building",), "all", "(tb_keys_surr & ?) <> 0", [8]),
+    (("building", "sport=tennis"), "any", "((tb_keys_any & ?) <> 0 OR (tb_pairs_any & ?) <> 0)", [8, 32]),
+])
+def test_frequent_tags_use_bitmask_columns(tags: tuple[str, ...], mode: str, sql: str, params: list[object]
+                                           ) -> None:
+    f = Filters(tags=tuple(TagExpr.parse(t) for t in tags), tag_mode=mode)  # type: ignore[arg-type]
+    assert build_where(f, BitResolver()) == (sql, params)
