@@ -208,14 +208,15 @@ def choose(page: Any, combobox: str, option: str) -> None:
     """Pick ``option`` in the select box labelled ``combobox`` (re-opened if a rerun closed it)."""
     box = page.get_by_role("combobox", name=combobox)
     item = page.get_by_role("option", name=option, exact=True)
-    for _ in range(5):
+    for _ in range(8):
+        wait_idle(page)
         box.click()
         try:
             item.wait_for(state="visible", timeout=3_000)
-        except Exception:  # noqa: BLE001 - the list closed when the page re-rendered: open it again
+            item.click(timeout=3_000)
+        except Exception:  # noqa: BLE001 - a rerun re-rendered the list (closed or detached): open it again
             page.keyboard.press("Escape")
             continue
-        item.click()
         return
     pytest.fail(f"option {option!r} of {combobox!r} never showed")
 
