@@ -396,9 +396,10 @@ class ImageIndex:
                               SELECT floor(cx / ?)::BIGINT AS gx, floor(my / ?)::BIGINT AS gy, source,
                                      count(*) AS n
                               FROM images WHERE cx IS NOT NULL AND {where} GROUP BY ALL)
-                          SELECT gx, gy, sum(n)::BIGINT AS count, arg_max(source, n) AS dominant_source,
+                          SELECT gx, gy, sum(n)::BIGINT AS count,
+                                 first(source ORDER BY n DESC, source) AS dominant_source,  -- ties: by code
                                  max(n)::BIGINT AS dominant_count, count(*)::INTEGER AS n_sources
-                          FROM c GROUP BY gx, gy ORDER BY count DESC""", [size, size] + params)
+                          FROM c GROUP BY gx, gy ORDER BY count DESC, gx, gy""", [size, size] + params)
         if df.empty:
             return df.assign(west=[], south=[], east=[], north=[])
         gx = df["gx"].to_numpy(dtype=float)
