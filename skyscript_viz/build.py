@@ -52,6 +52,8 @@ INDEX_FORMAT = 5  # part folders carry it too, so parts written by older code ar
 ProgressFn = Callable[[int, int, int], None]  # (part, done, total)
 TAG_BITS = 62  # frequent keys (and pairs) that get a bit in the images table
 TAG_BIT_COLUMNS = tuple(f"tb_{kind}s_{role}" for kind in ("key", "pair") for role in ("any", "focus", "surr"))
+# columns of the serving database's images table that only speed up queries (not exported)
+INTERNAL_COLUMNS = (*TAG_BIT_COLUMNS, "title_cid", "multi_cid")
 
 
 def default_index_dir(root: Path) -> Path:
@@ -887,10 +889,21 @@ def _merge(layout: DatasetLayout, part_dirs: list[tuple[Part, Path]], gen_dir: P
     )
     con.execute(f"""CREATE TEMP TABLE img_bits AS SELECT t.image_id, {masks}
                     FROM db.tags t JOIN kvbits b USING (kv_id) GROUP BY t.image_id""")
-    con.execute(f"""CREATE TABLE db.images AS SELECT i.*, {', '.join(f'coalesce(b.{c}, 0) AS {c}' for c in
-                                                                   TAG_BIT_COLUMNS)}
+    # Caption dictionaries: rule-built captions repeat (SkyScript has ~0.1M distinct titles and ~1.2M
+    # distinct multi-object captions for 5.2M images), so a caption search scans the distinct, already
+    # lower-cased texts and maps the hits back through integer ids.
+    for column, table in (("title", "caption_titles"), ("title_multi_objects", "caption_multis")):
+        con.execute(f"""CREATE TABLE db.{table} AS
+                        SELECT (row_number() OVER (ORDER BY text) - 1)::INTEGER AS cap_id, text, lower(text) AS lc
+                        FROM (SELECT DISTINCT {column} AS text FROM final_imgs WHERE {column} IS NOT NULL)""")
+    con.execute(f"""CREATE TABLE db.images AS SELECT i.*,
+                      {', '.join(f'coalesce(b.{c}, 0) AS {c}' for c in TAG_BIT_COLUMNS)},
+                      ct.cap_id AS title_cid, cm.cap_id AS multi_cid
                     FROM read_parquet({_sql_str(str(gen_dir / 'images.parquet'))}) i
-                    LEFT JOIN img_bits b ON b.image_id = i.id ORDER BY i.id""")
+                    LEFT JOIN img_bits b ON b.image_id = i.id
+                    LEFT JOIN db.caption_titles ct ON ct.text = i.title
+                    LEFT JOIN db.caption_multis cm ON cm.text = i.title_multi_objects
+                    ORDER BY i.id""")
     con.execute("""CREATE TABLE db.keys AS
                    SELECT v.key, min(v.kv_id) AS kv_lo, max(v.kv_id) AS kv_hi, count(*) AS n_values,
                           coalesce(any_value(c.n_focus), 0) AS n_focus,

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from .build import TAG_BIT_COLUMNS, default_index_dir
+from .build import INTERNAL_COLUMNS, default_index_dir
 from .errors import IndexNotFoundError, InvalidFilterError
 from .quality import PIXELS_FILE, pixel_problems_sql
 from .query import FACET_DIMENSIONS, BBox, Filters, build_where
@@ -157,7 +157,9 @@ class ImageIndex:
         # problem rows: the index's own, plus the pixel checks when `index --pixels` has run
         self._problems = (f"(SELECT id, filepath, kind, detail, origin FROM problems UNION ALL "
                           f"{pixel_problems_sql(pixels)})" if self.has_pixel_checks else "problems")
-        has_bits = self._q("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'tag_bits'").fetchone()
+        tables = {r[0] for r in self._q("SELECT table_name FROM duckdb_tables()").fetchall()}
+        self.caption_dictionaries = {"caption_titles", "caption_multis"} <= tables
+        has_bits = ("tag_bits" in tables,)
         self._tag_bits: dict[tuple[str, str | None], int] = {
             (k, v): int(b) for k, v, b in self._q("SELECT key, value, bit FROM tag_bits").fetchall()
         } if has_bits and has_bits[0] else {}
@@ -584,13 +586,17 @@ class ImageIndex:
         """
         where, params = self._where(f)
         cols = "filepath, title, title_multi_objects" if fmt == "csv" else \
-            ("* EXCLUDE (" + ", ".join(TAG_BIT_COLUMNS) + ")" if self._tag_bits else "*")
+            ("* EXCLUDE (" + ", ".join(self._internal_columns()) + ")" if self._internal_columns() else "*")
         opts = "FORMAT csv, HEADER true, DELIMITER ',', QUOTE '\"', ESCAPE '\"'" if fmt == "csv" \
             else "FORMAT parquet, COMPRESSION zstd"
         target = str(path).replace("'", "''")
         row = self._q(f"COPY (SELECT {cols} FROM images WHERE {where} ORDER BY id) TO '{target}' ({opts})",
                       params).fetchone()
         return int(row[0]) if row else 0
+
+    def _internal_columns(self) -> list[str]:
+        cols = {r[0] for r in self._q("DESCRIBE images").fetchall()}
+        return [c for c in INTERNAL_COLUMNS if c in cols]
 
     def record_batches(self, f: Filters, columns: tuple[str, ...], *, batch_size: int = 50_000
                        ) -> Iterator[pa.RecordBatch]:

@@ -217,8 +217,13 @@ def build_where(f: Filters, r: Resolver, *, alias: str = "", problems_table: str
             conds.append(f"{a}cx BETWEEN ? AND ?")
         params.extend([b.west, b.east])
     if f.caption.strip():
-        conds.append(f"(contains(lower({a}title), ?) OR contains(lower({a}title_multi_objects), ?))")
         needle = f.caption.strip().lower()
+        if getattr(r, "caption_dictionaries", False):
+            # scan the distinct lower-cased captions, then match images by caption id
+            conds.append(f"({a}title_cid IN (SELECT cap_id FROM caption_titles WHERE contains(lc, ?)) OR "
+                         f"{a}multi_cid IN (SELECT cap_id FROM caption_multis WHERE contains(lc, ?)))")
+        else:
+            conds.append(f"(contains(lower({a}title), ?) OR contains(lower({a}title_multi_objects), ?))")
         params.extend([needle, needle])
     if f.problems:
         kinds = tuple(k for k in f.problems if k != "any")

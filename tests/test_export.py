@@ -28,7 +28,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from skyscript_viz import Filters, ImageIndex, InvalidFilterError, TagExpr, build_index
-from skyscript_viz.build import TAG_BIT_COLUMNS
+from skyscript_viz.build import INTERNAL_COLUMNS
 from skyscript_viz.cli import main as cli_main
 from skyscript_viz.export import EXPORT_FORMATS, GEOJSON_PROPERTIES, export, export_bytes, geojson_chunks
 
@@ -278,10 +278,10 @@ def test_parquet_has_every_column_and_the_same_rows(xindex: ImageIndex, tmp_path
     shutil.copy(xindex.gen_dir / "index.duckdb", db)
     con = duckdb.connect(str(db), read_only=True)
     try:
-        # every column but the tag bitmasks, which only speed up tag filters inside the index
-        internal = ", ".join(TAG_BIT_COLUMNS)
+        # every column but the internal ones (tag bitmasks, caption ids), which only speed up queries
+        internal = ", ".join(INTERNAL_COLUMNS)
         want = con.execute(f"SELECT * EXCLUDE ({internal}) FROM images WHERE source = 'CH' ORDER BY id").df()
-        columns = [r[0] for r in con.execute("DESCRIBE images").fetchall() if r[0] not in TAG_BIT_COLUMNS]
+        columns = [r[0] for r in con.execute("DESCRIBE images").fetchall() if r[0] not in INTERNAL_COLUMNS]
     finally:
         con.close()
     got = pq.read_table(out).to_pandas()

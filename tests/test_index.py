@@ -537,3 +537,17 @@ def test_grid_dominant_source_ties_break_by_code(tiny_index: ImageIndex) -> None
     assert len(runs) <= 3  # one answer per zoom, however often asked
     cells = tiny_index.grid(Filters(), zoom=0, cells_per_tile=1)
     assert list(cells["count"]) == sorted(cells["count"], reverse=True)
+
+
+def test_caption_search_by_dictionary_matches_a_plain_scan(tiny_index: ImageIndex) -> None:
+    """Caption search runs over the distinct captions; the result must equal a scan of every row."""
+    assert tiny_index.caption_dictionaries
+    needles = ["tennis", "COURT", "image of a", "nearby", "zzz-no-such-text", "a"]
+    fast = [tiny_index.count(Filters(caption=n)) for n in needles]
+    tiny_index.caption_dictionaries = False
+    try:
+        slow = [tiny_index.count(Filters(caption=n)) for n in needles]
+    finally:
+        tiny_index.caption_dictionaries = True
+    assert fast == slow
+    assert fast[-2] == 0 and fast[-1] > 0
