@@ -359,8 +359,31 @@ class ImageIndex:
 
     def top_tags(self, f: Filters, *, role: Literal["focus", "surrounding", "any"] = "focus",
                  by: Literal["key", "pair"] = "pair", limit: int = 20) -> pd.DataFrame:
-        """Most frequent tags among the matches of ``f`` (images counted once per tag)."""
+        """Most frequent tags among the matches of ``f`` (images counted once per tag).
+
+        Without filters the counts come from the vocabulary. With filters, the index's tag bitmasks
+        give exact counts for the 62 most frequent keys (or pairs) overall, and the top ``limit`` of
+        those are returned: a distinct count over every tag row would need gigabytes at 5.2M images.
+        """
+        count_col = {"focus": "n_focus", "surrounding": "n_surrounding", "any": "n_images"}[role]
+        if f.is_empty:
+            if by == "key":
+                return self._df(f"SELECT key AS tag, {count_col} AS images FROM keys WHERE {count_col} > 0 "
+                                f"ORDER BY 2 DESC, 1 LIMIT ?", [limit])
+            return self._df(f"SELECT key || '=' || value AS tag, {count_col} AS images FROM vocab "
+                            f"WHERE {count_col} > 0 ORDER BY 2 DESC, 1 LIMIT ?", [limit])
         where, params = self._where(f)
+        kind = "key" if by == "key" else "pair"
+        bits = sorted((b, k if v is None else f"{k}={v}") for (k, v), b in self._tag_bits.items()
+                      if (v is None) == (kind == "key"))
+        if bits:
+            column = f"tb_{kind}s_" + {"focus": "focus", "surrounding": "surr", "any": "any"}[role]
+            sums = ", ".join(f"count(*) FILTER (WHERE ({column} & {1 << b}) <> 0)" for b, _ in bits)
+            row = self._q(f"SELECT {sums} FROM images WHERE {where}", params).fetchone()
+            assert row is not None
+            df = pd.DataFrame({"tag": [t for _, t in bits], "images": [int(n) for n in row]})
+            df = df[df["images"] > 0].sort_values(["images", "tag"], ascending=[False, True])
+            return df.head(limit).reset_index(drop=True)
         role_sql = {"focus": "AND t.role = 0", "surrounding": "AND t.role = 1", "any": ""}[role]
         label = "v.key" if by == "key" else "v.key || '=' || v.value"
         return self._df(f"""SELECT {label} AS tag, count(DISTINCT t.image_id) AS images
@@ -558,8 +581,24 @@ class ImageIndex:
                         params)
 
     def coverage(self, f: Filters, *, top_keys: int = 12) -> pd.DataFrame:
-        """Images per (source, year, focus tag key) for the most frequent focus keys under ``f``."""
+        """Images per (source, year, focus tag key) for the most frequent focus keys under ``f``.
+
+        With the index's tag bitmasks this is one pass over the images table (keys taken from the 62
+        most frequent overall); otherwise a join over the focus tag rows.
+        """
         where, params = self._where(f)
+        key_bits = {k: b for (k, v), b in self._tag_bits.items() if v is None}
+        if key_bits:
+            top = [t for t in self.top_tags(f, role="focus", by="key", limit=top_keys)["tag"]]
+            if not top:
+                return pd.DataFrame({"source": [], "year": [], "key": [], "images": []})
+            sums = ", ".join(f"count(*) FILTER (WHERE (tb_keys_focus & {1 << key_bits[k]}) <> 0) AS k{i}"
+                             for i, k in enumerate(top))
+            wide = self._df(f"SELECT source, year, {sums} FROM images WHERE {where} GROUP BY ALL", params)
+            long = wide.melt(id_vars=["source", "year"], var_name="col", value_name="images")
+            long["key"] = [top[int(c[1:])] for c in long["col"]]
+            long = long[long["images"] > 0][["source", "year", "key", "images"]]
+            return long.sort_values(["source", "year", "key"], na_position="last").reset_index(drop=True)
         return self._df(f"""WITH m AS (SELECT id, source, year FROM images WHERE {where}),
                               ft AS (SELECT DISTINCT t.image_id, k.key FROM tags t
                                      JOIN keys k ON t.kv_id BETWEEN k.kv_lo AND k.kv_hi

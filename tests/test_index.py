@@ -551,3 +551,20 @@ def test_caption_search_by_dictionary_matches_a_plain_scan(tiny_index: ImageInde
         tiny_index.caption_dictionaries = True
     assert fast == slow
     assert fast[-2] == 0 and fast[-1] > 0
+
+
+def test_overview_aggregates_agree_with_and_without_bitmasks(tiny_index: ImageIndex) -> None:
+    """top_tags and coverage use the tag bitmasks when they can; the tag-row joins must agree."""
+    filters = [Filters(sources=("CH",)), Filters(year_min=2019), Filters(tags=(T("building"),))]
+    fast = [(tiny_index.top_tags(f, role=r, by=b, limit=50).to_dict("records"),
+             tiny_index.coverage(f, top_keys=50).to_dict("records"))
+            for f in filters for r in ("focus", "surrounding", "any") for b in ("key", "pair")]
+    saved, tiny_index._tag_bits = tiny_index._tag_bits, {}
+    try:
+        slow = [(tiny_index.top_tags(f, role=r, by=b, limit=50).to_dict("records"),
+                 tiny_index.coverage(f, top_keys=50).to_dict("records"))
+                for f in filters for r in ("focus", "surrounding", "any") for b in ("key", "pair")]
+    finally:
+        tiny_index._tag_bits = saved
+    assert fast == slow
+    assert any(cov for _, cov in fast)
