@@ -141,21 +141,9 @@ def wait_for(root: Path, wait_s: float) -> None:
 
 def bounds_for(lat: float, lon: float, zoom: int, width: int = MAP_W, height: int = MAP_H) -> Any:
     """The bbox of a ``width`` x ``height`` px web-mercator map centred on (lat, lon) at ``zoom``."""
-    from skyscript_viz.query import BBox
+    from skyscript_viz.mapview import view_bounds
 
-    deg_per_px = 360.0 / (256 * 2**zoom)
-    half_w = width / 2 * deg_per_px
-    y = math.degrees(math.log(math.tan(math.pi / 4 + math.radians(max(-85, min(85, lat))) / 2)))
-    half_h = height / 2 * deg_per_px
-
-    def lat_of(my: float) -> float:
-        return math.degrees(math.atan(math.sinh(math.radians(my))))
-
-    return BBox.from_view(lon - half_w, lat_of(y - half_h), lon + half_w, lat_of(y + half_h))
-
-
-# --------------------------------------------------------------------------------------------------
-# 1. build
+    return view_bounds(lat, lon, zoom, width_px=width, height_px=height)
 
 
 def _children_hwm_mb() -> float:

@@ -22,6 +22,7 @@ from jinja2 import Template
 
 from . import assets
 from .index import MapView
+from .query import BBox
 from .sources import source_info, source_label
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "footprints_layer",
     "legend_items",
     "selection_layer",
+    "view_bounds",
     "view_layer",
     "zoom_for_bbox",
 ]
@@ -238,6 +240,19 @@ def filepath_from_tooltip(text: str | None) -> str | None:
         return lines[1]
     m = _FILEPATH.search(text)
     return m.group(1) if m else None
+
+
+def view_bounds(lat: float, lon: float, zoom: int, *, width_px: int, height_px: int) -> BBox:
+    """The lon/lat box a web-mercator map of ``width_px`` x ``height_px`` centred on (lat, lon) shows."""
+    deg_per_px = 360.0 / (256 * 2**zoom)
+    half_w = width_px / 2 * deg_per_px
+    y = math.degrees(math.log(math.tan(math.pi / 4 + math.radians(max(-85, min(85, lat))) / 2)))
+    half_h = height_px / 2 * deg_per_px
+
+    def lat_of(my: float) -> float:
+        return math.degrees(math.atan(math.sinh(math.radians(my))))
+
+    return BBox.from_view(lon - half_w, lat_of(y - half_h), lon + half_w, lat_of(y + half_h))
 
 
 def zoom_for_bbox(west: float, south: float, east: float, north: float, *, width_px: int = 800,

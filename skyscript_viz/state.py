@@ -77,19 +77,23 @@ def _csv(text: str) -> list[str]:
     return [x.strip() for x in text.split(",") if x.strip()]
 
 
+def _known(values: list[str], known: Iterable[str] | None, what: str, notices: list[str]) -> tuple[str, ...]:
+    """``values`` that are among ``known`` (all of them when ``known`` is None); a notice for the rest."""
+    if known is None:
+        return tuple(values)
+    allowed = set(known)
+    bad = [v for v in values if v not in allowed]
+    if bad:
+        notices.append(f"unknown {what} {', '.join(bad)} ignored")
+    return tuple(v for v in values if v in allowed)
+
+
 def filters_from_params(params: Params, notices: list[str], *, known_sources: Iterable[str] | None = None,
                         known_subsets: Iterable[str] | None = None) -> Filters:
     """Filters from query parameters; bad values are dropped with a notice appended."""
     kw: dict[str, Any] = {}
     if (v := _first(params, "src")) is not None:
-        srcs = [s.upper() for s in _csv(v)]
-        if known_sources is not None:
-            known = set(known_sources)
-            bad = [s for s in srcs if s not in known]
-            if bad:
-                notices.append(f"unknown source {', '.join(bad)} ignored")
-            srcs = [s for s in srcs if s in known]
-        kw["sources"] = tuple(srcs)
+        kw["sources"] = _known([s.upper() for s in _csv(v)], known_sources, "source", notices)
     if (v := _first(params, "y")) is not None:
         lo, sep, hi = v.partition("-")
         try:
@@ -128,14 +132,7 @@ def filters_from_params(params: Params, notices: list[str], *, known_sources: It
     if (v := _first(params, "q")) is not None:
         kw["caption"] = v[:200]
     if (v := _first(params, "sub")) is not None:
-        subs = _csv(v)
-        if known_subsets is not None:
-            known = set(known_subsets)
-            bad = [s for s in subs if s not in known]
-            if bad:
-                notices.append(f"unknown subset {', '.join(bad)} ignored")
-            subs = [s for s in subs if s in known]
-        kw["subsets"] = tuple(subs)
+        kw["subsets"] = _known(_csv(v), known_subsets, "subset", notices)
     if (v := _first(params, "bbox")) is not None:
         try:
             kw["bbox"] = BBox.parse(v)

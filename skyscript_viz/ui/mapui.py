@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import replace
 from typing import Any
 
@@ -24,16 +23,8 @@ _RETURNED = ["bounds", "zoom", "center", "last_object_clicked", "last_object_cli
 
 def _bounds_for(lat: float, lon: float, zoom: int, width: int = _ASSUMED_WIDTH,
                 height: int = MAP_HEIGHT) -> BBox:
-    """Approximate bounds of a map of the given pixel size centred on (lat, lon) at ``zoom``."""
-    deg_per_px = 360.0 / (256 * 2**zoom)
-    half_w = width / 2 * deg_per_px
-    y = math.degrees(math.log(math.tan(math.pi / 4 + math.radians(max(-85, min(85, lat))) / 2)))
-    half_h = height / 2 * deg_per_px
-
-    def lat_of(my: float) -> float:
-        return math.degrees(math.atan(math.sinh(math.radians(my))))
-
-    return BBox.from_view(lon - half_w, lat_of(y - half_h), lon + half_w, lat_of(y + half_h))
+    """Approximate bounds of the map until the browser reports the real ones."""
+    return mapview.view_bounds(lat, lon, zoom, width_px=width, height_px=height)
 
 
 def set_view(lat: float, lon: float, zoom: int) -> None:
