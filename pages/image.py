@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from skyscript_viz.text import md_code
 from skyscript_viz.ui import detail, filters, gallery, header, imagepage, keys, review, urlstate
 from skyscript_viz.ui.data import dataset
 from skyscript_viz.ui.nav import ensure_navigation
@@ -18,7 +19,7 @@ selected = st.session_state.get(keys.SELECTED)
 rec = ds.index.get(selected) if selected else None
 if rec is None:
     if selected:
-        st.error(f"No image {selected!r} in this dataset. Check the file path in the link "
+        st.error(f"No image {md_code(selected)} in this dataset. Check the file path in the link "
                  "(it is relative to the dataset root, e.g. images2/a123_CH_19.jpg).")
     else:
         st.info("No image selected: open one from the map or the gallery, or add ?sel=FILEPATH to the link.")

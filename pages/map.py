@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from skyscript_viz.text import md_code
 from skyscript_viz.ui import detail, filters, header, keys, mapui, urlstate
 from skyscript_viz.ui.data import cached_count, cached_facets, dataset
 from skyscript_viz.ui.nav import ensure_navigation
@@ -46,7 +47,7 @@ with left:
 with right:
     if rec is None:
         if st.session_state.get(keys.SELECTED):
-            st.error(f"No image {st.session_state[keys.SELECTED]!r} in this dataset.")
+            st.error(f"No image {md_code(st.session_state[keys.SELECTED])} in this dataset.")
         st.markdown("Click a footprint on the map to see its image, captions and tags.")
     else:
         detail.selection_nav(ds, f, rec)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import re
 
-__all__ = ["html_text", "md_text"]
+__all__ = ["html_text", "md_code", "md_text"]
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])")
 
@@ -19,3 +19,12 @@ def md_text(text: object) -> str:
 def html_text(text: object) -> str:
     """``text`` escaped for HTML element content and attribute values."""
     return html.escape("" if text is None else str(text), quote=True)
+
+
+def md_code(text: object) -> str:
+    """``text`` as a Markdown code span: shown literally, whatever it contains (file paths, ids)."""
+    s = ("" if text is None else str(text)).replace("\n", " ")
+    longest = max((len(run) for run in re.findall(r"`+", s)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if s.startswith("`") or s.endswith("`") else ""
+    return f"{fence}{pad}{s}{pad}{fence}"

@@ -42,7 +42,7 @@ def image_panel(ds: Dataset, rec: ImageRecord, img: ImageResult) -> None:
     st.image(img.data, width="stretch",
              caption=f"{src.code} · {src.name} · {src.resolution_label}/px · {_fmt_time(row)}")
     if not img.ok:
-        st.error(f"Image not shown: {img.problem}")
+        st.error(f"Image not shown: {md_text(img.problem)}")
 
 
 def captions_panel(rec: ImageRecord) -> None:

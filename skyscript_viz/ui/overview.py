@@ -122,7 +122,7 @@ def saved_views(ds: Dataset, f: Filters) -> None:
         name = st.text_input("Name this view", key="view_name", placeholder="tennis courts at 10 cm")
         if st.button("Save view", key="save_view", disabled=not name.strip()):
             store(ds).save_view(name, urlencode(filters_to_params(f), doseq=True))
-            st.toast(f"Saved view {name!r}")
+            st.toast(f"Saved view {md_text(name)}")
         for vname, query in store(ds).views():
             st.markdown(f"[{md_text(vname)}](./overview?{query})")
 
@@ -190,14 +190,14 @@ def benchmarks(ds: Dataset) -> None:
     for b in present:
         with st.expander(f"{b.name} — {b.description} ({b.kind})", expanded=len(present) <= 3):
             if b.problem:
-                st.warning(f"{b.name}: {b.problem}")
+                st.warning(f"{md_text(b.name)}: {md_text(b.problem)}")
                 continue
             df = b.table()
             if b.kind == "classification":
                 dist = df.groupby("label").size().reset_index(name="images")
                 extra = sorted(set(dist["label"]) - set(b.classnames)) if b.classnames else []
                 st.caption(f"{len(df):,} images, {len(dist)} classes" + (
-                    f"; labels not in classnames.txt: {', '.join(extra)}" if extra else ""))
+                    f"; labels not in classnames.txt: {md_text(', '.join(extra))}" if extra else ""))
                 st.altair_chart(charts.bars(dist, "images", "label", title="images",
                                             height=max(120, 18 * len(dist))), width="stretch")
                 label = st.selectbox("Class", sorted(dist["label"]), key=f"bench_{b.name}_class")

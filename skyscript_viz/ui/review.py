@@ -13,7 +13,7 @@ from ..index import ImageRecord
 from ..query import Filters
 from ..reviews import VERDICTS, Estimate, ReviewStore, stratified_estimate, wilson_interval
 from ..state import filters_to_params
-from ..text import md_text
+from ..text import md_code, md_text
 from .data import Dataset
 
 REVIEWER = "reviewer"
@@ -66,7 +66,7 @@ def verdict_form(ds: Dataset, rec: ImageRecord, *, key: str, audit: str | None =
             except SkyscriptVizError as exc:
                 st.error(str(exc))
                 return False
-            st.toast(f"Saved: {label} for {rec.filepath}")
+            st.toast(f"Saved: {label} for {md_code(rec.filepath)}")
             return True
     if not name:
         st.caption("Type your name in the sidebar to give verdicts.")

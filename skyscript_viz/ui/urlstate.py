@@ -8,6 +8,7 @@ import streamlit as st
 
 from ..query import Filters
 from ..state import ViewState, parse_params, to_params
+from ..text import md_text
 from . import keys
 from .data import Dataset
 
@@ -65,7 +66,7 @@ def show_notices() -> None:
     """A small notice for URL values that were ignored."""
     notices = st.session_state.get(keys.NOTICES) or []
     if notices:
-        st.info("Some link parameters were ignored: " + "; ".join(notices))
+        st.info("Some link parameters were ignored: " + "; ".join(md_text(n) for n in notices))
 
 
 def current_view(filters: Filters) -> ViewState:

@@ -295,7 +295,7 @@ def test_image_page_by_url(open_page: Callable[..., Any], page_index: ImageIndex
 def test_image_page_unknown_filepath(open_page: Callable[..., Any]) -> None:
     at = open_page("image", {"sel": "images9/a1_CH_19.jpg"})
     (err,) = texts(at.error)
-    assert "No image 'images9/a1_CH_19.jpg' in this dataset" in err
+    assert "No image `images9/a1_CH_19.jpg` in this dataset" in err
     assert not any(md.startswith("#### Same OSM object") for md in texts(at.markdown))
 
 
