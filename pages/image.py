@@ -3,7 +3,7 @@
 import streamlit as st
 
 from skyscript_viz.text import md_code
-from skyscript_viz.ui import detail, filters, gallery, header, imagepage, keys, review, urlstate
+from skyscript_viz.ui import detail, filters, header, imagepage, keys, review, urlstate
 from skyscript_viz.ui.data import dataset
 from skyscript_viz.ui.nav import ensure_navigation
 
@@ -14,7 +14,6 @@ urlstate.seed_from_url(ds)
 header.title_bar(ds, "Image")
 urlstate.show_notices()
 f = filters.sidebar(ds)
-gallery.export_panel(ds, f)
 selected = st.session_state.get(keys.SELECTED)
 rec = ds.index.get(selected) if selected else None
 if rec is None:

@@ -1,6 +1,6 @@
 """Overview: headline numbers, density map and charts of the current matches (the page to show stakeholders)."""
 
-from skyscript_viz.ui import filters, gallery, header, overview, urlstate
+from skyscript_viz.ui import filters, header, overview, urlstate
 from skyscript_viz.ui.data import dataset
 from skyscript_viz.ui.nav import ensure_navigation
 
@@ -12,6 +12,5 @@ header.title_bar(ds, "Overview")
 urlstate.show_notices()
 f = filters.sidebar(ds)
 overview.saved_views(ds, f)
-gallery.export_panel(ds, f)
 overview.overview(ds, f)
 urlstate.write_url(urlstate.current_view(f))

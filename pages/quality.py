@@ -1,6 +1,6 @@
 """Quality: every automatic check with counts, what it flags and why, and the affected images."""
 
-from skyscript_viz.ui import filters, gallery, header, overview, urlstate
+from skyscript_viz.ui import filters, header, overview, urlstate
 from skyscript_viz.ui.data import dataset
 from skyscript_viz.ui.nav import ensure_navigation
 
@@ -11,6 +11,5 @@ urlstate.seed_from_url(ds)
 header.title_bar(ds, "Quality")
 urlstate.show_notices()
 f = filters.sidebar(ds)
-gallery.export_panel(ds, f)
 overview.quality(ds, f)
 urlstate.write_url(urlstate.current_view(f))

@@ -12,6 +12,7 @@ from ..query import BBox, Filters, TagExpr
 from ..sources import source_label
 from . import keys, review
 from .data import Dataset, cached_count, cached_facets
+from .gallery import export_panel
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _ROLES = {"any": "focus or surrounding", "focus": "focus object", "surrounding": "surrounding object"}
@@ -160,4 +161,6 @@ def sidebar(ds: Dataset, bbox: BBox | None = None) -> Filters:
     sb.subheader("Review")
     review.reviewer_box()
     review.verdict_widget()
-    return review.apply_verdicts(ds, filters_from_state(bbox))
+    final = review.apply_verdicts(ds, filters_from_state(bbox))
+    export_panel(ds, final)  # every page with filters can take its matches away
+    return final
