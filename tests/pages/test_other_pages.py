@@ -353,7 +353,7 @@ def deferred(monkeypatch: pytest.MonkeyPatch) -> dict[str, dict[str, Any]]:
     return seen
 
 
-@pytest.mark.parametrize("page", ["gallery", "overview", "quality", "image"])
+@pytest.mark.parametrize("page", ["map", "gallery", "overview", "quality", "image", "audit"])
 def test_export_buttons_give_the_filters_matches(open_page: Callable[..., Any], page_index: ImageIndex,
                                                  deferred: dict[str, dict[str, Any]], page: str) -> None:
     at = open_page(page, {"src": "CH,FI", "y": "2018-2021"})
