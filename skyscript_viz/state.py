@@ -7,7 +7,7 @@ One grammar serves the URL query string and the command line (``--filter src=CH,
     src=CH,US  y=2018-2021  m=6,7  type=a,w  tag=focus:sport=tennis  tags=any  q=court
     sub=top30_openai  bbox=5.9,45.8,10.5,47.8  prob=any
     lat=46.8&lon=8.2&z=8  base=satellite  sel=images2/a1_CH_19.jpg  drape=1  op=0.7
-    sort=random  seed=7  page=3  size=48
+    sort=random  seed=7  page=3  size=48  rev=bad_caption,wrong_place
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from .errors import InvalidFilterError
 from .index import SORT_ORDERS
 from .problems import PROBLEM_HELP
 from .query import BBox, Filters, TagExpr
+from .reviews import VERDICTS
 
 __all__ = [
     "BASE_LAYERS",
@@ -56,6 +57,7 @@ class ViewState:
     seed: int = 0
     page: int = 1
     size: int = 48
+    verdicts: tuple[str, ...] = ()  # "Reviewed as": images whose latest verdict is one of these
 
 
 Params = Mapping[str, str | list[str]]
@@ -244,6 +246,8 @@ def parse_params(params: Params, *, known_sources: Iterable[str] | None = None,
             kw["size"] = int(size)
         else:
             notices.append(f"page size {int(size)} ignored (expected one of {PAGE_SIZES})")
+    if (v := _first(params, "rev")) is not None:
+        kw["verdicts"] = _known(_csv(v), VERDICTS, "verdict", notices)
     return ViewState(**kw), notices
 
 
@@ -264,6 +268,7 @@ def to_params(state: ViewState, *, defaults: ViewState | None = None) -> dict[st
         ("seed", str(state.seed), str(d.seed)),
         ("page", str(state.page), str(d.page)),
         ("size", str(state.size), str(d.size)),
+        ("rev", ",".join(state.verdicts), ",".join(d.verdicts)),
     ):
         if value is not None and value != default:
             out[key] = value

@@ -258,3 +258,14 @@ def test_tag_texts_in_links_are_unambiguous() -> None:
     f = Filters(tags=(TagExpr("s:x"),))
     assert filters_to_params(f) == {"tag": ["any:s:x"]}
     assert filters_to_params(Filters(tags=(TagExpr("roof:shape", "flat"),))) == {"tag": ["roof:shape=flat"]}
+
+
+def test_reviewed_as_filter_round_trips_through_the_link() -> None:
+    state, notices = parse_params({"rev": "bad_caption,wrong_place"})
+    assert state.verdicts == ("bad_caption", "wrong_place") and notices == []
+    assert to_params(state)["rev"] == "bad_caption,wrong_place"
+    assert parse_params(to_params(state))[0] == state
+    bad, notices = parse_params({"rev": "bad_caption,sloppy"})
+    assert bad.verdicts == ("bad_caption",)
+    assert notices == ["unknown verdict sloppy ignored"]
+    assert "rev" not in to_params(parse_params({})[0])

@@ -31,6 +31,7 @@ SORT = "g_sort"
 SEED = "g_seed"
 PAGE = "g_page"
 SIZE = "g_size"
+VERDICTS = "f_verdicts"  # the "Reviewed as" filter
 
 # widget values that must outlive a page switch
 PERSISTENT = (*FILTER_KEYS, "f_years_slider", "f_verdicts", "reviewer", BASE, DRAPE, OPACITY, SORT, SEED, PAGE,

@@ -14,10 +14,11 @@ from ..query import Filters
 from ..reviews import VERDICTS, Estimate, ReviewStore, stratified_estimate, wilson_interval
 from ..state import filters_to_params
 from ..text import md_code, md_text
+from . import keys
 from .data import Dataset
 
 REVIEWER = "reviewer"
-VERDICT_FILTER = "f_verdicts"
+VERDICT_FILTER = keys.VERDICTS
 AUDIT = "audit"  # dict: id, ids (list), mode, k/n, seed, pos
 
 

@@ -51,6 +51,7 @@ def seed_from_url(ds: Dataset) -> None:
     ss[keys.SEED] = state.seed
     ss[keys.PAGE] = state.page
     ss[keys.SIZE] = state.size
+    ss[keys.VERDICTS] = list(state.verdicts)
     if state.lat is not None and state.lon is not None and state.zoom is not None:
         ss[keys.VIEW] = (state.lat, state.lon, state.zoom)
     elif state.zoom is not None:
@@ -80,6 +81,7 @@ def current_view(filters: Filters) -> ViewState:
         opacity=float(ss.get(keys.OPACITY, 0.8)), in_view=bool(ss.get(keys.IN_VIEW)),
         sort=ss.get(keys.SORT, "random"), seed=int(ss.get(keys.SEED, 0)),
         page=int(ss.get(keys.PAGE, 1)), size=int(ss.get(keys.SIZE, 48)),
+        verdicts=tuple(ss.get(keys.VERDICTS) or ()),
     )
 
 

@@ -582,3 +582,14 @@ def test_reviewed_as_filter_narrows_the_sidebar_count(open_page: Callable[..., A
     at = open_page("gallery", {"sort": "id"})
     ok(at.sidebar.multiselect(key="f_verdicts").set_value(["wrong_place"]).run())
     assert sidebar_count(at) == headline(at)
+
+
+def test_reviewed_as_filter_is_in_the_link(open_page: Callable[..., Any], page_index: ImageIndex,
+                                           store: ReviewStore) -> None:
+    """A link with rev= opens with the "Reviewed as" filter set, and setting it writes rev= to the link."""
+    want = _verdict_fixture(page_index, store)
+    at = open_page("gallery", {"sort": "id", "rev": "wrong_place"})
+    assert at.sidebar.multiselect(key="f_verdicts").value == ["wrong_place"]
+    assert headline(at) == len(want)
+    ok(at.sidebar.multiselect(key="f_verdicts").set_value(["wrong_place", "bad_caption"]).run())
+    assert at.query_params["rev"] == "wrong_place,bad_caption"
