@@ -153,16 +153,20 @@ class Estimate:
     method: str
 
 
+def _wilson(p: float, n: float, z: float) -> tuple[float, float]:
+    """Wilson score interval for proportion ``p`` observed on ``n`` (n may be an effective size)."""
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    # exact at the ends: centre - half is 0 for p = 0 in theory, but 4e-19 in floating point
+    return (0.0 if p <= 0 else max(0.0, centre - half), 1.0 if p >= 1 else min(1.0, centre + half))
+
+
 def wilson_interval(errors: int, n: int, *, z: float = 1.959963984540054) -> tuple[float, float]:
     """Wilson score interval for a binomial proportion (the default z gives 95 %)."""
     if n <= 0:
         return (0.0, 1.0)
-    p = errors / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    # exact at the ends: centre - half is 0 for 0 errors in theory, but 4e-19 in floating point
-    return (0.0 if errors <= 0 else max(0.0, centre - half), 1.0 if errors >= n else min(1.0, centre + half))
+    return _wilson(errors / n, n, z)
 
 
 def stratified_estimate(strata: Sequence[tuple[int, int, int]]) -> Estimate:
@@ -184,7 +188,8 @@ def stratified_estimate(strata: Sequence[tuple[int, int, int]]) -> Estimate:
         lo, hi = wilson_interval(total_e, total_n)
         return Estimate(rate, lo, hi, total_n, total_e, "Wilson score interval, 95 %")
     n_eff = 1.0 / sum(w * w / n for w, (_, n, _) in zip(weights, live, strict=True))
-    lo, hi = wilson_interval(round(rate * n_eff), max(1, round(n_eff)))
+    # the weighted rate itself, not a rounded error count: rounding could put the rate outside its interval
+    lo, hi = _wilson(rate, n_eff, 1.959963984540054)
     return Estimate(rate, lo, hi, total_n, total_e,
                     f"stratified: strata weighted by population; Wilson interval on the effective "
                     f"sample size {n_eff:.0f} (Kish), 95 %")
