@@ -24,7 +24,7 @@ import struct
 import time
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -100,13 +100,11 @@ def _list_store(store: PartStore, ext: str, names: list[str] | None = None
                 elif not name.startswith("."):
                     other.append(name)
     else:
-        if names is not None:
-            pass
-        elif store.kind == "remote-zip":  # an image zip on a server: names from its cached central directory
+        if names is None and store.kind == "remote-zip":  # an image zip on a server: names from its cached central directory
             from .remote import zipdir_names
 
             names = zipdir_names(store.path)
-        else:
+        elif names is None:
             zr = _ZipReader(store.path)
             try:
                 names = zr.names()
@@ -1092,8 +1090,3 @@ def _cleanup(idx: Path, *, keep: set[str], keep_parts: set[str]) -> None:
     for d in (idx / "parts").iterdir():
         if (d.name not in keep_parts and not d.name.startswith(".tmp-")) or _left_by_dead_run(d):
             shutil.rmtree(d, ignore_errors=True)
-
-
-def iter_generations(idx: Path) -> Iterator[Path]:
-    """Generation folders present in an index folder (newest last)."""
-    yield from sorted(d for d in idx.iterdir() if d.name.startswith("gen-"))

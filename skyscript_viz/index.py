@@ -458,6 +458,11 @@ class ImageIndex:
                       [filepaths])
         return tuple(int(i) for i in df["id"])
 
+    def filepath_for(self, image_id: int) -> str | None:
+        """The file path of an image id (None when the index has no such id)."""
+        row = self._q("SELECT filepath FROM images WHERE id = ?", [int(image_id)]).fetchone()
+        return None if row is None else str(row[0])
+
     def id_for(self, filepath: str) -> int | None:
         row = self._q("SELECT id FROM images WHERE filepath = ?", [filepath]).fetchone()
         return None if row is None else int(row[0])

@@ -568,3 +568,10 @@ def test_overview_aggregates_agree_with_and_without_bitmasks(tiny_index: ImageIn
         tiny_index._tag_bits = saved
     assert fast == slow
     assert any(cov for _, cov in fast)
+
+
+def test_filepath_for_and_id_for_are_inverse(tiny_index: ImageIndex) -> None:
+    for i in range(tiny_index.n_images):
+        fp = tiny_index.filepath_for(i)
+        assert fp is not None and tiny_index.id_for(fp) == i
+    assert tiny_index.filepath_for(10**6) is None

@@ -12,11 +12,11 @@ import streamlit as st
 
 from ..build import build_index, default_index_dir
 from ..errors import IndexNotFoundError, SkyscriptVizError
-from ..images import ImageResult, ImageStore
+from ..images import ImageStore
 from ..index import FacetValue, ImageIndex, MapView
 from ..query import Filters
 
-__all__ = ["Dataset", "cached_count", "cached_facets", "cached_map_view", "dataset", "get_dataset"]
+__all__ = ["Dataset", "cached_count", "cached_facets", "cached_map_view", "dataset"]
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ def _open_demo() -> Dataset:
     return _open(str(demo), True)
 
 
-def get_dataset() -> Dataset:
+def dataset() -> Dataset:
     """The dataset this app shows; builds the demo sample (and its index) on first use.
 
     For a real root without an index, shows how to build it, offers to build it here, and stops.
@@ -99,11 +99,6 @@ def get_dataset() -> Dataset:
     raise AssertionError("unreachable")
 
 
-def dataset() -> Dataset:
-    """Shorthand used by pages."""
-    return get_dataset()
-
-
 # Query results are cached per filter value: a pan with unchanged filters reuses counts and facets.
 @st.cache_data(show_spinner=False, max_entries=256, hash_funcs={Dataset: lambda d: str(d.index.gen_dir)})
 def cached_count(ds: Dataset, f: Filters) -> int:
@@ -118,7 +113,3 @@ def cached_facets(ds: Dataset, f: Filters) -> dict[str, list[FacetValue]]:
 @st.cache_data(show_spinner=False, max_entries=64, hash_funcs={Dataset: lambda d: str(d.index.gen_dir)})
 def cached_map_view(ds: Dataset, f: Filters, zoom: int) -> MapView:
     return ds.index.map_view(f, zoom=zoom)
-
-
-def image_bytes(ds: Dataset, row: dict[str, object]) -> ImageResult:
-    return ds.images.image(row)

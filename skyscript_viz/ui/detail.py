@@ -116,8 +116,8 @@ def _select(filepath: str) -> None:
 def selection_nav(ds: Dataset, f: Any, rec: ImageRecord) -> None:
     """Previous / next match buttons and the position of the selected image among the matches."""
     pos, prev_id, next_id = ds.index.position(f, rec.id)
-    prev_fp = ds.index.get(prev_id).filepath if prev_id is not None else None  # type: ignore[union-attr]
-    next_fp = ds.index.get(next_id).filepath if next_id is not None else None  # type: ignore[union-attr]
+    prev_fp = ds.index.filepath_for(prev_id) if prev_id is not None else None
+    next_fp = ds.index.filepath_for(next_id) if next_id is not None else None
     c1, c2, c3 = st.columns([1, 1, 1])
     c1.button("◀ Prev", key="sel_prev", help="Previous match", disabled=prev_fp is None, on_click=_select, args=(prev_fp,),
               width="stretch")
