@@ -12,7 +12,7 @@ from ..index import ImageRecord
 from ..naming import OBJECT_TYPES, osm_url
 from ..problems import PROBLEM_HELP
 from ..sources import source_info
-from ..text import md_text
+from ..text import md_code, md_text
 from .data import Dataset
 
 
@@ -60,7 +60,7 @@ def metadata_panel(rec: ImageRecord) -> None:
     src = source_info(str(row.get("source") or "??"))
     otype = row.get("obj_type")
     osm_id = row.get("osm_id")
-    lines = [f"**File:** `{row['filepath']}`"]
+    lines = [f"**File:** {md_code(row['filepath'])}"]
     if otype and osm_id is not None:
         url, note = osm_url(str(otype), int(osm_id))
         link = f"[{OBJECT_TYPES[str(otype)]} {int(osm_id)}]({url})" if url else f"{otype}{osm_id}"
@@ -77,7 +77,7 @@ def metadata_panel(rec: ImageRecord) -> None:
         lines.append("**Box:** none (no meta)")
     storage = row.get("storage")
     where = f"{row.get('container')} → {row.get('member')}" if storage != "none" else "missing"
-    lines.append(f"**Stored in:** {md_text(storage)} `{where}`")
+    lines.append(f"**Stored in:** {md_text(storage)} {md_code(where)}")
     subsets = ", ".join(md_text(s.label) for s in rec.subsets) or "none"
     lines.append(f"**Subsets:** {subsets}")
     st.markdown("  \n".join(lines))
