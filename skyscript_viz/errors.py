@@ -5,6 +5,7 @@
      ├── IndexNotFoundError           no index built yet for this root
      ├── IndexBuildError              building the index failed (message names the part and the cause)
      ├── InvalidFilterError           a filter value or expression cannot be understood
+     ├── SettingsError                an environment variable holds a value that cannot be used
      └── UnsafePickleError            a meta pickle tried to load something other than plain data
 
 Messages name the bad value and say how to fix it.
@@ -17,6 +18,7 @@ __all__ = [
     "IndexBuildError",
     "IndexNotFoundError",
     "InvalidFilterError",
+    "SettingsError",
     "SkyscriptVizError",
     "UnsafePickleError",
 ]
@@ -44,3 +46,7 @@ class InvalidFilterError(SkyscriptVizError, ValueError):
 
 class UnsafePickleError(SkyscriptVizError):
     """Raised when a pickle references a global (class, function) or yields a non-plain type."""
+
+
+class SettingsError(SkyscriptVizError, ValueError):
+    """Raised when an environment variable (see ``settings.py``) holds a value that cannot be used."""
