@@ -1,4 +1,7 @@
-"""Painters for buildings, sports grounds, urban land use and points of interest."""
+"""Painters for buildings (roofs, ridges, shadows), sports grounds, urban land use, piers, crossings and POIs.
+
+Every painter has the signature ``(canvas, obj, pixel points, focus)``; ``render._PAINTERS`` maps styles to them.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Painters for water, woods, grass, farmland and other natural or agricultural areas."""
+"""Painters for water, woods, grass, farmland and other natural or agricultural areas.
+
+Also ``_paint_area_fill`` (a textured polygon), which the built-up and infrastructure painters reuse.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""One image from a plan: background, painters in z-order, grain, resampling, planted image faults."""
+"""One image from a plan: the style -> painter table, background, painters in z-order, grain,
+resampling to the source's raster, and the planted image faults (blank, low contrast).
+"""
 
 from __future__ import annotations
 
