@@ -5,7 +5,8 @@
      ├── IndexNotFoundError           no index built yet for this root
      ├── IndexBuildError              building the index failed (message names the part and the cause)
      ├── InvalidFilterError           a filter value or expression cannot be understood
-     └── UnsafePickleError            a meta pickle tried to load something other than plain data
+     ├── UnsafePickleError            a meta pickle tried to load something other than plain data
+     └── ZipFormatError               a zip (or one member) is damaged, truncated, not a zip or over a limit
 
 Messages name the bad value and say how to fix it.
 """
@@ -19,6 +20,7 @@ __all__ = [
     "InvalidFilterError",
     "SkyscriptVizError",
     "UnsafePickleError",
+    "ZipFormatError",
 ]
 
 
@@ -44,3 +46,7 @@ class InvalidFilterError(SkyscriptVizError, ValueError):
 
 class UnsafePickleError(SkyscriptVizError):
     """Raised when a pickle references a global (class, function) or yields a non-plain type."""
+
+
+class ZipFormatError(SkyscriptVizError):
+    """Raised when a zip or one of its members is damaged, truncated, not a zip or over a size limit."""

@@ -30,6 +30,8 @@ class ProblemKind(str, Enum):
     BLANK_IMAGE = "blank_image"
     LOW_CONTRAST = "low_contrast"
     DUPLICATE_CONTENT = "duplicate_content"
+    DAMAGED_ZIP = "damaged_zip"
+    UNREADABLE_FILE = "unreadable_file"
 
 
 PROBLEM_HELP: dict[str, str] = {
@@ -53,4 +55,8 @@ PROBLEM_HELP: dict[str, str] = {
     "blank_image": "Almost all pixels are pure black/white or one flat colour (no data).",
     "low_contrast": "Luminance barely varies (cloud, haze): the object is probably not visible.",
     "duplicate_content": "Byte-identical to another image with a different name.",
+    "damaged_zip": "A part's zip is damaged, truncated or not a zip at all (an interrupted download, an "
+                   "error page saved under its name); what it holds could not be read.",
+    "unreadable_file": "A file was not read: a dangling link, a link leading outside the dataset root, a "
+                       "FIFO or device, or a zip member whose name is not valid UTF-8.",
 }
