@@ -4,6 +4,7 @@
      ├── DatasetRootError             the root does not exist, is unreadable or holds no SkyScript parts
      ├── IndexNotFoundError           no index built yet for this root
      ├── IndexBuildError              building the index failed (message names the part and the cause)
+     ├── ImageRefusedError            an image not decoded on purpose: not a JPEG, or too many pixels
      ├── InvalidFilterError           a filter value or expression cannot be understood
      ├── UnsafePickleError            a meta pickle tried to load something other than plain data
      └── ZipFormatError               a zip (or one member) is damaged, truncated, not a zip or over a limit
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 __all__ = [
     "DatasetRootError",
+    "ImageRefusedError",
     "IndexBuildError",
     "IndexNotFoundError",
     "InvalidFilterError",
@@ -50,3 +52,7 @@ class UnsafePickleError(SkyscriptVizError):
 
 class ZipFormatError(SkyscriptVizError):
     """Raised when a zip or one of its members is damaged, truncated, not a zip or over a size limit."""
+
+
+class ImageRefusedError(SkyscriptVizError):
+    """Raised for an image not decoded on purpose (not a JPEG, too many pixels); the message says which."""

@@ -315,10 +315,7 @@ class LocalZip:
         self.path = Path(path)
         self.label = self.path.name
         self.max_member = max_member
-        try:
-            self._fd = open_regular(self.path)
-        except OSError as exc:
-            raise ZipFormatError(f"{self.label}: cannot be opened ({exc.strerror or exc})") from None
+        self._fd = open_regular(self.path)  # OSError (missing, FIFO, device) is the caller's to report
         self.size = os.fstat(self._fd).st_size
         self.directory = Directory()
         if directory:
