@@ -31,6 +31,8 @@ class ProblemKind(str, Enum):
     BLANK_IMAGE = "blank_image"
     LOW_CONTRAST = "low_contrast"
     DUPLICATE_CONTENT = "duplicate_content"
+    DAMAGED_ZIP = "damaged_zip"
+    UNREADABLE_FILE = "unreadable_file"
 
 
 class Problem(NamedTuple):
@@ -107,6 +109,16 @@ PROBLEMS: dict[str, Problem] = {
         "Duplicate image content",
         "Byte-identical images under different names: duplicates over-weight some "
         "objects and can leak between training and test splits.",
+    ),
+    "damaged_zip": Problem(
+        "Damaged zip",
+        "A part's zip is damaged, truncated or not a zip at all (an interrupted download, an error page saved "
+        "under its name); what it holds could not be read.",
+    ),
+    "unreadable_file": Problem(
+        "File not read",
+        "A file was not read: a dangling link, a link leading outside the dataset root, a FIFO or device, or "
+        "a zip member whose name is not valid UTF-8.",
     ),
 }
 
