@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,27 +17,11 @@ from skyscript_viz import ImageIndex, build_index, cli, remote
 from skyscript_viz.discovery import discover
 from skyscript_viz.images import ImageStore
 from skyscript_viz.query import Filters
-from tests.remote_server import RangeServer, make_zip_root
+from tests import test_remote
+from tests.remote_server import RangeServer
 
-
-@pytest.fixture(scope="module")
-def pub(demo_small: tuple[Path, Any], tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_zip_root(demo_small[0], tmp_path_factory.mktemp("pub_hostile") / "SkyScript")
-
-
-@pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    cache = tmp_path / "cache"
-    monkeypatch.setenv("SKYSCRIPT_CACHE", str(cache))
-    monkeypatch.setenv("SKYSCRIPT_REMOTE_TIMEOUT", "5")
-    monkeypatch.delenv("SKYSCRIPT_REMOTE_CHUNK", raising=False)
-    return cache
-
-
-@pytest.fixture
-def server(pub: Path) -> Iterator[RangeServer]:
-    with RangeServer(pub) as srv:
-        yield srv
+# the same fixtures as tests/test_remote.py: the demo laid out as the public files, a private cache, a server
+pub, env, server = test_remote.pub, test_remote.env, test_remote.server
 
 
 def _image_rows(root: Path) -> list[dict[str, Any]]:
