@@ -14,7 +14,8 @@ from typing import Literal
 
 import pandas as pd
 
-__all__ = ["BENCHMARK_SETS", "BenchmarkSet", "discover_benchmarks", "download_command", "resolve_image"]
+__all__ = ["BENCHMARK_SETS", "BenchmarkSet", "discover_benchmarks", "download_command", "read_set_csv",
+           "resolve_image"]
 
 DOWNLOAD_URL = "https://opendatasharing.s3.us-west-2.amazonaws.com/SkyScript/benchmark/{name}.zip"
 
@@ -55,13 +56,45 @@ class BenchmarkSet:
         return self.folder is not None and self.csv is not None
 
     def table(self) -> pd.DataFrame:
-        """The set's CSV (all columns as text); empty when missing."""
+        """The set's CSV (all columns as text, lower-case names); empty when missing."""
+        return self.load()[0]
+
+    def load(self) -> tuple[pd.DataFrame, list[str]]:
+        """The set's CSV and what was odd in it: header names in any case (``FilePath,Label``), and rows
+        with the wrong number of fields or without a file path (or label) are skipped and counted."""
         if self.csv is None:
-            return pd.DataFrame()
-        return pd.read_csv(self.csv, dtype=str, keep_default_na=False, on_bad_lines="warn")
+            return pd.DataFrame(), []
+        return read_set_csv(self.csv, "label" if self.kind == "classification" else None)
 
     def caption_column(self, df: pd.DataFrame) -> str | None:
         return next((c for c in _CAPTION_COLUMNS if c in df.columns), None)
+
+
+def read_set_csv(path: Path, required: str | None = None) -> tuple[pd.DataFrame, list[str]]:
+    """A benchmark CSV as text columns with stripped lower-case names, and a note per kind of odd row."""
+    problems: list[str] = []
+    try:
+        with path.open(newline="", encoding="utf-8", errors="replace") as f:
+            rows = list(csv.reader(line.replace("\0", "") for line in f))  # a NUL would stop the reader
+    except (OSError, csv.Error) as exc:
+        return pd.DataFrame(columns=["filepath"]), [f"{path.name} could not be read: {exc}"]
+    header = [h.strip().lower() for h in rows[0]] if rows else []
+    need = ["filepath"] + ([required] if required else [])
+    missing = [c for c in need if c not in header]
+    if missing or len(set(header)) != len(header):
+        what = f"no {' and no '.join(missing)} column" if missing else "repeated column names"
+        return pd.DataFrame(columns=need), [f"{path.name}: {what}"]
+    body = [r for r in rows[1:] if any(x.strip() for x in r)]
+    good = [r for r in body if len(r) == len(header)]
+    if len(good) < len(body):
+        problems.append(f"{len(body) - len(good):,} rows with the wrong number of fields skipped")
+    df = pd.DataFrame(good, columns=header, dtype=str)
+    keep = pd.Series(True, index=df.index)
+    for c in need:
+        keep &= df[c].str.strip() != ""
+    if not keep.all():
+        problems.append(f"{int((~keep).sum()):,} rows without {' or '.join(need)} skipped")
+    return df[keep].reset_index(drop=True), problems
 
 
 def download_command(name: str) -> str:
@@ -74,7 +107,7 @@ def _find_csv(folder: Path, kind: str) -> Path | None:
         try:
             with path.open(newline="", encoding="utf-8", errors="replace") as f:
                 header = [h.strip().lower() for h in next(csv.reader(f), [])]
-        except OSError:
+        except (OSError, csv.Error):
             continue
         if "filepath" not in header:
             continue

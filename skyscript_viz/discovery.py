@@ -148,6 +148,12 @@ def _has_filepath_column(path: Path) -> bool:
     return "filepath" in [h.strip().lstrip("\ufeff") for h in header]
 
 
+def _is_cache_root(root: Path) -> bool:
+    from .remote import is_cache_root
+
+    return is_cache_root(root)
+
+
 def discover(root: Path | str) -> DatasetLayout:
     """Find the parts and CSVs under ``root``; raise DatasetRootError with a one-line reason if unusable."""
     root = Path(root).expanduser()
@@ -163,7 +169,10 @@ def discover(root: Path | str) -> DatasetLayout:
 
     notes: list[str] = []
     stores: dict[tuple[str, int], PartStore] = {}
-    remote_cache = "remote.json" in entries  # the local cache of a remote root (skyscript_viz.remote)
+    # the local cache of a URL root (skyscript_viz.remote); a folder merely shipping a remote.json is not
+    remote_cache = "remote.json" in entries and _is_cache_root(root)
+    if "remote.json" in entries and not remote_cache and any(_REMOTE_DIR.fullmatch(n) for n in entries):
+        notes.append("remote.json ignored: only a root opened by its URL reads images from a server")
     for name in entries:
         r = _REMOTE_DIR.fullmatch(name) if remote_cache else None
         if r:

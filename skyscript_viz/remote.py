@@ -28,6 +28,7 @@ URL and says what to do; the CLI prints it (exit 2) and the app shows it (placeh
 
 from __future__ import annotations
 
+import asyncio
 import bisect
 import contextlib
 import hashlib
@@ -36,6 +37,7 @@ import os
 import re
 import shutil
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -64,6 +66,7 @@ __all__ = [
     "cache_info",
     "cache_root",
     "clear_cache",
+    "is_cache_root",
     "is_remote",
     "list_caches",
     "load_manifest",
@@ -85,10 +88,14 @@ DIR_SUFFIX = ".zipdir.arrow"
 DEFAULT_CHUNK = 8 * 1024 * 1024  # bytes per range request when downloading
 DEFAULT_TIMEOUT = 30.0  # seconds without data before a read gives up
 CONNECT_TIMEOUT = 10.0
+# Every read also has an overall deadline, timeout + its length at this rate: a server sending a byte
+# now and then never trips the idle timeout, and must not keep a read alive for hours.
+MIN_RATE = 64 * 1024  # bytes per second
 LOCAL_HEADER_SLACK = zipdir.LOCAL_HEADER_SLACK  # the local header's extra field may be longer
 RECHECK_SECONDS = 300.0  # how often an image zip's size/ETag is re-checked while images are fetched
 DOWN_SECONDS = 15.0  # after a failed connection, image fetches fail fast for this long
 UNUSED = "_unused"
+_MAX_MANIFEST = 64 * 1024 * 1024  # bytes; a real remote.json is a few kilobytes
 
 _SCHEME = re.compile(r"^(https?|s3):/+(.*)$", re.IGNORECASE)
 _DIR_NAME = re.compile(r"images([0-9]+)\.zipdir\.arrow")
@@ -178,10 +185,28 @@ def _host(url: str) -> str:
     return parts.netloc or url
 
 
+def is_cache_root(root: Path | str) -> bool:
+    """True only for the cache root a URL was opened into (``cache_root(url)`` of its manifest's URL).
+
+    A dataset folder can ship its own ``remote.json`` naming any address (an internal one, say); only
+    the folder this machine derived from a URL the user opened may send requests to the server named
+    there. Everything else is an ordinary local root.
+    """
+    manifest = load_manifest(Path(root))
+    try:
+        url = normalize_url(manifest["url"]) if manifest else None
+        return url is not None and cache_root(url) == Path(root).expanduser().resolve()
+    except (RemoteError, TypeError, KeyError, OSError):
+        return False
+
+
 def load_manifest(root: Path) -> dict[str, Any] | None:
     """``remote.json`` of a cache root, or None when there is none (or it is unreadable)."""
+    path = Path(root) / MANIFEST
     try:
-        data = json.loads((Path(root) / MANIFEST).read_text())
+        if path.stat().st_size > _MAX_MANIFEST:
+            return None
+        data = json.loads(path.read_text())
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) else None
@@ -257,11 +282,16 @@ class Transport:
             import aiohttp
             from fsspec.implementations.http import HTTPFileSystem
 
+            # the CA store is read now (it honours SSL_CERT_FILE); every request gets it, and a
+            # redirect from https to http is refused (_no_downgrade)
+            tls = {"ssl": ssl.create_default_context()} if self.scheme == "https" else {}
             self.fs = HTTPFileSystem(
                 skip_instance_cache=True,
                 client_kwargs={"timeout": aiohttp.ClientTimeout(total=None, connect=connect,
                                                                 sock_connect=connect,
-                                                                sock_read=self.timeout)})
+                                                                sock_read=self.timeout),
+                               "trace_configs": [_no_downgrade()]},
+                **tls)
 
     def _path(self, url: str) -> str:
         return url.split("://", 1)[1] if self.scheme == "s3" else url
@@ -276,23 +306,63 @@ class Transport:
         lm = info.get("Last-Modified") or info.get("LastModified")
         return RemoteStat(int(size), str(etag) if etag else None, str(lm) if lm else None)
 
+    def deadline(self, length: int) -> float:
+        """Seconds a read of ``length`` bytes may take in all."""
+        return self.timeout + length / MIN_RATE
+
     def read(self, url: str, start: int, end: int, size: int) -> bytes:
-        """Bytes ``[start, end)`` of a file of ``size`` bytes: one range request."""
+        """Bytes ``[start, end)`` of a file of ``size`` bytes: one range request, within its deadline."""
         if end <= start:
             return b""
+        from fsspec.asyn import sync
+
         with self.errors(url):
             if self.scheme == "s3":
-                data = self.fs.cat_file(self._path(url), start=start, end=end)
+                data = sync(self.fs.loop, self.fs._cat_file, self._path(url), start=start, end=end,
+                            timeout=self.deadline(end - start))
             else:
-                # HTTPFile (not cat_file): it refuses a server that ignores Range instead of
-                # downloading the whole multi-gigabyte zip into memory.
-                with self.fs.open(url, "rb", size=size, block_size=end - start, cache_type="none") as f:
-                    f.seek(start)
-                    data = f.read(end - start)
+                data = sync(self.fs.loop, self._http_range, url, start, end)
         if len(data) != end - start:
             raise RemoteChangedError(f"{url} is shorter than expected: bytes {start:,}-{end:,} of {size:,} "
                                      f"gave {len(data):,}; it was truncated or changed on the server")
         return bytes(data)
+
+    async def _http_range(self, url: str, start: int, end: int) -> bytes:
+        """One ranged GET, read up to the length asked and never further (a reply longer than asked is
+        refused unread, a server ignoring Range is refused past byte 0), within the read's deadline."""
+        want, host = end - start, _host(url)
+        session = await self.fs.set_session()
+        got = bytearray()
+        t0 = time.monotonic()
+        try:
+            async with asyncio.timeout(self.deadline(want)):
+                async with session.get(self.fs.encode_url(url), headers={"Range": f"bytes={start}-{end - 1}"},
+                                       **self.fs.kwargs) as r:
+                    if r.status == 416:
+                        return b""
+                    r.raise_for_status()
+                    if r.status != 206 and start > 0:
+                        raise RemoteError(f"{host} does not support HTTP range requests, which reading a remote "
+                                          f"root needs ({url})")
+                    length = r.headers.get("Content-Length")
+                    if r.status == 206 and length is not None and length.isdigit() and int(length) > want:
+                        r.close()
+                        raise _too_long(url, want, int(length))
+                    while len(got) <= want and (block := await r.content.read(min(1 << 20, want + 1 - len(got)))):
+                        got += block
+                    if r.status == 206 and len(got) > want:
+                        r.close()
+                        raise _too_long(url, want, None)
+                    if len(got) > want or not r.content.at_eof():
+                        r.close()  # a 200 for the whole file: the start of it was enough
+        except TimeoutError:
+            if time.monotonic() - t0 < self.deadline(want) * 0.99:
+                raise  # the idle timeout: explained as "no answer within ..."
+            raise RemoteTimeoutError(
+                f"{host} sent {url} too slowly: {len(got):,} of {want:,} bytes within {self.deadline(want):.0f} s; "
+                "the server is slow or stalling (raise the limit with --timeout or SKYSCRIPT_REMOTE_TIMEOUT)"
+            ) from None
+        return bytes(got[:want])
 
     # -- errors ---------------------------------------------------------------------------------
 
@@ -311,6 +381,28 @@ class Transport:
         return explain_error(exc, url, self.timeout)
 
 
+def _too_long(url: str, want: int, length: int | None) -> RemoteError:
+    said = f" ({length:,} bytes)" if length is not None else ""
+    return RemoteError(f"{_host(url)} answered a request for {want:,} bytes of {url} with a longer reply{said}; "
+                       "it was not read (a broken or hostile server)")
+
+
+def _no_downgrade() -> Any:
+    """An aiohttp trace that refuses a redirect from https to anything else (credentials, integrity)."""
+    import aiohttp
+    from yarl import URL
+
+    async def on_redirect(_session: Any, _ctx: Any, params: Any) -> None:
+        target = params.response.url.join(URL(params.response.headers.get("Location", "")))
+        if params.url.scheme == "https" and target.scheme != "https":
+            raise RemoteError(f"{params.url} redirects to {target}, which leaves https; the redirect was "
+                              "refused (use the https address the server should have kept)")
+
+    trace = aiohttp.TraceConfig()
+    trace.on_request_redirect.append(on_redirect)
+    return trace
+
+
 def _chain(exc: BaseException) -> list[BaseException]:
     out: list[BaseException] = []
     cur: BaseException | None = exc
@@ -323,6 +415,9 @@ def _chain(exc: BaseException) -> list[BaseException]:
 def explain_error(exc: BaseException, url: str, timeout: float = DEFAULT_TIMEOUT) -> RemoteError:
     host = _host(url)
     chain = _chain(exc)
+    for e in chain:  # our own verdicts (a refused redirect) may arrive wrapped by fsspec
+        if isinstance(e, RemoteError):
+            return e
     try:
         import aiohttp
     except ImportError:  # pragma: no cover - aiohttp comes with the requirements
@@ -966,6 +1061,9 @@ def read_remote_member(root: Path | str, container: str, member: str) -> bytes:
     with _READERS_LOCK:
         reader = _READERS.get(key)
         if reader is None:
+            if not is_cache_root(key):  # a local root shipping remote.json: never a request to its address
+                raise RemoteError(f"{key} was not opened as a URL, so its images are not fetched from the "
+                                  "server its remote.json names; open the dataset by its URL instead")
             reader = _READERS[key] = RemoteImages(key)
     return reader.read(container, member)
 

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from .assets import MAX_ZOOM  # the map's deepest zoom; 2 ** zoom is computed from it
 from .errors import InvalidFilterError
 from .index import SORT_ORDERS
 from .problems import PROBLEM_HELP
@@ -26,11 +27,15 @@ from .reviews import VERDICTS
 __all__ = [
     "BASE_LAYERS",
     "FILTER_KEYS",
+    "MAX_LIST",
+    "MAX_TAGS",
+    "MAX_ZOOM",
     "ViewState",
     "filters_from_params",
     "filters_to_params",
     "parse_filter_args",
     "parse_params",
+    "safe_view",
     "to_params",
 ]
 
@@ -38,6 +43,12 @@ BASE_LAYERS = ("offline", "osm", "satellite")
 FILTER_KEYS = ("src", "y", "m", "type", "tag", "tags", "q", "sub", "bbox", "prob")
 PAGE_SIZES = (12, 24, 48, 96, 192)
 _PROBLEM_KINDS = frozenset(PROBLEM_HELP) | {"any"}
+# A link is anyone's input: lists are capped (each tag filter is a join in every query of every page:
+# 40,000 tag= values cost seconds per query) and text is cut, with a notice like any other bad value.
+MAX_TAGS = 20
+MAX_LIST = 100  # items in a comma list (src=, m=, sub=, prob=, rev=)
+MAX_TEXT = 2_000  # characters of any one value (a file path, a list) read from a link
+_SHOWN = 5  # bad values named in one notice
 
 
 @dataclass(frozen=True)
@@ -75,8 +86,24 @@ def _first(params: Params, key: str) -> str | None:
     return vals[-1] if vals else None
 
 
-def _csv(text: str) -> list[str]:
-    return [x.strip() for x in text.split(",") if x.strip()]
+def _csv(text: str, notices: list[str] | None = None, what: str = "values") -> list[str]:
+    """The items of a comma list; beyond MAX_LIST items they are dropped (with a notice)."""
+    items = [x.strip() for x in text[:MAX_TEXT].split(",", MAX_LIST) if x.strip()]
+    if len(items) > MAX_LIST or len(text) > MAX_TEXT:
+        items = items[:MAX_LIST]
+        if notices is not None:
+            notices.append(f"{what} beyond the first {len(items)} ignored (the list is too long)")
+    return items
+
+
+def _cut(text: str, n: int = 80) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _names(values: list[str]) -> str:
+    """A few of ``values`` for a notice, each cut short."""
+    shown = ", ".join(_cut(v, 40) for v in values[:_SHOWN])
+    return shown + (f" and {len(values) - _SHOWN:,} more" if len(values) > _SHOWN else "")
 
 
 def _known(values: list[str], known: Iterable[str] | None, what: str, notices: list[str]) -> tuple[str, ...]:
@@ -86,7 +113,7 @@ def _known(values: list[str], known: Iterable[str] | None, what: str, notices: l
     allowed = set(known)
     bad = [v for v in values if v not in allowed]
     if bad:
-        notices.append(f"unknown {what} {', '.join(bad)} ignored")
+        notices.append(f"unknown {what} {_names(bad)} ignored")
     return tuple(v for v in values if v in allowed)
 
 
@@ -95,7 +122,7 @@ def filters_from_params(params: Params, notices: list[str], *, known_sources: It
     """Filters from query parameters; bad values are dropped with a notice appended."""
     kw: dict[str, Any] = {}
     if (v := _first(params, "src")) is not None:
-        kw["sources"] = _known([s.upper() for s in _csv(v)], known_sources, "source", notices)
+        kw["sources"] = _known([s.upper() for s in _csv(v, notices, "sources")], known_sources, "source", notices)
     if (v := _first(params, "y")) is not None:
         lo, sep, hi = v.partition("-")
         try:
@@ -104,47 +131,50 @@ def filters_from_params(params: Params, notices: list[str], *, known_sources: It
             Filters(year_min=ymin, year_max=ymax)
             kw["year_min"], kw["year_max"] = ymin, ymax
         except (ValueError, InvalidFilterError):
-            notices.append(f"year range {v!r} ignored (expected e.g. 2018-2021)")
+            notices.append(f"year range {_cut(v)!r} ignored (expected e.g. 2018-2021)")
     if (v := _first(params, "m")) is not None:
         try:
-            months = tuple(int(x) for x in _csv(v))
+            months = tuple(int(x) for x in _csv(v, notices, "months"))
             Filters(months=months)
             kw["months"] = months
         except (ValueError, InvalidFilterError):
-            notices.append(f"months {v!r} ignored (expected numbers 1–12)")
+            notices.append(f"months {_cut(v)!r} ignored (expected numbers 1–12)")
     if (v := _first(params, "type")) is not None:
-        types = tuple(t[:1].lower() for t in _csv(v))
+        types = tuple(t[:1].lower() for t in _csv(v, notices, "object types"))
         if all(t in ("a", "w", "n") for t in types):
             kw["obj_types"] = types
         else:
-            notices.append(f"object types {v!r} ignored (expected a, w, n)")
+            notices.append(f"object types {_cut(v)!r} ignored (expected a, w, n)")
     tags: list[TagExpr] = []
-    for raw in _values(params, "tag"):
+    raw_tags = _values(params, "tag")
+    if len(raw_tags) > MAX_TAGS:
+        notices.append(f"{len(raw_tags) - MAX_TAGS:,} tag filters beyond the first {MAX_TAGS} ignored")
+    for raw in raw_tags[:MAX_TAGS]:
         try:
-            tags.append(TagExpr.parse(raw))
+            tags.append(TagExpr.parse(raw[:MAX_TEXT]))
         except InvalidFilterError as exc:
-            notices.append(f"{exc}; ignored")
+            notices.append(f"{_cut(str(exc), 200)}; ignored")
     if tags:
         kw["tags"] = tuple(tags)
     if (v := _first(params, "tags")) is not None:
         if v in ("all", "any"):
             kw["tag_mode"] = v
         else:
-            notices.append(f"tag mode {v!r} ignored (expected all or any)")
+            notices.append(f"tag mode {_cut(v)!r} ignored (expected all or any)")
     if (v := _first(params, "q")) is not None:
         kw["caption"] = v[:200]
     if (v := _first(params, "sub")) is not None:
-        kw["subsets"] = _known(_csv(v), known_subsets, "subset", notices)
+        kw["subsets"] = _known(_csv(v, notices, "subsets"), known_subsets, "subset", notices)
     if (v := _first(params, "bbox")) is not None:
         try:
             kw["bbox"] = BBox.parse(v)
         except InvalidFilterError as exc:
-            notices.append(f"{exc}; ignored")
+            notices.append(f"{_cut(str(exc), 200)}; ignored")
     if (v := _first(params, "prob")) is not None:
-        kinds = _csv(v)
+        kinds = _csv(v, notices, "problem kinds")
         bad = [k for k in kinds if k not in _PROBLEM_KINDS]
         if bad:
-            notices.append(f"unknown problem kind {', '.join(bad)} ignored (expected any or one of "
+            notices.append(f"unknown problem kind {_names(bad)} ignored (expected any or one of "
                            f"{', '.join(sorted(_PROBLEM_KINDS - {'any'}))})")
         kw["problems"] = tuple(k for k in kinds if k in _PROBLEM_KINDS)
     return Filters(**kw)
@@ -198,7 +228,7 @@ def _num(params: Params, key: str, notices: list[str], lo: float, hi: float) -> 
     except ValueError:
         x = math.nan
     if not (math.isfinite(x) and lo <= x <= hi):
-        notices.append(f"{key}={v!r} ignored (expected a number from {lo:g} to {hi:g})")
+        notices.append(f"{key}={_cut(v)!r} ignored (expected a number from {lo:g} to {hi:g})")
         return None
     return x
 
@@ -214,16 +244,19 @@ def parse_params(params: Params, *, known_sources: Iterable[str] | None = None,
     if lat is not None and lon is not None:
         # wrap only a panned view's longitude: (x + 180) % 360 - 180 turns 5.96 into 5.960000000000008
         kw["lat"], kw["lon"] = lat, lon if -180 <= lon <= 180 else ((lon + 180) % 360) - 180
-    z = _num(params, "z", notices, 0, 22)
+    z = _num(params, "z", notices, 0, MAX_ZOOM)
     if z is not None:
         kw["zoom"] = int(z)
     if (v := _first(params, "base")) is not None:
         if v in BASE_LAYERS:
             kw["base"] = v
         else:
-            notices.append(f"base layer {v!r} ignored (expected {', '.join(BASE_LAYERS)})")
+            notices.append(f"base layer {_cut(v)!r} ignored (expected {', '.join(BASE_LAYERS)})")
     if (v := _first(params, "sel")) is not None and v.strip():
-        kw["selected"] = v.strip()
+        if len(v) <= MAX_TEXT:
+            kw["selected"] = v.strip()
+        else:
+            notices.append(f"sel ignored (a file path of {len(v):,} characters)")
     if (v := _first(params, "drape")) is not None:
         kw["drape"] = v in ("1", "true", "yes")
     op = _num(params, "op", notices, 0, 1)
@@ -233,7 +266,7 @@ def parse_params(params: Params, *, known_sources: Iterable[str] | None = None,
         if v in SORT_ORDERS:
             kw["sort"] = v
         else:
-            notices.append(f"sort order {v!r} ignored")
+            notices.append(f"sort order {_cut(v)!r} ignored")
     seed = _num(params, "seed", notices, 0, 2**31 - 1)
     if seed is not None:
         kw["seed"] = int(seed)
@@ -247,7 +280,7 @@ def parse_params(params: Params, *, known_sources: Iterable[str] | None = None,
         else:
             notices.append(f"page size {int(size)} ignored (expected one of {PAGE_SIZES})")
     if (v := _first(params, "rev")) is not None:
-        kw["verdicts"] = _known(_csv(v), VERDICTS, "verdict", notices)
+        kw["verdicts"] = _known(_csv(v, notices, "verdicts"), VERDICTS, "verdict", notices)
     return ViewState(**kw), notices
 
 
@@ -288,6 +321,20 @@ def parse_filter_args(args: Iterable[str], **known: Any) -> Filters:
     if notices:
         raise InvalidFilterError("; ".join(n.replace(" ignored", " is invalid") for n in notices))
     return f
+
+
+def safe_view(lat: object, lon: object, zoom: object) -> tuple[float, float, int] | None:
+    """A map position reported by the browser (anyone can send one), as finite numbers in range:
+    latitude clamped to the map's, longitude wrapped to -180..180, zoom clamped to 0..MAX_ZOOM;
+    None when any of them is not a number."""
+    try:
+        la, lo, z = float(lat), float(lon), float(zoom)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        return None
+    if not (math.isfinite(la) and math.isfinite(lo) and math.isfinite(z)):
+        return None
+    lo = lo if -180 <= lo <= 180 else ((lo + 180) % 360) - 180  # wrapping 5.96 would give 5.960000000000008
+    return max(-85.06, min(85.06, la)), lo, int(max(0, min(MAX_ZOOM, z)))
 
 
 def with_filters(state: ViewState, f: Filters) -> ViewState:

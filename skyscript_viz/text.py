@@ -1,30 +1,66 @@
-"""Showing user-written text (OSM tags, captions) safely in Markdown and HTML."""
+"""The only way user text (OSM tags, captions, file paths, links, reviewer text, folder names) reaches
+Markdown or HTML.
+
+Streamlit renders Markdown with CommonMark + GFM and then its own extras: ``:shortcode:`` emoji
+(remark-emoji runs on the *unescaped* text, so a backslash does not stop it), ``:red[...]``-style
+directives, ``:material/icon:`` and ``$math$``. The helpers below make any string render as itself:
+
+* :func:`md_text`: prose (captions, tags, notices): every Markdown character backslash-escaped,
+  every line ending (``\\n``, ``\\r\\n`` *and* ``\\r``) a hard break, no leading indentation (no code
+  blocks), and a word joiner (U+2060, invisible) after a colon that starts a word, so no emoji shortcode
+  or directive can form;
+* :func:`md_code`: one inline code span (file paths, ids), on one line whatever it contains;
+* :func:`md_label`: widget labels (``st.expander``, buttons): :func:`md_text` on one shortened line;
+* :func:`html_text`: HTML element content and attribute values, with all punctuation and line endings
+  as numeric entities, so it also stays inert inside an HTML block (``<div>…</div>`` on one line)
+  handed to ``st.markdown(..., unsafe_allow_html=True)``.
+
+tests/test_text.py checks these against a CommonMark parser and Streamlit's own patterns with
+hypothesis-generated hostile strings.
+"""
 
 from __future__ import annotations
 
-import html
 import re
 
-__all__ = ["html_text", "md_code", "md_text"]
+__all__ = ["html_text", "md_code", "md_label", "md_text"]
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])")
+# Markdown's active characters, plus "=" (setext headings) and "@" (GFM e-mail autolinks); the rest of
+# ASCII punctuation starts nothing once these are escaped
+_PUNCT = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&=@])")
+_LINES = re.compile(r"\r\n|\r|\n")  # CommonMark's three line endings
+_SHORTCODE = re.compile(r":(?=[\w+-])")  # the start of :smile:, :+1:, :red[...], :material/x:
+WORD_JOINER = "\u2060"
+# every ASCII punctuation character and line ending as a numeric entity: the same text in HTML, and
+# nothing Markdown (or Streamlit's :directives:) could act on when the HTML goes through st.markdown
+_HTML_ENTITIES = {c: f"&#{c};" for c in [*range(33, 48), *range(58, 65), *range(91, 97), *range(123, 127), 10, 13]}
+
+
+def _str(text: object) -> str:
+    return "" if text is None else str(text)
 
 
 def md_text(text: object) -> str:
-    """``text`` as literal Markdown: every Markdown/HTML character backslash-escaped, newlines kept."""
-    s = "" if text is None else str(text)
-    return _MD_SPECIAL.sub(r"\\\1", s).replace("\n", "  \n")
+    """``text`` as literal Markdown prose: shows exactly its characters, line breaks kept."""
+    s = _SHORTCODE.sub(":" + WORD_JOINER, _str(text))
+    return "  \n".join(_PUNCT.sub(r"\\\1", line.strip(" \t")) for line in _LINES.split(s))
 
 
-def html_text(text: object) -> str:
-    """``text`` escaped for HTML element content and attribute values."""
-    return html.escape("" if text is None else str(text), quote=True)
+def md_label(text: object, *, limit: int = 120) -> str:
+    """``text`` for a widget label (expander, button): literal, on one line, at most ``limit`` characters."""
+    s = " ".join(_LINES.split(_str(text)))
+    return md_text(s if len(s) <= limit else s[: limit - 1] + "…")
 
 
 def md_code(text: object) -> str:
-    """``text`` as a Markdown code span: shown literally, whatever it contains (file paths, ids)."""
-    s = ("" if text is None else str(text)).replace("\n", " ")
+    """``text`` as one Markdown code span: shown literally on one line (file paths, ids, commands)."""
+    s = _LINES.sub(" ", _str(text)).replace(":material/", f":{WORD_JOINER}material/")
     longest = max((len(run) for run in re.findall(r"`+", s)), default=0)
     fence = "`" * (longest + 1)
-    pad = " " if s.startswith("`") or s.endswith("`") else ""
+    pad = " " if s.startswith("`") or s.endswith("`") or (s.startswith(" ") and s.endswith(" ")) else ""
     return f"{fence}{pad}{s}{pad}{fence}"
+
+
+def html_text(text: object) -> str:
+    """``text`` escaped for HTML content and attribute values (and inert as Markdown too)."""
+    return _str(text).translate(_HTML_ENTITIES)

@@ -10,6 +10,11 @@ mtime, so replacing a file changes them). Knobs, all changeable while it runs:
 * ``drop_at``: path -> file offset: a response reaching that offset sends the bytes before it and
   then closes the connection — a download killed half-way;
 * ``no_range``: ignore Range headers (answer 200 with the whole file);
+* ``long_206``: path -> extra bytes: a 206 whose body runs that many bytes past the range asked
+  (``long_206_length``: with a Content-Length saying so, else no length and the connection closed);
+* ``dribble``: path -> seconds between single bytes of the body (never idle long enough to time out);
+* ``redirect``: path -> URL: answered with 302 to that URL (+ the same path);
+* ``tls``: ``(certfile, keyfile)`` to serve https;
 * ``stop()``: the kill switch: closes the listening socket *and* every open keep-alive connection,
   so clients see "connection refused"; ``start()`` again binds the same port.
 
@@ -24,6 +29,7 @@ import os
 import re
 import shutil
 import socket
+import ssl
 import threading
 import time
 import zipfile
@@ -100,6 +106,13 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(404, path)
             return
         rel = path[len(prefix):]
+        if rel in owner.redirect:
+            self.send_response(302)
+            self.send_header("Location", f"{owner.redirect[rel].rstrip('/')}/{rel}")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            self._log(Request(self.command, rel, self.headers.get("Range"), 302, 0))
+            return
         delay = owner.delay.get(rel, owner.delay.get("*", 0.0))
         if delay:
             time.sleep(delay)
@@ -136,12 +149,18 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Accept-Ranges", "none" if owner.no_range else "bytes")
         self.send_header("ETag", etag)
         self.send_header("Last-Modified", formatdate(st.st_mtime, usegmt=True))
-        self.send_header("Content-Length", str(end - start))
+        extra = owner.long_206.get(rel, 0) if status == 206 and not head else 0
+        if not extra or owner.long_206_length:
+            self.send_header("Content-Length", str(end - start + extra))
         if status == 206:
             self.send_header("Content-Range", f"bytes {start}-{end - 1}/{size}")
         self.end_headers()
         sent = 0
-        if not head:
+        if extra:
+            sent = self._send_long(file, start, end, extra)
+        elif rel in owner.dribble and not head:
+            sent = self._send_dribble(file, start, end, owner.dribble[rel])
+        elif not head:
             drop = owner.drop_at.get(rel)
             throttle = owner.throttle.get(rel, owner.throttle.get("*", 0.0))
             stop_at = min(end, drop) if drop is not None and start < drop < end else end
@@ -168,6 +187,41 @@ class _Handler(BaseHTTPRequestHandler):
                     self.connection.shutdown(socket.SHUT_RDWR)
         self._log(Request(self.command, rel, rng, status, sent, start if not head else None))
 
+    def _send_long(self, file: Path, start: int, end: int, extra: int) -> int:
+        """The range asked, then ``extra`` more bytes, until the client hangs up."""
+        sent = 0
+        try:
+            with open(file, "rb") as f:
+                f.seek(start)
+                self.wfile.write(f.read(end - start))
+            sent = end - start
+            block = b"\0" * 65536
+            while sent < end - start + extra and not self.server.owner.stopped:
+                n = min(len(block), end - start + extra - sent)
+                self.wfile.write(block[:n])
+                sent += n
+        except OSError:
+            pass
+        self.close_connection = True
+        return sent
+
+    def _send_dribble(self, file: Path, start: int, end: int, pause: float) -> int:
+        sent = 0
+        with open(file, "rb") as f:
+            f.seek(start)
+            data = f.read(end - start)
+        try:
+            for i in range(len(data)):
+                if self.server.owner.stopped:
+                    break
+                self.wfile.write(data[i:i + 1])
+                self.wfile.flush()
+                sent += 1
+                time.sleep(pause)
+        except OSError:
+            self.close_connection = True
+        return sent
+
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
@@ -193,6 +247,11 @@ class RangeServer:
         self.throttle: dict[str, float] = {}
         self.drop_at: dict[str, int] = {}
         self.no_range = False
+        self.long_206: dict[str, int] = {}
+        self.long_206_length = True
+        self.dribble: dict[str, float] = {}
+        self.redirect: dict[str, str] = {}
+        self.tls: tuple[Path, Path] | None = None
         self.block = 64 * 1024
         self.stopped = True
         self.log: list[Request] = []
@@ -203,10 +262,14 @@ class RangeServer:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}{self.prefix}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}{self.prefix}"
 
     def start(self) -> RangeServer:
         httpd = _Server(("127.0.0.1", self.port), _Handler)
+        if self.tls:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(*self.tls)
+            httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True)
         httpd.owner = self
         httpd.conns = set()
         httpd.conn_lock = threading.Lock()
@@ -273,6 +336,10 @@ class RangeServer:
         self.throttle.clear()
         self.drop_at.clear()
         self.no_range = False
+        self.long_206.clear()
+        self.long_206_length = True
+        self.dribble.clear()
+        self.redirect.clear()
 
 
 def make_zip_root(src: Path, dest: Path) -> Path:

@@ -147,3 +147,34 @@ def test_damaged_and_unknown_sets_are_reported(bench_copy: Path) -> None:
     assert mine.csv == extra / "test.csv"
     # unknown sets come after the known ones
     assert list(sets)[-1] == "my_crops"
+
+
+def test_header_case_and_odd_rows_are_read_and_reported(bench_copy: Path) -> None:
+    """``FilePath,Label`` (any case, spaces) is the same header; short, long and empty rows are skipped
+    and counted instead of crashing the Benchmarks page (was ``KeyError: 'label'``)."""
+    folder = bench_copy / "benchmark" / "roof_shape"
+    (path,) = [p for p in folder.rglob("*.csv")]
+    rows = list(csv.reader(path.open(newline="")))
+    good = rows[1:]
+    with path.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow([" FilePath ", "LABEL"])
+        w.writerows(good)
+        w.writerows([["only-one-field"], ["a.jpg", "gabled", "extra"], ["", "gabled"], ["b.jpg", " "], []])
+    b = _by_name(bench_copy)["roof_shape"]
+    assert b.present and b.problem is None
+    df, odd = b.load()
+    assert list(df.columns) == ["filepath", "label"]
+    assert [list(r) for r in df.itertuples(index=False)] == good
+    assert odd == ["2 rows with the wrong number of fields skipped", "2 rows without filepath or label skipped"]
+    assert b.table().equals(df)
+
+
+def test_unreadable_benchmark_csv_is_a_problem_not_a_crash(bench_copy: Path) -> None:
+    folder = bench_copy / "benchmark" / "surface"
+    (path,) = [p for p in folder.rglob("*.csv")]
+    path.write_bytes(b"FILEPATH,label\n" + b"x\0y.jpg,a\n" + bytes(range(256)) + b"\n\"unterminated,a\n")
+    b = _by_name(bench_copy)["surface"]
+    df, odd = b.load()
+    assert list(df.columns) == ["filepath", "label"]
+    assert odd  # the binary line and the unterminated quote are reported, not raised

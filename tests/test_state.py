@@ -18,12 +18,16 @@ from skyscript_viz.index import SORT_ORDERS
 from skyscript_viz.problems import PROBLEM_HELP
 from skyscript_viz.state import (
     BASE_LAYERS,
+    MAX_LIST,
+    MAX_TAGS,
+    MAX_ZOOM,
     PAGE_SIZES,
     ViewState,
     filters_from_params,
     filters_to_params,
     parse_filter_args,
     parse_params,
+    safe_view,
     to_params,
     with_filters,
 )
@@ -269,3 +273,49 @@ def test_reviewed_as_filter_round_trips_through_the_link() -> None:
     assert bad.verdicts == ("bad_caption",)
     assert notices == ["unknown verdict sloppy ignored"]
     assert "rev" not in to_params(parse_params({})[0])
+
+
+# ---- hostile links: lists are capped, numbers clamped, notices stay short ----------------------------
+
+
+def test_forty_thousand_tag_values_keep_the_first_few() -> None:
+    tags = [f"k{i}=v" for i in range(40_000)]
+    state, notices = parse_params({"tag": tags})
+    assert [str(t) for t in state.filters.tags] == tags[:MAX_TAGS]
+    assert notices == [f"{40_000 - MAX_TAGS:,} tag filters beyond the first {MAX_TAGS} ignored"]
+
+
+@pytest.mark.parametrize("key", ["src", "m", "type", "sub", "prob", "rev"])
+def test_long_comma_lists_are_capped_with_a_short_notice(key: str) -> None:
+    value = ",".join(["1"] * 40_000)
+    state, notices = parse_params({key: value}, known_sources=["CH"], known_subsets=["top30_openai"])
+    assert notices and any("beyond the first 100 ignored" in n for n in notices), notices
+    assert sum(len(n) for n in notices) < 1_000  # a notice names a few values, not 40,000
+    assert len(state.filters.sources) <= MAX_LIST and len(state.filters.months) <= MAX_LIST
+
+
+def test_unknown_values_are_named_a_few_at_a_time() -> None:
+    _, notices = parse_params({"src": ",".join(f"X{i}" for i in range(50))}, known_sources=["CH"])
+    assert notices[-1] == "unknown source X0, X1, X2, X3, X4 and 45 more ignored"
+
+
+def test_overlong_selection_is_ignored() -> None:
+    state, notices = parse_params({"sel": "images2/" + "a" * 100_000})
+    assert state.selected is None and notices == ["sel ignored (a file path of 100,008 characters)"]
+
+
+@pytest.mark.parametrize(("reported", "expected"), [
+    ((46.8, 8.2, 9), (46.8, 8.2, 9)),
+    ((46.8, 368.2, 9.7), (46.8, pytest.approx(8.2), 9)),
+    ((91.0, 8.2, 1e308), (85.06, 8.2, MAX_ZOOM)),
+    ((-95, 8.2, -3), (-85.06, 8.2, 0)),
+    (("46.8", "8.2", "12"), (46.8, 8.2, 12)),
+    ((46.8, 8.2, float("nan")), None),
+    ((46.8, float("inf"), 3), None),
+    ((None, 8.2, 3), None),
+    (({"x": 1}, 8.2, 3), None),
+    (("1e999", 8.2, 3), None),
+])
+def test_map_reports_are_clamped(reported: tuple[object, object, object], expected: object) -> None:
+    """The zoom the map returns is used as 2 ** zoom: it must be a small integer whatever arrives."""
+    assert safe_view(*reported) == expected

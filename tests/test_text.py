@@ -1,11 +1,22 @@
-"""Escaping user text for Markdown (captions, tags, paths from links)."""
+"""User text reaching Markdown/HTML (skyscript_viz.text): whatever a caption, tag, file path, link value or
+folder name holds, it renders as itself: no link, image, heading, code block, HTML, emoji or colour.
+
+Rendered with a CommonMark parser (markdown-it-py, GFM-like preset) and checked against the patterns
+Streamlit's Markdown applies on top (remark-emoji, its text directives, ``:material/``, math).
+"""
 
 from __future__ import annotations
 
+import html
+import re
+from html.parser import HTMLParser
+
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from skyscript_viz.text import html_text, md_code, md_text
+from skyscript_viz.text import WORD_JOINER, html_text, md_code, md_label, md_text
 
 HOSTILE = [
     "<img src=x onerror=alert(1)>",
@@ -16,25 +27,136 @@ HOSTILE = [
     "images2/a1_CH_19.jpg",
     "`",
     "a ` b `` c",
+    "x\r\r![b](https://evil.example/t.png)\r\r[Session expired - sign in](https://evil.example/login)",
+    "a park\n=====",
+    "a park\r---",
+    "    indented code",
+    "a\n\n    indented code after a blank line",
+    "\tcode\ttab",
+    ":smile: :+1: :-1: :red[alarm] :blue-background[x] :material/home: :streamlit:",
+    "$x^2$ and $$y$$",
+    "1. list\n- item\n> quote\n```\nfence\n```\n~~~",
+    "[a]: https://evil.example\n[a]",
+    "<https://evil.example> www.evil.example user@evil.example",
+    "&lt;b&gt; &#60;b&#62; &amp;",
+    "| a | b |\n|---|---|\n| 1 | 2 |",
+    "~~gone~~ ***x*** ___y___",
+    "line\\\nbreak\\",
+    "",
+    " ",
 ]
 
+# What Streamlit's Markdown does beyond CommonMark (frontend StreamlitMarkdown + remark-emoji), run
+# over the rendered text: these must never match.
+_EMOJI = re.compile(r":\+1:|:-1:|:[A-Za-z0-9_-]+:")
+_DIRECTIVE = re.compile(r":[a-z][a-z0-9-]*\[")
+_NEEDS_EMOJI = re.compile(r":(?!material/|streamlit:)[A-Za-z0-9_+-][A-Za-z0-9_+-]*:")
+_MD = MarkdownIt("gfm-like", {"linkify": False})
 
-def _render(md: str) -> str:
-    return MarkdownIt("commonmark").render(md)
+_hostile_text = st.lists(
+    st.one_of(
+        st.sampled_from(HOSTILE),
+        st.sampled_from(list("\r\n\t :=-_*#>`~[]()!<>&|\\$+.1aZé")),
+        st.text(max_size=8),
+    ),
+    max_size=12,
+).map("".join)
+
+
+class _Tags(HTMLParser):
+    """The tags and the text content of rendered HTML."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[str] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def _parse(rendered: str) -> _Tags:
+    p = _Tags()
+    p.feed(rendered)
+    p.close()
+    return p
+
+
+def _squash(s: str) -> str:
+    return " ".join(s.replace(WORD_JOINER, "").replace("\x00", "\ufffd").split())
+
+
+def _assert_literal(text: str, prefix: str, allowed: set[str]) -> None:
+    """``prefix`` + md_text(text) renders to ``text`` itself after the prefix (up to whitespace), with no
+    tag outside ``allowed``."""
+    md = prefix + md_text(text)
+    parsed = _parse(_MD.render(md))
+    assert set(parsed.tags) <= allowed, (md, parsed.tags)
+    shown = "".join(parsed.text)
+    assert _squash(shown) == _squash(_parse(_MD.render(prefix)).text[0] + " " + text if prefix else text)
+    assert not _EMOJI.search(shown) and not _DIRECTIVE.search(shown) and not _NEEDS_EMOJI.search(shown)
+    assert ":material/" not in md
+    assert not re.search(r"(?<!\\)\$", md.replace("\\\\", "")), "an unescaped $ starts Streamlit math"
 
 
 @pytest.mark.parametrize("text", HOSTILE)
 def test_md_text_renders_as_the_literal_text(text: str) -> None:
-    html = _render(md_text(text))
-    assert "<img" not in html and "<script" not in html and "<a " not in html and "<strong>" not in html
-    assert html.strip() == f"<p>{html_text(text)}</p>".replace("&#x27;", "'").replace("&quot;", '"') or \
-        html_text(text).replace("&#x27;", "'") in html
+    _assert_literal(text, "**Caption:** ", {"p", "br", "strong"})
 
 
-@pytest.mark.parametrize("text", HOSTILE)
+@given(_hostile_text)
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_md_text_property(text: str) -> None:
+    _assert_literal(text, "", {"p", "br"})
+    _assert_literal(text, "Some link parameters were ignored: ", {"p", "br"})
+
+
+@given(_hostile_text)
+@settings(max_examples=100, deadline=None)
+def test_md_label_is_one_literal_line(text: str) -> None:
+    label = md_label(text, limit=40)
+    assert "\n" not in label and "\r" not in label
+    parsed = _parse(_MD.render(label))
+    assert set(parsed.tags) <= {"p"}
+    one_line = " ".join(re.split(r"\r\n|\r|\n", text))
+    shown = _squash("".join(parsed.text))
+    assert shown == _squash(one_line) or (shown.endswith("…") and _squash(one_line).startswith(shown[:-1].strip()))
+
+
+def _code_inner(md: str) -> str:
+    rendered = _MD.render(f"No image {md} in this dataset.").strip()
+    assert rendered.count("<code>") == 1, rendered
+    parsed = _parse(rendered)
+    assert set(parsed.tags) == {"p", "code"}
+    return html.unescape(rendered.split("<code>", 1)[1].rsplit("</code>", 1)[0])
+
+
+@pytest.mark.parametrize("text", [t for t in HOSTILE if t.strip()])
 def test_md_code_is_one_literal_code_span(text: str) -> None:
-    html = _render(md_code(text)).strip()
-    assert html.startswith("<p><code>") and html.endswith("</code></p>")
-    assert html.count("<code>") == 1
-    inner = html[len("<p><code>"):-len("</code></p>")]
-    assert inner == html_text(text).replace("&#x27;", "'").replace("&quot;", '"')
+    assert _code_inner(md_code(text)).replace(WORD_JOINER, "") == re.sub(r"\r\n|\r|\n", " ", text)
+
+
+def test_carriage_returns_cannot_end_the_code_span() -> None:
+    """The link from the issue: ``?sel=x%0D%0D![b](…)%0D%0D[Session expired](…)``."""
+    rendered = _MD.render(f"No image {md_code(HOSTILE[8])} in this dataset.")
+    assert "<img" not in rendered and "<a " not in rendered
+
+
+@given(_hostile_text.filter(lambda s: s.strip(" ") != ""))
+@settings(max_examples=100, deadline=None)
+def test_md_code_property(text: str) -> None:
+    inner = _code_inner(md_code(text)).replace(WORD_JOINER, "")
+    assert _squash(inner) == _squash(text)
+
+
+@given(_hostile_text)
+@settings(max_examples=100, deadline=None)
+def test_html_text_in_an_html_block_and_in_html(text: str) -> None:
+    escaped = html_text(text)
+    assert _parse(f"<span title=\"{escaped}\">{escaped}</span>").text == ([text] if text else [])
+    rendered = _MD.render(f'<div style="font-size:0.8rem"><span>{escaped}</span></div>')
+    assert "\n" not in rendered.strip()
+    assert set(_parse(rendered).tags) == {"div", "span"}

@@ -15,6 +15,7 @@ from ..errors import IndexNotFoundError, SkyscriptVizError
 from ..images import ImageStore
 from ..index import FacetValue, ImageIndex, MapView
 from ..query import Filters
+from ..text import md_code, md_text
 
 __all__ = ["Dataset", "cached_count", "cached_facets", "cached_map_view", "dataset"]
 
@@ -76,10 +77,10 @@ def dataset() -> Dataset:
     except IndexNotFoundError:
         pass
     except SkyscriptVizError as exc:
-        st.error(f"Cannot open the dataset from {origin}: {exc}")
+        st.error(f"Cannot open the dataset from {md_text(origin)}: {md_text(exc)}")
         st.stop()
-    st.warning(f"The dataset at `{root}` has no index yet. Build it from a terminal with "
-               f"`python -m skyscript_viz index {root}` (progress bar, parallel, resumable), "
+    st.warning(f"The dataset at {md_code(root)} has no index yet. Build it from a terminal with "
+               f"{md_code(f'python -m skyscript_viz index {root}')} (progress bar, parallel, resumable), "
                "or here:")
     if st.button("Build the index now", key="build_index"):
         bar = st.progress(0.0, text="reading parts…")
@@ -90,10 +91,10 @@ def dataset() -> Dataset:
         try:
             report = build_index(root, progress=progress)
         except SkyscriptVizError as exc:
-            st.error(str(exc))
+            st.error(md_text(exc))
             st.stop()
         st.success(f"Indexed {report.n_images:,} images in {report.seconds:.0f} s "
-                   f"into {default_index_dir(Path(root))}")
+                   f"into {md_code(default_index_dir(Path(root)))}")
         st.rerun()
     st.stop()
     raise AssertionError("unreachable")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ..text import md_text
+from ..text import md_label
 from .data import Dataset
 
 
@@ -16,7 +16,7 @@ def _headline(ds: Dataset) -> dict[str, int]:
 def title_bar(ds: Dataset, page: str) -> None:
     """Dataset name, page name and headline numbers; the demo banner when it applies."""
     h = _headline(ds)
-    name = "SkyScript · built-in demo sample" if ds.is_demo else f"SkyScript · {md_text(ds.root.name)}"
+    name = "SkyScript · built-in demo sample" if ds.is_demo else f"SkyScript · {md_label(ds.root.name)}"
     st.markdown(f"### {name} — {page}")
     st.caption(f"{h['images']:,} images · {h['with_footprint']:,} with a footprint · {h['sources']} sources · "
                f"{h['years']} years · {h['tags']:,} distinct OSM tags · {h['problems']:,} recorded problems")

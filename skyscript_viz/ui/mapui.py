@@ -10,7 +10,9 @@ from streamlit_folium import st_folium
 
 from .. import mapview
 from ..assets import MISSING_ASSETS_NOTICE
+from ..errors import InvalidFilterError
 from ..query import BBox, Filters
+from ..state import safe_view
 from ..text import html_text
 from . import keys
 from .data import Dataset, cached_map_view
@@ -75,34 +77,37 @@ def ensure_view(ds: Dataset) -> None:
 def absorb_map_return() -> str | None:
     """Take the browser's last report (pan, zoom, click) into session state; returns a clicked file path."""
     ret: dict[str, Any] | None = st.session_state.get(keys.MAP)
-    if not ret:
+    if not ret or not isinstance(ret, dict):
         return None
     ss = st.session_state
     center, zoom, bounds = ret.get("center"), ret.get("zoom"), ret.get("bounds")
-    moved = (center and zoom is not None and bounds and bounds.get("_southWest")
-             and (center.get("lat"), center.get("lng"), zoom) != ss.get("m_last_ret"))
+    # the browser's report is anyone's input: numbers are checked and clamped (2 ** zoom is computed)
+    view = safe_view(center.get("lat"), center.get("lng"), zoom) if isinstance(center, dict) else None
+    moved = (view is not None and isinstance(bounds, dict) and isinstance(bounds.get("_southWest"), dict)
+             and isinstance(bounds.get("_northEast"), dict) and view != ss.get("m_last_ret"))
     if moved:
-        ss["m_last_ret"] = (center.get("lat"), center.get("lng"), zoom)
-        ss[keys.VIEW] = (float(center["lat"]), ((float(center["lng"]) + 180) % 360) - 180, int(zoom))
+        ss["m_last_ret"] = view
+        ss[keys.VIEW] = view
         sw, ne = bounds["_southWest"], bounds["_northEast"]
         try:
             ss["m_bounds"] = BBox.from_view(float(sw["lng"]), float(sw["lat"]), float(ne["lng"]),
                                             float(ne["lat"]))
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, KeyError, InvalidFilterError):
             ss["m_bounds"] = _bounds_for(*ss[keys.VIEW])
     click = (ret.get("last_object_clicked_count"), ret.get("last_object_clicked_tooltip"),
              str(ret.get("last_object_clicked")))
     if ret.get("last_object_clicked") is None or click == ss.get(keys.LAST_CLICK):
         return None
     ss[keys.LAST_CLICK] = click
-    tip = ret.get("last_object_clicked_tooltip") or ""
+    tip = str(ret.get("last_object_clicked_tooltip") or "")
     fp = mapview.filepath_from_tooltip(tip)
     if fp:
         return fp
-    if "click to zoom in" in tip:
-        pt = ret["last_object_clicked"]
-        lat, lon, z = ss[keys.VIEW]
-        set_view(float(pt["lat"]), float(pt["lng"]), min(18, z + 2))
+    pt = ret["last_object_clicked"]
+    if "click to zoom in" in tip and isinstance(pt, dict):
+        z = ss[keys.VIEW][2]
+        if (to := safe_view(pt.get("lat"), pt.get("lng"), min(18, z + 2))) is not None:
+            set_view(*to)
     return None
 
 

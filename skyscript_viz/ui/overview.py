@@ -16,7 +16,7 @@ from ..problems import PROBLEM_HELP
 from ..quality import CHECKS
 from ..query import Filters, TagExpr
 from ..state import filters_to_params
-from ..text import md_text
+from ..text import md_code, md_label, md_text
 from . import charts, keys
 from .data import Dataset, cached_count
 from .gallery import thumb_grid
@@ -132,7 +132,7 @@ def quality(ds: Dataset, f: Filters) -> None:
     counts = ds.index.problem_counts()
     if not ds.index.has_pixel_checks:
         st.info("Pixel checks (blank, low contrast, duplicates, undecodable) have not been computed. Run "
-                f"`python -m skyscript_viz index {ds.root} --pixels` (decodes every image once).")
+                f"{md_code(f'python -m skyscript_viz index {ds.root} --pixels')} (decodes every image once).")
     rows = []
     for kind in sorted(set(counts) | set(CHECKS)):
         title, why = CHECKS.get(kind, (kind.replace("_", " ").capitalize(), PROBLEM_HELP.get(kind, "")))
@@ -159,14 +159,18 @@ def quality(ds: Dataset, f: Filters) -> None:
 
 
 @st.cache_data(show_spinner=False, max_entries=512)
-def _bench_thumb(path: str) -> bytes:
+def _bench_thumb(path: str) -> bytes | None:
+    """A small JPEG of a benchmark image, or None when the file is not a readable image."""
     import io
 
-    with Image.open(path) as im:
-        im.thumbnail((160, 160))
-        buf = io.BytesIO()
-        im.convert("RGB").save(buf, "JPEG", quality=80)
-        return buf.getvalue()
+    try:
+        with Image.open(path) as im:
+            im.thumbnail((160, 160))
+            buf = io.BytesIO()
+            im.convert("RGB").save(buf, "JPEG", quality=80)
+            return buf.getvalue()
+    except Exception:  # noqa: BLE001 - a broken benchmark image is reported under its tile
+        return None
 
 
 def _bench_images(bset: BenchmarkSet, paths: list[str], captions: list[str]) -> None:
@@ -174,10 +178,11 @@ def _bench_images(bset: BenchmarkSet, paths: list[str], captions: list[str]) -> 
     for i, (fp, cap) in enumerate(zip(paths, captions, strict=True)):
         p = resolve_image(bset, fp)
         with cols[i % 6]:
-            if p is None:
-                st.caption(f"missing: {md_text(fp)}")
+            thumb = None if p is None else _bench_thumb(str(p))
+            if thumb is None:
+                st.caption(f"{'missing' if p is None else 'unreadable'}: {md_text(fp)}")
             else:
-                st.image(_bench_thumb(str(p)), width="stretch")
+                st.image(thumb, width="stretch")
                 st.caption(md_text(cap))
 
 
@@ -188,11 +193,16 @@ def benchmarks(ds: Dataset) -> None:
     if not present:
         st.info("No `benchmark/` folder with sets in this dataset root.")
     for b in present:
-        with st.expander(f"{b.name} — {b.description} ({b.kind})", expanded=len(present) <= 3):
+        with st.expander(md_label(f"{b.name} — {b.description} ({b.kind})"), expanded=len(present) <= 3):
             if b.problem:
                 st.warning(f"{md_text(b.name)}: {md_text(b.problem)}")
                 continue
-            df = b.table()
+            df, odd = b.load()
+            if odd:
+                st.warning(f"{md_text(b.csv.name if b.csv else b.name)}: {md_text('; '.join(odd))}")
+            if df.empty:
+                st.caption("No usable rows.")
+                continue
             if b.kind == "classification":
                 dist = df.groupby("label").size().reset_index(name="images")
                 extra = sorted(set(dist["label"]) - set(b.classnames)) if b.classnames else []
@@ -205,6 +215,9 @@ def benchmarks(ds: Dataset) -> None:
                 _bench_images(b, list(sel["filepath"]), [label] * len(sel))
             else:
                 col = b.caption_column(df)
+                if col is None:
+                    st.warning(f"{md_text(b.name)}: no caption column")
+                    continue
                 groups = df.groupby("filepath", sort=True)[col].apply(list).reset_index().head(12)
                 st.caption(f"{df['filepath'].nunique():,} images, {len(df):,} captions")
                 _bench_images(b, list(groups["filepath"]), [" / ".join(c[:2]) for c in groups[col]])

@@ -10,6 +10,7 @@ import streamlit as st
 from .. import remote
 from ..build import build_index
 from ..errors import IndexNotFoundError, SkyscriptVizError
+from ..text import md_code, md_text
 
 __all__ = ["open_remote_dataset"]
 
@@ -29,7 +30,7 @@ def open_remote_dataset(url: str, origin: str, opener: Callable[[str, bool], Any
         url = remote.normalize_url(url)
         root = remote.cache_root(url)
     except SkyscriptVizError as exc:
-        st.error(f"Cannot open the dataset from {origin}: {exc}")
+        st.error(f"Cannot open the dataset from {md_text(origin)}: {md_text(exc)}")
         st.stop()
         raise AssertionError("unreachable") from None
     try:
@@ -37,22 +38,22 @@ def open_remote_dataset(url: str, origin: str, opener: Callable[[str, bool], Any
     except IndexNotFoundError:
         pass
     except SkyscriptVizError as exc:
-        st.error(f"Cannot open the dataset from {origin}: {exc}")
+        st.error(f"Cannot open the dataset from {md_text(origin)}: {md_text(exc)}")
         st.stop()
     manifest = remote.load_manifest(root)
     if not manifest or not manifest.get("parts"):
         st.warning(
-            f"The remote dataset `{url}` is not indexed on this machine yet. Indexing downloads the meta zips "
+            f"The remote dataset {md_code(url)} is not indexed on this machine yet. Indexing downloads the meta zips "
             "and caption CSVs of the parts you choose (the images stay on the server and are fetched one by "
             "one as you look at them). Run once from a terminal, then reload this page:\n\n"
-            f"`{_example_command(url)}`\n\n"
-            f"Cache folder: `{root}` (set SKYSCRIPT_CACHE to put it elsewhere)."
+            f"{md_code(_example_command(url))}\n\n"
+            f"Cache folder: {md_code(root)} (set SKYSCRIPT_CACHE to put it elsewhere)."
         )
         st.stop()
-    parts = ", ".join(map(str, manifest.get("parts") or []))
-    csvs = ", ".join(manifest.get("csvs") or []) or "none"
-    st.warning(f"The index of `{url}` (parts {parts}; CSVs {csvs}) is not finished. Finish it from a terminal "
-               f"with `python -m skyscript_viz index {url}` (resumes interrupted downloads), or here:")
+    parts = md_text(", ".join(map(str, manifest.get("parts") or [])))
+    csvs = md_text(", ".join(map(str, manifest.get("csvs") or [])) or "none")
+    st.warning(f"The index of {md_code(url)} (parts {parts}; CSVs {csvs}) is not finished. Finish it from a terminal "
+               f"with {md_code(f'python -m skyscript_viz index {url}')} (resumes interrupted downloads), or here:")
     if st.button("Finish indexing now", key="build_remote_index"):
         bar = st.progress(0.0, text="downloading…")
 
@@ -67,7 +68,7 @@ def open_remote_dataset(url: str, origin: str, opener: Callable[[str, bool], Any
             remote.sync(url, progress=dl_progress)
             report = build_index(root, progress=progress)
         except SkyscriptVizError as exc:
-            st.error(str(exc))
+            st.error(md_text(exc))
             st.stop()
         st.success(f"Indexed {report.n_images:,} images in {report.seconds:.0f} s")
         st.rerun()

@@ -65,7 +65,7 @@ def verdict_form(ds: Dataset, rec: ImageRecord, *, key: str, audit: str | None =
             try:
                 store(ds).add(rec.filepath, code, reviewer=name, note=note, audit=audit)
             except SkyscriptVizError as exc:
-                st.error(str(exc))
+                st.error(md_text(exc))
                 return False
             st.toast(f"Saved: {label} for {md_code(rec.filepath)}")
             return True
@@ -83,9 +83,9 @@ def verdict_history(ds: Dataset, rec: ImageRecord) -> None:
         return
     table = pd.DataFrame({
         "when (UTC)": pd.to_datetime(hist["created"], unit="s").dt.strftime("%Y-%m-%d %H:%M"),
-        "reviewer": hist["reviewer"],
-        "verdict": hist["verdict"].map(VERDICTS).fillna(hist["verdict"]),
-        "note": hist["note"],
+        "reviewer": hist["reviewer"].map(md_text),  # st.table renders Markdown in every cell
+        "verdict": hist["verdict"].map(VERDICTS).fillna(hist["verdict"]).map(md_text),
+        "note": hist["note"].map(md_text),
     })
     st.table(table, hide_index=True)
 
@@ -149,7 +149,7 @@ def audit_step(ds: Dataset, audit: dict[str, object], detail: object) -> None:
         return
     est = audit_estimate(ds, audit)
     st.markdown(estimate_line(est))
-    st.caption(f"Audit `{audit['id']}` · {audit['mode']} design · sample of {len(rows):,}")
+    st.caption(f"Audit {md_code(audit['id'])} · {md_text(audit['mode'])} design · sample of {len(rows):,}")
     pos = int(audit["pos"])  # type: ignore[call-overload]
     st.progress(min(1.0, pos / max(1, len(rows))), text=f"{min(pos, len(rows)):,} / {len(rows):,} judged")
     nav = st.columns([1, 1, 4])

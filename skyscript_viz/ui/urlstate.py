@@ -67,7 +67,8 @@ def show_notices() -> None:
     """A small notice for URL values that were ignored."""
     notices = st.session_state.get(keys.NOTICES) or []
     if notices:
-        st.info("Some link parameters were ignored: " + "; ".join(md_text(n) for n in notices))
+        more = f"; and {len(notices) - 10:,} more" if len(notices) > 10 else ""
+        st.info("Some link parameters were ignored: " + "; ".join(md_text(n) for n in notices[:10]) + more)
 
 
 def current_view(filters: Filters) -> ViewState:

@@ -26,7 +26,7 @@ from skyscript_viz.benchmarks import BENCHMARK_SETS, download_command
 from skyscript_viz.export import EXPORT_FORMATS, export_bytes
 from skyscript_viz.quality import CHECKS, run_pixel_pass
 from skyscript_viz.reviews import ReviewStore, wilson_interval
-from skyscript_viz.text import md_text
+from skyscript_viz.text import md_label, md_text
 from skyscript_viz.ui import keys
 
 # a chart fed an empty frame, a bad cast ... warns on the server console: a test failure here
@@ -530,9 +530,9 @@ def test_stratified_audit_counts_images_without_source_or_year(page_index: Image
 def test_benchmarks_page_lists_present_and_missing_sets(open_page: Callable[..., Any]) -> None:
     at = open_page("benchmarks")
     labels = [e.label for e in at.expander]
-    assert labels == ["roof_shape — Fine-grained: roof shape (classification)",
-                      "surface — Fine-grained: road surface material (classification)",
-                      "ucmcaptions — UCM-Captions cross-modal retrieval (retrieval)"]
+    assert labels == [md_label("roof_shape — Fine-grained: roof shape (classification)"),
+                      md_label("surface — Fine-grained: road surface material (classification)"),
+                      md_label("ucmcaptions — UCM-Captions cross-modal retrieval (retrieval)")]
     caps = texts(at.caption)
     assert "24 images, 6 classes" in caps and "20 images, 5 classes" in caps and "8 images, 24 captions" in caps
     # the four images of the first class of each classification set, the eight retrieval scenes
