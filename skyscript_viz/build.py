@@ -57,10 +57,11 @@ INTERNAL_COLUMNS = (*TAG_BIT_COLUMNS, "title_cid", "multi_cid")
 
 
 def default_index_dir(root: Path) -> Path:
-    """``ROOT/.skyscript_viz`` when the root is writable, else a folder in the user cache dir."""
+    """``ROOT/.skyscript_viz`` when the root is writable or already holds a built index (a shared read-only
+    folder), else a folder in the user cache dir."""
     root = Path(root).resolve()
     local = root / ".skyscript_viz"
-    if local.is_dir() and os.access(local, os.W_OK):
+    if local.is_dir() and (os.access(local, os.W_OK) or (local / "CURRENT").is_file()):
         return local
     if not local.exists() and os.access(root, os.W_OK):
         return local

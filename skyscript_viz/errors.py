@@ -5,6 +5,9 @@
      ├── IndexNotFoundError           no index built yet for this root
      ├── IndexBuildError              building the index failed (message names the part and the cause)
      ├── InvalidFilterError           a filter value or expression cannot be understood
+     ├── ReviewStoreError             the verdict database cannot be opened, read or written
+     │    ├── NotOwnerError           a saved view belongs to someone else
+     │    └── ViewExistsError         saving would replace a view: confirm with replace=True
      └── UnsafePickleError            a meta pickle tried to load something other than plain data
 
 Messages name the bad value and say how to fix it.
@@ -17,8 +20,11 @@ __all__ = [
     "IndexBuildError",
     "IndexNotFoundError",
     "InvalidFilterError",
+    "NotOwnerError",
+    "ReviewStoreError",
     "SkyscriptVizError",
     "UnsafePickleError",
+    "ViewExistsError",
 ]
 
 
@@ -44,3 +50,15 @@ class InvalidFilterError(SkyscriptVizError, ValueError):
 
 class UnsafePickleError(SkyscriptVizError):
     """Raised when a pickle references a global (class, function) or yields a non-plain type."""
+
+
+class ReviewStoreError(SkyscriptVizError):
+    """Raised when the verdict database cannot be opened, read or written (read-only, corrupt, unreachable)."""
+
+
+class NotOwnerError(ReviewStoreError):
+    """Raised when a visitor tries to replace a saved view that someone else owns."""
+
+
+class ViewExistsError(ReviewStoreError):
+    """Raised when saving a view would replace one of the same name; pass ``replace=True`` to confirm."""

@@ -12,6 +12,11 @@ Dataset fixtures:
   ``tinykit`` hands the builder and helpers to tests that need their own copy to damage.
 * ``demo_small`` / ``index_small`` (session): ``skyscript_viz.demo.generate(n_objects=40)``, built,
   and an ImageIndex on it.
+
+Database fixture:
+
+* ``pg`` (session): a real PostgreSQL server (tests/pgserver.py: Debian's initdb + pg_ctl in a temp
+  folder, on a free port); ``pg.create(name)`` makes a fresh database and returns its URL.
 """
 
 from __future__ import annotations
@@ -205,3 +210,16 @@ def index_small(demo_small: tuple[Path, Any]) -> Iterator[Any]:
     idx = ImageIndex.open(demo_small[0])
     yield idx
     idx.close()
+
+
+@pytest.fixture(scope="session")
+def pg() -> Iterator[Any]:
+    """A PostgreSQL server for the whole session, torn down at the end."""
+    from tests.pgserver import PgServer
+
+    server = PgServer().start()
+    yield server
+    from skyscript_viz.reviewdb import dispose_all
+
+    dispose_all()  # close pooled connections before the server goes
+    server.stop()
