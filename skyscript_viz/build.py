@@ -45,6 +45,7 @@ __all__ = [
     "BuildReport",
     "ProgressFn",
     "build_index",
+    "current_generation",
     "default_index_dir",
 ]
 
@@ -929,6 +930,13 @@ def _merge(layout: DatasetLayout, part_dirs: list[tuple[Part, Path]], gen_dir: P
 
 # --------------------------------------------------------------------------------------------------
 # Entry point
+
+
+def current_generation(root: Path | str) -> str:
+    """The name of the live generation of ``root``'s index ("" when none): a server compares it on each
+    run to pick up a rebuilt index, which CURRENT names only once it is complete."""
+    info = _read_current(default_index_dir(Path(root)))
+    return str(info.get("generation", "")) if info else ""
 
 
 def _read_current(index_dir: Path) -> dict[str, Any] | None:
