@@ -4,6 +4,7 @@
 * ``streamlit_server(app_path, env=..., args=...)`` starts ``python -m streamlit run`` on a free
   port with the repository root as working directory (so ``.streamlit/config.toml`` applies), waits
   for ``/_stcore/health`` and returns the base URL; the server is stopped at the end of the test.
+  ``streamlit_server.servers`` lists the StreamlitServer objects started so far (``.proc``, ``.port``).
   Streamlit serves ``static/`` from the main script's folder, so an app outside the repo root is
   started through a symlink in a temporary folder next to a ``static`` link to the repo's static/.
 * ``browser`` (session): ``/usr/bin/chromium`` with sandbox/GPU/background networking off.
@@ -197,6 +198,7 @@ def streamlit_server(
             pytest.fail(str(exc), pytrace=False)
         return server.url
 
+    start.servers = servers  # type: ignore[attr-defined]  # for tests that kill a server on purpose
     yield start
 
     failed = any(getattr(getattr(request.node, f"rep_{w}", None), "failed", False) for w in ("setup", "call"))
