@@ -164,7 +164,7 @@ def connect(url: str, *, read_only: bool = False) -> Engine:
                 engine = _sqlite_engine(url, read_only=read_only)
             else:
                 engine = sa.create_engine(url, pool_size=5, max_overflow=15, pool_pre_ping=True,
-                                          pool_recycle=1800)
+                                          pool_recycle=1800, connect_args={"connect_timeout": 10})
             if not read_only:
                 _upgrade(engine)
         except SQLAlchemyError as exc:

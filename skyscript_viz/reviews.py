@@ -237,22 +237,36 @@ def unavailable_store(reason: str) -> ReviewStore:
     return _UnavailableStore(reason)
 
 
-def open_review_store(target: Path | str) -> tuple[ReviewStore, str | None]:
+_DEGRADED: dict[str, tuple[float, tuple[ReviewStore, str]]] = {}
+RETRY_SECONDS = 30.0
+
+
+def open_review_store(target: Path | str, *, retry_seconds: float = RETRY_SECONDS) -> tuple[ReviewStore, str | None]:
     """The store for the app, and a notice when it is degraded instead of a crash: a SQLite file that
     cannot be written (read-only folder) is opened read-only; one that cannot be read (corrupt) or an
-    unreachable server gives a store that shows nothing and refuses verdicts."""
+    unreachable server gives a store that shows nothing and refuses verdicts. A degraded answer is
+    kept for ``retry_seconds`` (pages ask on every run; a down server must not be waited on each time)."""
+    key = _url(target)
+    hit = _DEGRADED.get(key)
+    if hit is not None and time.monotonic() - hit[0] < retry_seconds:
+        return hit[1]
     try:
-        return ReviewStore(target), None
+        store = ReviewStore(target)
+        _DEGRADED.pop(key, None)
+        return store, None
     except ReviewStoreError as exc:
         reason = str(exc)
-    if "://" not in str(target) or str(target).startswith("sqlite"):
+    result: tuple[ReviewStore, str] = (unavailable_store(f"Verdicts are unavailable: {reason}"),
+                                       f"Verdicts are unavailable: {reason}")
+    if "://" not in key or key.startswith("sqlite"):
         try:
             ro = ReviewStore(target, read_only=True)
             ro.history("")  # readable as it is?
-            return ro, f"Verdicts are read-only: {reason}"
+            result = (ro, f"Verdicts are read-only: {reason}")
         except ReviewStoreError:
             pass
-    return unavailable_store(f"Verdicts are unavailable: {reason}"), f"Verdicts are unavailable: {reason}"
+    _DEGRADED[key] = (time.monotonic(), result)
+    return result
 
 
 @dataclass(frozen=True)

@@ -62,6 +62,9 @@ class PgServer:
         return self
 
     def stop(self) -> None:
+        """Stop the server at once (as a crash would) and delete its folder; again is a no-op."""
+        if not (self.dir / "data").is_dir():
+            return
         try:
             self._run(str(self.bindir / "pg_ctl"), "-D", str(self.dir / "data"), "-m", "immediate", "-w", "stop")
         finally:

@@ -21,7 +21,7 @@ from ..text import md_text
 from . import charts, keys
 from .data import Dataset, cached_count
 from .gallery import thumb_grid
-from .review import identity, store
+from .review import identity, safe_read, store
 
 
 @st.cache_data(show_spinner=False, max_entries=32, hash_funcs={Dataset: lambda d: str(d.index.gen_dir)})
@@ -131,7 +131,7 @@ def saved_views(ds: Dataset, f: Filters) -> None:
                 st.toast(f"Saved view {md_text(name)}")
             except SkyscriptVizError as exc:
                 st.error(md_text(str(exc)))
-        for vname, query in store(ds).views():
+        for vname, query in safe_read(ds, lambda s: s.views(), []):
             st.markdown(f"[{md_text(vname)}](./overview?{query})")
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import hashlib
 import sys
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 import streamlit as st
@@ -30,6 +31,7 @@ from ..text import md_code, md_text
 from . import keys
 from .data import Dataset
 
+T = TypeVar("T")
 REVIEWER = "reviewer"
 VERDICT_FILTER = keys.VERDICTS
 AUDIT = "audit"  # dict: id, ids (list), mode, k/n, seed, pos
@@ -50,26 +52,27 @@ def _db_from_args() -> str | None:
     return parser.parse_known_args(sys.argv[1:])[0].db
 
 
-@st.cache_resource(show_spinner=False)
-def _store(url: str) -> tuple[ReviewStore, str | None]:
-    return open_review_store(url)
-
-
 def _open(ds: Dataset) -> tuple[ReviewStore, str | None]:
     try:
         setting = resolve_db_url(ds.index.index_dir, cli=_db_from_args(), secrets=_secrets())
     except SkyscriptVizError as exc:  # a bad URL setting: say so, and keep the pages working
         return unavailable_store(f"Verdicts are unavailable: {exc}"), f"Verdicts are unavailable: {exc}"
-    store_, notice = _store(setting.url)
-    if notice is not None:  # try again on the next run: the folder or the server may be back
-        _store.clear()  # type: ignore[attr-defined]
-    return store_, notice
+    return open_review_store(setting.url)  # one engine (and pool) per URL and process, kept by reviewdb
 
 
 def store(ds: Dataset) -> ReviewStore:
     """The verdict database of this dataset (shared by every session of this server), or a stand-in that
     shows nothing and refuses writes when it cannot be opened (the notice says why)."""
     return _open(ds)[0]
+
+
+def safe_read(ds: Dataset, what: Callable[[ReviewStore], T], default: T) -> T:
+    """A read from the verdict database; when it fails (a server gone mid-session), a notice and ``default``."""
+    try:
+        return what(store(ds))
+    except SkyscriptVizError as exc:
+        st.sidebar.warning(f"Verdicts are unavailable: {md_text(str(exc))}", icon="🔒")
+        return default
 
 
 def store_notice(ds: Dataset) -> None:
@@ -121,7 +124,7 @@ def apply_verdicts(ds: Dataset, f: Filters) -> Filters:
     picked = st.session_state.get(VERDICT_FILTER) or []
     if not picked:
         return f
-    return replace(f, ids=ds.index.ids_for(store(ds).filepaths_with(picked)))
+    return replace(f, ids=ds.index.ids_for(safe_read(ds, lambda s: s.filepaths_with(picked), [])))
 
 
 def verdict_form(ds: Dataset, rec: ImageRecord, *, key: str, audit: str | None = None,
@@ -153,7 +156,7 @@ def verdict_form(ds: Dataset, rec: ImageRecord, *, key: str, audit: str | None =
 def verdict_history(ds: Dataset, rec: ImageRecord) -> None:
     """Every verdict on this image, oldest first: a plain HTML table (a handful of rows, readable by
     screen readers and find-in-page, unlike the canvas of st.dataframe)."""
-    hist = store(ds).history(rec.filepath)
+    hist = safe_read(ds, lambda s: s.history(rec.filepath), pd.DataFrame())
     if hist.empty:
         st.caption("No verdict yet.")
         return
@@ -176,7 +179,7 @@ def audit_estimate(ds: Dataset, audit: dict[str, object]) -> Estimate:
     """Error rate (verdict other than good) over the audit's sample so far, with a 95 % interval."""
     if not audit["rows"]:  # nothing matched the filters: an empty sample has no columns to merge on
         return stratified_estimate([])
-    cur = store(ds).current(audit=str(audit["id"]))
+    cur = safe_read(ds, lambda s: s.current(audit=str(audit["id"])), unavailable_store("").current())
     sample = pd.DataFrame(audit["rows"])  # type: ignore[arg-type]
     judged = cur.drop_duplicates("filepath", keep="last")[["filepath", "verdict"]]
     merged = sample.merge(judged, on="filepath", how="inner")
@@ -211,7 +214,8 @@ def start_audit(ds: Dataset, f: Filters, mode: str, size: int, seed: int) -> dic
         rows, pop_df = ds.index.stratified_sample(f, size, seed=seed)
         pop = pop_df.to_dict("records")
     keep = rows[["id", "filepath", "source", "year"]].to_dict("records")
-    done = set(store(ds).current(audit=audit_id(f, mode, size, seed))["filepath"])
+    done = set(safe_read(ds, lambda s: s.current(audit=audit_id(f, mode, size, seed)),
+                         unavailable_store("").current())["filepath"])
     pos = next((i for i, r in enumerate(keep) if r["filepath"] not in done), len(keep))
     return {"id": audit_id(f, mode, size, seed), "mode": mode, "rows": keep, "population": pop, "pos": pos}
 
@@ -237,8 +241,9 @@ def audit_step(ds: Dataset, audit: dict[str, object], detail: object) -> None:
         st.rerun()
     if pos >= len(rows):
         st.success("Audit complete. Verdicts can be exported from the Quality page or below.")
-        st.download_button("Download all verdicts (CSV)", store(ds).export_csv(), "verdicts.csv", "text/csv",
-                           key="audit_export")
+        data = safe_read(ds, lambda s: s.export_csv(), None)
+        if data is not None:
+            st.download_button("Download all verdicts (CSV)", data, "verdicts.csv", "text/csv", key="audit_export")
         return
     rec = ds.index.get(int(rows[pos]["id"]))  # type: ignore[call-overload]
     if rec is None:

@@ -101,3 +101,28 @@ def test_a_saved_view_is_not_overwritten_by_another_visitor(open_page: Callable[
     ok(ada.checkbox(key="view_replace").check().run())
     ok(ada.button(key="save_view").click().run())
     assert store.views() == [("Team view", "src=ES")]
+
+
+def test_a_database_server_gone_mid_session_leaves_the_pages_up(open_page: Callable[..., Any], a_filepath: str,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.pgserver import PgServer
+
+    server = PgServer().start()  # its own server: this test stops it
+    try:
+        url = server.create("gone")
+        monkeypatch.setenv("SKYSCRIPT_DB", url)
+        ReviewStore(url).add(a_filepath, "good", reviewer="Ada")
+        at = open_page("image", {"sel": a_filepath})
+        assert [list(t.value["reviewer"]) for t in at.table] == [["Ada (unverified)"]]
+        server.stop()
+        for page, params in [("image", {"sel": a_filepath}), ("overview", {}), ("gallery", {"rev": "good"})]:
+            at = open_page(page, params)
+            assert any("Verdicts are unavailable" in w for w in warnings(at)), (page, warnings(at))
+        ok(at.sidebar.text_input(key="reviewer").input("Bob").run())
+        at = open_page("image", {"sel": a_filepath})
+        ok(at.sidebar.text_input(key="reviewer").input("Bob").run())
+        ok(at.button(key="image_verdict_bad_image").click().run())
+        assert any("verdict database" in str(e.value) for e in at.error)  # said, not swallowed
+    finally:
+        dispose_all()
+        server.stop()
