@@ -105,7 +105,7 @@ class ReviewStore:
                "verdict": verdict, "note": note[:2000], "audit": audit, "created": time.time()}
         try:
             with guarded(self._engine, write=True) as con:
-                return int(con.execute(verdicts.insert().values(**row)).inserted_primary_key[0])
+                return int(con.execute(verdicts.insert().values(**row).returning(verdicts.c.seq)).scalar_one())
         except ReviewStoreError:
             seq = self._seq_of(uid[:32])  # the same request again (a retry): stored once
             if seq is None:

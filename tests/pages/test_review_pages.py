@@ -126,3 +126,17 @@ def test_a_database_server_gone_mid_session_leaves_the_pages_up(open_page: Calla
     finally:
         dispose_all()
         server.stop()
+
+
+def test_the_db_option_on_the_command_line_names_the_database(open_page: Callable[..., Any], a_filepath: str,
+                                                              tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    elsewhere = tmp_path / "team" / "verdicts.sqlite"
+    monkeypatch.setenv("SKYSCRIPT_DB", str(tmp_path / "not-this.sqlite"))
+    monkeypatch.setattr(sys, "argv", [sys.argv[0], "--db", f"sqlite:///{elsewhere}"])  # streamlit run app.py -- --db
+    at = open_page("image", {"sel": a_filepath})
+    ok(at.sidebar.text_input(key="reviewer").input("Cleo").run())
+    ok(at.button(key="image_verdict_other").click().run())
+    assert list(ReviewStore(elsewhere).history()["reviewer"]) == ["Cleo"]
+    assert not (tmp_path / "not-this.sqlite").exists()
