@@ -17,6 +17,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -127,11 +128,15 @@ def test_stratified_interval_holds_the_rate(strata: list[tuple[int, int, int]]) 
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """Where a store lives: a new SQLite file, or a new database on the test PostgreSQL server."""
+    from skyscript_viz.reviewdb import dispose_all
+
     if request.param == "sqlite":
-        return str(tmp_path / "sub" / "reviews.sqlite")
-    return str(request.getfixturevalue("pg").create(f"reviews_{next(_DB_COUNT)}"))
+        yield str(tmp_path / "sub" / "reviews.sqlite")
+    else:
+        yield str(request.getfixturevalue("pg").create(f"reviews_{next(_DB_COUNT)}"))
+    dispose_all()  # no pooled connections pile up on the server from test to test
 
 
 def test_two_reviewers_on_one_image_both_keep_their_verdict(db: str) -> None:
