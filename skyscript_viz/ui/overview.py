@@ -16,7 +16,7 @@ from ..problems import PROBLEM_HELP
 from ..quality import CHECKS
 from ..query import Filters, TagExpr
 from ..state import filters_to_params
-from ..text import md_code, md_label, md_text
+from ..text import md_code, md_label, md_link, md_text
 from . import charts, keys
 from .data import Dataset, cached_count
 from .gallery import thumb_grid
@@ -124,7 +124,7 @@ def saved_views(ds: Dataset, f: Filters) -> None:
             store(ds).save_view(name, urlencode(filters_to_params(f), doseq=True))
             st.toast(f"Saved view {md_text(name)}")
         for vname, query in store(ds).views():
-            st.markdown(f"[{md_text(vname)}](./overview?{query})")
+            st.markdown(md_link(vname, f"./overview?{query}"))
 
 
 def quality(ds: Dataset, f: Filters) -> None:
