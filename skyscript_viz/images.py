@@ -1,16 +1,18 @@
 """Reading images from folder or zip parts, thumbnails, and a placeholder for broken ones.
 
 Paths come only from the index (part folder + member name found by listing the part), never from a
-CSV, and are checked to stay inside the dataset root. Zip handles are kept open and shared between
-threads behind a lock. Pillow's decompression-bomb guard stays on.
+CSV, and are checked to stay inside the dataset root. A zip member is read with one positioned read at
+the byte location the index recorded (skyscript_viz.zipdir), inflated no further than its declared
+size; only JPEG is decoded, and only after its header says it has a sane number of pixels.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import math
 import threading
-import zipfile
+import warnings
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,11 +20,41 @@ from typing import Any
 
 from PIL import Image, ImageDraw
 
+from .errors import ImageRefusedError, ZipFormatError
+from .safeio import NotRegularFileError, read_regular
+from .zipdir import LocalZip, ZipEntry, read_directory, read_member
+
 __all__ = ["ImageResult", "ImageStore", "placeholder_image"]
 
-# Pillow warns above MAX_IMAGE_PIXELS and raises above twice that; SkyScript images are small, so a
-# tighter limit still leaves a wide margin and refuses bombs early.
+# Pillow only warns above MAX_IMAGE_PIXELS (and raises above twice that); SkyScript images are a few
+# hundred pixels wide, so anything over this is refused before decoding (_open_jpeg).
 Image.MAX_IMAGE_PIXELS = 64_000_000
+MAX_IMAGE_BYTES = 32 << 20  # a SkyScript JPEG is ~50 KB
+_PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+_ZIP_FIELDS = ("zip_offset", "zip_csize", "zip_usize", "zip_method", "zip_crc", "zip_flags", "zip_nlen",
+               "zip_xlen")
+
+
+def _open_jpeg(data: bytes) -> Image.Image:
+    """Pillow image of JPEG ``data`` with only its header read; other formats and bombs are refused."""
+    if data[:8] == _PNG_MAGIC:
+        raise ImageRefusedError("image refused: a PNG, not a JPEG like every SkyScript image")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        im = Image.open(io.BytesIO(data), formats=["JPEG"])
+    w, h = im.size
+    if w * h > Image.MAX_IMAGE_PIXELS:
+        im.close()
+        raise ImageRefusedError(f"image refused: {w:,} x {h:,} pixels is over the "
+                                f"{Image.MAX_IMAGE_PIXELS:,}-pixel limit (decompression-bomb guard)")
+    return im
+
+
+def _int(v: Any) -> int | None:
+    """An index value as int; None for SQL NULL (None, or NaN from a pandas row)."""
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return None
+    return int(v)
 
 
 @dataclass(frozen=True)
@@ -70,7 +102,7 @@ class ImageStore:
     def __init__(self, root: Path, *, thumb_dir: Path | None = None, memory_items: int = 2048) -> None:
         self.root = Path(root).resolve()
         self.thumb_dir = thumb_dir
-        self._zips: dict[str, tuple[zipfile.ZipFile, threading.Lock]] = {}
+        self._zips: dict[str, LocalZip] = {}
         self._zips_lock = threading.Lock()
         self._mem: OrderedDict[tuple[str, int], ImageResult] = OrderedDict()
         self._mem_lock = threading.Lock()
@@ -78,8 +110,8 @@ class ImageStore:
 
     def close(self) -> None:
         with self._zips_lock:
-            for zf, _ in self._zips.values():
-                zf.close()
+            for z in self._zips.values():
+                z.close()
             self._zips.clear()
 
     def _inside_root(self, rel: str) -> Path:
@@ -88,23 +120,34 @@ class ImageStore:
             raise PermissionError(f"{rel!r} leaves the dataset root")
         return p
 
-    def _zip(self, container: str) -> tuple[zipfile.ZipFile, threading.Lock]:
+    def _zip(self, container: str, *, directory: bool = False) -> LocalZip:
+        """An open image zip (positioned reads are thread-safe); its directory read only when asked,
+        for indexes older than format 6 that do not record where each image is."""
         with self._zips_lock:
-            entry = self._zips.get(container)
-            if entry is None:
-                entry = (zipfile.ZipFile(self._inside_root(container)), threading.Lock())
-                self._zips[container] = entry
-            return entry
+            z = self._zips.get(container)
+            if z is None:
+                z = self._zips[container] = LocalZip(self._inside_root(container), directory=False,
+                                                     max_member=MAX_IMAGE_BYTES)
+            if directory and not len(z.directory):
+                z.directory = read_directory(z.size, z.read_at, label=z.label)
+            return z
+
+    def _read_zip(self, container: str, member: str, row: dict[str, Any]) -> bytes:
+        z = self._zip(container)
+        loc = [_int(row.get(k)) for k in _ZIP_FIELDS]
+        if None in loc:  # an older index: look the member up in the zip's own directory
+            return self._zip(container, directory=True).read(member)
+        off, csize, usize, method, crc, flags, nlen, xlen = loc
+        entry = ZipEntry(member, off, csize, usize, method, crc, flags, nlen, xlen)  # type: ignore[arg-type]
+        return read_member(z.read_at, entry, size=z.size, label=z.label, max_size=MAX_IMAGE_BYTES)
 
     def read_bytes(self, row: dict[str, Any]) -> bytes:
         """Raw bytes of the image for an index row (``storage``, ``container``, ``member``)."""
         storage, container, member = row.get("storage"), row.get("container"), row.get("member")
         if storage == "zip" and container and member:
-            zf, lock = self._zip(str(container))
-            with lock:  # ZipFile shares one file handle; reads must not interleave
-                return zf.read(str(member))
+            return self._read_zip(str(container), str(member), row)
         if storage == "folder" and container and member:
-            return self._inside_root(f"{container}/{member}").read_bytes()
+            return read_regular(self._inside_root(f"{container}/{member}"), MAX_IMAGE_BYTES)
         if storage == "remote-zip" and container and member:  # a remote root: cached bytes or one range request
             from .remote import read_remote_member
 
@@ -115,11 +158,10 @@ class ImageStore:
         """The full image, or a placeholder with the reason it could not be shown. Never raises."""
         try:
             data = self.read_bytes(row)
-            with Image.open(io.BytesIO(data)) as im:
+            with _open_jpeg(data) as im:
                 im.load()
                 w, h = im.size
-                fmt = (im.format or "JPEG").lower()
-            return ImageResult(data, f"image/{'jpeg' if fmt in ('jpeg', 'jpg') else fmt}", None, w, h)
+            return ImageResult(data, "image/jpeg", None, w, h)
         except Exception as exc:  # noqa: BLE001 - any failure becomes a placeholder with its reason
             return ImageResult(placeholder_image(_reason(exc)), "image/png", _reason(exc))
 
@@ -133,11 +175,10 @@ class ImageStore:
                 self._mem.move_to_end(key)
                 return hit
         result = self._thumbnail_uncached(row, fp, size)
-        if result.ok:
-            with self._mem_lock:
-                self._mem[key] = result
-                while len(self._mem) > self._memory_items:
-                    self._mem.popitem(last=False)
+        with self._mem_lock:  # failures too: a rerun must not read and refuse the same image again
+            self._mem[key] = result
+            while len(self._mem) > self._memory_items:
+                self._mem.popitem(last=False)
         return result
 
     def _thumbnail_uncached(self, row: dict[str, Any], fp: str, size: int) -> ImageResult:
@@ -149,7 +190,7 @@ class ImageStore:
                 return ImageResult(disk.read_bytes(), "image/jpeg")
         try:
             data = self.read_bytes(row)
-            with Image.open(io.BytesIO(data)) as im:
+            with _open_jpeg(data) as im:
                 im.draft("RGB", (size, size))  # JPEG: decode at reduced scale, much faster
                 im = im.convert("RGB")
                 im.thumbnail((size, size))
@@ -176,10 +217,14 @@ def _reason(exc: BaseException) -> str:
         return str(exc)
     if isinstance(exc, FileNotFoundError | KeyError):
         return "image file missing from the dataset"
-    if isinstance(exc, Image.DecompressionBombError):
+    if isinstance(exc, ImageRefusedError):
+        return str(exc)
+    if isinstance(exc, Image.DecompressionBombError | Image.DecompressionBombWarning):
         return "image refused: too many pixels (decompression-bomb guard)"
     if isinstance(exc, PermissionError):
         return f"image refused: {exc}"
-    if isinstance(exc, zipfile.BadZipFile):
+    if isinstance(exc, ZipFormatError):
         return f"zip part is damaged: {exc}"
+    if isinstance(exc, NotRegularFileError):
+        return f"image refused: {exc}"
     return f"image cannot be decoded ({type(exc).__name__})"

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from .build import INTERNAL_COLUMNS, default_index_dir
+from .build import INTERNAL_COLUMNS, ZIP_LOCATION_COLUMNS, default_index_dir
 from .errors import IndexNotFoundError, InvalidFilterError
 from .quality import PIXELS_FILE, pixel_problems_sql
 from .query import FACET_DIMENSIONS, BBox, Filters, build_where
@@ -158,6 +158,10 @@ class ImageIndex:
         self._problems = (f"(SELECT id, filepath, kind, detail, origin FROM problems UNION ALL "
                           f"{pixel_problems_sql(pixels)})" if self.has_pixel_checks else "problems")
         tables = {r[0] for r in self._q("SELECT table_name FROM duckdb_tables()").fetchall()}
+        image_cols = {r[0] for r in self._q("SELECT column_name FROM duckdb_columns() "
+                                            "WHERE table_name = 'images'").fetchall()}
+        # rows carry the image's byte location when the index has it (format 6+): one positioned read
+        self._row_columns = ROW_COLUMNS + tuple(c for c in ZIP_LOCATION_COLUMNS if c in image_cols)
         self.caption_dictionaries = {"caption_titles", "caption_multis"} <= tables
         has_bits = ("tag_bits" in tables,)
         self._tag_bits: dict[tuple[str, str | None], int] = {
@@ -254,7 +258,7 @@ class ImageIndex:
         # Two steps: pick the page's ids reading only the filter and sort columns, then fetch the wide
         # rows of just those ids. DuckDB cannot push most filters into the scan, so a one-step query
         # reads every output column of every row first (3-10x slower).
-        df = self._df(f"SELECT {', '.join(ROW_COLUMNS)} FROM images WHERE id IN ("
+        df = self._df(f"SELECT {', '.join(self._row_columns)} FROM images WHERE id IN ("
                       f"SELECT id FROM images WHERE {where} ORDER BY {order_sql} LIMIT ? OFFSET ?) "
                       f"ORDER BY {order_sql}", params + oparams + [limit + 1, max(0, offset)] + oparams)
         return QueryResult(df.iloc[:limit].reset_index(drop=True), len(df) > limit)
@@ -497,7 +501,7 @@ class ImageIndex:
 
     def same_object(self, image_id: int) -> pd.DataFrame:
         """Other images of the same OSM object (same type and id), any source and year."""
-        return self._df(f"""SELECT {', '.join('i.' + c for c in ROW_COLUMNS)} FROM images i
+        return self._df(f"""SELECT {', '.join('i.' + c for c in self._row_columns)} FROM images i
                             JOIN (SELECT obj_type, osm_id FROM images WHERE id = ?) me
                               ON i.obj_type = me.obj_type AND i.osm_id = me.osm_id
                             WHERE i.id <> ? ORDER BY i.year, i.source, i.id""", [image_id, image_id])
@@ -505,7 +509,7 @@ class ImageIndex:
     def overlapping(self, image_id: int, *, limit: int = 50) -> pd.DataFrame:
         """Images whose footprint intersects this image's footprint (itself excluded)."""
         return self._df(f"""WITH me AS (SELECT west, south, east, north FROM images WHERE id = ? AND cx IS NOT NULL)
-                            SELECT {', '.join('i.' + c for c in ROW_COLUMNS)} FROM images i, me
+                            SELECT {', '.join('i.' + c for c in self._row_columns)} FROM images i, me
                             WHERE i.cx IS NOT NULL AND i.id <> ?
                               AND i.cy BETWEEN me.south - 1 AND me.north + 1
                               AND i.west < me.east AND i.east > me.west
@@ -527,7 +531,7 @@ class ImageIndex:
         else:
             lon_sql, lon_params = "cx BETWEEN ? AND ?", [lo, hi]
         return self._df(f"""SELECT * FROM (
-                              SELECT {', '.join(ROW_COLUMNS)},
+                              SELECT {', '.join(self._row_columns)},
                                      2 * 6371008.8 * asin(least(1.0, sqrt(
                                         pow(sin(radians(cy - ?) / 2), 2) +
                                         cos(radians(?)) * cos(radians(cy)) * pow(sin(radians(cx - ?) / 2), 2)
@@ -550,7 +554,7 @@ class ImageIndex:
     def stratified_sample(self, f: Filters, k: int, *, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Up to ``k`` seeded random matches per (source, year) stratum, and each stratum's population."""
         where, params = self._where(f)
-        rows = self._df(f"""SELECT {', '.join(ROW_COLUMNS)} FROM (
+        rows = self._df(f"""SELECT {', '.join(self._row_columns)} FROM (
                               SELECT *, row_number() OVER (PARTITION BY source, year
                                                            ORDER BY hash(id + ?::BIGINT), id) AS rn
                               FROM images WHERE {where}) WHERE rn <= ? ORDER BY source, year, rn""",

@@ -29,6 +29,7 @@ __all__ = [
     "BASE_LAYER_NAMES",
     "DENSITY_COLORS",
     "base_map",
+    "base_switch_layer",
     "cells_layer",
     "drape_layer",
     "filepath_from_tooltip",
@@ -130,6 +131,60 @@ def base_map(*, lat: float, lon: float, zoom: int, base: str) -> tuple[folium.Ma
         "<style>.leaflet-control-attribution,.leaflet-control-scale-line{font-size:11px!important;"
         "line-height:1.4}.leaflet-tooltip{font-size:12px}</style>"), name="sv_style")
     return m, ok
+
+
+class _BaseSwitch(MacroElement):  # type: ignore[misc]
+    """Shows one base tile layer and hides the others, in the map that is already on the page.
+
+    Changing the base layer in the map's own script would give streamlit-folium a new map, which
+    it mounts as a new iframe next to the old one (and, racing a rerun, could leave none). This
+    element travels with the dynamic layers instead, so the iframe, its view and its layers stay.
+    """
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        (function () {
+          var m = window.map, d = {{ this.payload }};
+          if (!m) { return; }
+          var cache = window.__svBaseLayers = window.__svBaseLayers || {};
+          m.eachLayer(function (l) {
+            if (l instanceof L.TileLayer && d.specs[l._url] && !cache[l._url]) { cache[l._url] = l; }
+          });
+          Object.keys(d.specs).forEach(function (u) {
+            var l = cache[u];
+            if (u === d.want) {
+              if (!l) { l = cache[u] = L.tileLayer(u, d.specs[u]); }
+              if (!m.hasLayer(l)) { m.addLayer(l); l.bringToBack(); }
+            } else if (l && m.hasLayer(l)) {
+              m.removeLayer(l);
+            }
+          });
+        })();
+        {% endmacro %}
+    """)
+
+    def __init__(self, want: str, specs: dict[str, dict[str, Any]]) -> None:
+        super().__init__()
+        self._name = "BaseSwitch"
+        self.payload = _js_json({"want": want, "specs": specs})
+
+
+def _leaflet_options(options: dict[str, Any]) -> dict[str, Any]:
+    """folium's snake_case tile options as Leaflet's camelCase."""
+    return {re.sub(r"_([a-z])", lambda mt: mt.group(1).upper(), k): v for k, v in options.items()}
+
+
+def base_switch_layer(base: str) -> folium.FeatureGroup:
+    """A dynamic layer that switches the base map to ``base`` without rebuilding the map."""
+    name = BASE_LAYER_NAMES.get(base, assets.OFFLINE_LAYER_NAME)
+    if name == assets.OFFLINE_LAYER_NAME and not assets.assets_available():
+        name = assets.OSM_LAYER_NAME
+    layers = assets.base_layers(name)
+    specs = {str(layer.tiles): _leaflet_options(dict(layer.options)) for layer in layers}
+    want = next(str(layer.tiles) for layer in layers if layer.layer_name == name)
+    fg = folium.FeatureGroup(name="base")
+    _BaseSwitch(want, specs).add_to(fg)
+    return fg
 
 
 def _round(x: float) -> float:

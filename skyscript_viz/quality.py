@@ -22,6 +22,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from PIL import Image
 
+from .problems import PROBLEMS, Problem, ProblemKind
+
 __all__ = [
     "CHECKS",
     "PIXELS_FILE",
@@ -36,22 +38,11 @@ BLANK_SHARE = 0.95  # share of pure black/white pixels above which an image coun
 # flagged as low contrast: haze, cloud, fog. Open water and bare fields stay above it (about 4+).
 LOW_CONTRAST_STD = 4.0
 
-# kind -> (title, one sentence: what it flags and why it matters for training)
-CHECKS: dict[str, tuple[str, str]] = {
-    "blank_image": ("Blank or no-data image",
-                    "Almost all pixels are pure black or white (no-data fill): the image has no content, "
-                    "so its caption teaches the model to describe nothing."),
-    "low_contrast": ("Very low contrast",
-                     "Luminance barely varies (cloud, haze, fog): the tagged object is probably not "
-                     "visible, so the caption does not match what the model sees."),
-    "duplicate_content": ("Duplicate image content",
-                          "Byte-identical images under different names: duplicates over-weight some "
-                          "objects and can leak between training and test splits."),
-    "caption_misses_tag": ("Caption does not mention the focus tag",
-                           "Neither caption names the focus object's tag key or value: the rule-built "
-                           "caption may describe something else than the tagged object."),
-    "corrupt_image": ("Image cannot be decoded",
-                      "The JPEG is truncated or damaged: loaders will fail or skip it during training."),
+# The kinds the Quality page always lists (even at zero), with their title and help from problems.py
+CHECKS: dict[str, Problem] = {
+    kind.value: PROBLEMS[kind.value]
+    for kind in (ProblemKind.BLANK_IMAGE, ProblemKind.LOW_CONTRAST, ProblemKind.DUPLICATE_CONTENT,
+                 ProblemKind.CAPTION_MISSES_TAG, ProblemKind.CORRUPT_IMAGE)
 }
 
 

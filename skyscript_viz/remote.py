@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import asyncio
 import bisect
-import bz2
 import contextlib
 import hashlib
 import json
@@ -39,17 +38,16 @@ import re
 import shutil
 import socket
 import ssl
-import struct
 import threading
 import time
-import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from .errors import SkyscriptVizError
+from . import zipdir
+from .errors import SkyscriptVizError, ZipFormatError
 
 __all__ = [
     "DEFAULT_CSVS",
@@ -93,7 +91,7 @@ CONNECT_TIMEOUT = 10.0
 # Every read also has an overall deadline, timeout + its length at this rate: a server sending a byte
 # now and then never trips the idle timeout, and must not keep a read alive for hours.
 MIN_RATE = 64 * 1024  # bytes per second
-LOCAL_HEADER_SLACK = 1024  # the local header's extra field may be longer than the central one
+LOCAL_HEADER_SLACK = zipdir.LOCAL_HEADER_SLACK  # the local header's extra field may be longer
 RECHECK_SECONDS = 300.0  # how often an image zip's size/ETag is re-checked while images are fetched
 DOWN_SECONDS = 15.0  # after a failed connection, image fetches fail fast for this long
 UNUSED = "_unused"
@@ -560,13 +558,6 @@ def download(tr: Transport, url: str, dest: Path, st: RemoteStat, *, chunk: int 
 # --------------------------------------------------------------------------------------------------
 # Zip central directory over range requests
 
-_EOCD = struct.Struct("<4s4H2LH")  # 22 bytes
-_EOCD64_LOC = struct.Struct("<4sLQL")  # 20 bytes
-_EOCD64 = struct.Struct("<4sQ2H2L4Q")  # 56 bytes
-_CDH = struct.Struct("<4s4B4HL2L5H2L")  # 46 bytes
-_MAX_TAIL = 65536 + _EOCD.size  # EOCD + the longest comment
-
-
 @dataclass
 class CentralDirectory:
     """A zip's central directory as columns (sorted by name), and where it sits in the zip."""
@@ -579,125 +570,42 @@ class CentralDirectory:
     notes: list[str] = field(default_factory=list)
 
 
-def _find_eocd(tail: bytes) -> int:
-    pos = len(tail)
-    while True:
-        pos = tail.rfind(b"PK\x05\x06", 0, pos)
-        if pos < 0:
-            return -1
-        if pos + _EOCD.size <= len(tail):
-            comment_len = struct.unpack_from("<H", tail, pos + 20)[0]
-            if pos + _EOCD.size + comment_len == len(tail):
-                return pos
-
-
-def parse_central_directory(data: bytes, *, concat: int = 0) -> dict[str, list[Any]]:
-    """Entries of a raw central directory: name, header_offset, compress_size, file_size, method, crc…"""
-    cols: dict[str, list[Any]] = {k: [] for k in (
-        "name", "header_offset", "compress_size", "file_size", "compress_type", "crc", "flag_bits",
-        "name_len", "extra_len")}
-    name_c, off_c, cs_c, fs_c = cols["name"], cols["header_offset"], cols["compress_size"], cols["file_size"]
-    ct_c, crc_c, fl_c, nl_c, xl_c = (cols["compress_type"], cols["crc"], cols["flag_bits"], cols["name_len"],
-                                     cols["extra_len"])
-    pos, n = 0, len(data)
-    unpack = _CDH.unpack_from
-    while pos + _CDH.size <= n:
-        (sig, _cv, _cs, _ev, _es, flags, method, _t, _d, crc, csize, usize, nlen, xlen, clen, _disk, _ia,
-         _ea, off) = unpack(data, pos)
-        if sig != b"PK\x01\x02":
-            raise RemoteError(f"damaged zip central directory: entry {len(name_c) + 1} at byte {pos:,} "
-                              "has no signature")
-        p = pos + _CDH.size
-        raw_name = data[p: p + nlen]
-        if usize == 0xFFFFFFFF or csize == 0xFFFFFFFF or off == 0xFFFFFFFF:
-            extra = data[p + nlen: p + nlen + xlen]
-            q = 0
-            while q + 4 <= len(extra):
-                hid, hlen = struct.unpack_from("<HH", extra, q)
-                if hid == 0x0001:
-                    vals = extra[q + 4: q + 4 + hlen]
-                    k = 0
-                    if usize == 0xFFFFFFFF and k + 8 <= len(vals):
-                        usize = struct.unpack_from("<Q", vals, k)[0]
-                        k += 8
-                    if csize == 0xFFFFFFFF and k + 8 <= len(vals):
-                        csize = struct.unpack_from("<Q", vals, k)[0]
-                        k += 8
-                    if off == 0xFFFFFFFF and k + 8 <= len(vals):
-                        off = struct.unpack_from("<Q", vals, k)[0]
-                    break
-                q += 4 + hlen
-        name_c.append(raw_name.decode("utf-8" if flags & 0x800 else "cp437", errors="replace"))
-        off_c.append(off + concat)
-        cs_c.append(csize)
-        fs_c.append(usize)
-        ct_c.append(method)
-        crc_c.append(crc)
-        fl_c.append(flags)
-        nl_c.append(nlen)
-        xl_c.append(xlen)
-        pos = p + nlen + xlen + clen
-    return cols
-
-
 def read_central_directory(tr: Transport, url: str, st: RemoteStat, *, chunk: int = DEFAULT_CHUNK,
                            progress: ProgressFn | None = None, label: str | None = None,
                            scratch: Path | None = None) -> CentralDirectory:
-    """Read a remote zip's central directory with range requests (tail, then the directory itself)."""
+    """Read a remote zip's central directory with range requests (tail, then the directory itself);
+    parsed by skyscript_viz.zipdir like every other zip."""
     size = st.size
     label = label or url.rsplit("/", 1)[-1]
-    if size < _EOCD.size:
-        raise RemoteError(f"{url} is not a zip ({size} bytes)")
-    tail_start = max(0, size - _MAX_TAIL)
-    tail = tr.read(url, tail_start, size, size)
-    pos = _find_eocd(tail)
-    if pos < 0:
-        raise RemoteError(f"{url} is not a zip file (no end-of-central-directory record)")
-    _sig, _d, _dcd, _nd, n_total, cd_size, cd_offset, _cl = _EOCD.unpack_from(tail, pos)
-    eocd_abs = tail_start + pos
-    cd_end = eocd_abs
-    loc_abs = eocd_abs - _EOCD64_LOC.size
-    if loc_abs >= 0:
-        if loc_abs >= tail_start:
-            loc = tail[loc_abs - tail_start: loc_abs - tail_start + _EOCD64_LOC.size]
+
+    def read_at(a: int, b: int) -> bytes:
+        return tr.read(url, a, b, size)
+
+    try:
+        loc = zipdir.locate(size, read_at, label=url)
+        cd_abs, cd_size = loc.cd_offset, loc.cd_size
+        if cd_abs >= loc.tail_start:
+            data = loc.tail[cd_abs - loc.tail_start: cd_abs - loc.tail_start + cd_size]
+        elif scratch is not None:
+            # a large directory (tens of MB for a million members): resumable, with a progress bar
+            tmp = scratch / f".{label}.cd"
+            part_stat = RemoteStat(cd_size, st.etag, st.last_modified)
+            _download_range(tr, url, tmp, st, cd_abs, cd_size, part_stat, chunk=chunk, progress=progress,
+                            label=f"{label} directory")
+            data = tmp.read_bytes()
+            tmp.unlink(missing_ok=True)
         else:
-            loc = tr.read(url, loc_abs, eocd_abs, size)
-        if loc[:4] == b"PK\x06\x07":
-            _s, _disk, rec_off, _ndisks = _EOCD64_LOC.unpack(loc)
-            # the zip64 record sits right before the locator; its own offset ignores prepended data
-            rec_abs = loc_abs - _EOCD64.size
-            rec = (tail[rec_abs - tail_start: rec_abs - tail_start + _EOCD64.size] if rec_abs >= tail_start
-                   else tr.read(url, rec_abs, rec_abs + _EOCD64.size, size))
-            if rec[:4] != b"PK\x06\x06":
-                rec_abs = rec_off
-                rec = tr.read(url, rec_abs, rec_abs + _EOCD64.size, size)
-            if rec[:4] != b"PK\x06\x06":
-                raise RemoteError(f"{url}: damaged zip64 end-of-central-directory record")
-            (_s, _rs, _vm, _vn, _d1, _d2, _nd, n_total, cd_size, cd_offset) = _EOCD64.unpack(rec)
-            cd_end = rec_abs
-    concat = cd_end - cd_size - cd_offset
-    if concat < 0:
-        raise RemoteError(f"{url}: zip central directory points outside the file (damaged or truncated zip)")
-    cd_abs = cd_offset + concat
-    if cd_abs >= tail_start:
-        data = tail[cd_abs - tail_start: cd_abs - tail_start + cd_size]
-    elif scratch is not None:
-        # a large directory (tens of MB for a million members): resumable, with a progress bar
-        tmp = scratch / f".{label}.cd"
-        part_stat = RemoteStat(cd_size, st.etag, st.last_modified)
-        _download_range(tr, url, tmp, st, cd_abs, cd_size, part_stat, chunk=chunk, progress=progress,
-                        label=f"{label} directory")
-        data = tmp.read_bytes()
-        tmp.unlink(missing_ok=True)
-    else:
-        data = tr.read(url, cd_abs, cd_abs + cd_size, size)
-    cols = parse_central_directory(data, concat=concat)
-    notes = []
-    if n_total not in (0xFFFF, len(cols["name"])):
-        notes.append(f"{label}: the zip says {n_total:,} members, its directory lists {len(cols['name']):,}")
-    order = sorted(range(len(cols["name"])), key=cols["name"].__getitem__)
+            data = read_at(cd_abs, cd_abs + cd_size)
+        d = zipdir.parse_directory(data, shift=loc.shift, count=loc.count, label=label)
+    except ZipFormatError as exc:
+        raise RemoteError(str(exc)) from None
+    cols: dict[str, list[Any]] = {
+        "name": d.names, "header_offset": d.offsets, "compress_size": d.csizes, "file_size": d.usizes,
+        "compress_type": d.methods, "crc": d.crcs, "flag_bits": d.flags, "name_len": d.name_lens,
+        "extra_len": d.extra_lens}
+    order = sorted(range(len(d)), key=d.names.__getitem__)
     cols = {k: [v[i] for i in order] for k, v in cols.items()}
-    return CentralDirectory(cols, cd_abs, cd_size, concat, len(order), notes)
+    return CentralDirectory(cols, cd_abs, cd_size, loc.shift, len(order), d.notes)
 
 
 def _download_range(tr: Transport, url: str, dest: Path, st: RemoteStat, start: int, length: int,
@@ -1123,39 +1031,17 @@ class RemoteImages:
 
     @staticmethod
     def _fetch(tr: Transport, url: str, zname: str, zurl: str, size: int, e: dict[str, Any]) -> bytes:
-        changed = (f"{zname} changed on the server since it was indexed (%s); re-run "
-                   f"`python -m skyscript_viz index {url}`")
-        off, csize = int(e["header_offset"]), int(e["compress_size"])
-        if e["flag_bits"] & 0x1:
-            raise RemoteError(f"{e['name']} in {zname} is encrypted")
-        end = min(size, off + 30 + e["name_len"] + e["extra_len"] + csize + LOCAL_HEADER_SLACK)
-        buf = tr.read(zurl, off, end, size)
-        if buf[:4] != b"PK\x03\x04":
-            raise RemoteChangedError(changed % f"no member at byte {off:,}")
-        nlen, xlen = struct.unpack_from("<HH", buf, 26)
-        want = e["name"].encode("utf-8" if e["flag_bits"] & 0x800 else "cp437", errors="replace")
-        if buf[30:30 + nlen] != want:
-            raise RemoteChangedError(changed % f"another member at byte {off:,}")
-        start = 30 + nlen + xlen
-        if start + csize > len(buf):  # a local extra field longer than the slack: fetch the rest
-            buf += tr.read(zurl, off + len(buf), off + start + csize, size)
-        raw = buf[start:start + csize]
-        method = e["compress_type"]
+        """One range request for the member's local header and data, a bounded inflate, a CRC check."""
+        entry = zipdir.ZipEntry(e["name"], int(e["header_offset"]), int(e["compress_size"]),
+                                int(e["file_size"]), int(e["compress_type"]), int(e["crc"]),
+                                int(e["flag_bits"]), int(e["name_len"]), int(e["extra_len"]))
+        if entry.flags & 0x1 or entry.method not in (0, 8, 12):
+            raise RemoteError(f"{e['name']} in {zname}: encrypted or an unsupported compression method")
         try:
-            if method == 0:
-                data = raw
-            elif method == 8:
-                data = zlib.decompress(raw, -15)
-            elif method == 12:
-                data = bz2.decompress(raw)
-            else:
-                raise RemoteError(f"{e['name']} in {zname} uses zip compression method {method}, "
-                                  "which is not supported")
-        except (zlib.error, OSError, ValueError) as exc:
-            raise RemoteChangedError(changed % f"{e['name']} does not decompress: {exc}") from exc
-        if len(data) != e["file_size"] or zlib.crc32(data) != e["crc"]:
-            raise RemoteChangedError(changed % f"{e['name']} fails its CRC check")
-        return bytes(data)
+            return zipdir.read_member(lambda a, b: tr.read(zurl, a, b, size), entry, size=size, label=zname)
+        except ZipFormatError as exc:
+            raise RemoteChangedError(f"{zname} changed on the server since it was indexed ({exc}); re-run "
+                                     f"`python -m skyscript_viz index {url}`") from None
 
 
 def _recheck_seconds() -> float:

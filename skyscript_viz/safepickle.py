@@ -4,19 +4,80 @@ Only plain data may come out: dict, list, tuple, str, int, float, bool and None.
 names a global (a class, a function such as ``os.system``) is refused *before* the global is looked
 up, so nothing it references is imported or called. Types that pickle can build without a global
 (bytes, set, bytearray…) are rejected after loading.
+
+Resources are bounded too: the size of the pickle, its memo (a 9-byte pickle can ask the C unpickler
+for a 4 GB memo table: checked before unpickling) and the nesting depth of what comes out (a tuple
+nested 300,000 deep crashes hashing or comparing it: checked right after).
 """
 
 from __future__ import annotations
 
 import io
 import pickle
+import pickletools
+import re
 from typing import Any
 
 from .errors import UnsafePickleError
 
-__all__ = ["PLAIN_TYPES", "safe_loads"]
+__all__ = ["MAX_DEPTH", "MAX_PICKLE_BYTES", "PLAIN_TYPES", "safe_loads"]
 
 PLAIN_TYPES = (dict, list, tuple, str, int, float, bool, type(None))
+MAX_PICKLE_BYTES = 64 << 20  # a meta with 40,000 surrounding objects is ~2 MB
+MAX_DEPTH = 1000  # meta dicts nest 3 deep; C code that recurses (hash, ==) is safe far beyond this
+
+
+def _lengths(op: bytes, width: int = 1) -> bytes:
+    """Regex for opcode ``op`` with a ``width``-byte little-endian length below 256, then that many bytes."""
+    pad = b"\x00" * (width - 1)
+    return re.escape(op) + b"(?:" + b"|".join(re.escape(bytes([n])) + pad + b".{%d}" % n for n in range(256)) + b")"
+
+
+# The opcodes plain data is pickled with (protocols 2-5), none of which can grow the memo past the number
+# of opcodes: a pickle made only of these needs no further check. A mix of length-free opcodes goes
+# first, as one character class: the common case costs about as much as unpickling.
+_NO_ARG = b"\x94}](u)estN\x85\x86\x87\x88\x89a"
+_SAFE_PICKLE = re.compile(
+    b"(?:" + b"|".join([
+        b"[" + re.escape(_NO_ARG) + b"]", _lengths(b"\x8c"), b"h.", b"q.", b"K.", b"M..", b"J....", b"G.{8}",
+        b"j....", b"\x95.{8}", b"\x80.", _lengths(b"X", 4), _lengths(b"\x8a"),
+    ]) + b")*+\\.", re.DOTALL)
+_CONTAINER_OPS = b"}])t\x85\x86\x87"
+_ARG_LEN = {ord(op.code.encode("latin-1")): 0 if op.arg is None else op.arg.n for op in pickletools.opcodes}
+_PUT, _LONG_BINPUT, _STOP = ord("p"), ord("r"), ord(".")
+
+
+def _check_memo(data: bytes) -> None:
+    """Refuse a memo index larger than the pickle (the C unpickler would allocate a table that big).
+
+    Walks every opcode, so it only runs for pickles the fast regex above could not vouch for."""
+    limit, i, n = len(data), 0, len(data)
+    while i < n:
+        op = data[i]
+        i += 1
+        k = _ARG_LEN.get(op)
+        if k is None or op == _STOP:
+            return  # an unknown opcode: the unpickler refuses it
+        idx = -1
+        if k == pickletools.UP_TO_NEWLINE:
+            j = data.find(b"\n", i)
+            if j < 0:
+                return
+            if op == _PUT:
+                idx = int(data[i:j]) if data[i:j].strip().isdigit() else -1
+            i = j + 1
+        elif k == pickletools.TAKEN_FROM_ARGUMENT1:
+            i += 1 + (data[i] if i < n else 0)
+        elif k in (pickletools.TAKEN_FROM_ARGUMENT4, pickletools.TAKEN_FROM_ARGUMENT4U):
+            i += 4 + int.from_bytes(data[i:i + 4], "little")
+        elif k == pickletools.TAKEN_FROM_ARGUMENT8U:
+            i += 8 + int.from_bytes(data[i:i + 8], "little")
+        else:
+            if op == _LONG_BINPUT:
+                idx = int.from_bytes(data[i:i + 4], "little")
+            i += k
+        if idx > limit:
+            raise UnsafePickleError(f"pickle asks for memo slot {idx:,} in {n:,} bytes (a memory bomb); refused")
 
 
 class _PlainUnpickler(pickle.Unpickler):
@@ -35,17 +96,18 @@ def _check_plain(obj: object) -> None:
     # Each container is visited once: a pickle can make a list contain itself, or share one list
     # many times over (a few bytes of memo references), which a plain walk would never finish.
     # Scalars are checked in place and never stacked: meta dicts are mostly strings, and this check
-    # runs for every one of 5 million pickles.
+    # runs for every one of 5 million pickles. Depth is counted along the path each container is
+    # first reached by.
     t = type(obj)
     if t in _SCALARS:
         return
     if t not in _CONTAINERS:
         raise UnsafePickleError(f"pickle yields a {t.__name__}; only plain data is allowed")
-    stack: list[Any] = [obj]
+    stack: list[tuple[Any, int]] = [(obj, 1)]
     seen: set[int] = set()
     scalars, containers = _SCALARS, _CONTAINERS
     while stack:
-        item = stack.pop()
+        item, depth = stack.pop()
         if id(item) in seen:
             continue
         seen.add(id(item))
@@ -55,7 +117,9 @@ def _check_plain(obj: object) -> None:
             if tv in scalars:
                 continue
             if tv in containers:
-                stack.append(v)
+                if depth >= MAX_DEPTH:
+                    raise UnsafePickleError(f"pickle nests containers more than {MAX_DEPTH:,} deep; refused")
+                stack.append((v, depth + 1))
             else:
                 raise UnsafePickleError(f"pickle yields a {tv.__name__}; only plain data is allowed")
 
@@ -63,9 +127,17 @@ def _check_plain(obj: object) -> None:
 def safe_loads(data: bytes) -> Any:
     """Unpickle ``data`` allowing only plain containers, strings and numbers.
 
-    Raises UnsafePickleError for anything else, and pickle.UnpicklingError / EOFError / ValueError
-    (among others) for bytes that are not a valid pickle.
+    Raises UnsafePickleError for anything else and for pickles over the size, memo or depth limits,
+    and pickle.UnpicklingError / EOFError / ValueError (among others) for bytes that are not a valid pickle.
     """
+    if len(data) > MAX_PICKLE_BYTES:
+        raise UnsafePickleError(f"pickle of {len(data):,} bytes is over the {MAX_PICKLE_BYTES:,}-byte limit")
+    plain_ops = _SAFE_PICKLE.fullmatch(data) is not None
+    if not plain_ops:
+        _check_memo(data)
     obj = _PlainUnpickler(io.BytesIO(data)).load()
-    _check_plain(obj)
+    # Opcodes that build only plain values yield plain data, and nest no deeper than the number of
+    # container-building bytes in the pickle: the walk over every value is needed only past that.
+    if not plain_ops or len(data) - len(data.translate(None, _CONTAINER_OPS)) > MAX_DEPTH:
+        _check_plain(obj)
     return obj

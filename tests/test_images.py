@@ -43,6 +43,12 @@ def _png_header(width: int, height: int) -> bytes:
             + _chunk(b"IEND", b""))
 
 
+def _jpeg_claiming(jpeg: bytes, width: int, height: int) -> bytes:
+    """``jpeg`` with its frame header (SOF0) patched to claim ``width`` x ``height`` pixels."""
+    sof = jpeg.index(b"\xff\xc0")
+    return jpeg[: sof + 5] + struct.pack(">HH", height, width) + jpeg[sof + 9:]
+
+
 def _is_placeholder(result: Any, reason: str) -> None:
     assert not result.ok
     assert result.mime == "image/png"
@@ -173,6 +179,7 @@ def broken_root(tmp_path: Path, tinykit: Any) -> Path:
         "truncated.jpg": good[: len(good) * 2 // 5],
         "empty.jpg": b"",
         "bomb.jpg": _png_header(100_000, 100_000),
+        "big.jpg": _jpeg_claiming(good, 11_000, 11_000),
     })
     tinykit.write_store(root / "images3", "zip/", {"good.jpg": good})
     (root / "images5.zip").write_bytes(b"PK\x03\x04 not really a zip")
@@ -192,7 +199,8 @@ def _folder(member: str, container: str = "images2") -> dict[str, Any]:
         (_folder("truncated.jpg"), "cannot be decoded"),
         (_folder("empty.jpg"), "cannot be decoded"),
         (_folder("deleted.jpg"), "missing from the dataset"),
-        (_folder("bomb.jpg"), "decompression-bomb guard"),
+        (_folder("bomb.jpg"), "a PNG, not a JPEG"),
+        (_folder("big.jpg"), "too many pixels (decompression-bomb guard)"),
         ({"filepath": "images3/x.jpg", "storage": "zip", "container": "images3.zip",
           "member": "images3/x.jpg"}, "missing from the dataset"),
         ({"filepath": "images5/x.jpg", "storage": "zip", "container": "images5.zip", "member": "x.jpg"},
@@ -203,7 +211,7 @@ def _folder(member: str, container: str = "images2") -> dict[str, Any]:
          "missing from the dataset"),
         ({"filepath": "images2/x.jpg"}, "missing from the dataset"),
     ],
-    ids=["garbage", "truncated", "empty", "deleted", "bomb", "zip-member-missing", "zip-damaged",
+    ids=["garbage", "truncated", "empty", "deleted", "bomb", "jpeg-bomb", "zip-member-missing", "zip-damaged",
          "zip-missing", "no-image", "no-location"],
 )
 def test_broken_images_become_placeholders(broken_root: Path, row: dict[str, Any], reason: str) -> None:
@@ -296,3 +304,78 @@ def test_demo_corrupt_image_is_a_placeholder(demo_small: tuple[Path, Any], index
                 assert store.image(_row(index_small, fp)).ok, (kind, fp)
     finally:
         store.close()
+
+
+# -- zip members read at the index's byte location -----------------------------------------------
+
+
+def test_same_bytes_as_zipfile_for_every_image(tiny_index: Any) -> None:
+    """Every image the index knows reads back byte-identical to zipfile (zip) or the file (folder)."""
+    store = ImageStore(tiny_index.root)
+    df = tiny_index.page(Filters(), limit=1000).rows
+    storages = set()
+    try:
+        for row in df.to_dict("records"):
+            if not row["has_image"]:
+                continue
+            storages.add(row["storage"])
+            if row["storage"] == "zip":
+                assert row["zip_offset"] is not None
+                with zipfile.ZipFile(tiny_index.root / row["container"]) as zf:
+                    want = zf.read(row["member"])
+            else:
+                want = (tiny_index.root / row["container"] / row["member"]).read_bytes()
+            assert store.read_bytes(row) == want
+            old = {k: v for k, v in row.items() if not k.startswith("zip_")}  # an index before format 6
+            assert store.read_bytes(old) == want
+    finally:
+        store.close()
+    assert storages == {"zip", "folder"}
+
+
+def _lying_zip(path: Path, jpeg: bytes) -> dict[str, Any]:
+    """A zip whose 1 MB member inflates to 1 GiB; returns an index row for it (declared size 1 GiB)."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        with zf.open("images8/bomb.jpg", "w", force_zip64=True) as f:
+            f.write(jpeg)
+            chunk = b"\0" * (8 << 20)
+            for _ in range(128):
+                f.write(chunk)
+        zf.writestr("images8/ok.jpg", jpeg)
+    from skyscript_viz.zipdir import LocalZip
+
+    with LocalZip(path) as z:
+        e = z.directory.find("images8/bomb.jpg")
+        assert e is not None and e.usize == len(jpeg) + (1 << 30) and e.csize < 2 << 20
+        return {"filepath": "images8/bomb.jpg", "storage": "zip", "container": path.name,
+                "member": e.name, "zip_offset": e.offset, "zip_csize": e.csize, "zip_usize": e.usize,
+                "zip_method": e.method, "zip_crc": e.crc, "zip_flags": e.flags, "zip_nlen": e.name_len,
+                "zip_xlen": e.extra_len}
+
+
+def test_member_inflating_to_a_gigabyte_is_refused_unread(tmp_path: Path, tinykit: Any) -> None:
+    root = tmp_path / "root"
+    root.mkdir()
+    row = _lying_zip(root / "images8.zip", tinykit.jpeg_bytes(3))
+    store = ImageStore(root)
+    for declared in (row["zip_usize"], 5000):  # the truth (over the cap), and a lie (inflates past it)
+        res = store.image({**row, "zip_usize": declared})
+        assert not res.ok and "zip part is damaged" in (res.problem or "")
+    ok = store.image({k: v for k, v in row.items() if not k.startswith("zip_")} | {"member": "images8/ok.jpg"})
+    assert ok.ok and ok.data == tinykit.jpeg_bytes(3)
+
+
+def test_failed_thumbnails_are_cached(broken_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = ImageStore(broken_root)
+    calls: list[str] = []
+    real = store.read_bytes
+
+    def counting(row: dict[str, Any]) -> bytes:
+        calls.append(row["filepath"])
+        return real(row)
+
+    monkeypatch.setattr(store, "read_bytes", counting)
+    first = store.thumbnail(_folder("bomb.jpg"))
+    second = store.thumbnail(_folder("bomb.jpg"))
+    assert not first.ok and second.problem == first.problem
+    assert calls == ["images2/bomb.jpg"]

@@ -39,3 +39,13 @@ def test_importing_the_library_does_not_import_streamlit() -> None:
                           env={**os.environ, "PYTHONPATH": str(REPO)})
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().splitlines()[-1] == "STREAMLIT: []"
+
+
+def test_importing_the_package_is_cheap() -> None:
+    """``import skyscript_viz`` re-exports lazily: no DuckDB, pyarrow, pandas, Pillow or Streamlit yet."""
+    code = ("import skyscript_viz, sys; "
+            "print(sorted(m for m in ('duckdb','pyarrow','pandas','PIL','streamlit') if m in sys.modules))")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"

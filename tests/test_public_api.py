@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import importlib
 import inspect
 import pkgutil
+from pathlib import Path
 
 import pytest
 
@@ -23,9 +25,30 @@ def test_all_is_sorted_and_unique() -> None:
 
 
 def test_all_equals_the_public_names() -> None:
-    public = {name for name, value in vars(skyscript_viz).items()
-              if not name.startswith("_") and not inspect.ismodule(value)}
+    # dir(), not vars(): the re-exports are lazy, so vars() only holds the names used so far
+    public = {name for name in dir(skyscript_viz)
+              if not name.startswith("_") and not inspect.ismodule(getattr(skyscript_viz, name))}
     assert set(skyscript_viz.__all__) == public
+
+
+def test_lazy_exports_match_the_type_checking_imports() -> None:
+    """The name -> module table and the imports type checkers read must list the same names."""
+    tree = ast.parse(Path(skyscript_viz.__file__).read_text(encoding="utf-8"))
+    block = next(node for node in tree.body if isinstance(node, ast.If))
+    imported = {alias.name: node.module for node in ast.walk(block)
+                if isinstance(node, ast.ImportFrom) for alias in node.names}
+    assert imported == skyscript_viz._EXPORTS
+    assert set(skyscript_viz._EXPORTS) == set(skyscript_viz.__all__)
+    for name, module in skyscript_viz._EXPORTS.items():
+        assert getattr(skyscript_viz, name) is getattr(importlib.import_module(f"skyscript_viz.{module}"), name)
+
+
+def test_unknown_name_is_an_attribute_error() -> None:
+    with pytest.raises(AttributeError, match="no attribute 'NoSuchThing'"):
+        skyscript_viz.NoSuchThing  # noqa: B018 - the access under test
+    from skyscript_viz import demo  # a submodule is still importable by name
+
+    assert callable(demo.generate)
 
 
 def test_star_import() -> None:

@@ -189,3 +189,61 @@ def test_build_lists_unsafe_meta_and_never_runs_it(tmp_path: Path, tinykit: Any)
     finally:
         idx.close()
     assert not target.exists()
+
+
+# -- resource bounds ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("data", [
+    b"\x80\x04Nr\x00\x00\x00\x10.",  # LONG_BINPUT 2**28: a 4 GB memo table in 9 bytes
+    b"\x80\x04Nr\xff\xff\xff\xff.",
+    b"Np99999999999\n.",  # protocol 0 PUT
+    b"\x80\x02X\x01\x00\x00\x00ar\x00\x00\x00\x08.",  # behind an opcode the fast check does not know
+])
+def test_memo_bomb_is_refused_before_unpickling(data: bytes) -> None:
+    with pytest.raises(UnsafePickleError, match="memo slot"):
+        safe_loads(data)
+
+
+def test_modest_memo_indices_are_fine() -> None:
+    assert safe_loads(b"\x80\x02X\x01\x00\x00\x00ar\x05\x00\x00\x00.") == "a"
+
+
+_DEEP = """
+import resource, sys
+resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+from skyscript_viz.safepickle import safe_loads
+from skyscript_viz.errors import UnsafePickleError
+data = b"\\x80\\x04)" + b"\\x85" * 300_000 + b"."  # a tuple nested 300,000 deep, 300 KB
+try:
+    safe_loads(data)
+except UnsafePickleError as exc:
+    print("refused:", exc)
+try:
+    safe_loads(b"\\x80\\x04Nr\\x00\\x00\\x00\\x10.")
+except UnsafePickleError as exc:
+    print("refused:", exc)
+"""
+
+
+def test_deep_nesting_and_memo_bombs_stay_bounded_in_a_small_process() -> None:
+    """In a process limited to 1 GB: no segfault, no MemoryError, both refused with our error."""
+    proc = subprocess.run([sys.executable, "-c", _DEEP], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.count("refused:") == 2 and "1,000 deep" in proc.stdout, proc.stdout
+
+
+def test_nesting_within_the_limit_loads() -> None:
+    value: Any = "leaf"
+    for _ in range(900):
+        value = (value,)
+    assert safe_loads(pickle.dumps({"k": value}, protocol=4)) == {"k": value}
+
+
+def test_oversized_pickle_is_refused_unread(monkeypatch: pytest.MonkeyPatch) -> None:
+    import skyscript_viz.safepickle as sp
+
+    monkeypatch.setattr(sp, "MAX_PICKLE_BYTES", 100)
+    with pytest.raises(UnsafePickleError, match="over the 100-byte limit"):
+        safe_loads(pickle.dumps("x" * 200))

@@ -122,12 +122,15 @@ def draw_map(ds: Dataset, f: Filters, *, selected_row: dict[str, Any] | None,
     lat, lon, zoom = ss[keys.VIEW]
     base = ss.get(keys.BASE, "offline")
     init = ss.get(keys.MAP_INIT)
-    if init is None or init[3] != base:
-        init = ss[keys.MAP_INIT] = (lat, lon, zoom, base)  # rebuilt only when the base layer changes
-    m, offline_ok = mapview.base_map(lat=init[0], lon=init[1], zoom=init[2], base=base)
+    if init is None:
+        # the map's own script never changes after this, so streamlit-folium keeps its iframe; the
+        # base layer is switched by a dynamic layer (a new script would mount a second iframe)
+        init = ss[keys.MAP_INIT] = (lat, lon, zoom, base)
+    m, offline_ok = mapview.base_map(lat=init[0], lon=init[1], zoom=init[2], base=init[3])
     view_f = replace(f, bbox=view_bbox())
     view = cached_map_view(ds, view_f, zoom)
-    groups = [mapview.view_layer(view, zoom), mapview.selection_layer(selected_row)]
+    groups = [mapview.view_layer(view, zoom), mapview.selection_layer(selected_row),
+              mapview.base_switch_layer(base)]
     if drape is not None:
         groups.append(mapview.drape_layer(selected_row, drape[0], drape[1],
                                           opacity=float(ss.get(keys.OPACITY, 0.8))))

@@ -388,6 +388,9 @@ def test_drape_and_satellite_offline(default_demo, streamlit_server, page, scree
     # the satellite base layer needs the internet, which is blocked: the map still works
     page.set_viewport_size(SHOTS["1366x768"])
     wait_idle(page)
+    # mark the map's iframe: switching the base layer must keep it (a new map iframe mounted next to
+    # the old one is how the map used to vanish)
+    page.locator(IFRAME).evaluate("el => { el.dataset.svMark = 'kept'; }")
     choose(page, "Base map", "Satellite (Esri)")
     page.wait_for_function("() => new URLSearchParams(location.search).get('base') === 'satellite'")
     frame.locator("path.sv-footprint").first.wait_for(state="attached", timeout=LOAD_TIMEOUT)
@@ -395,6 +398,12 @@ def test_drape_and_satellite_offline(default_demo, streamlit_server, page, scree
     # the browser did ask for satellite tiles, and they were refused
     poll(lambda: any("arcgisonline" in u for u in page.blocked_requests), page, "no satellite tile requested")
     wait_idle(page)
+    poll(lambda: frame.locator('img.leaflet-tile[src*="arcgisonline"]').count() > 0
+         and frame.locator('img.leaflet-tile[src*="/tiles/"]').count() == 0, page,
+         "the satellite layer did not replace the offline one")
+    assert page.locator(IFRAME).count() == 1
+    assert page.locator(IFRAME).get_attribute("data-sv-mark") == "kept", "the map was rebuilt in a new iframe"
+    assert page.locator(IFRAME).is_visible()
     assert frame.locator(".leaflet-container").is_visible()
     assert_no_exception(page)
     page.get_by_text(target["filepath"], exact=True).first.wait_for()
