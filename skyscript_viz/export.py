@@ -1,13 +1,17 @@
 """Exports of a filter's matches: SkyScript caption CSV, GeoJSON footprints, Parquet with every column.
 
 All three stream from the index (DuckDB ``COPY`` or Arrow record batches), so exporting millions of
-rows keeps memory flat.
+rows keeps memory flat. A download in the browser is different: any visitor can ask for one and
+Streamlit holds the file in memory to serve it, so :func:`export_download` refuses more than
+``BROWSER_MAX_ROWS`` rows up front and stops writing past ``BROWSER_MAX_BYTES``; beyond that the
+message points to the command line (``python -m skyscript_viz export``).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shlex
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,11 +20,12 @@ from typing import Literal
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .errors import InvalidFilterError
+from .errors import InvalidFilterError, SkyscriptVizError
 from .index import ImageIndex
 from .query import Filters
 
-__all__ = ["EXPORT_FORMATS", "GEOJSON_PROPERTIES", "export", "export_bytes", "geojson_chunks"]
+__all__ = ["BROWSER_MAX_BYTES", "BROWSER_MAX_ROWS", "EXPORT_FORMATS", "GEOJSON_PROPERTIES", "ExportTooLargeError",
+           "cli_command", "export", "export_bytes", "export_download", "geojson_chunks"]
 
 Format = Literal["csv", "geojson", "parquet"]
 EXPORT_FORMATS: dict[str, tuple[str, str]] = {
@@ -28,6 +33,8 @@ EXPORT_FORMATS: dict[str, tuple[str, str]] = {
     "geojson": ("application/geo+json", ".geojson"),
     "parquet": ("application/vnd.apache.parquet", ".parquet"),
 }
+BROWSER_MAX_ROWS = 250_000  # rows a browser download may hold (the CLI has no limit)
+BROWSER_MAX_BYTES = 128 * 1024 * 1024  # bytes a browser download may hold (captions can be long)
 GEOJSON_PROPERTIES = ("filepath", "source", "year", "month", "day", "obj_type", "osm_id", "title",
                       "title_multi_objects", "width_m", "height_m", "n_surrounding", "n_problems")
 
@@ -100,10 +107,29 @@ def geojson_chunks(index: ImageIndex, f: Filters, counter: list[int] | None = No
         yield piece.decode("utf-8") if isinstance(piece, bytes) else piece.to_pybytes().decode("utf-8")
 
 
-def export(index: ImageIndex, f: Filters, out: Path | str, *, fmt: Format) -> int:
+class ExportTooLargeError(SkyscriptVizError):
+    """A download in the browser would be larger than its cap; the message gives the CLI command."""
+
+
+def cli_command(f: Filters, fmt: str, root: object = "ROOT") -> str:
+    """The command line that exports the same matches to a file (no size limit)."""
+    from .state import filters_to_params
+
+    words = [f"{k}={v}" for k, vals in filters_to_params(f).items() for v in ([vals] if isinstance(vals, str) else vals)]
+    args = "".join(f" --filter {shlex.quote(w)}" for w in words)
+    return f"python -m skyscript_viz export {shlex.quote(str(root))}{args} --format {fmt} -o FILE{EXPORT_FORMATS[fmt][1]}"
+
+
+def _too_large(what: str, f: Filters, fmt: str) -> ExportTooLargeError:
+    return ExportTooLargeError(f"{what}, too large to download in the browser; export it to a file from a "
+                               f"terminal instead: {cli_command(f, fmt)}")
+
+
+def export(index: ImageIndex, f: Filters, out: Path | str, *, fmt: Format, max_bytes: int | None = None) -> int:
     """Write the matches of ``f`` to ``out`` in ``fmt``; returns the number of rows (features) written.
 
     Written to a temporary file next to ``out`` and renamed, so a failed export never leaves half a file.
+    With ``max_bytes``, writing stops (ExportTooLargeError, no file) once the file would grow past it.
     """
     if fmt not in EXPORT_FORMATS:
         raise InvalidFilterError(f"export format {fmt!r} is not one of {', '.join(EXPORT_FORMATS)}")
@@ -117,13 +143,32 @@ def export(index: ImageIndex, f: Filters, out: Path | str, *, fmt: Format) -> in
             with tmp.open("wb") as fh:
                 for piece in _geojson_buffers(index, f, counter):
                     fh.write(piece)
+                    if max_bytes is not None and fh.tell() > max_bytes:
+                        raise _too_large(f"the GeoJSON of these matches is over {max_bytes:,} bytes", f, fmt)
             n = counter[0]
         else:
             n = index.copy_to(f, tmp, fmt=fmt)
+            if max_bytes is not None and tmp.stat().st_size > max_bytes:
+                raise _too_large(f"the {fmt.upper()} of these matches is over {max_bytes:,} bytes", f, fmt)
         tmp.replace(out)
         return n
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def export_download(index: ImageIndex, f: Filters, *, fmt: Format, max_rows: int | None = None,
+                    max_bytes: int | None = None) -> bytes:
+    """The export as bytes for a browser download, written through a temporary file and capped: more than
+    ``max_rows`` matches are refused before anything is written, a file past ``max_bytes`` while it is
+    written (ExportTooLargeError naming the CLI command). Defaults: BROWSER_MAX_ROWS, BROWSER_MAX_BYTES."""
+    max_rows = BROWSER_MAX_ROWS if max_rows is None else max_rows
+    max_bytes = BROWSER_MAX_BYTES if max_bytes is None else max_bytes
+    if (n := index.count(f)) > max_rows:
+        raise _too_large(f"{n:,} images match (the browser limit is {max_rows:,})", f, fmt)
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / f"export{EXPORT_FORMATS[fmt][1]}"
+        export(index, f, path, fmt=fmt, max_bytes=max_bytes)
+        return path.read_bytes()
 
 
 def export_bytes(index: ImageIndex, f: Filters, *, fmt: Format) -> bytes:

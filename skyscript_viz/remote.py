@@ -297,8 +297,12 @@ class Transport:
         return url.split("://", 1)[1] if self.scheme == "s3" else url
 
     def stat(self, url: str) -> RemoteStat:
+        """Size, ETag and Last-Modified of ``url``, within the timeout in all (headers sent a byte at a time
+        never trip the idle timeout)."""
+        from fsspec.asyn import sync
+
         with self.errors(url):
-            info = self.fs.info(self._path(url))
+            info = sync(self.fs.loop, self.fs._info, self._path(url), timeout=self.deadline(0) + CONNECT_TIMEOUT)
         size = info.get("size")
         if size is None:
             raise RemoteError(f"the server gives no size for {url}; it cannot be read by range requests")

@@ -10,6 +10,8 @@ directives, ``:material/icon:`` and ``$math$``. The helpers below make any strin
   blocks), and a word joiner (U+2060, invisible) after a colon that starts a word, so no emoji shortcode
   or directive can form;
 * :func:`md_code`: one inline code span (file paths, ids), on one line whatever it contains;
+* :func:`md_link`: a link with literal text to an address of ours (the address percent-encoded, so
+  stored text cannot close it);
 * :func:`md_label`: widget labels (``st.expander``, buttons): :func:`md_text` on one shortened line;
 * :func:`html_text`: HTML element content and attribute values, with all punctuation and line endings
   as numeric entities, so it also stays inert inside an HTML block (``<div>…</div>`` on one line)
@@ -22,8 +24,9 @@ hypothesis-generated hostile strings.
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 
-__all__ = ["html_text", "md_code", "md_label", "md_text"]
+__all__ = ["html_text", "md_code", "md_label", "md_link", "md_text"]
 
 # Markdown's active characters, plus "=" (setext headings) and "@" (GFM e-mail autolinks); the rest of
 # ASCII punctuation starts nothing once these are escaped
@@ -31,6 +34,7 @@ _PUNCT = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&=@])")
 _LINES = re.compile(r"\r\n|\r|\n")  # CommonMark's three line endings
 _SHORTCODE = re.compile(r":(?=[\w+-])")  # the start of :smile:, :+1:, :red[...], :material/x:
 WORD_JOINER = "\u2060"
+_URL_SAFE = "/:?&=%#+,;@!$*~.-_"  # kept as they are in a link address; anything else is percent-encoded
 # every ASCII punctuation character and line ending as a numeric entity: the same text in HTML, and
 # nothing Markdown (or Streamlit's :directives:) could act on when the HTML goes through st.markdown
 _HTML_ENTITIES = {c: f"&#{c};" for c in [*range(33, 48), *range(58, 65), *range(91, 97), *range(123, 127), 10, 13]}
@@ -50,6 +54,12 @@ def md_label(text: object, *, limit: int = 120) -> str:
     """``text`` for a widget label (expander, button): literal, on one line, at most ``limit`` characters."""
     s = " ".join(_LINES.split(_str(text)))
     return md_text(s if len(s) <= limit else s[: limit - 1] + "…")
+
+
+def md_link(text: object, url: str) -> str:
+    """A Markdown link showing ``text`` literally on one line; ``url`` (built by us, e.g. ``./overview?…``) percent-encoded
+    where Markdown could end it (spaces, brackets, parentheses, angle brackets, quotes, backslashes)."""
+    return f"[{md_text(' '.join(_LINES.split(_str(text))))}]({quote(url, safe=_URL_SAFE)})"
 
 
 def md_code(text: object) -> str:

@@ -13,6 +13,7 @@ mtime, so replacing a file changes them). Knobs, all changeable while it runs:
 * ``long_206``: path -> extra bytes: a 206 whose body runs that many bytes past the range asked
   (``long_206_length``: with a Content-Length saying so, else no length and the connection closed);
 * ``dribble``: path -> seconds between single bytes of the body (never idle long enough to time out);
+  ``slow_headers``: the same for the status line and headers;
 * ``redirect``: path -> URL: answered with 302 to that URL (+ the same path);
 * ``tls``: ``(certfile, keyfile)`` to serve https;
 * ``stop()``: the kill switch: closes the listening socket *and* every open keep-alive connection,
@@ -154,7 +155,12 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(end - start + extra))
         if status == 206:
             self.send_header("Content-Range", f"bytes {start}-{end - 1}/{size}")
-        self.end_headers()
+        if rel in owner.slow_headers:
+            self._headers_buffer.append(b"\r\n")
+            raw, self._headers_buffer = b"".join(self._headers_buffer), []
+            self._write_slowly(raw, owner.slow_headers[rel])
+        else:
+            self.end_headers()
         sent = 0
         if extra:
             sent = self._send_long(file, start, end, extra)
@@ -206,10 +212,13 @@ class _Handler(BaseHTTPRequestHandler):
         return sent
 
     def _send_dribble(self, file: Path, start: int, end: int, pause: float) -> int:
-        sent = 0
         with open(file, "rb") as f:
             f.seek(start)
-            data = f.read(end - start)
+            return self._write_slowly(f.read(end - start), pause)
+
+    def _write_slowly(self, data: bytes, pause: float) -> int:
+        """``data`` one byte at a time, ``pause`` seconds apart; returns the bytes written."""
+        sent = 0
         try:
             for i in range(len(data)):
                 if self.server.owner.stopped:
@@ -250,6 +259,7 @@ class RangeServer:
         self.long_206: dict[str, int] = {}
         self.long_206_length = True
         self.dribble: dict[str, float] = {}
+        self.slow_headers: dict[str, float] = {}
         self.redirect: dict[str, str] = {}
         self.tls: tuple[Path, Path] | None = None
         self.block = 64 * 1024
@@ -339,6 +349,7 @@ class RangeServer:
         self.long_206.clear()
         self.long_206_length = True
         self.dribble.clear()
+        self.slow_headers.clear()
         self.redirect.clear()
 
 

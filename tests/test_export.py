@@ -13,9 +13,11 @@ from __future__ import annotations
 import csv
 import json
 import math
+import shlex
 import shutil
 import subprocess
 import sys
+import tempfile
 import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,7 +32,17 @@ import pytest
 from skyscript_viz import Filters, ImageIndex, InvalidFilterError, TagExpr, build_index
 from skyscript_viz.build import INTERNAL_COLUMNS
 from skyscript_viz.cli import main as cli_main
-from skyscript_viz.export import EXPORT_FORMATS, GEOJSON_PROPERTIES, export, export_bytes, geojson_chunks
+from skyscript_viz.export import (
+    EXPORT_FORMATS,
+    GEOJSON_PROPERTIES,
+    ExportTooLargeError,
+    cli_command,
+    export,
+    export_bytes,
+    export_download,
+    geojson_chunks,
+)
+from skyscript_viz.state import parse_filter_args
 
 REPO = Path(__file__).resolve().parents[1]
 HEADER = "filepath,title,title_multi_objects"
@@ -419,3 +431,44 @@ def test_200k_export_keeps_python_memory_flat(big_index: ImageIndex, tmp_path: P
             tail = fh.read()
         assert head.startswith(b'{"type":"FeatureCollection","features":[{"type":"Feature","id":')
         assert tail.endswith(b"}}]}\n")
+
+
+# ---- browser downloads: capped, pointing to the CLI beyond the cap ------------------------------------
+
+
+def test_browser_download_under_the_caps_is_the_export(xindex: ImageIndex, tmp_path: Path) -> None:
+    for fmt in EXPORT_FORMATS:
+        out = tmp_path / f"f.{fmt}"
+        export(xindex, CH, out, fmt=fmt)  # type: ignore[arg-type]
+        assert export_download(xindex, CH, fmt=fmt) == out.read_bytes(), fmt  # type: ignore[arg-type]
+
+
+def test_browser_download_refuses_too_many_rows_with_the_cli_command(
+        export_root: tuple[Path, dict[str, Any]], xindex: ImageIndex) -> None:
+    f = Filters(sources=("CH",), tags=(TagExpr.parse("focus:sport=tennis"),), caption="it's")
+    n = xindex.count(Filters(sources=("CH",)))
+    with pytest.raises(ExportTooLargeError) as err:
+        export_download(xindex, Filters(sources=("CH",)), fmt="csv", max_rows=n - 1)
+    assert f"{n:,} images match" in str(err.value) and "python -m skyscript_viz export ROOT" in str(err.value)
+    # the command it gives selects the same images
+    words = shlex.split(cli_command(f, "geojson", "/data/Sky Script"))
+    assert words[:4] == ["python", "-m", "skyscript_viz", "export"] and words[4] == "/data/Sky Script"
+    assert parse_filter_args([w for i, w in enumerate(words) if i and words[i - 1] == "--filter"]) == f
+    assert words[-4:] == ["--format", "geojson", "-o", "FILE.geojson"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fmt", list(EXPORT_FORMATS))
+def test_browser_download_stops_at_the_byte_cap(big_index: ImageIndex, fmt: str, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """200,000 rows under a 200 kB cap: refused, nothing kept, memory bounded by the cap, not the rows."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    tracemalloc.start()
+    try:
+        with pytest.raises(ExportTooLargeError, match="over 200,000 bytes"):
+            export_download(big_index, Filters(), fmt=fmt, max_bytes=200_000)  # type: ignore[arg-type]
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 4_000_000, f"peak {peak / 1e6:.2f} MB"
+    assert list(tmp_path.iterdir()) == []

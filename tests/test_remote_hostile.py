@@ -107,6 +107,16 @@ def test_a_dribbling_server_meets_the_overall_deadline(server: RangeServer, env:
         tr.read(url, 0, 60, tr.stat(url).size)
 
 
+def test_headers_sent_a_byte_at_a_time_meet_a_deadline(server: RangeServer, env: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SKYSCRIPT_REMOTE_TIMEOUT", "1")
+    monkeypatch.setattr(remote, "CONNECT_TIMEOUT", 1.0)
+    server.slow_headers["meta2.zip"] = 0.15  # ~250 header bytes: 40 s
+    tr = remote.Transport(server.url)
+    with pytest.raises(remote.RemoteTimeoutError):
+        tr.stat(f"{server.url}/meta2.zip")
+
+
 def test_a_well_behaved_server_is_read_exactly(server: RangeServer, env: Path, pub: Path) -> None:
     tr = remote.Transport(server.url)
     url = f"{server.url}/meta2.zip"

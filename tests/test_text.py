@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from skyscript_viz.text import WORD_JOINER, html_text, md_code, md_label, md_text
+from skyscript_viz.text import WORD_JOINER, html_text, md_code, md_label, md_link, md_text
 
 HOSTILE = [
     "<img src=x onerror=alert(1)>",
@@ -160,3 +160,15 @@ def test_html_text_in_an_html_block_and_in_html(text: str) -> None:
     rendered = _MD.render(f'<div style="font-size:0.8rem"><span>{escaped}</span></div>')
     assert "\n" not in rendered.strip()
     assert set(_parse(rendered).tags) == {"div", "span"}
+
+
+@given(_hostile_text, _hostile_text)
+@settings(max_examples=100, deadline=None)
+def test_md_link_is_one_link_to_our_address(text: str, query: str) -> None:
+    """A saved view's name and its stored query string: one link, to ./overview, showing the name."""
+    rendered = _MD.render(md_link(text, f"./overview?{query}"))
+    parsed = _parse(rendered)
+    assert parsed.tags.count("a") == 1 and set(parsed.tags) <= {"p", "a", "br"}, rendered
+    (href,) = re.findall(r'<a href="([^"]*)"', rendered)
+    assert href.startswith("./overview?")
+    assert _squash("".join(parsed.text)) == _squash(text)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from ..export import EXPORT_FORMATS, export_bytes
+from .. import export
 from ..index import SORT_ORDERS
 from ..query import Filters
 from ..sources import source_info
 from ..state import PAGE_SIZES
-from ..text import md_text
+from ..text import md_code, md_text
 from . import keys, review
 from .data import Dataset, cached_count
 
@@ -93,8 +93,12 @@ def export_panel(ds: Dataset, f: Filters) -> None:
         st.caption("CSV in the SkyScript format (reads unchanged in the SkyScript training code), GeoJSON "
                    "footprints, or Parquet with every indexed column. For millions of rows use "
                    "`python -m skyscript_viz export ROOT --filter … -o FILE`.")
-        for fmt, (mime, ext) in EXPORT_FORMATS.items():
+        too_many = n > export.BROWSER_MAX_ROWS  # a download is held in the server's memory: capped
+        if too_many:
+            st.info(f"{n:,} images are more than a browser download holds ({export.BROWSER_MAX_ROWS:,}). "
+                    f"Export them from a terminal: {md_code(export.cli_command(f, 'csv', ds.root))}")
+        for fmt, (mime, ext) in export.EXPORT_FORMATS.items():
             st.download_button(
-                f"Download {fmt.upper()}", data=lambda fmt=fmt: export_bytes(ds.index, f, fmt=fmt),  # type: ignore[misc]
+                f"Download {fmt.upper()}", data=lambda fmt=fmt: export.export_download(ds.index, f, fmt=fmt),  # type: ignore[misc]
                 file_name=f"skyscript_export{ext}", mime=mime, key=f"export_{fmt}", width="stretch",
-                on_click="ignore")
+                on_click="ignore", disabled=too_many)

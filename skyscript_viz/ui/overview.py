@@ -17,7 +17,7 @@ from ..problems import PROBLEM_HELP
 from ..quality import CHECKS
 from ..query import Filters, TagExpr
 from ..state import filters_to_params
-from ..text import md_code, md_label, md_text
+from ..text import md_code, md_label, md_link, md_text
 from . import charts, keys
 from .data import Dataset, cached_count
 from .gallery import thumb_grid
@@ -132,7 +132,7 @@ def saved_views(ds: Dataset, f: Filters) -> None:
             except SkyscriptVizError as exc:
                 st.error(md_text(str(exc)))
         for vname, query in safe_read(ds, lambda s: s.views(), []):
-            st.markdown(f"[{md_text(vname)}](./overview?{query})")
+            st.markdown(md_link(vname, f"./overview?{query}"))
 
 
 def quality(ds: Dataset, f: Filters) -> None:

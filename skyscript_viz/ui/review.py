@@ -154,20 +154,20 @@ def verdict_form(ds: Dataset, rec: ImageRecord, *, key: str, audit: str | None =
 
 
 def verdict_history(ds: Dataset, rec: ImageRecord) -> None:
-    """Every verdict on this image, oldest first: a plain HTML table (a handful of rows, readable by
-    screen readers and find-in-page, unlike the canvas of st.dataframe)."""
+    """Every verdict on this image, oldest first, as plain text cells (reviewer names and notes are
+    written by visitors: st.table would render them as Markdown)."""
     hist = safe_read(ds, lambda s: s.history(rec.filepath), pd.DataFrame())
     if hist.empty:
         st.caption("No verdict yet.")
         return
     table = pd.DataFrame({
         "when (UTC)": pd.to_datetime(hist["created"], unit="s").dt.strftime("%Y-%m-%d %H:%M"),
-        "reviewer": [md_text(r if v else f"{r} (unverified)")  # st.table renders Markdown in every cell
-                     for r, v in zip(hist["reviewer"], hist["verified"], strict=True)],
-        "verdict": hist["verdict"].map(VERDICTS).fillna(hist["verdict"]).map(md_text),
-        "note": hist["note"].map(md_text),
+        "reviewer": [r if v else f"{r} (unverified)" for r, v in zip(hist["reviewer"], hist["verified"], strict=True)],
+        "verdict": hist["verdict"].map(VERDICTS).fillna(hist["verdict"]),
+        "note": hist["note"],
     })
-    st.table(table, hide_index=True)
+    # a data grid shows cells as plain text (st.table would render reviewer-written Markdown)
+    st.dataframe(table, hide_index=True, width="stretch")
 
 
 def audit_id(f: Filters, mode: str, size: int, seed: int) -> str:
