@@ -121,8 +121,6 @@ def base_map(*, lat: float, lon: float, zoom: int, base: str) -> tuple[folium.Ma
     streamlit-folium sees the same map and only swaps the data layers.
     """
     name = BASE_LAYER_NAMES.get(base, assets.OFFLINE_LAYER_NAME)
-    if name == assets.OFFLINE_LAYER_NAME and not assets.assets_available():
-        name = assets.OSM_LAYER_NAME  # the offline tiles are not there; OSM needs internet but works
     m, ok = assets.make_map(location=(lat, lon), zoom_start=zoom, default_layer=name)
     _FocusWithoutScroll().add_to(m)
     # Leaflet sizes controls in rem, and the component's iframe has a large root font: keep them small.

@@ -4,8 +4,6 @@
 * ``streamlit_server(app_path, env=..., args=...)`` starts ``python -m streamlit run`` on a free
   port with the repository root as working directory (so ``.streamlit/config.toml`` applies), waits
   for ``/_stcore/health`` and returns the base URL; the server is stopped at the end of the test.
-  Streamlit serves ``static/`` from the main script's folder, so an app outside the repo root is
-  started through a symlink in a temporary folder next to a ``static`` link to the repo's static/.
 * ``browser`` (session): ``/usr/bin/chromium`` with sandbox/GPU/background networking off.
   Never ``playwright install``.
 * ``page``: a fresh context that aborts every request not addressed to this machine (the tests
@@ -24,7 +22,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -93,12 +90,6 @@ class StreamlitServer:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = tmp_root / f"streamlit-{self.port}.log"
         script = self.app_path
-        if self.app_path.parent != REPO_ROOT:
-            # static/ is looked up next to the main script: stage the app next to a link to it
-            stage = Path(tempfile.mkdtemp(prefix="app-", dir=tmp_root))
-            (stage / "static").symlink_to(REPO_ROOT / "static", target_is_directory=True)
-            script = stage / self.app_path.name
-            script.symlink_to(self.app_path)
         full_env = dict(os.environ)
         full_env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), full_env.get("PYTHONPATH", "")) if p)
         full_env.setdefault("PYTHONUNBUFFERED", "1")
