@@ -40,6 +40,7 @@ def zoom_to_results(ds: Dataset, f: Filters) -> None:
         lat, lon, z = mapview.zoom_for_bbox(ext.west, ext.south, ext.east, ext.north,
                                             width_px=_ASSUMED_WIDTH, height_px=MAP_HEIGHT)
         set_view(lat, lon, z)
+        st.session_state[_FITTED] = True
 
 
 def view_for_box(west: float, south: float, east: float, north: float, *,
@@ -66,10 +67,37 @@ def ensure_view(ds: Dataset) -> None:
             set_view(*view_for_box(r["west"], r["south"], r["east"], r["north"], fraction=1 / 3))
         elif (ext := ds.index.extent(Filters())) is None:
             set_view(20.0, 0.0, 2)
-        else:
+        else:  # provisional: follow_filters fits the matches once the sidebar has read the link's filters
             set_view(*view_for_box(ext.west, ext.south, ext.east, ext.north))
+            ss[_FIT_PENDING] = True
     elif "m_bounds" not in ss:
         set_view(*ss[keys.VIEW])
+
+
+_FIT_PENDING = "m_fit_pending"  # the first view still has to be fitted to the matches
+_FITTED = "m_fitted"  # the view is an automatic fit the user has not moved away from
+_LAST_FILTERS = "m_last_filters"
+
+
+def follow_filters(ds: Dataset, f: Filters) -> None:
+    """Keep the matches in sight: fit the first view to them, and refit after a filter change when
+    the view was an untouched automatic fit or shows none of the new matches."""
+    ss = st.session_state
+    key = replace(f, bbox=None)
+    prev = ss.get(_LAST_FILTERS)
+    ss[_LAST_FILTERS] = key
+    if ss.pop(_FIT_PENDING, False) or (prev is not None and prev != key and (
+            ss.get(_FITTED) or ds.index.count(replace(key, bbox=view_bbox())) == 0)):
+        zoom_to_results(ds, f)
+
+
+def _user_moved(lat: float, lon: float, zoom: int) -> bool:
+    """A reported view differs from the one the app set (not just rounded by the browser)."""
+    old = st.session_state.get(keys.VIEW)
+    if old is None or int(zoom) != int(old[2]):
+        return True
+    tol = 360.0 / 2 ** int(zoom) * 0.05  # 5 % of a 256 px tile
+    return abs(lat - old[0]) > tol or abs(((lon - old[1] + 180) % 360) - 180) > tol
 
 
 def absorb_map_return() -> str | None:
@@ -83,6 +111,8 @@ def absorb_map_return() -> str | None:
              and (center.get("lat"), center.get("lng"), zoom) != ss.get("m_last_ret"))
     if moved:
         ss["m_last_ret"] = (center.get("lat"), center.get("lng"), zoom)
+        if _user_moved(float(center["lat"]), float(center["lng"]), int(zoom)):
+            ss[_FITTED] = False
         ss[keys.VIEW] = (float(center["lat"]), ((float(center["lng"]) + 180) % 360) - 180, int(zoom))
         sw, ne = bounds["_southWest"], bounds["_northEast"]
         try:
@@ -122,7 +152,8 @@ def draw_map(ds: Dataset, f: Filters, *, selected_row: dict[str, Any] | None,
     m, offline_ok = mapview.base_map(lat=init[0], lon=init[1], zoom=init[2], base=base)
     view_f = replace(f, bbox=view_bbox())
     view = cached_map_view(ds, view_f, zoom)
-    groups = [mapview.view_layer(view, zoom), mapview.selection_layer(selected_row)]
+    groups = [mapview.view_layer(view, zoom, by_source=bool(ss.get(keys.CELLS_BY_SOURCE))),
+              mapview.selection_layer(selected_row)]
     if drape is not None:
         groups.append(mapview.drape_layer(selected_row, drape[0], drape[1],
                                           opacity=float(ss.get(keys.OPACITY, 0.8))))
@@ -133,12 +164,48 @@ def draw_map(ds: Dataset, f: Filters, *, selected_row: dict[str, Any] | None,
     return view.kind, view.total
 
 
-def legend(ds: Dataset, codes: list[str]) -> None:
-    """Source colours as a one-line legend (our own labels, escaped anyway)."""
-    items = "".join(
-        f'<span style="white-space:nowrap;margin-right:14px"><span style="display:inline-block;width:12px;'
-        f'height:12px;background:{html_text(color)};opacity:.8;border-radius:2px;margin-right:4px;'
-        f'vertical-align:-1px"></span>{html_text(label)}</span>'
-        for _, label, color in mapview.legend_items(codes)
+def _swatches(items: list[tuple[str, str]], title: str = "") -> None:
+    """(colour, label) pairs as a one-line legend (our own labels, escaped anyway)."""
+    spans = "".join(
+        f'<span class="sv-legend-item" style="white-space:nowrap;margin-right:14px"><span style="display:'
+        f'inline-block;width:12px;height:12px;background:{html_text(color)};opacity:.8;border-radius:2px;'
+        f'margin-right:4px;vertical-align:-1px"></span>{html_text(label)}</span>'
+        for color, label in items
     )
-    st.markdown(f'<div style="font-size:0.8rem;line-height:1.9">{items}</div>', unsafe_allow_html=True)
+    head = f"<b>{html_text(title)}</b> " if title else ""
+    st.markdown(f'<div class="sv-legend" style="font-size:0.8rem;line-height:1.9">{head}{spans}</div>',
+                unsafe_allow_html=True)
+
+
+def legend(ds: Dataset, codes: list[str]) -> None:
+    """Source colours as a one-line legend."""
+    _swatches([(color, label) for _, label, color in mapview.legend_items(codes)])
+
+
+def cells_legend(cells: Any, *, by_source: bool) -> None:
+    """What a density cell's colour means: its image count (shades), or its dominant source."""
+    if cells is None or cells.empty:
+        return
+    if by_source:
+        codes = sorted({str(c) for c in cells["dominant_source"].fillna("??")})
+        _swatches([(color, label) for _, label, color in mapview.legend_items(codes)], "Most images from:")
+    else:
+        _swatches(mapview.density_legend(int(cells["count"].max())), "Images per cell:")
+
+
+def map_legend(ds: Dataset, f: Filters, kind: str, codes: list[str]) -> None:
+    """The legend under the map: source colours for footprints; for cells, a count legend and the
+    option to colour them by dominant source."""
+    if kind != "cells":
+        legend(ds, codes)
+        return
+    ss = st.session_state
+    view = cached_map_view(ds, replace(f, bbox=view_bbox()), ss[keys.VIEW][2])  # what draw_map drew (cached)
+    cells_key(view.rows)
+
+
+def cells_key(cells: Any) -> None:
+    """Legend of density cells, and the switch between count shades and dominant-source colours."""
+    cells_legend(cells, by_source=bool(st.session_state.get(keys.CELLS_BY_SOURCE)))
+    st.toggle("Colour cells by dominant source", key=keys.CELLS_BY_SOURCE,
+              help="Instead of shading by image count, colour each cell by the source most of its images come from")
