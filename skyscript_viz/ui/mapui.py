@@ -8,7 +8,7 @@ from typing import Any
 import streamlit as st
 from streamlit_folium import st_folium
 
-from .. import mapview
+from .. import mapview, tiles
 from ..assets import MISSING_ASSETS_NOTICE
 from ..query import BBox, Filters
 from ..text import html_text
@@ -33,12 +33,22 @@ def set_view(lat: float, lon: float, zoom: int) -> None:
     st.session_state["m_bounds"] = _bounds_for(lat, lon, int(zoom))
 
 
+_FIT_WIDTH = 440  # px: the map column of a laptop screen, until the browser reports the map's size
+_SIZE = "m_size"
+
+
+def map_size() -> tuple[int, int]:
+    """The map's size in pixels as the browser last reported it (a small laptop map until then)."""
+    return st.session_state.get(_SIZE) or (_FIT_WIDTH, MAP_HEIGHT)
+
+
 def zoom_to_results(ds: Dataset, f: Filters) -> None:
     """Fit the map to the footprints matching ``f`` (the view filter itself is ignored)."""
     ext = ds.index.extent(replace(f, bbox=None))
     if ext is not None:
-        lat, lon, z = mapview.zoom_for_bbox(ext.west, ext.south, ext.east, ext.north,
-                                            width_px=_ASSUMED_WIDTH, height_px=MAP_HEIGHT)
+        width, height = map_size()
+        lat, lon, z = mapview.zoom_for_bbox(ext.west, ext.south, ext.east, ext.north, width_px=width,
+                                            height_px=height)
         set_view(lat, lon, z)
         st.session_state[_FITTED] = True
 
@@ -115,6 +125,7 @@ def absorb_map_return() -> str | None:
             ss[_FITTED] = False
         ss[keys.VIEW] = (float(center["lat"]), ((float(center["lng"]) + 180) % 360) - 180, int(zoom))
         sw, ne = bounds["_southWest"], bounds["_northEast"]
+        _remember_size(sw, ne, int(zoom))
         try:
             ss["m_bounds"] = BBox.from_view(float(sw["lng"]), float(sw["lat"]), float(ne["lng"]),
                                             float(ne["lat"]))
@@ -134,6 +145,19 @@ def absorb_map_return() -> str | None:
         lat, lon, z = ss[keys.VIEW]
         set_view(float(pt["lat"]), float(pt["lng"]), min(18, z + 2))
     return None
+
+
+def _remember_size(sw: dict[str, Any], ne: dict[str, Any], zoom: int) -> None:
+    """The map's pixel size from the bounds and zoom the browser reported (for fitting views)."""
+    try:
+        world = 256 * 2**zoom
+        y0, y1 = (tiles.mercator(0.0, float(p["lat"]))[1] for p in (ne, sw))
+        width = (float(ne["lng"]) - float(sw["lng"])) / 360.0 * world
+        height = (y1 - y0) * world
+    except (KeyError, TypeError, ValueError):
+        return
+    if 100 <= width <= 10_000 and 100 <= height <= 10_000:
+        st.session_state[_SIZE] = (int(width), int(height))
 
 
 def view_bbox() -> BBox:

@@ -84,7 +84,8 @@ def free_port() -> int:
 class StreamlitServer:
     """A running ``streamlit run`` subprocess."""
 
-    def __init__(self, app_path: Path, env: dict[str, str] | None, args: list[str], tmp_root: Path) -> None:
+    def __init__(self, app_path: Path, env: dict[str, str] | None, args: list[str], tmp_root: Path,
+                 python: str | None = None) -> None:
         self.app_path = app_path.resolve()
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -97,7 +98,7 @@ class StreamlitServer:
         if env:
             full_env.update(env)
         cmd = [
-            sys.executable,
+            python or sys.executable,
             "-m",
             "streamlit",
             "run",
@@ -167,20 +168,23 @@ class StreamlitServer:
 def streamlit_server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Callable[..., str]]:
-    """Factory: ``base_url = streamlit_server(app_path, env=None, args=())``.
+    """Factory: ``base_url = streamlit_server(app_path, env=None, args=(), python=None)``.
+
+    ``python`` runs the server with another interpreter (a virtualenv's) instead of this one.
 
     Servers are stopped at teardown; if the test failed, their output is printed.
     """
     servers: list[StreamlitServer] = []
     tmp_root = tmp_path_factory.mktemp("streamlit")
 
-    def start(app_path: str | Path, env: dict[str, str] | None = None, args: list[str] | tuple[str, ...] = ()) -> str:
+    def start(app_path: str | Path, env: dict[str, str] | None = None, args: list[str] | tuple[str, ...] = (),
+              python: str | None = None) -> str:
         path = Path(app_path)
         if not path.is_absolute():
             path = REPO_ROOT / path
         if not path.is_file():
             raise FileNotFoundError(path)
-        server = StreamlitServer(path, env, list(args), tmp_root)
+        server = StreamlitServer(path, env, list(args), tmp_root, python)
         servers.append(server)
         try:
             server.wait_healthy()
@@ -220,7 +224,7 @@ def browser() -> Iterator[Any]:
 
 def _is_local(url: str) -> bool:
     parts = urlsplit(url)
-    if parts.scheme in ("data", "blob", "about", "chrome-error"):
+    if parts.scheme in ("data", "blob", "about", "chrome-error", "file"):
         return True
     host = (parts.hostname or "").lower()
     return host in LOCAL_HOSTS or host.startswith("127.")

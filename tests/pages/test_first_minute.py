@@ -11,7 +11,7 @@ import pytest
 
 from skyscript_viz import Filters, mapview
 from skyscript_viz.sources import source_info
-from skyscript_viz.ui import charts, keys
+from skyscript_viz.ui import charts, keys, mapui
 
 
 def ok(at: Any) -> Any:
@@ -50,8 +50,9 @@ def test_first_view_fits_the_whole_demo(app, page_index) -> None:
     at = ok(app())
     ext = page_index.extent(Filters())
     lat, lon, z = at.session_state[keys.VIEW]
-    assert (lat, lon, z) == mapview.zoom_for_bbox(ext.west, ext.south, ext.east, ext.north, width_px=900,
-                                                  height_px=560)
+    # before the browser reports the map's size, a laptop-sized map column is assumed
+    assert (lat, lon, z) == mapview.zoom_for_bbox(ext.west, ext.south, ext.east, ext.north,
+                                                  width_px=mapui._FIT_WIDTH, height_px=mapui.MAP_HEIGHT)
 
 
 def test_filter_change_that_moves_the_data_moves_the_map(app, page_index) -> None:
