@@ -64,7 +64,7 @@ def overview(ds: Dataset, f: Filters) -> None:
         st.markdown("**Where the images are** (density of footprints)")
         ext = d["extent"]
         lat, lon, z = (25.0, 5.0, 1) if ext is None else mapview.zoom_for_bbox(  # fit the matches
-            ext.west, ext.south, ext.east, ext.north, width_px=700, height_px=330)  # type: ignore[attr-defined]
+            ext.west, ext.south, ext.east, ext.north, width_px=460, height_px=330)  # type: ignore[attr-defined]
         m, _ = mapview.base_map(lat=lat, lon=lon, zoom=min(z, 10), base=st.session_state.get(keys.BASE, "offline"))
         by_source = bool(st.session_state.get(keys.CELLS_BY_SOURCE))
         mapview.cells_layer(d["cells"], by_source=by_source).add_to(m)  # type: ignore[arg-type]

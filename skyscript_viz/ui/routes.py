@@ -33,7 +33,7 @@ async def _tile(request: Request) -> Response:
 def routes() -> list[BaseRoute]:
     """The app's extra routes: ``/vendor/<lib>-<version>/...`` (pip-installed XStatic files) and tiles."""
     table: list[BaseRoute] = [
-        Mount(prefix, app=StaticFiles(directory=str(directory)), name=prefix.strip("/"))
+        Mount(prefix, app=StaticFiles(directory=str(directory), check_dir=False), name=prefix.strip("/"))
         for prefix, directory in assets.vendor_dirs().items()
     ]
     table.append(Route(assets.TILE_ROUTE, _tile, methods=["GET"]))
