@@ -100,7 +100,7 @@ sample: $(STAMPS)/app
 	$(VPY) -m skyscript_viz demo
 
 report: $(STAMPS)/app
-	$(VPY) -m skyscript_viz report "$$($(VPY) -m skyscript_viz demo --index | head -n 1)" -o report.html
+	$(VPY) -m skyscript_viz report "$$($(VPY) -m skyscript_viz demo --index | sed -n 1p)" -o report.html
 
 clean:
 	rm -rf $(STAMPS) .pytest_cache .mypy_cache .ruff_cache test-artifacts
