@@ -140,7 +140,28 @@ def _charts(d: dict[str, Any]) -> str:
     if not cap.empty:
         out.append(svgcharts.hbars([f"{int(c)}–{int(c) + 9} chars" for c in cap["chars"]], list(cap["images"]),
                                    title="Multi-object caption length"))
-    return '<div class="charts">' + "".join(out) + "</div>" + _footprint_table(d["footprints"])
+    return ('<div class="charts">' + "".join(out) + "</div>" + _footprint_table(d["footprints"])
+            + _coverage_table(d["coverage"]))
+
+
+def _coverage_table(cov: pd.DataFrame) -> str:
+    """Source · year × top focus tag keys, each cell shaded by its image count (the Overview's matrix)."""
+    if cov.empty:
+        return ""
+    cov = cov.assign(row=[f"{s if pd.notna(s) else '??'} · {int(y) if pd.notna(y) else '?'}"
+                          for s, y in zip(cov["source"], cov["year"], strict=True)])
+    piv = cov.pivot_table(index="row", columns="key", values="images", aggfunc="sum", fill_value=0)
+    top = max(1, int(piv.to_numpy().max()))
+    rows = []
+    for row, values in piv.iterrows():
+        cells = []
+        for v in values:
+            shade = mapview.DENSITY_COLORS[mapview.density_level(int(v), top)] if v else "#ffffff"
+            ink = "#fff" if v and mapview.density_level(int(v), top) >= 4 else "#1B2A33"
+            cells.append(f'<span class="cov" style="background:{shade};color:{ink}">{int(v):,}</span>' if v else "")
+        rows.append([_esc(row), *cells])
+    return ("<h3>Coverage: source · year × top focus tag keys</h3>"
+            + _table(["source · year", *[str(k) for k in piv.columns]], rows))
 
 
 def _table(header: list[str], rows: list[list[str]]) -> str:
@@ -204,7 +225,7 @@ padding:10px 16px;min-width:150px}.num{font-size:1.6rem;font-weight:600}.lbl{col
 height:10px;margin-right:4px}.thumbs{display:flex;flex-wrap:wrap;gap:8px}.thumb{margin:0;width:160px}
 .thumb img{width:160px;height:160px;object-fit:cover;display:block}.thumb figcaption{font-size:.7rem;
 word-break:break-all;color:#555}table{border-collapse:collapse;font-size:.85rem}td,th{border:1px solid
-#D5DEE3;padding:4px 8px;vertical-align:top;text-align:left}img.map{max-width:100%;border:1px solid #D5DEE3}
+#D5DEE3;padding:4px 8px;vertical-align:top;text-align:left}.cov{display:block;padding:0 4px}img.map{max-width:100%;border:1px solid #D5DEE3}
 """
 
 

@@ -56,6 +56,7 @@ def test_report_has_every_section(report_all: str, index_small: Any) -> None:
     charts = re.findall(r'<figure class="chart"><figcaption>([^<]+)', report_all)
     assert {"Images by source and year", "Top tag keys: focus object", "Top tag keys: surrounding objects",
             "Object types"} <= set(charts), charts
+    assert "<h3>Coverage: source · year × top focus tag keys</h3>" in report_all
     assert report_all.count('<figure class="thumb">') >= 2 * THUMBS_PER_SOURCE
     counts = index_small.problem_counts()
     titles = {k: html.escape(CHECKS.get(k, (k.replace("_", " ").capitalize(),))[0]) for k in counts}
