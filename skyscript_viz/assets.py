@@ -23,6 +23,7 @@ No streamlit import here.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -55,8 +56,6 @@ __all__ = [
 
 def _xstatic(name: str) -> tuple[str, Path] | None:
     """(version, folder) of an installed XStatic package, or None when it is not installed."""
-    import importlib
-
     try:
         mod = importlib.import_module(f"xstatic.pkg.{name}")
     except ImportError:
