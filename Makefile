@@ -2,7 +2,7 @@
 #
 # Everything installs into ./.venv. Stamp files in .stamps/ record which requirements file was
 # installed, so a second `make test` or `make run` only reinstalls when a requirements file changed
-# (or .venv was recreated). Offline map assets go to the git-ignored static/vendor/.
+# (or .venv was recreated). Map scripts come with pip (XStatic-*); the app draws its offline tiles.
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -21,19 +21,19 @@ STREAMLIT_ARGS ?=
 export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
 export PIP_PROGRESS_BAR := off
 
-.PHONY: help run test test-fast test-e2e lint typecheck assets assets-check bench sample chromium postgresql venv venv-dev clean clean-assets distclean
+.PHONY: help run test test-fast test-e2e lint typecheck report bench sample chromium postgresql venv venv-dev clean distclean
 
 help:
-	@echo "make run        install the app into .venv, fetch offline map assets, streamlit run app.py"
+	@echo "make run        install the app into .venv, streamlit run app.py (works offline)"
 	@echo "make test       full test suite incl. browser tests (installs Debian chromium and postgresql as root if missing)"
 	@echo "make test-fast  tests without the browser (pytest -m 'not e2e')"
 	@echo "make test-e2e   only the browser tests"
 	@echo "make lint       ruff check"
 	@echo "make typecheck  mypy (advisory)"
-	@echo "make assets     fetch Leaflet & co. from npm into static/vendor/ and render offline tiles"
 	@echo "make bench      python bench/run.py"
 	@echo "make sample     python -m skyscript_viz demo"
-	@echo "make clean      caches and stamps; clean-assets: static/vendor; distclean: also .venv"
+	@echo "make report     report.html of the demo sample (python -m skyscript_viz report)"
+	@echo "make clean      caches and stamps; distclean: also .venv"
 
 # ---- virtualenv -------------------------------------------------------------------------------
 
@@ -60,15 +60,6 @@ $(STAMPS)/dev: requirements.txt requirements-dev.txt $(VENV_CFG)
 venv: $(STAMPS)/app
 venv-dev: $(STAMPS)/dev
 
-# ---- offline map assets -----------------------------------------------------------------------
-
-# fetch_assets.py is idempotent (verifies hashes, skips what is current), so this is always run
-assets: $(STAMPS)/app
-	$(VPY) scripts/fetch_assets.py
-
-assets-check: $(STAMPS)/app
-	$(VPY) scripts/fetch_assets.py --check
-
 # ---- browser and database server for the tests ------------------------------------------------
 
 # $(call apt_install,PACKAGE,CHECK,WHAT): install Debian's PACKAGE as root when the shell test CHECK fails
@@ -93,16 +84,16 @@ postgresql:
 
 # ---- tasks ------------------------------------------------------------------------------------
 
-run: $(STAMPS)/app assets
+run: $(STAMPS)/app
 	$(VPY) -m streamlit run app.py $(STREAMLIT_ARGS)
 
-test: chromium postgresql $(STAMPS)/dev assets
+test: chromium postgresql $(STAMPS)/dev
 	$(VPY) -m pytest $(PYTEST_ARGS)
 
-test-fast: postgresql $(STAMPS)/dev assets
+test-fast: postgresql $(STAMPS)/dev
 	$(VPY) -m pytest -m "not e2e" $(PYTEST_ARGS)
 
-test-e2e: chromium postgresql $(STAMPS)/dev assets
+test-e2e: chromium postgresql $(STAMPS)/dev
 	$(VPY) -m pytest -m e2e $(PYTEST_ARGS)
 
 lint: $(STAMPS)/dev
@@ -117,12 +108,12 @@ bench: $(STAMPS)/app
 sample: $(STAMPS)/app
 	$(VPY) -m skyscript_viz demo
 
+report: $(STAMPS)/app
+	$(VPY) -m skyscript_viz report "$$($(VPY) -m skyscript_viz demo --index | sed -n 1p)" -o report.html
+
 clean:
 	rm -rf $(STAMPS) .pytest_cache .mypy_cache .ruff_cache test-artifacts
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +
 
-clean-assets:
-	rm -rf static/vendor
-
-distclean: clean clean-assets
+distclean: clean
 	rm -rf $(VENV)

@@ -19,6 +19,7 @@ if clicked:
 header.title_bar(ds, "Map")
 urlstate.show_notices()
 f = filters.sidebar(ds, bbox=mapui.view_bbox())
+mapui.follow_filters(ds, f)
 total = cached_count(ds, f)
 
 rec = ds.index.get(st.session_state[keys.SELECTED]) if st.session_state.get(keys.SELECTED) else None
@@ -41,8 +42,8 @@ with left:
     else:
         st.caption(f"{in_view:,} footprint{'' if in_view == 1 else 's'} in view. Hover for details, "
                    "click to select.")
-    mapui.legend(ds, [str(v.value) for v in cached_facets(ds, f)["source"]
-                      if v.value and v.count and (not f.sources or v.value in f.sources)])
+    mapui.map_legend(ds, f, kind, [str(v.value) for v in cached_facets(ds, f)["source"]
+                                   if v.value and v.count and (not f.sources or v.value in f.sources)])
 
 with right:
     if rec is None:

@@ -1,38 +1,39 @@
-"""Offline map assets: local Leaflet instead of CDNs, and an offline base tile layer.
+"""Offline map assets: Leaflet and jQuery from pip, base tiles drawn by the app.
 
-``make assets`` (``scripts/fetch_assets.py``) puts Leaflet, jQuery, leaflet.fullscreen and
-pre-rendered world tiles into the git-ignored ``static/vendor/``. Streamlit serves ``static/``
-next to the main script at ``/app/static/...`` when ``[server] enableStaticServing = true``.
-
-Why this matters: ``folium.Map.default_js``/``default_css`` list Leaflet, jQuery, Bootstrap,
-awesome-markers, Font Awesome and glyphicons from five different CDNs. streamlit-folium loads every
-listed script in its iframe one after another and never creates the map if any one fails, so
-without internet the map stays blank. :func:`configure_folium_assets` swaps that list for the local
-files on one map instance (never on the class: folium keeps these lists as class attributes).
+folium's ``default_js``/``default_css`` list Leaflet, jQuery, Bootstrap, awesome-markers and Font
+Awesome from five CDNs. streamlit-folium loads every listed script in its iframe one after another
+and never creates the map if one fails, so without internet the map stays blank.
+:func:`configure_folium_assets` swaps that list, on one map instance (folium keeps these lists as
+class attributes), for Leaflet 1.9.3 and jQuery 3.7.1, the versions folium asks for. They come
+with ``pip install`` (the XStatic-Leaflet and XStatic-jQuery packages) and the app serves them at
+``/vendor/<lib>-<version>/...`` (``skyscript_viz/ui/routes.py``, the version is in the URL so a
+browser may cache them for good). The offline base layer's tiles come from ``/tiles/{z}/{x}/{y}.png``,
+drawn on demand by :mod:`skyscript_viz.tiles`.
 
 What the local set supports: ``Map``, ``TileLayer``, ``FeatureGroup``, ``LayerControl``,
 ``Rectangle``/``Polygon``/``PolyLine``/``Circle``/``CircleMarker``, ``GeoJson`` (+ tooltip/popup),
-``ImageOverlay``, ``Tooltip``, ``Popup`` (its template calls jQuery's ``$()``, hence jQuery),
-``Marker`` with Leaflet's default icon, and ``plugins.Fullscreen``. Not supported offline:
-``folium.Icon`` (needs awesome-markers + Bootstrap + Font Awesome), other plugins (MarkerCluster,
-Draw, MiniMap, MousePosition, ...) and branca colormaps (streamlit-folium then adds d3 from a CDN).
-:func:`external_asset_urls` lists what a finished map would still fetch from the internet.
+``ImageOverlay``, ``Tooltip``, ``Popup`` (its template calls jQuery's ``$()``, hence jQuery) and
+``Marker`` with Leaflet's default icon. Not supported offline: ``folium.Icon`` (needs
+awesome-markers + Bootstrap + Font Awesome), plugins (Fullscreen, MarkerCluster, Draw, ...) and
+branca colormaps (streamlit-folium then adds d3 from a CDN). :func:`external_asset_urls` lists what
+a finished map would still fetch from the internet.
 
-No streamlit import here: pages show the notice from :data:`MISSING_ASSETS_NOTICE` themselves.
+No streamlit import here.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from . import tiles
 
 if TYPE_CHECKING:  # folium is imported lazily so that importing this module stays cheap
     import folium
 
 __all__ = [
-    "FULLSCREEN_CSS_URL",
-    "FULLSCREEN_JS_URL",
     "JQUERY_URL",
     "LEAFLET_CSS_URL",
     "LEAFLET_JS_URL",
@@ -42,30 +43,39 @@ __all__ = [
     "OFFLINE_TILES_URL",
     "OSM_LAYER_NAME",
     "SATELLITE_LAYER_NAME",
-    "STATIC_DIR",
-    "STATIC_URL_PREFIX",
+    "TILE_ROUTE",
     "assets_available",
     "base_layers",
     "configure_folium_assets",
     "external_asset_urls",
     "leaflet_urls",
-    "localize_plugin_assets",
     "make_map",
+    "vendor_dirs",
 ]
 
-#: ``static/`` next to ``app.py`` (the repository root)
-STATIC_DIR: Path = Path(__file__).resolve().parent.parent / "static"
-#: where Streamlit serves ``STATIC_DIR`` (``[server] enableStaticServing = true``)
-STATIC_URL_PREFIX = "/app/static"
 
-LEAFLET_JS_URL = f"{STATIC_URL_PREFIX}/vendor/leaflet/leaflet.js"
-LEAFLET_CSS_URL = f"{STATIC_URL_PREFIX}/vendor/leaflet/leaflet.css"
-JQUERY_URL = f"{STATIC_URL_PREFIX}/vendor/jquery/jquery.min.js"
-FULLSCREEN_JS_URL = f"{STATIC_URL_PREFIX}/vendor/leaflet.fullscreen/Control.FullScreen.js"
-FULLSCREEN_CSS_URL = f"{STATIC_URL_PREFIX}/vendor/leaflet.fullscreen/Control.FullScreen.css"
+def _xstatic(name: str) -> tuple[str, Path] | None:
+    """(version, folder) of an installed XStatic package, or None when it is not installed."""
+    try:
+        mod = importlib.import_module(f"xstatic.pkg.{name}")
+    except ImportError:
+        return None
+    return str(mod.VERSION), Path(mod.BASE_DIR)
 
-OFFLINE_TILES_URL = f"{STATIC_URL_PREFIX}/vendor/tiles/{{z}}/{{x}}/{{y}}.png"
-OFFLINE_MAX_NATIVE_ZOOM = 6
+
+_LEAFLET = _xstatic("leaflet") or ("1.9.3", Path("/nonexistent"))
+_JQUERY = _xstatic("jquery") or ("3.7.1", Path("/nonexistent"))
+LEAFLET_PREFIX = f"/vendor/leaflet-{_LEAFLET[0]}"
+JQUERY_PREFIX = f"/vendor/jquery-{_JQUERY[0]}"
+
+LEAFLET_JS_URL = f"{LEAFLET_PREFIX}/leaflet.js"
+LEAFLET_CSS_URL = f"{LEAFLET_PREFIX}/leaflet.css"
+JQUERY_URL = f"{JQUERY_PREFIX}/jquery.min.js"
+
+#: the Starlette path of the tile route, and the URL template Leaflet fills in
+TILE_ROUTE = "/tiles/{z:int}/{x:int}/{y:int}.png"
+OFFLINE_TILES_URL = "/tiles/{z}/{x}/{y}.png"
+OFFLINE_MAX_NATIVE_ZOOM = tiles.MAX_ZOOM
 MAX_ZOOM = 22
 
 OFFLINE_LAYER_NAME = "Offline (no internet)"
@@ -73,8 +83,8 @@ OSM_LAYER_NAME = "OpenStreetMap"
 SATELLITE_LAYER_NAME = "Satellite (Esri World Imagery)"
 
 MISSING_ASSETS_NOTICE = (
-    "Offline map assets missing: run `make assets`. The map loads Leaflet from public CDNs "
-    "and needs internet access until then."
+    "Map scripts missing: run `pip install -r requirements.txt` (XStatic-Leaflet and XStatic-jQuery). "
+    "Until then the map loads Leaflet from public CDNs and needs internet access."
 )
 
 OFFLINE_ATTRIBUTION = "Offline base map from Natural Earth (public domain) via world-atlas"
@@ -83,74 +93,32 @@ OSM_ATTRIBUTION = '&copy; <a href="https://www.openstreetmap.org/copyright">Open
 ESRI_TILES_URL = "https://server.arcgisonline.com/ArcGIS/rest/services/World_Imagery/MapServer/tile/{z}/{y}/{x}"
 ESRI_ATTRIBUTION = "Tiles &copy; Esri &mdash; Source: Esri, Maxar, Earthstar Geographics, and the GIS User Community"
 
-# files (relative to STATIC_DIR) that must exist for the local set to work
-_REQUIRED_FILES = (
-    "vendor/leaflet/leaflet.js",
-    "vendor/leaflet/leaflet.css",
-    "vendor/leaflet/images/layers.png",
-    "vendor/jquery/jquery.min.js",
-    "vendor/tiles/0/0/0.png",
-    f"vendor/tiles/{OFFLINE_MAX_NATIVE_ZOOM}/0/0.png",
-)
+
+def vendor_dirs() -> dict[str, Path]:
+    """URL prefix -> folder of every pip-installed script package the map uses (served by the app)."""
+    return {LEAFLET_PREFIX: _LEAFLET[1], JQUERY_PREFIX: _JQUERY[1]}
 
 
-def _rel(url: str) -> str:
-    return url.removeprefix(STATIC_URL_PREFIX + "/")
-
-
-def assets_available(static_dir: Path | None = None) -> bool:
-    """True when ``make assets`` has put Leaflet, jQuery and the offline tiles in place."""
-    root = STATIC_DIR if static_dir is None else static_dir
-    return all((root / rel).is_file() for rel in _REQUIRED_FILES)
+def assets_available() -> bool:
+    """True when Leaflet and jQuery are installed (``pip install -r requirements.txt``)."""
+    return (_LEAFLET[1] / "leaflet.js").is_file() and (_JQUERY[1] / "jquery.min.js").is_file()
 
 
 def leaflet_urls() -> tuple[str, str]:
-    """``(leaflet.js URL, leaflet.css URL)`` as served by Streamlit."""
+    """``(leaflet.js URL, leaflet.css URL)`` as served by the app."""
     return LEAFLET_JS_URL, LEAFLET_CSS_URL
-
-
-def _local_js() -> list[tuple[str, str]]:
-    return [("leaflet", LEAFLET_JS_URL), ("jquery", JQUERY_URL)]
-
-
-def _local_css() -> list[tuple[str, str]]:
-    return [("leaflet_css", LEAFLET_CSS_URL)]
 
 
 def configure_folium_assets(m: folium.Map) -> bool:
     """Make ``m`` load only the local Leaflet (+ jQuery) instead of folium's CDN list.
 
     Sets ``default_js``/``default_css`` on this instance only; ``folium.Map``'s class lists stay
-    untouched. Returns False, leaving folium's CDN defaults, when the assets are not there (the
-    app was started without ``make``); pages should then show :data:`MISSING_ASSETS_NOTICE`.
+    untouched. Returns False, leaving folium's CDN defaults, when the XStatic packages are missing.
     """
     if not assets_available():
         return False
-    m.default_js = _local_js()
-    m.default_css = _local_css()
-    return True
-
-
-def _local_plugin_links(element: Any) -> tuple[list[tuple[str, str]], list[tuple[str, str]]] | None:
-    from folium.plugins import Fullscreen
-
-    if isinstance(element, Fullscreen):
-        return [("Control.Fullscreen.js", FULLSCREEN_JS_URL)], [("Control.FullScreen.css", FULLSCREEN_CSS_URL)]
-    return None
-
-
-def localize_plugin_assets(m: folium.Map) -> bool:
-    """Point vendored plugins in ``m``'s tree (currently ``plugins.Fullscreen``) at local files.
-
-    Call it after all children were added, right before ``st_folium``. Returns False when the
-    assets are missing (nothing changed).
-    """
-    if not assets_available():
-        return False
-    for element in _walk(m):
-        links = _local_plugin_links(element)
-        if links is not None and (STATIC_DIR / _rel(links[0][0][1])).is_file():
-            element.default_js, element.default_css = links
+    m.default_js = [("leaflet", LEAFLET_JS_URL), ("jquery", JQUERY_URL)]
+    m.default_css = [("leaflet_css", LEAFLET_CSS_URL)]
     return True
 
 
@@ -178,7 +146,7 @@ def external_asset_urls(m: folium.Map) -> list[str]:
         if isinstance(element, _folium.Icon):
             # Icon's template calls L.AwesomeMarkers, which only folium's CDN list provides
             urls.append("awesome-markers (folium.Icon)")
-    external = [u for u in urls if not u.startswith(STATIC_URL_PREFIX + "/")]
+    external = [u for u in urls if not u.startswith("/")]
     return list(dict.fromkeys(external))
 
 
@@ -223,8 +191,7 @@ def make_map(
 ) -> tuple[folium.Map, bool]:
     """A ``folium.Map`` with local assets and the three base layers; returns ``(map, offline_ok)``.
 
-    ``default_layer`` defaults to the offline layer when the assets are available and to
-    OpenStreetMap otherwise (the offline tile URLs would 404). Add a ``folium.LayerControl``
+    ``default_layer`` defaults to the offline layer (served by the app itself). Add a ``folium.LayerControl``
     after your overlays so it lists them too.
     """
     import folium as _folium
@@ -234,7 +201,7 @@ def make_map(
     m = _folium.Map(location=list(location), zoom_start=zoom_start, tiles=None, **kwargs)
     offline_ok = configure_folium_assets(m)
     if default_layer is None:
-        default_layer = OFFLINE_LAYER_NAME if offline_ok else OSM_LAYER_NAME
+        default_layer = OFFLINE_LAYER_NAME
     for layer in base_layers(default_layer):
         layer.add_to(m)
     return m, offline_ok

@@ -1,4 +1,5 @@
-"""Command line: ``python -m skyscript_viz index ROOT``, ``demo``, ``info ROOT``, ``export``, ``reviews``."""
+"""Command line: ``python -m skyscript_viz index ROOT``, ``demo``, ``info ROOT``, ``export``, ``report``,
+``reviews``."""
 
 from __future__ import annotations
 
@@ -108,13 +109,9 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
     from .export import export
     from .index import ImageIndex
-    from .state import parse_filter_args
 
     idx = ImageIndex.open(args.root, index_dir=args.index_dir)
-    from .query import Filters
-
-    sources = [str(v.value) for v in idx.facets(Filters())["source"] if v.value is not None]
-    f = parse_filter_args(args.filter or [], known_sources=sources, known_subsets=[s.slug for s in idx.subsets])
+    f = _filters_for(idx, args.filter or [])
     fmt = args.format or (Path(args.output).suffix.lstrip(".").lower() or "csv")
     t0 = time.perf_counter()
     n = export(idx, f, args.output, fmt=fmt)
@@ -185,6 +182,31 @@ def _add_reviews_parser(sub: Any) -> None:
     pr.set_defaults(func=run)
 
 
+def _filters_for(idx: Any, words: list[str]) -> Any:
+    """Filters from ``--filter`` words, checked against the index's sources and subsets."""
+    from .query import Filters
+    from .state import parse_filter_args
+
+    sources = [str(v.value) for v in idx.facets(Filters())["source"] if v.value is not None]
+    return parse_filter_args(words, known_sources=sources, known_subsets=[s.slug for s in idx.subsets])
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    import time
+
+    from .index import ImageIndex
+    from .report import MAX_REPORT_BYTES, write_report
+
+    idx = ImageIndex.open(args.root, index_dir=args.index_dir)
+    f = _filters_for(idx, args.filter or [])
+    t0 = time.perf_counter()
+    size = write_report(idx, f, args.output)
+    print(f"report -> {args.output} ({size / 1e6:.1f} MB) in {time.perf_counter() - t0:.1f} s")
+    if size > MAX_REPORT_BYTES:
+        print(f"warning: the report is larger than {MAX_REPORT_BYTES / 1e6:.0f} MB", file=sys.stderr)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m skyscript_viz", description="SkyScript Explorer tools")
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -219,6 +241,16 @@ def main(argv: list[str] | None = None) -> int:
     pe.add_argument("-o", "--output", type=Path, required=True)
     pe.add_argument("--index-dir", type=Path, default=None)
     pe.set_defaults(func=_cmd_export)
+    pr = sub.add_parser("report", help="write a self-contained HTML report of the images matching filters",
+                        description="One HTML file that opens without network: headline numbers, charts, a "
+                                    "coverage map, sample thumbnails per source and the problems by kind. "
+                                    "Filters use the URL grammar, e.g. --filter src=CH,US --filter y=2018-2021")
+    pr.add_argument("root", type=Path)
+    pr.add_argument("--filter", action="append", metavar="NAME=VALUE",
+                    help="src, y, m, type, tag (repeatable), tags (all|any), q, sub, bbox, prob")
+    pr.add_argument("-o", "--output", type=Path, required=True)
+    pr.add_argument("--index-dir", type=Path, default=None)
+    pr.set_defaults(func=_cmd_report)
     add_cache_parser(sub)
     _add_reviews_parser(sub)
     args = p.parse_args(argv)

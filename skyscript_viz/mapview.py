@@ -31,6 +31,8 @@ __all__ = [
     "base_map",
     "base_switch_layer",
     "cells_layer",
+    "density_legend",
+    "density_level",
     "drape_layer",
     "filepath_from_tooltip",
     "footprints_layer",
@@ -122,8 +124,6 @@ def base_map(*, lat: float, lon: float, zoom: int, base: str) -> tuple[folium.Ma
     streamlit-folium sees the same map and only swaps the data layers.
     """
     name = BASE_LAYER_NAMES.get(base, assets.OFFLINE_LAYER_NAME)
-    if name == assets.OFFLINE_LAYER_NAME and not assets.assets_available():
-        name = assets.OSM_LAYER_NAME  # the offline tiles are not there; OSM needs internet but works
     m, ok = assets.make_map(location=(lat, lon), zoom_start=zoom, default_layer=name)
     _FocusWithoutScroll().add_to(m)
     # Leaflet sizes controls in rem, and the component's iframe has a large root font: keep them small.
@@ -225,31 +225,59 @@ def footprints_layer(rows: pd.DataFrame, *, name: str = "footprints", zoom: int 
     return fg
 
 
-def cells_layer(cells: pd.DataFrame, *, name: str = "cells") -> folium.FeatureGroup:
-    """Aggregated cells shaded by image count (log scale), tooltip with count and dominant source."""
+def density_level(count: int, top: int) -> int:
+    """Shade index in DENSITY_COLORS of a cell with ``count`` images when the busiest has ``top`` (log scale)."""
+    if top <= 1:
+        return 0
+    n = len(DENSITY_COLORS)
+    return min(n - 1, int(math.log(max(1, count)) / math.log(top) * n))
+
+
+def density_legend(top: int) -> list[tuple[str, str]]:
+    """(colour, "lo–hi") image counts for each shade that cells with at most ``top`` images get."""
+    top = max(1, int(top))
+
+    def first(level: int) -> int:  # the smallest count with at least this shade (binary search)
+        lo, hi = 1, top + 1
+        while lo < hi:
+            mid = (lo + hi) // 2
+            lo, hi = (mid + 1, hi) if density_level(mid, top) < level else (lo, mid)
+        return lo
+
+    starts = [first(level) for level in range(len(DENSITY_COLORS))] + [top + 1]
+    return [(color, f"{lo:,}" if lo == nxt - 1 else f"{lo:,}–{nxt - 1:,}")
+            for color, lo, nxt in zip(DENSITY_COLORS, starts, starts[1:], strict=False) if lo < nxt]
+
+
+def cells_layer(cells: pd.DataFrame, *, name: str = "cells", by_source: bool = False) -> folium.FeatureGroup:
+    """Aggregated cells shaded by image count (log scale), or coloured by their dominant source;
+    tooltip with count and dominant source."""
     fg = folium.FeatureGroup(name=name)
     if cells.empty:
         return fg
     top = max(1, int(cells["count"].max()))
+    codes = sorted({str(c) for c in cells["dominant_source"].fillna("??")}) if by_source else []
+    colors = [source_info(c).color for c in codes] if by_source else list(DENSITY_COLORS)
     rects: list[list[Any]] = []
     tips: list[str] = []
     for w, s, e, n, cnt, dom, dcnt, nsrc in zip(
         cells["west"], cells["south"], cells["east"], cells["north"], cells["count"],
         cells["dominant_source"], cells["dominant_count"], cells["n_sources"], strict=True,
     ):
-        level = 0 if top <= 1 else min(len(DENSITY_COLORS) - 1,
-                                        int(math.log(max(1, cnt)) / math.log(top) * (len(DENSITY_COLORS) - 1)))
-        rects.append([_round(w), _round(s), _round(e), _round(n), level])
+        color = codes.index(str(dom) if dom is not None else "??") if by_source else density_level(int(cnt), top)
+        rects.append([_round(w), _round(s), _round(e), _round(n), color])
         share = 100.0 * float(dcnt) / max(1, int(cnt))
         tips.append(f"<b>{int(cnt):,} images</b><br>mostly {html.escape(source_label(str(dom)))} "
                     f"({share:.0f}%), {int(nsrc)} source{'s' if nsrc != 1 else ''}<br>click to zoom in")
-    _RectLayer(rects, list(DENSITY_COLORS), tips, weight=0.5, fill_opacity=0.55, css_class="sv-cell").add_to(fg)
+    _RectLayer(rects, colors, tips, weight=0.5, fill_opacity=0.55, css_class="sv-cell").add_to(fg)
     return fg
 
 
-def view_layer(view: MapView, zoom: int | None = None) -> folium.FeatureGroup:
-    """The data layer for one map view (footprints or cells)."""
-    return footprints_layer(view.rows, zoom=zoom) if view.kind == "footprints" else cells_layer(view.rows)
+def view_layer(view: MapView, zoom: int | None = None, *, by_source: bool = False) -> folium.FeatureGroup:
+    """The data layer for one map view (footprints, or cells shaded by count or ``by_source``)."""
+    if view.kind == "footprints":
+        return footprints_layer(view.rows, zoom=zoom)
+    return cells_layer(view.rows, by_source=by_source)
 
 
 def selection_layer(row: dict[str, Any] | None) -> folium.FeatureGroup:

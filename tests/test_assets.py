@@ -1,43 +1,31 @@
-"""skyscript_viz.assets and scripts/fetch_assets.py without a browser."""
+"""skyscript_viz.assets (map scripts from pip) and the app's routes, without a browser."""
 
 from __future__ import annotations
 
+import asyncio
 import copy
-import importlib.util
 import re
-import struct
+import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import folium
 import pytest
-from folium.plugins import Fullscreen
 
 from skyscript_viz import assets
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CDN_RE = re.compile(r"https?://[^\"'\s)]*(?:cdn|jquery|bootstrap|cloudflare|fontawesome|d3js)[^\"'\s)]*", re.I)
-
-needs_assets = pytest.mark.skipif(not assets.assets_available(), reason="offline assets missing: run `make assets`")
-
-
-def _load_fetch_assets():
-    spec = importlib.util.spec_from_file_location("fetch_assets", REPO_ROOT / "scripts" / "fetch_assets.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["fetch_assets"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-fetch_assets = _load_fetch_assets()
+# no package registry's host in the code: everything the app needs comes with `pip install`
+REGISTRY_RE = re.compile(r"registry\.npmjs|npmjs\.(org|com)|pypi\.org|files\.pythonhosted|unpkg\.com", re.I)
 
 
 @pytest.fixture
 def folium_class_lists():
     """Snapshot folium's class-level asset lists and check they are unchanged afterwards."""
-    classes: list[Any] = [folium.Map, Fullscreen]
+    classes: list[Any] = [folium.Map]
     before = {c: (copy.deepcopy(c.default_js), copy.deepcopy(c.default_css)) for c in classes}
     ids = {c: (id(c.default_js), id(c.default_css)) for c in classes}
     yield
@@ -52,13 +40,16 @@ def _rendered_urls(m: folium.Map) -> list[str]:
     return re.findall(r'(?:src|href)="([^"]+)"', html)
 
 
-def test_urls_are_under_app_static() -> None:
+def test_urls_name_the_pip_installed_versions() -> None:
     js, css = assets.leaflet_urls()
-    assert js == "/app/static/vendor/leaflet/leaflet.js"
-    assert css == "/app/static/vendor/leaflet/leaflet.css"
-    assert assets.OFFLINE_TILES_URL == "/app/static/vendor/tiles/{z}/{x}/{y}.png"
-    assert assets.OFFLINE_MAX_NATIVE_ZOOM == 6
-    assert assets.STATIC_DIR == REPO_ROOT / "static"
+    assert js == "/vendor/leaflet-1.9.3/leaflet.js"  # the Leaflet folium 0.20 asks for
+    assert css == "/vendor/leaflet-1.9.3/leaflet.css"
+    assert assets.JQUERY_URL == "/vendor/jquery-3.7.1/jquery.min.js"
+    assert assets.OFFLINE_TILES_URL == "/tiles/{z}/{x}/{y}.png"
+    assert assets.OFFLINE_MAX_NATIVE_ZOOM >= 8
+    assert assets.assets_available()
+    for prefix, folder in assets.vendor_dirs().items():
+        assert prefix.startswith("/vendor/") and folder.is_dir(), (prefix, folder)
 
 
 def test_assets_module_does_not_import_streamlit() -> None:
@@ -66,7 +57,20 @@ def test_assets_module_does_not_import_streamlit() -> None:
     assert not re.search(r"^\s*(import|from)\s+streamlit", source, re.M)
 
 
-@needs_assets
+def test_no_package_registry_host_and_no_fetch_step() -> None:
+    """Nothing downloads at install or start: no registry host, no `make assets`, no ./static."""
+    files = [p for p in REPO_ROOT.rglob("*") if p.is_file() and p.suffix in {".py", ".toml", ".txt", ".md", ""}
+             and not any(part.startswith(".") and part not in {".streamlit", ".ci"} for part in p.relative_to(REPO_ROOT).parts)
+             and "test-artifacts" not in p.parts]
+    hits = [str(p) for p in files if REGISTRY_RE.search(p.read_text(encoding="utf-8", errors="replace"))]
+    assert hits == []
+    assert not (REPO_ROOT / "scripts" / "fetch_assets.py").exists()
+    makefile = (REPO_ROOT / "Makefile").read_text(encoding="utf-8")
+    assert not re.search(r"^(run|test|test-fast|test-e2e):.*\bassets\b", makefile, re.M)
+    config = (REPO_ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8")
+    assert "enableStaticServing" not in config
+
+
 def test_configure_replaces_cdn_assets(folium_class_lists) -> None:
     m = folium.Map(location=[47, 8], zoom_start=4)
     assert assets.configure_folium_assets(m) is True
@@ -76,33 +80,29 @@ def test_configure_replaces_cdn_assets(folium_class_lists) -> None:
     html = m.get_root().render()
     assert not CDN_RE.search(html), CDN_RE.search(html)
     urls = _rendered_urls(m)
-    assert "/app/static/vendor/leaflet/leaflet.js" in urls
-    assert "/app/static/vendor/leaflet/leaflet.css" in urls
+    assert assets.LEAFLET_JS_URL in urls
+    assert assets.LEAFLET_CSS_URL in urls
     assert assets.JQUERY_URL in urls  # folium's Popup template calls $()
     assert assets.external_asset_urls(m) == []
-    # each local URL points at a file that exists
+    # each local URL is answered by the app's routes
+    client = _client()
     for url in urls:
-        assert (assets.STATIC_DIR / url.removeprefix("/app/static/")).is_file(), url
+        resp = client.get(url)
+        assert resp.status_code == 200, url
+        assert "html" not in resp.headers["content-type"], url
     # a second, unconfigured map still gets folium's defaults
     plain = folium.Map()
     assert any(u.startswith("https://") for u in _rendered_urls(plain))
 
 
-def test_configure_keeps_defaults_without_assets(tmp_path, monkeypatch, folium_class_lists) -> None:
-    monkeypatch.setattr(assets, "STATIC_DIR", tmp_path)
+def test_configure_keeps_defaults_without_assets(monkeypatch, folium_class_lists) -> None:
+    monkeypatch.setattr(assets, "_LEAFLET", ("1.9.3", Path("/nonexistent")))
     assert assets.assets_available() is False
     m = folium.Map()
     assert assets.configure_folium_assets(m) is False
     assert "default_js" not in vars(m) and "default_css" not in vars(m)
     assert m.default_js == folium.Map.default_js
-    urls = _rendered_urls(m)
-    assert any("leaflet" in u and u.startswith("https://") for u in urls)
     assert assets.external_asset_urls(m)
-    # make_map falls back to OpenStreetMap as the visible base layer
-    m2, ok = assets.make_map()
-    assert ok is False
-    shown = [c.layer_name for c in m2._children.values() if isinstance(c, folium.TileLayer) and c.show]
-    assert shown == [assets.OSM_LAYER_NAME]
 
 
 def test_base_layers() -> None:
@@ -115,7 +115,7 @@ def test_base_layers() -> None:
     assert [layer.show for layer in layers] == [True, False, False]
     offline = layers[0]
     assert offline.tiles == assets.OFFLINE_TILES_URL
-    assert offline.options["max_native_zoom"] == 6
+    assert offline.options["max_native_zoom"] == assets.OFFLINE_MAX_NATIVE_ZOOM
     assert offline.options["max_zoom"] == 22
     for layer in layers:
         assert layer.overlay is False
@@ -128,111 +128,100 @@ def test_base_layers() -> None:
         assets.base_layers(default="nope")
 
 
-@needs_assets
-def test_make_map_and_fullscreen_plugin(folium_class_lists) -> None:
+def test_make_map_needs_nothing_from_outside(folium_class_lists) -> None:
     m, ok = assets.make_map(location=(47, 8), zoom_start=5)
     assert ok
-    Fullscreen().add_to(m)
     folium.LayerControl().add_to(m)
-    assert any("leaflet.fullscreen" in u for u in assets.external_asset_urls(m))
-    assert assets.localize_plugin_assets(m) is True
     assert assets.external_asset_urls(m) == []
-    html = m.get_root().render()
-    assert assets.FULLSCREEN_JS_URL in html
-    assert not CDN_RE.search(html)
-    # folium.Icon needs awesome-markers, which is not vendored: reported, not hidden
+    # folium.Icon needs awesome-markers, which is not served: reported, not hidden
     folium.Marker([47, 8], icon=folium.Icon(color="red")).add_to(m)
     assert assets.external_asset_urls(m) == ["awesome-markers (folium.Icon)"]
 
 
-def _png_size(path: Path) -> tuple[int, int]:
-    head = path.read_bytes()[:24]
-    assert head[:8] == b"\x89PNG\r\n\x1a\n", path
-    return struct.unpack(">II", head[16:24])
+@dataclass
+class _Resp:
+    status_code: int
+    headers: dict[str, str]
+    content: bytes
 
 
-@needs_assets
-@pytest.mark.parametrize(
-    ("z", "x", "y"),
-    [(0, 0, 0), (1, 1, 0), (3, 4, 2), (6, 0, 0), (6, 33, 22), (6, 63, 63)],
-)
-def test_tile_files_exist(z: int, x: int, y: int) -> None:
-    path = assets.STATIC_DIR / "vendor" / "tiles" / str(z) / str(x) / f"{y}.png"
-    assert path.is_file(), path
-    assert _png_size(path) == (256, 256)
+class _Client:
+    """GET requests straight into the ASGI app of the routes (no server, no extra test package)."""
+
+    def __init__(self) -> None:
+        from starlette.applications import Starlette
+
+        from skyscript_viz.ui.routes import routes
+
+        self.app = Starlette(routes=routes())
+
+    def get(self, path: str) -> _Resp:
+        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
+                 "scheme": "http", "path": path, "raw_path": path.encode(), "root_path": "",
+                 "query_string": b"", "headers": [(b"host", b"testserver")], "server": ("testserver", 80),
+                 "client": ("127.0.0.1", 1234)}
+        out: dict[str, Any] = {"body": b""}
+        requested = False
+
+        async def receive() -> dict[str, Any]:
+            nonlocal requested
+            if not requested:
+                requested = True
+                return {"type": "http.request", "body": b"", "more_body": False}
+            await done.wait()  # the client hangs up only once the whole response has arrived
+            return {"type": "http.disconnect"}
+
+        async def send(msg: dict[str, Any]) -> None:
+            if msg["type"] == "http.response.start":
+                out["status"] = msg["status"]
+                out["headers"] = {k.decode().lower(): v.decode() for k, v in msg["headers"]}
+            elif msg["type"] == "http.response.body":
+                out["body"] += msg.get("body", b"")
+                if not msg.get("more_body"):
+                    done.set()
+
+        async def run() -> None:
+            nonlocal done
+            done = asyncio.Event()
+            await self.app(scope, receive, send)
+
+        done: asyncio.Event
+        asyncio.run(run())
+        return _Resp(out["status"], out["headers"], out["body"])
 
 
-@needs_assets
-def test_tiles_show_land_and_sea() -> None:
-    pytest.importorskip("PIL")
-    from PIL import Image
-
-    style = fetch_assets.STYLE
-    world = Image.open(assets.STATIC_DIR / "vendor" / "tiles" / "0" / "0" / "0.png").convert("RGB")
-    world_colors = world.getcolors(maxcolors=1 << 16)
-    assert world_colors is not None
-    colors = {c for _, c in world_colors}
-    assert style["sea"] in colors and style["land"] in colors
-    # z6 tile 33/22 covers central Europe (~5.6-11.3 E, 45.1-48.9 N): mostly land
-    europe = Image.open(assets.STATIC_DIR / "vendor" / "tiles" / "6" / "33" / "22.png").convert("RGB")
-    europe_colors = europe.getcolors(maxcolors=1 << 16)
-    assert europe_colors is not None
-    counts = {c: n for n, c in europe_colors}
-    assert counts.get(style["land"], 0) > 0.8 * 256 * 256
-    # z6 tile 10/30 is in the middle of the North Pacific: all sea
-    pacific = Image.open(assets.STATIC_DIR / "vendor" / "tiles" / "6" / "10" / "30.png").convert("RGB")
-    assert pacific.getcolors() == [(256 * 256, style["sea"])]
+def _client() -> _Client:
+    return _Client()
 
 
-@needs_assets
-def test_fetch_assets_check_passes() -> None:
-    vendor = assets.STATIC_DIR / "vendor"
-    assert fetch_assets.check(vendor, fetch_assets.DEFAULT_MAX_ZOOM, tiles=True) == []
+def test_routes_serve_leaflet_jquery_and_tiles() -> None:
+    client = _client()
+    resp = client.get(assets.LEAFLET_JS_URL)
+    assert resp.status_code == 200 and "javascript" in resp.headers["content-type"]
+    assert b"Leaflet" in resp.content[:400] and b"1.9.3" in resp.content[:400]
+    assert client.get(assets.LEAFLET_CSS_URL).headers["content-type"].startswith("text/css")
+    assert client.get("/vendor/leaflet-1.9.3/images/layers.png").status_code == 200
+    assert b"jQuery" in client.get(assets.JQUERY_URL).content[:300]
+    tile = client.get(assets.OFFLINE_TILES_URL.format(z=8, x=136, y=82))
+    assert tile.status_code == 200 and tile.headers["content-type"] == "image/png"
+    assert tile.content[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "max-age" in tile.headers["cache-control"]
 
 
-# ---- fetch_assets pure functions --------------------------------------------------------------
+@pytest.mark.parametrize("path", ["/tiles/3/8/0.png", "/tiles/2/0/-1.png", "/tiles/30/0/0.png", "/tiles/a/0/0.png",
+                                  "/vendor/leaflet-1.9.3/../../../../etc/passwd", "/vendor/leaflet-1.9.3/nope.js"])
+def test_routes_refuse_what_does_not_exist(path: str) -> None:
+    assert _client().get(path).status_code == 404
 
 
-def test_decode_arcs_quantized_delta() -> None:
-    topo = {
-        "transform": {"scale": [0.5, 0.25], "translate": [-10, 20]},
-        "arcs": [[[0, 0], [2, 4], [-1, 0]], [[4, 4], [0, -4]]],
-    }
-    arcs = fetch_assets.decode_arcs(topo)
-    assert arcs[0] == [(-10.0, 20.0), (-9.0, 21.0), (-9.5, 21.0)]
-    assert arcs[1] == [(-8.0, 21.0), (-8.0, 20.0)]
+def test_app_py_is_an_st_app_with_the_routes() -> None:
+    """`streamlit run app.py` discovers `app` (AST) and serves it with our routes."""
+    from streamlit.web.server.app_discovery import discover_asgi_app
 
-
-def test_ring_coords_reverses_negative_arcs() -> None:
-    arcs = [[(0.0, 0.0), (1.0, 0.0), (1.0, 1.0)], [(0.0, 0.0), (0.0, 1.0), (1.0, 1.0)]]
-    ring = fetch_assets.ring_coords([0, ~1], arcs)
-    assert ring == [(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0), (0.0, 0.0)]
-
-
-def test_unwrap_and_pole_ring() -> None:
-    assert fetch_assets.unwrap([(179.0, 0.0), (-179.0, 1.0), (-178.0, 2.0)]) == [
-        (179.0, 0.0),
-        (181.0, 1.0),
-        (182.0, 2.0),
-    ]
-    # a ring around the south pole gets closed through the pole
-    ring = [(-180.0, -70.0), (0.0, -70.0), (179.0, -70.0), (-180.0, -70.0)]
-    closed = fetch_assets.close_ring(ring)
-    assert closed[-2:] == [(180.0, -90.0), (-180.0, -90.0)]
-
-
-def test_mercator_bounds() -> None:
-    assert fetch_assets.mercator(-180, 0) == (0.0, 0.5)
-    x, y = fetch_assets.mercator(180, 89.9)
-    assert x == 1.0 and y == pytest.approx(0.0, abs=1e-9)
-    assert fetch_assets.mercator(0, -90)[1] == pytest.approx(1.0, abs=1e-9)
-
-
-def test_integrity_check() -> None:
-    fetch_assets.check_integrity(b"abc", "sha256-ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0=")
-    with pytest.raises(ValueError):
-        fetch_assets.check_integrity(b"abd", "sha256-ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0=")
-
-
-def test_expected_tile_count() -> None:
-    assert fetch_assets.expected_tile_count(6) == 5461
+    result = discover_asgi_app(REPO_ROOT / "app.py")
+    assert result.is_asgi_app and result.app_name == "app"
+    # importing app.py to find the server must not declare the map component yet: a component
+    # declared before the server's runtime exists is answered with 404
+    code = "import sys, app; assert 'streamlit_folium' not in sys.modules; print(type(app.app).__name__)"
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "App"

@@ -23,12 +23,17 @@ def by_source_year(df: pd.DataFrame) -> alt.Chart:
     ).properties(height=260)
 
 
+BAR_PX = 18  # height of one bar's row: room for its label at the axis font size
+
+
 def bars(df: pd.DataFrame, x: str, y: str, *, title: str, color: str = "#0E7C86", height: int = 260
          ) -> alt.Chart:
+    """Horizontal bars, every bar labelled (Vega-Lite would otherwise drop labels that might overlap)."""
     return alt.Chart(df).mark_bar(color=color).encode(
-        x=alt.X(f"{x}:Q", title=title), y=alt.Y(f"{y}:N", sort="-x", title=None),
+        x=alt.X(f"{x}:Q", title=title),
+        y=alt.Y(f"{y}:N", sort="-x", title=None, axis=alt.Axis(labelOverlap=False, labelLimit=240)),
         tooltip=[f"{y}:N", alt.Tooltip(f"{x}:Q", format=",")],
-    ).properties(height=height)
+    ).properties(height=max(height, BAR_PX * len(df)))
 
 
 def caption_lengths(df: pd.DataFrame) -> alt.Chart:

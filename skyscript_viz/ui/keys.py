@@ -20,6 +20,7 @@ FILTER_KEYS = (SOURCES, YEARS, MONTHS, TYPES, TAGS, TAG_QUERY, TAG_MODE, CAPTION
 BASE = "m_base"
 DRAPE = "m_drape"
 OPACITY = "m_opacity"
+CELLS_BY_SOURCE = "m_cells_by_source"  # colour density cells by dominant source instead of count
 MAP = "map"  # st_folium's key: its last returned value
 VIEW = "m_view"  # (lat, lon, zoom) the map shows now
 MAP_INIT = "m_init"  # (lat, lon, zoom) the base map was built with
@@ -35,4 +36,4 @@ VERDICTS = "f_verdicts"  # the "Reviewed as" filter
 
 # widget values that must outlive a page switch
 PERSISTENT = (*FILTER_KEYS, "f_years_slider", "f_verdicts", "reviewer", BASE, DRAPE, OPACITY, SORT, SEED, PAGE,
-              SIZE)
+              SIZE, CELLS_BY_SOURCE)

@@ -8,7 +8,7 @@ from typing import Any
 import streamlit as st
 from streamlit_folium import st_folium
 
-from .. import mapview
+from .. import mapview, tiles
 from ..assets import MISSING_ASSETS_NOTICE
 from ..errors import InvalidFilterError
 from ..query import BBox, Filters
@@ -35,13 +35,24 @@ def set_view(lat: float, lon: float, zoom: int) -> None:
     st.session_state["m_bounds"] = _bounds_for(lat, lon, int(zoom))
 
 
+_FIT_WIDTH = 440  # px: the map column of a laptop screen, until the browser reports the map's size
+_SIZE = "m_size"
+
+
+def map_size() -> tuple[int, int]:
+    """The map's size in pixels as the browser last reported it (a small laptop map until then)."""
+    return st.session_state.get(_SIZE) or (_FIT_WIDTH, MAP_HEIGHT)
+
+
 def zoom_to_results(ds: Dataset, f: Filters) -> None:
     """Fit the map to the footprints matching ``f`` (the view filter itself is ignored)."""
     ext = ds.index.extent(replace(f, bbox=None))
     if ext is not None:
-        lat, lon, z = mapview.zoom_for_bbox(ext.west, ext.south, ext.east, ext.north,
-                                            width_px=_ASSUMED_WIDTH, height_px=MAP_HEIGHT)
+        width, height = map_size()
+        lat, lon, z = mapview.zoom_for_bbox(ext.west, ext.south, ext.east, ext.north, width_px=width,
+                                            height_px=height)
         set_view(lat, lon, z)
+        st.session_state[_FITTED] = True
 
 
 def view_for_box(west: float, south: float, east: float, north: float, *,
@@ -68,10 +79,37 @@ def ensure_view(ds: Dataset) -> None:
             set_view(*view_for_box(r["west"], r["south"], r["east"], r["north"], fraction=1 / 3))
         elif (ext := ds.index.extent(Filters())) is None:
             set_view(20.0, 0.0, 2)
-        else:
+        else:  # provisional: follow_filters fits the matches once the sidebar has read the link's filters
             set_view(*view_for_box(ext.west, ext.south, ext.east, ext.north))
+            ss[_FIT_PENDING] = True
     elif "m_bounds" not in ss:
         set_view(*ss[keys.VIEW])
+
+
+_FIT_PENDING = "m_fit_pending"  # the first view still has to be fitted to the matches
+_FITTED = "m_fitted"  # the view is an automatic fit the user has not moved away from
+_LAST_FILTERS = "m_last_filters"
+
+
+def follow_filters(ds: Dataset, f: Filters) -> None:
+    """Keep the matches in sight: fit the first view to them, and refit after a filter change when
+    the view was an untouched automatic fit or shows none of the new matches."""
+    ss = st.session_state
+    key = replace(f, bbox=None)
+    prev = ss.get(_LAST_FILTERS)
+    ss[_LAST_FILTERS] = key
+    if ss.pop(_FIT_PENDING, False) or (prev is not None and prev != key and (
+            ss.get(_FITTED) or ds.index.count(replace(key, bbox=view_bbox())) == 0)):
+        zoom_to_results(ds, f)
+
+
+def _user_moved(lat: float, lon: float, zoom: int) -> bool:
+    """A reported view differs from the one the app set (not just rounded by the browser)."""
+    old = st.session_state.get(keys.VIEW)
+    if old is None or int(zoom) != int(old[2]):
+        return True
+    tol = 360.0 / 2 ** int(zoom) * 0.05  # 5 % of a 256 px tile
+    return abs(lat - old[0]) > tol or abs(((lon - old[1] + 180) % 360) - 180) > tol
 
 
 def absorb_map_return() -> str | None:
@@ -87,8 +125,11 @@ def absorb_map_return() -> str | None:
              and isinstance(bounds.get("_northEast"), dict) and view != ss.get("m_last_ret"))
     if moved:
         ss["m_last_ret"] = view
+        if _user_moved(*view):
+            ss[_FITTED] = False
         ss[keys.VIEW] = view
         sw, ne = bounds["_southWest"], bounds["_northEast"]
+        _remember_size(sw, ne, view[2])
         try:
             ss["m_bounds"] = BBox.from_view(float(sw["lng"]), float(sw["lat"]), float(ne["lng"]),
                                             float(ne["lat"]))
@@ -111,6 +152,19 @@ def absorb_map_return() -> str | None:
     return None
 
 
+def _remember_size(sw: dict[str, Any], ne: dict[str, Any], zoom: int) -> None:
+    """The map's pixel size from the bounds and zoom the browser reported (for fitting views)."""
+    try:
+        world = 256 * 2**zoom
+        y0, y1 = (tiles.mercator(0.0, float(p["lat"]))[1] for p in (ne, sw))
+        width = (float(ne["lng"]) - float(sw["lng"])) / 360.0 * world
+        height = (y1 - y0) * world
+    except (KeyError, TypeError, ValueError):
+        return
+    if 100 <= width <= 10_000 and 100 <= height <= 10_000:
+        st.session_state[_SIZE] = (int(width), int(height))
+
+
 def view_bbox() -> BBox:
     return st.session_state.get("m_bounds") or _bounds_for(*st.session_state[keys.VIEW])
 
@@ -129,8 +183,8 @@ def draw_map(ds: Dataset, f: Filters, *, selected_row: dict[str, Any] | None,
     m, offline_ok = mapview.base_map(lat=init[0], lon=init[1], zoom=init[2], base=init[3])
     view_f = replace(f, bbox=view_bbox())
     view = cached_map_view(ds, view_f, zoom)
-    groups = [mapview.view_layer(view, zoom), mapview.selection_layer(selected_row),
-              mapview.base_switch_layer(base)]
+    groups = [mapview.view_layer(view, zoom, by_source=bool(ss.get(keys.CELLS_BY_SOURCE))),
+              mapview.selection_layer(selected_row), mapview.base_switch_layer(base)]
     if drape is not None:
         groups.append(mapview.drape_layer(selected_row, drape[0], drape[1],
                                           opacity=float(ss.get(keys.OPACITY, 0.8))))
@@ -141,12 +195,48 @@ def draw_map(ds: Dataset, f: Filters, *, selected_row: dict[str, Any] | None,
     return view.kind, view.total
 
 
-def legend(ds: Dataset, codes: list[str]) -> None:
-    """Source colours as a one-line legend (our own labels, escaped anyway)."""
-    items = "".join(
-        f'<span style="white-space:nowrap;margin-right:14px"><span style="display:inline-block;width:12px;'
-        f'height:12px;background:{html_text(color)};opacity:.8;border-radius:2px;margin-right:4px;'
-        f'vertical-align:-1px"></span>{html_text(label)}</span>'
-        for _, label, color in mapview.legend_items(codes)
+def _swatches(items: list[tuple[str, str]], title: str = "") -> None:
+    """(colour, label) pairs as a one-line legend (our own labels, escaped anyway)."""
+    spans = "".join(
+        f'<span class="sv-legend-item" style="white-space:nowrap;margin-right:14px"><span style="display:'
+        f'inline-block;width:12px;height:12px;background:{html_text(color)};opacity:.8;border-radius:2px;'
+        f'margin-right:4px;vertical-align:-1px"></span>{html_text(label)}</span>'
+        for color, label in items
     )
-    st.markdown(f'<div style="font-size:0.8rem;line-height:1.9">{items}</div>', unsafe_allow_html=True)
+    head = f"<b>{html_text(title)}</b> " if title else ""
+    st.markdown(f'<div class="sv-legend" style="font-size:0.8rem;line-height:1.9">{head}{spans}</div>',
+                unsafe_allow_html=True)
+
+
+def legend(ds: Dataset, codes: list[str]) -> None:
+    """Source colours as a one-line legend."""
+    _swatches([(color, label) for _, label, color in mapview.legend_items(codes)])
+
+
+def cells_legend(cells: Any, *, by_source: bool) -> None:
+    """What a density cell's colour means: its image count (shades), or its dominant source."""
+    if cells is None or cells.empty:
+        return
+    if by_source:
+        codes = sorted({str(c) for c in cells["dominant_source"].fillna("??")})
+        _swatches([(color, label) for _, label, color in mapview.legend_items(codes)], "Most images from:")
+    else:
+        _swatches(mapview.density_legend(int(cells["count"].max())), "Images per cell:")
+
+
+def map_legend(ds: Dataset, f: Filters, kind: str, codes: list[str]) -> None:
+    """The legend under the map: source colours for footprints; for cells, a count legend and the
+    option to colour them by dominant source."""
+    if kind != "cells":
+        legend(ds, codes)
+        return
+    ss = st.session_state
+    view = cached_map_view(ds, replace(f, bbox=view_bbox()), ss[keys.VIEW][2])  # what draw_map drew (cached)
+    cells_key(view.rows)
+
+
+def cells_key(cells: Any) -> None:
+    """Legend of density cells, and the switch between count shades and dominant-source colours."""
+    cells_legend(cells, by_source=bool(st.session_state.get(keys.CELLS_BY_SOURCE)))
+    st.toggle("Colour cells by dominant source", key=keys.CELLS_BY_SOURCE,
+              help="Instead of shading by image count, colour each cell by the source most of its images come from")

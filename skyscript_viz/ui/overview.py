@@ -16,31 +16,19 @@ from ..errors import SkyscriptVizError
 from ..problems import PROBLEM_HELP
 from ..quality import CHECKS
 from ..query import Filters, TagExpr
+from ..report import build_report, overview_data
 from ..state import filters_to_params
 from ..text import md_code, md_label, md_link, md_text
 from . import charts, keys
 from .data import Dataset, cached_count
 from .gallery import thumb_grid
+from .mapui import cells_key
 from .review import identity, safe_read, store
 
 
 @st.cache_data(show_spinner=False, max_entries=32, hash_funcs={Dataset: lambda d: str(d.index.gen_dir)})
 def _overview_data(ds: Dataset, f: Filters) -> dict[str, object]:
-    idx = ds.index
-    return {
-        "count": idx.count(f),
-        "by_source_year": idx.counts_by(f, ("source", "year")),
-        "by_type": idx.counts_by(f, ("obj_type",)),
-        "keys_focus": idx.top_tags(f, role="focus", by="key", limit=15),
-        "keys_surr": idx.top_tags(f, role="surrounding", by="key", limit=15),
-        "pairs_focus": idx.top_tags(f, role="focus", by="pair", limit=15),
-        "pairs_surr": idx.top_tags(f, role="surrounding", by="pair", limit=15),
-        "captions": idx.caption_lengths(f),
-        "footprints": idx.footprint_sizes(f),
-        "coverage": idx.coverage(f, top_keys=12),
-        "cells": idx.grid(f, zoom=2, cells_per_tile=16),
-        "cells_1deg": idx.cells_covered(f),
-    }
+    return overview_data(ds.index, f)
 
 
 def _apply_cell(selection: dict[str, object]) -> None:
@@ -66,13 +54,23 @@ def overview(ds: Dataset, f: Filters) -> None:
     c[3].metric("1° cells covered", f"{d['cells_1deg']:,}", help="Distinct 1°×1° lon/lat cells with images")
     years = bsy["year"].dropna() if not bsy.empty else pd.Series(dtype=float)
     c[4].metric("Years", f"{int(years.min())}–{int(years.max())}" if len(years) else "—")
+    st.download_button("Download report", key="download_report", file_name="skyscript-report.html",
+                       mime="text/html", icon=":material/download:",
+                       data=lambda: build_report(ds.index, f, images=ds.images, data=d),  # built on click only
+                       help="One HTML file with these numbers, charts, a coverage map, sample images and "
+                            "problems; it opens without network, for people who never open the app")
 
     left, right = st.columns([3, 2])
     with left:
         st.markdown("**Where the images are** (density of footprints)")
-        m, _ = mapview.base_map(lat=25, lon=5, zoom=1, base=st.session_state.get(keys.BASE, "offline"))
-        mapview.cells_layer(d["cells"]).add_to(m)  # type: ignore[arg-type]
+        ext = d["extent"]
+        lat, lon, z = (25.0, 5.0, 1) if ext is None else mapview.zoom_for_bbox(  # fit the matches
+            ext.west, ext.south, ext.east, ext.north, width_px=460, height_px=330)  # type: ignore[attr-defined]
+        m, _ = mapview.base_map(lat=lat, lon=lon, zoom=min(z, 10), base=st.session_state.get(keys.BASE, "offline"))
+        by_source = bool(st.session_state.get(keys.CELLS_BY_SOURCE))
+        mapview.cells_layer(d["cells"], by_source=by_source).add_to(m)  # type: ignore[arg-type]
         st_folium(m, key="overview_map", height=330, use_container_width=True, returned_objects=[])
+        cells_key(d["cells"])
     with right:
         st.markdown("**Images by source and year**")
         st.altair_chart(charts.by_source_year(bsy), width="stretch")

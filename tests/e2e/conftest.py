@@ -1,13 +1,11 @@
 """Browser test harness: a Streamlit server per app, Debian's Chromium driven by Playwright.
 
 * Everything under tests/e2e is marked ``e2e`` (``make test-fast`` deselects it).
-* ``streamlit_server(app_path, env=..., args=..., port=None)`` starts ``python -m streamlit run`` on a
-  free port (or ``port``, for an app whose settings must name it) with the repository root as working
-  directory (so ``.streamlit/config.toml`` applies), waits for ``/_stcore/health`` and returns the
-  base URL; the server is stopped at the end of the test.
+* ``streamlit_server(app_path, env=..., args=..., port=None, python=None)`` starts ``python -m streamlit
+  run`` on a free port (or ``port``, for an app whose settings must name it; ``python``: another
+  interpreter) with the repository root as working directory (so ``.streamlit/config.toml`` applies),
+  waits for ``/_stcore/health`` and returns the base URL; the server is stopped at the end of the test.
   ``streamlit_server.servers`` lists the StreamlitServer objects started so far (``.proc``, ``.port``).
-  Streamlit serves ``static/`` from the main script's folder, so an app outside the repo root is
-  started through a symlink in a temporary folder next to a ``static`` link to the repo's static/.
 * ``browser`` (session): ``/usr/bin/chromium`` with sandbox/GPU/background networking off.
   Never ``playwright install``.
 * ``page``: a fresh context that aborts every request not addressed to this machine (the tests
@@ -26,7 +24,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -90,18 +87,12 @@ class StreamlitServer:
     """A running ``streamlit run`` subprocess."""
 
     def __init__(self, app_path: Path, env: dict[str, str] | None, args: list[str], tmp_root: Path,
-                 port: int | None = None) -> None:
+                 port: int | None = None, python: str | None = None) -> None:
         self.app_path = app_path.resolve()
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = tmp_root / f"streamlit-{self.port}.log"
         script = self.app_path
-        if self.app_path.parent != REPO_ROOT:
-            # static/ is looked up next to the main script: stage the app next to a link to it
-            stage = Path(tempfile.mkdtemp(prefix="app-", dir=tmp_root))
-            (stage / "static").symlink_to(REPO_ROOT / "static", target_is_directory=True)
-            script = stage / self.app_path.name
-            script.symlink_to(self.app_path)
         full_env = dict(os.environ)
         full_env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), full_env.get("PYTHONPATH", "")) if p)
         full_env.setdefault("PYTHONUNBUFFERED", "1")
@@ -109,7 +100,7 @@ class StreamlitServer:
         if env:
             full_env.update(env)
         cmd = [
-            sys.executable,
+            python or sys.executable,
             "-m",
             "streamlit",
             "run",
@@ -179,7 +170,9 @@ class StreamlitServer:
 def streamlit_server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Callable[..., str]]:
-    """Factory: ``base_url = streamlit_server(app_path, env=None, args=())``.
+    """Factory: ``base_url = streamlit_server(app_path, env=None, args=(), python=None)``.
+
+    ``python`` runs the server with another interpreter (a virtualenv's) instead of this one.
 
     Servers are stopped at teardown; if the test failed, their output is printed.
     """
@@ -187,13 +180,13 @@ def streamlit_server(
     tmp_root = tmp_path_factory.mktemp("streamlit")
 
     def start(app_path: str | Path, env: dict[str, str] | None = None, args: list[str] | tuple[str, ...] = (),
-              port: int | None = None) -> str:
+              port: int | None = None, python: str | None = None) -> str:
         path = Path(app_path)
         if not path.is_absolute():
             path = REPO_ROOT / path
         if not path.is_file():
             raise FileNotFoundError(path)
-        server = StreamlitServer(path, env, list(args), tmp_root, port)
+        server = StreamlitServer(path, env, list(args), tmp_root, port, python)
         servers.append(server)
         try:
             server.wait_healthy()
@@ -234,7 +227,7 @@ def browser() -> Iterator[Any]:
 
 def _is_local(url: str) -> bool:
     parts = urlsplit(url)
-    if parts.scheme in ("data", "blob", "about", "chrome-error"):
+    if parts.scheme in ("data", "blob", "about", "chrome-error", "file"):
         return True
     host = (parts.hostname or "").lower()
     return host in LOCAL_HOSTS or host.startswith("127.")

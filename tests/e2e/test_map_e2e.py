@@ -41,7 +41,7 @@ class DefaultDemo:
 def default_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DefaultDemo]:
     """The default demo in a private cache, generated and indexed the way the app does it."""
     if not assets.assets_available():
-        pytest.fail("offline assets missing: run `make assets`", pytrace=False)
+        pytest.fail("map scripts missing: run `pip install -r requirements.txt`", pytrace=False)
     xdg = tmp_path_factory.mktemp("xdg-cache")
     root = demo_root(cache_dir=xdg / "skyscript_viz")  # = platformdirs' cache dir under XDG_CACHE_HOME
     build_index(root)

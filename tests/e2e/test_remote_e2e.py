@@ -25,7 +25,7 @@ IFRAME = 'iframe[title="streamlit_folium.st_folium"]'
 def served(demo_small: tuple[Path, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
            ) -> Iterator[tuple[RangeServer, Path]]:
     if not assets.assets_available():
-        pytest.fail("offline assets missing: run `make assets`", pytrace=False)
+        pytest.fail("map scripts missing: run `pip install -r requirements.txt`", pytrace=False)
     pub = make_zip_root(demo_small[0], tmp_path / "pub" / "SkyScript")
     cache = tmp_path / "cache"
     monkeypatch.setenv("SKYSCRIPT_CACHE", str(cache))

@@ -347,7 +347,7 @@ def test_export_buttons_give_the_filters_matches(open_page: Callable[..., Any], 
     n = page_index.count(f)
     assert 0 < n < page_index.n_images
     assert f"Export these {n:,} images" in [e.label for e in at.sidebar.expander]
-    buttons = {b.key: b for b in at.get("download_button")}
+    buttons = {b.key: b for b in at.get("download_button") if b.key != "download_report"}
     assert set(buttons) == {f"export_{fmt}" for fmt in EXPORT_FORMATS}
     for fmt, (mime, ext) in EXPORT_FORMATS.items():
         b = buttons[f"export_{fmt}"]
@@ -362,6 +362,19 @@ def test_export_buttons_give_the_filters_matches(open_page: Callable[..., Any], 
 
 
 # ---- overview -----------------------------------------------------------------------------------------
+
+
+def test_overview_download_report_is_the_filters_report(open_page: Callable[..., Any], page_index: ImageIndex,
+                                                         deferred: dict[str, dict[str, Any]]) -> None:
+    at = open_page("overview", {"src": "FI"})
+    (b,) = [b for b in at.get("download_button") if b.key == "download_report"]
+    assert b.label == "Download report"
+    entry = deferred[b.proto.deferred_file_id]
+    assert (entry["file_name"], entry["mimetype"]) == ("skyscript-report.html", "text/html")
+    doc = entry["callable"]()  # built only when the button is clicked
+    doc = doc.decode() if isinstance(doc, bytes) else doc
+    n = page_index.count(Filters(sources=("FI",)))
+    assert doc.startswith("<!doctype html>") and "src=FI" in doc and f'<div class="num">{n:,}</div>' in doc
 
 
 @pytest.mark.parametrize("params,f", [({}, Filters()), ({"src": "FI,S2"}, Filters(sources=("FI", "S2")))],
