@@ -36,6 +36,7 @@ __all__ = [
 
 INDEX_FORMAT = 6  # part folders carry it too, so parts written by older code are re-read
 ProgressFn = Callable[[int, int, int], None]  # (part, done, total)
+MAX_SUBSETS = 63  # caption CSVs that get a bit in the 64-bit subsets mask; later ones still give captions
 TAG_BITS = 62  # frequent keys (and pairs) that get a bit in the images table
 TAG_BIT_COLUMNS = tuple(f"tb_{kind}s_{role}" for kind in ("key", "pair") for role in ("any", "focus", "surr"))
 # columns of the serving database's images table that only speed up queries (not exported)
@@ -129,6 +130,19 @@ def _csv_header(path: Path) -> list[str]:
             name += "_"
         names.append(name)
     return names
+
+
+def _db_path(gen_dir: Path) -> tuple[Path, Path | None]:
+    """Where to write the serving database, and the temporary folder used for it if any.
+
+    DuckDB cuts a database path at ``?`` when it names the write-ahead log, so under a root whose path
+    holds one the database is written in a temporary folder and moved into place."""
+    if "?" not in str(gen_dir.resolve()):
+        return gen_dir / "index.duckdb", None
+    import tempfile
+
+    tmp = Path(tempfile.mkdtemp(prefix="skyscript-viz-"))
+    return tmp / "index.duckdb", tmp
 
 
 class _TimedCon:
@@ -249,7 +263,8 @@ def _merge(layout: DatasetLayout, part_dirs: list[tuple[Part, Path]], gen_dir: P
         csv_sql.append(f"""SELECT {i} AS csv_idx, {c.priority * 100 + i} AS prio, {str(c.rewritten).lower()} AS rewritten, raw_fp,
                            regexp_replace(replace(coalesce(raw_fp, ''), '\\', '/'), '^(\\./)+', '') AS fp,
                            title, title_multi_objects FROM csv{i}""")
-        subsets.append({"slug": c.subset, "label": c.label, "csv": c.relpath, "bit": i})
+        if i < MAX_SUBSETS:
+            subsets.append({"slug": c.subset, "label": c.label, "csv": c.relpath, "bit": i})
     if csv_sql:
         con.execute(f"CREATE TEMP TABLE csvrows AS {' UNION ALL '.join(csv_sql)}")
     else:
@@ -259,8 +274,8 @@ def _merge(layout: DatasetLayout, part_dirs: list[tuple[Part, Path]], gen_dir: P
     con.execute(f"""CREATE TEMP TABLE csvrows_ok AS SELECT * FROM csvrows
                     WHERE fp <> '' AND NOT regexp_matches(fp, '{_ESCAPE_RE}')
                     AND NOT starts_with(fp, '/') AND NOT regexp_matches(fp, '^[A-Za-z]:')""")
-    con.execute("""CREATE TEMP TABLE caps AS SELECT fp,
-                      bit_or((1::BIGINT) << csv_idx) AS subsets,
+    con.execute(f"""CREATE TEMP TABLE caps AS SELECT fp,
+                      bit_or(CASE WHEN csv_idx < {MAX_SUBSETS} THEN (1::BIGINT) << csv_idx ELSE 0 END) AS subsets,
                       arg_min(title, prio) AS title,
                       arg_min(title_multi_objects, prio) AS title_multi_objects,
                       min(hash(title, title_multi_objects)) FILTER (WHERE NOT rewritten)
@@ -303,7 +318,7 @@ def _merge(layout: DatasetLayout, part_dirs: list[tuple[Part, Path]], gen_dir: P
     if csv_sql:
         problem_sql.append("""SELECT filepath, 'image_without_csv_row' AS kind,
                  'image is in no caption CSV' AS detail, 'csv' AS origin
-               FROM final_imgs WHERE subsets = 0 AND has_image""")
+               FROM final_imgs f ANTI JOIN caps ON f.filepath = caps.fp WHERE f.has_image""")
         # A rule-built caption should name the focus object: some word (3+ letters, plural folded) of a
         # focus tag's key or value, or of its usual caption phrase, must appear in the captions, spaces
         # ignored ("beachvolleyball" matches "beach volleyball court", fuel matches "gas station").
@@ -338,8 +353,8 @@ def _merge(layout: DatasetLayout, part_dirs: list[tuple[Part, Path]], gen_dir: P
 
     # The serving copy: a DuckDB database file (compressed, buffer-managed, zone maps per 2,048 rows),
     # opened read-only by the app; Parquet files stay the open, documented format.
-    db = _sql_str(str(gen_dir / "index.duckdb"))
-    con.execute(f"ATTACH {db} AS db")
+    db_path, db_tmp = _db_path(gen_dir)
+    con.execute(f"ATTACH {_sql_str(str(db_path))} AS db")
     for table in ("tags", "vocab", "problems"):
         con.execute(f"CREATE TABLE db.{table} AS SELECT * FROM "
                     f"read_parquet({_sql_str(str(gen_dir / (table + '.parquet')))})")
@@ -390,6 +405,9 @@ def _merge(layout: DatasetLayout, part_dirs: list[tuple[Part, Path]], gen_dir: P
                           coalesce(any_value(c.n_images), 0) AS n_images
                    FROM db.vocab v LEFT JOIN keycounts c USING (key) GROUP BY v.key ORDER BY v.key""")
     con.execute("DETACH db")
+    if db_tmp is not None:
+        shutil.move(db_path, gen_dir / "index.duckdb")
+        shutil.rmtree(db_tmp, ignore_errors=True)
 
     n_images = con.execute("SELECT count(*) FROM imgs").fetchone()[0]  # type: ignore[index]
     per_source_year = con.execute(
@@ -455,6 +473,9 @@ def build_index(
         raise IndexBuildError(f"cannot write the index folder {str(idx)!r}: {exc.strerror}; "
                               "pass --index-dir to choose another") from exc
 
+    if len(layout.csvs) > MAX_SUBSETS:
+        layout.notes.append(f"{len(layout.csvs)} caption CSVs: the first {MAX_SUBSETS} are subsets you can "
+                            "filter by; the others only give captions")
     wanted = [(p, f"p{p.number}-v{INDEX_FORMAT}-{p.fingerprint()}") for p in layout.parts]
     csv_fps = {c.relpath: c.fingerprint() for c in layout.csvs}
     current = _read_current(idx)
