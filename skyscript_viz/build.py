@@ -16,13 +16,16 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import threading
 import time
+import uuid
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .buildlock import build_lock
 from .discovery import DatasetLayout, Part, discover
 from .errors import IndexBuildError
 from .partread import read_part as _read_part
@@ -65,7 +68,7 @@ def default_index_dir(root: Path) -> Path:
 def _part_task(part: Part, parts_dir: str, final_name: str, progress: Any | None) -> dict[str, Any]:
     """Worker entry: read ``part`` into a temp folder, then rename it into place."""
     parts_path = Path(parts_dir)
-    tmp = parts_path / f".tmp-{final_name}-{os.getpid()}"
+    tmp = parts_path / f".tmp-{final_name}-{uuid.uuid4().hex[:8]}-{os.getpid()}"  # the pid last: _left_by_dead_run
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     try:
@@ -437,7 +440,7 @@ def _read_current(index_dir: Path) -> dict[str, Any] | None:
 
 
 def _write_current(index_dir: Path, info: dict[str, Any]) -> None:
-    tmp = index_dir / f".CURRENT.{os.getpid()}.tmp"
+    tmp = index_dir / f".CURRENT.{os.getpid()}.{threading.get_ident()}.tmp"
     tmp.write_text(json.dumps(info, indent=1))
     with open(tmp, "rb") as f:
         os.fsync(f.fileno())
@@ -462,8 +465,13 @@ def build_index(
     progress: ProgressFn | None = None,
     memory_limit: str = "4GB",
     force: bool = False,
+    wait: bool = True,
+    on_wait: Callable[[str], None] | None = None,
 ) -> BuildReport:
-    """Build or update the index of ``root``; returns a report. Parts unchanged since the last run are reused."""
+    """Build or update the index of ``root``; returns a report. Parts unchanged since the last run are reused.
+
+    One build per index folder runs at a time: another one waits for it (``on_wait`` says so) or, with
+    ``wait=False``, fails with "a build of this index is already running (pid N)"."""
     t0 = time.perf_counter()
     layout = discover(root)
     idx = Path(index_dir) if index_dir is not None else default_index_dir(layout.root)
@@ -473,6 +481,14 @@ def build_index(
         raise IndexBuildError(f"cannot write the index folder {str(idx)!r}: {exc.strerror}; "
                               "pass --index-dir to choose another") from exc
 
+    with build_lock(idx, wait=wait, on_wait=on_wait):
+        return _build_locked(layout, idx, t0, workers=workers, progress=progress, memory_limit=memory_limit,
+                             force=force)
+
+
+def _build_locked(layout: DatasetLayout, idx: Path, t0: float, *, workers: int, progress: ProgressFn | None,
+                  memory_limit: str, force: bool) -> BuildReport:
+    """build_index, holding the index folder's build lock."""
     if len(layout.csvs) > MAX_SUBSETS:
         layout.notes.append(f"{len(layout.csvs)} caption CSVs: the first {MAX_SUBSETS} are subsets you can "
                             "filter by; the others only give captions")

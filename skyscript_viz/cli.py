@@ -35,7 +35,7 @@ def _cmd_index(args: argparse.Namespace) -> int:
         bar.update(done - bar.n)
 
     report = build_index(root, index_dir=args.index_dir, workers=args.workers, progress=progress,
-                         force=args.force)
+                         force=args.force, on_wait=lambda msg: print(msg, file=sys.stderr, flush=True))
     for bar in bars.values():
         bar.close()
     if report.n_images == 0:
