@@ -39,6 +39,7 @@ __all__ = [
 
 INDEX_FORMAT = 6  # part folders carry it too, so parts written by older code are re-read
 ProgressFn = Callable[[int, int, int], None]  # (part, done, total)
+CAPTION_SPLIT_SQL = "[^a-z0-9]+"  # what separates caption words (same rule as query.CAPTION_WORD_RE)
 MAX_SUBSETS = 63  # caption CSVs that get a bit in the 64-bit subsets mask; later ones still give captions
 TAG_BITS = 62  # frequent keys (and pairs) that get a bit in the images table
 TAG_BIT_COLUMNS = tuple(f"tb_{kind}s_{role}" for kind in ("key", "pair") for role in ("any", "focus", "surr"))
@@ -393,6 +394,17 @@ def _merge(layout: DatasetLayout, part_dirs: list[tuple[Part, Path]], gen_dir: P
         con.execute(f"""CREATE TABLE db.{table} AS
                         SELECT (row_number() OVER (ORDER BY text) - 1)::INTEGER AS cap_id, text, lower(text) AS lc
                         FROM (SELECT DISTINCT {column} AS text FROM final_imgs WHERE {column} IS NOT NULL)""")
+    # Caption words (lower-case runs of [a-z0-9], CAPTION_WORD_RE): word -> caption ids, so a caption
+    # search looks up the candidates of its rarest word instead of scanning every distinct caption.
+    con.execute(f"""CREATE TABLE db.caption_words AS SELECT word, kind, cap_id FROM (
+                      SELECT DISTINCT unnest(regexp_split_to_array(lc, '{CAPTION_SPLIT_SQL}')) AS word,
+                             0::TINYINT AS kind, cap_id FROM db.caption_titles
+                      UNION ALL
+                      SELECT DISTINCT unnest(regexp_split_to_array(lc, '{CAPTION_SPLIT_SQL}')) AS word,
+                             1::TINYINT AS kind, cap_id FROM db.caption_multis)
+                    WHERE word <> '' ORDER BY word, kind, cap_id""")
+    con.execute("""CREATE TABLE db.caption_vocab AS SELECT word, count(*)::INTEGER AS n FROM db.caption_words
+                   GROUP BY word ORDER BY word""")
     con.execute(f"""CREATE TABLE db.images AS SELECT i.*,
                       {', '.join(f'coalesce(b.{c}, 0) AS {c}' for c in TAG_BIT_COLUMNS)},
                       ct.cap_id AS title_cid, cm.cap_id AS multi_cid
