@@ -573,8 +573,9 @@ class ImageIndex:
 
     def image_locations(self) -> list[dict[str, Any]]:
         """(filepath, storage, container, member) of every image that has a file, for the pixel pass."""
-        return self._df("""SELECT filepath, storage, container, member FROM images WHERE has_image
-                           ORDER BY id""").to_dict("records")
+        loc = "".join(f", {c}" for c in self._row_columns if c.startswith("zip_"))  # byte locations (format 6+)
+        return self._df(f"""SELECT filepath, storage, container, member{loc} FROM images WHERE has_image
+                            ORDER BY id""").to_dict("records")
 
     def sample(self, f: Filters, n: int, *, seed: int) -> pd.DataFrame:
         """A seeded random sample of ``n`` matches (the same seed gives the same sample)."""
