@@ -16,13 +16,16 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import threading
 import time
+import uuid
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .buildlock import build_lock
 from .discovery import DatasetLayout, Part, discover
 from .errors import IndexBuildError
 from .partread import read_part as _read_part
@@ -37,6 +40,8 @@ __all__ = [
 
 INDEX_FORMAT = 6  # part folders carry it too, so parts written by older code are re-read
 ProgressFn = Callable[[int, int, int], None]  # (part, done, total)
+CAPTION_SPLIT_SQL = "[^a-z0-9]+"  # what separates caption words (same rule as query.CAPTION_WORD_RE)
+MAX_SUBSETS = 63  # caption CSVs that get a bit in the 64-bit subsets mask; later ones still give captions
 TAG_BITS = 62  # frequent keys (and pairs) that get a bit in the images table
 TAG_BIT_COLUMNS = tuple(f"tb_{kind}s_{role}" for kind in ("key", "pair") for role in ("any", "focus", "surr"))
 # columns of the serving database's images table that only speed up queries (not exported)
@@ -66,7 +71,7 @@ def default_index_dir(root: Path) -> Path:
 def _part_task(part: Part, parts_dir: str, final_name: str, progress: Any | None) -> dict[str, Any]:
     """Worker entry: read ``part`` into a temp folder, then rename it into place."""
     parts_path = Path(parts_dir)
-    tmp = parts_path / f".tmp-{final_name}-{os.getpid()}"
+    tmp = parts_path / f".tmp-{final_name}-{uuid.uuid4().hex[:8]}-{os.getpid()}"  # the pid last: _left_by_dead_run
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     try:
@@ -131,6 +136,19 @@ def _csv_header(path: Path) -> list[str]:
             name += "_"
         names.append(name)
     return names
+
+
+def _db_path(gen_dir: Path) -> tuple[Path, Path | None]:
+    """Where to write the serving database, and the temporary folder used for it if any.
+
+    DuckDB cuts a database path at ``?`` when it names the write-ahead log, so under a root whose path
+    holds one the database is written in a temporary folder and moved into place."""
+    if "?" not in str(gen_dir.resolve()):
+        return gen_dir / "index.duckdb", None
+    import tempfile
+
+    tmp = Path(tempfile.mkdtemp(prefix="skyscript-viz-"))
+    return tmp / "index.duckdb", tmp
 
 
 class _TimedCon:
@@ -251,7 +269,8 @@ def _merge(layout: DatasetLayout, part_dirs: list[tuple[Part, Path]], gen_dir: P
         csv_sql.append(f"""SELECT {i} AS csv_idx, {c.priority * 100 + i} AS prio, {str(c.rewritten).lower()} AS rewritten, raw_fp,
                            regexp_replace(replace(coalesce(raw_fp, ''), '\\', '/'), '^(\\./)+', '') AS fp,
                            title, title_multi_objects FROM csv{i}""")
-        subsets.append({"slug": c.subset, "label": c.label, "csv": c.relpath, "bit": i})
+        if i < MAX_SUBSETS:
+            subsets.append({"slug": c.subset, "label": c.label, "csv": c.relpath, "bit": i})
     if csv_sql:
         con.execute(f"CREATE TEMP TABLE csvrows AS {' UNION ALL '.join(csv_sql)}")
     else:
@@ -261,8 +280,8 @@ def _merge(layout: DatasetLayout, part_dirs: list[tuple[Part, Path]], gen_dir: P
     con.execute(f"""CREATE TEMP TABLE csvrows_ok AS SELECT * FROM csvrows
                     WHERE fp <> '' AND NOT regexp_matches(fp, '{_ESCAPE_RE}')
                     AND NOT starts_with(fp, '/') AND NOT regexp_matches(fp, '^[A-Za-z]:')""")
-    con.execute("""CREATE TEMP TABLE caps AS SELECT fp,
-                      bit_or((1::BIGINT) << csv_idx) AS subsets,
+    con.execute(f"""CREATE TEMP TABLE caps AS SELECT fp,
+                      bit_or(CASE WHEN csv_idx < {MAX_SUBSETS} THEN (1::BIGINT) << csv_idx ELSE 0 END) AS subsets,
                       arg_min(title, prio) AS title,
                       arg_min(title_multi_objects, prio) AS title_multi_objects,
                       min(hash(title, title_multi_objects)) FILTER (WHERE NOT rewritten)
@@ -305,7 +324,7 @@ def _merge(layout: DatasetLayout, part_dirs: list[tuple[Part, Path]], gen_dir: P
     if csv_sql:
         problem_sql.append("""SELECT filepath, 'image_without_csv_row' AS kind,
                  'image is in no caption CSV' AS detail, 'csv' AS origin
-               FROM final_imgs WHERE subsets = 0 AND has_image""")
+               FROM final_imgs f ANTI JOIN caps ON f.filepath = caps.fp WHERE f.has_image""")
         # A rule-built caption should name the focus object: some word (3+ letters, plural folded) of a
         # focus tag's key or value, or of its usual caption phrase, must appear in the captions, spaces
         # ignored ("beachvolleyball" matches "beach volleyball court", fuel matches "gas station").
@@ -340,8 +359,8 @@ def _merge(layout: DatasetLayout, part_dirs: list[tuple[Part, Path]], gen_dir: P
 
     # The serving copy: a DuckDB database file (compressed, buffer-managed, zone maps per 2,048 rows),
     # opened read-only by the app; Parquet files stay the open, documented format.
-    db = _sql_str(str(gen_dir / "index.duckdb"))
-    con.execute(f"ATTACH {db} AS db")
+    db_path, db_tmp = _db_path(gen_dir)
+    con.execute(f"ATTACH {_sql_str(str(db_path))} AS db")
     for table in ("tags", "vocab", "problems"):
         con.execute(f"CREATE TABLE db.{table} AS SELECT * FROM "
                     f"read_parquet({_sql_str(str(gen_dir / (table + '.parquet')))})")
@@ -377,6 +396,17 @@ def _merge(layout: DatasetLayout, part_dirs: list[tuple[Part, Path]], gen_dir: P
         con.execute(f"""CREATE TABLE db.{table} AS
                         SELECT (row_number() OVER (ORDER BY text) - 1)::INTEGER AS cap_id, text, lower(text) AS lc
                         FROM (SELECT DISTINCT {column} AS text FROM final_imgs WHERE {column} IS NOT NULL)""")
+    # Caption words (lower-case runs of [a-z0-9], CAPTION_WORD_RE): word -> caption ids, so a caption
+    # search looks up the candidates of its rarest word instead of scanning every distinct caption.
+    con.execute(f"""CREATE TABLE db.caption_words AS SELECT word, kind, cap_id FROM (
+                      SELECT DISTINCT unnest(regexp_split_to_array(lc, '{CAPTION_SPLIT_SQL}')) AS word,
+                             0::TINYINT AS kind, cap_id FROM db.caption_titles
+                      UNION ALL
+                      SELECT DISTINCT unnest(regexp_split_to_array(lc, '{CAPTION_SPLIT_SQL}')) AS word,
+                             1::TINYINT AS kind, cap_id FROM db.caption_multis)
+                    WHERE word <> '' ORDER BY word, kind, cap_id""")
+    con.execute("""CREATE TABLE db.caption_vocab AS SELECT word, count(*)::INTEGER AS n FROM db.caption_words
+                   GROUP BY word ORDER BY word""")
     con.execute(f"""CREATE TABLE db.images AS SELECT i.*,
                       {', '.join(f'coalesce(b.{c}, 0) AS {c}' for c in TAG_BIT_COLUMNS)},
                       ct.cap_id AS title_cid, cm.cap_id AS multi_cid
@@ -392,6 +422,9 @@ def _merge(layout: DatasetLayout, part_dirs: list[tuple[Part, Path]], gen_dir: P
                           coalesce(any_value(c.n_images), 0) AS n_images
                    FROM db.vocab v LEFT JOIN keycounts c USING (key) GROUP BY v.key ORDER BY v.key""")
     con.execute("DETACH db")
+    if db_tmp is not None:
+        shutil.move(db_path, gen_dir / "index.duckdb")
+        shutil.rmtree(db_tmp, ignore_errors=True)
 
     n_images = con.execute("SELECT count(*) FROM imgs").fetchone()[0]  # type: ignore[index]
     per_source_year = con.execute(
@@ -428,7 +461,7 @@ def _read_current(index_dir: Path) -> dict[str, Any] | None:
 
 
 def _write_current(index_dir: Path, info: dict[str, Any]) -> None:
-    tmp = index_dir / f".CURRENT.{os.getpid()}.tmp"
+    tmp = index_dir / f".CURRENT.{os.getpid()}.{threading.get_ident()}.tmp"
     tmp.write_text(json.dumps(info, indent=1))
     with open(tmp, "rb") as f:
         os.fsync(f.fileno())
@@ -453,8 +486,13 @@ def build_index(
     progress: ProgressFn | None = None,
     memory_limit: str = "4GB",
     force: bool = False,
+    wait: bool = True,
+    on_wait: Callable[[str], None] | None = None,
 ) -> BuildReport:
-    """Build or update the index of ``root``; returns a report. Parts unchanged since the last run are reused."""
+    """Build or update the index of ``root``; returns a report. Parts unchanged since the last run are reused.
+
+    One build per index folder runs at a time: another one waits for it (``on_wait`` says so) or, with
+    ``wait=False``, fails with "a build of this index is already running (pid N)"."""
     t0 = time.perf_counter()
     layout = discover(root)
     idx = Path(index_dir) if index_dir is not None else default_index_dir(layout.root)
@@ -464,6 +502,17 @@ def build_index(
         raise IndexBuildError(f"cannot write the index folder {str(idx)!r}: {exc.strerror}; "
                               "pass --index-dir to choose another") from exc
 
+    with build_lock(idx, wait=wait, on_wait=on_wait):
+        return _build_locked(layout, idx, t0, workers=workers, progress=progress, memory_limit=memory_limit,
+                             force=force)
+
+
+def _build_locked(layout: DatasetLayout, idx: Path, t0: float, *, workers: int, progress: ProgressFn | None,
+                  memory_limit: str, force: bool) -> BuildReport:
+    """build_index, holding the index folder's build lock."""
+    if len(layout.csvs) > MAX_SUBSETS:
+        layout.notes.append(f"{len(layout.csvs)} caption CSVs: the first {MAX_SUBSETS} are subsets you can "
+                            "filter by; the others only give captions")
     wanted = [(p, f"p{p.number}-v{INDEX_FORMAT}-{p.fingerprint()}") for p in layout.parts]
     csv_fps = {c.relpath: c.fingerprint() for c in layout.csvs}
     current = _read_current(idx)

@@ -36,9 +36,12 @@ def _cmd_index(args: argparse.Namespace) -> int:
         bar.update(done - bar.n)
 
     report = build_index(root, index_dir=args.index_dir, workers=args.workers, progress=progress,
-                         force=args.force)
+                         force=args.force, on_wait=lambda msg: print(msg, file=sys.stderr, flush=True))
     for bar in bars.values():
         bar.close()
+    if report.n_images == 0:
+        print(f"error: nothing could be read in {root}: {_first_problems(report.index_dir)}", file=sys.stderr)
+        return 2
     if args.pixels:
         from .index import ImageIndex
         from .quality import run_pixel_pass
@@ -77,6 +80,22 @@ def _cmd_index(args: argparse.Namespace) -> int:
     for kind, n in sorted(report.problems_by_kind.items()):
         print(f"  {kind:<28}{n:>10,}")
     return 0
+
+
+def _first_problems(index_dir: Path) -> str:
+    """The first few problems of a build, on one line (why nothing could be read)."""
+    from .index import ImageIndex
+
+    try:
+        idx = ImageIndex(index_dir)
+        try:
+            df = idx.problems(limit=3)
+        finally:
+            idx.close()
+    except Exception:  # noqa: BLE001 - only explains a failure already being reported
+        return "no parts or members found"
+    parts = [" ".join(str(d).split()) for d in df["detail"]]
+    return "; ".join(parts)[:400] or "no parts or members found"
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -259,6 +278,13 @@ def main(argv: list[str] | None = None) -> int:
     except SkyscriptVizError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # e.g. a disk full or a folder that vanished mid-build
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("interrupted: finished parts are kept; run the same command again to continue", file=sys.stderr)
         return 130
+    except Exception as exc:  # noqa: BLE001 - a one-line reason, never a traceback (e.g. out of memory)
+        first = (str(exc).splitlines() or [""])[0][:300]
+        print(f"error: {type(exc).__name__}: {first}; finished parts are kept", file=sys.stderr)
+        return 2

@@ -74,7 +74,7 @@ class PartStore:
             count, total, newest = 0, 0, 0
             with os.scandir(self.path) as it:
                 for entry in it:
-                    st = entry.stat()
+                    st = entry.stat(follow_symlinks=False)  # a dangling link is reported, not fatal
                     count += 1
                     total += st.st_size
                     newest = max(newest, st.st_mtime_ns)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields, replace
@@ -38,6 +39,8 @@ __all__ = [
 ]
 
 DEFAULT_MAX_FOOTPRINTS = 2000
+CAPTION_WORD_RE = re.compile(r"[a-z0-9]+")  # caption words, as build.CAPTION_SPLIT_SQL splits them
+MAX_CAPTION_WORDS = 2000  # a needle word fitting more vocabulary words than this: scan the captions
 SortOrder = Literal["id", "random", "year", "year_desc", "source", "caption_len", "caption_len_desc"]
 SORT_ORDERS: dict[str, str] = {
     "id": "file path",
@@ -163,6 +166,8 @@ class ImageIndex:
         # rows carry the image's byte location when the index has it (format 6+): one positioned read
         self._row_columns = ROW_COLUMNS + tuple(c for c in ZIP_LOCATION_COLUMNS if c in image_cols)
         self.caption_dictionaries = {"caption_titles", "caption_multis"} <= tables
+        self._caption_words = {"caption_words", "caption_vocab"} <= tables  # format 6+
+        self._candidates: dict[str, list[str] | None] = {}
         has_bits = ("tag_bits" in tables,)
         self._tag_bits: dict[tuple[str, str | None], int] = {
             (k, v): int(b) for k, v, b in self._q("SELECT key, value, bit FROM tag_bits").fetchall()
@@ -215,6 +220,30 @@ class ImageIndex:
 
     def subset_bit(self, slug: str) -> int | None:
         return self._subset_bits.get(slug)
+
+    def caption_candidates(self, needle: str) -> list[str] | None:
+        """Caption words one of which every caption containing ``needle`` (lower-case) must hold: those
+        fitting the needle's rarest word. None when the index has no word table, the needle has no word,
+        or even its rarest word is too common to narrow the search (then captions are scanned)."""
+        if not self._caption_words:
+            return None
+        hit = self._candidates.get(needle, ...)
+        if hit is not ...:
+            return hit  # type: ignore[return-value]
+        best: tuple[int, list[str]] | None = None
+        for m in CAPTION_WORD_RE.finditer(needle):
+            inner_start, inner_end = m.start() > 0, m.end() < len(needle)  # a separator before / after it
+            cond = {(True, True): "word = ?", (True, False): "starts_with(word, ?)",
+                    (False, True): "suffix(word, ?)", (False, False): "contains(word, ?)"}[inner_start, inner_end]
+            rows = self._q(f"SELECT word, n FROM caption_vocab WHERE {cond}", [m.group()]).fetchall()
+            total = sum(int(n) for _, n in rows)
+            if best is None or total < best[0]:
+                best = (total, [w for w, _ in rows])
+        out = None if best is None or len(best[1]) > MAX_CAPTION_WORDS else best[1]
+        if len(self._candidates) > 1000:
+            self._candidates.clear()
+        self._candidates[needle] = out
+        return out
 
     def tag_bit(self, key: str, value: str | None) -> int | None:
         """Bit of a frequent key or key=value in the images' ``tb_*`` bitmask columns (built by the index)."""
@@ -544,8 +573,9 @@ class ImageIndex:
 
     def image_locations(self) -> list[dict[str, Any]]:
         """(filepath, storage, container, member) of every image that has a file, for the pixel pass."""
-        return self._df("""SELECT filepath, storage, container, member FROM images WHERE has_image
-                           ORDER BY id""").to_dict("records")
+        loc = "".join(f", {c}" for c in self._row_columns if c.startswith("zip_"))  # byte locations (format 6+)
+        return self._df(f"""SELECT filepath, storage, container, member{loc} FROM images WHERE has_image
+                            ORDER BY id""").to_dict("records")
 
     def sample(self, f: Filters, n: int, *, seed: int) -> pd.DataFrame:
         """A seeded random sample of ``n`` matches (the same seed gives the same sample)."""

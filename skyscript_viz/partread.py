@@ -116,7 +116,7 @@ class _Store:
     def read(self, m: _Member) -> bytes:
         """The bytes of one member (meta pickles), bounded by MAX_META_SIZE."""
         if self.zip is not None:
-            return self.zip.read(self.zip.directory.entry(m.index))
+            return self.zip.read_index(m.index)
         return read_regular(self.store.path / m.member, MAX_META_SIZE)
 
     def close(self) -> None:
@@ -280,6 +280,14 @@ def _meta_failure(member: str | None, exc: Exception) -> tuple[ProblemKind, str]
     return ProblemKind.CORRUPT_META, f"{member}: {type(exc).__name__}: {exc}"[:300]
 
 
+class _Vocab(dict[tuple[Any, Any], int]):
+    """(key, value) -> id, a new id for each new pair: looked up with a C-level map() per object."""
+
+    def __missing__(self, kv: tuple[Any, Any]) -> int:
+        i = self[kv] = len(self)
+        return i
+
+
 def _by_stem(st: _Store | None, prefix: str, what: str, problem: ProblemFn) -> dict[str, _Member]:
     """Members by stem; a second member with the same stem is reported and not used."""
     out: dict[str, _Member] = {}
@@ -306,12 +314,11 @@ def _read_listed(part: Part, img_store: _Store | None, meta_store: _Store | None
 
     stems = sorted(imgs.keys() | metas.keys())
     n = len(stems)
-    t_local: list[int] = []
-    t_role: list[int] = []
-    t_obj: list[int] = []
     t_kv: list[int] = []
-    vocab: dict[tuple[Any, Any], int] = {}
-    vget = vocab.setdefault
+    runs: list[tuple[int, int, int]] = []
+    extend_kv, run_append = t_kv.extend, runs.append
+    vocab = _Vocab()
+    vlookup = vocab.__getitem__
     # One tuple per image (transposed into columns at the end): far cheaper than 20 appends per image.
     rows: list[tuple[Any, ...]] = []
     append_row = rows.append
@@ -338,9 +345,9 @@ def _read_listed(part: Part, img_store: _Store | None, meta_store: _Store | None
 
     def kv_ids(tags: dict[Any, Any]) -> list[int]:
         try:
-            return [vget(kv, len(vocab)) for kv in tags.items()]
+            return list(map(vlookup, tags.items()))
         except TypeError:  # an unhashable key or value (a list): stored as its text
-            return [vget((_text(k), _text(v)), len(vocab)) for k, v in tags.items()]
+            return [vlookup((_text(k), _text(v))) for k, v in tags.items()]
 
     img_index: list[int] = []  # position of each image in its zip's directory (-1: none or not a zip)
     for local, stem in enumerate(stems):
@@ -420,25 +427,16 @@ def _read_listed(part: Part, img_store: _Store | None, meta_store: _Store | None
         if type(surr) is not list:
             problem(fp, ProblemKind.CORRUPT_META, "surrounding_tags is not a list")
             surr = []
-        ids_f: list[int] = []
         if center:
-            ids_f = kv_ids(center)
-            t_kv.extend(ids_f)
-            t_local.extend([local] * len(ids_f))
-            t_role.extend([0] * len(ids_f))
-            t_obj.extend([0] * len(ids_f))
-        ids_s: list[int] = []
+            extend_kv(kv_ids(center))
+            run_append((local, 0, len(center)))  # (image, object, tag count): expanded by numpy at the end
         for oi, obj in enumerate(surr, 1):
             if type(obj) is not dict:
                 problem(fp, ProblemKind.CORRUPT_META, f"surrounding object {oi} is not a dict")
                 continue
             if obj:
-                ids = kv_ids(obj)
-                ids_s.extend(ids)
-                t_kv.extend(ids)
-                t_local.extend([local] * len(ids))
-                t_role.extend([1] * len(ids))
-                t_obj.extend([oi] * len(ids))
+                extend_kv(kv_ids(obj))
+                run_append((local, oi, len(obj)))
         words = focus_words(center) if center else ""
         append_row((*head, *tt, *box, len(surr), len(center), words))
 
@@ -468,6 +466,10 @@ def _read_listed(part: Part, img_store: _Store | None, meta_store: _Store | None
         "n_focus_tags": pa.array(cols["n_focus_tags"], pa.int32()),
         "focus_words": pa.array(cols["focus_words"], pa.string()),
     }})
+    run = np.asarray(runs, np.int64).reshape(-1, 3)
+    t_local = np.repeat(run[:, 0], run[:, 2])
+    t_obj = np.repeat(run[:, 1], run[:, 2])
+    t_role = (t_obj > 0).astype(np.int64)
     tags = pa.table({
         "local": pa.array(t_local, pa.int32()),
         "role": pa.array(t_role, pa.int8()),
@@ -481,10 +483,10 @@ def _read_listed(part: Part, img_store: _Store | None, meta_store: _Store | None
     key_of_kv = np.array([key_index[k] for k in key_text], dtype=np.int64)
     # Images per tag and per key, on the focus / a surrounding object / either: parts hold disjoint
     # images, so the merge only adds these up instead of counting distinct images over every tag row.
-    kv_n = _distinct_counts(np.asarray(t_kv, np.int64), np.asarray(t_role, np.int64),
-                            np.asarray(t_local, np.int64), len(keys))
-    key_n = _distinct_counts(key_of_kv[np.asarray(t_kv, np.int64)] if t_kv else np.zeros(0, np.int64),
-                             np.asarray(t_role, np.int64), np.asarray(t_local, np.int64), len(key_names))
+    kv_arr = np.asarray(t_kv, np.int64)
+    kv_n = _distinct_counts(kv_arr, t_role, t_local, len(keys))
+    key_n = _distinct_counts(key_of_kv[kv_arr] if t_kv else np.zeros(0, np.int64), t_role, t_local,
+                             len(key_names))
     vocab_t = pa.table({
         "kv": pa.array(range(len(keys)), pa.int32()),
         "key": pa.array(key_text, pa.string()),

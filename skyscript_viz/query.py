@@ -177,6 +177,29 @@ def _in_list(column: str, values: tuple[object, ...], params: list[object]) -> s
     return f"{column} IN ({', '.join('?' * len(values))})"
 
 
+def _caption_cond(a: str, needle: str, r: Resolver, params: list[object]) -> str:
+    """Substring search in either caption, narrowed by the caption word index when the index has one.
+
+    ``r.caption_candidates(needle)`` gives the vocabulary words one of which every matching caption must
+    hold (those fitting the needle's rarest word: equal to it when the needle has separators on both
+    sides of it, starting or ending with it when on one side, containing it otherwise); the exact
+    ``contains`` test then runs on those captions only, so results equal a full scan."""
+    words = r.caption_candidates(needle) if hasattr(r, "caption_candidates") else None
+    if words is not None:
+        ph = ", ".join("?" * len(words)) or "NULL"
+        params.extend([*words, needle, *words, needle])
+        return (f"({a}title_cid IN (SELECT cap_id FROM caption_titles WHERE cap_id IN (SELECT cap_id FROM "
+                f"caption_words WHERE kind = 0 AND word IN ({ph})) AND contains(lc, ?)) OR "
+                f"{a}multi_cid IN (SELECT cap_id FROM caption_multis WHERE cap_id IN (SELECT cap_id FROM "
+                f"caption_words WHERE kind = 1 AND word IN ({ph})) AND contains(lc, ?)))")
+    params.extend([needle, needle])
+    if getattr(r, "caption_dictionaries", False):
+        # scan the distinct lower-cased captions, then match images by caption id
+        return (f"({a}title_cid IN (SELECT cap_id FROM caption_titles WHERE contains(lc, ?)) OR "
+                f"{a}multi_cid IN (SELECT cap_id FROM caption_multis WHERE contains(lc, ?)))")
+    return f"(contains(lower({a}title), ?) OR contains(lower({a}title_multi_objects), ?))"
+
+
 def build_where(f: Filters, r: Resolver, *, alias: str = "", problems_table: str = "problems"
                 ) -> tuple[str, list[object]]:
     """SQL condition over the images table (``alias.`` prefixed when given) and its parameters.
@@ -217,14 +240,7 @@ def build_where(f: Filters, r: Resolver, *, alias: str = "", problems_table: str
             conds.append(f"{a}cx BETWEEN ? AND ?")
         params.extend([b.west, b.east])
     if f.caption.strip():
-        needle = f.caption.strip().lower()
-        if getattr(r, "caption_dictionaries", False):
-            # scan the distinct lower-cased captions, then match images by caption id
-            conds.append(f"({a}title_cid IN (SELECT cap_id FROM caption_titles WHERE contains(lc, ?)) OR "
-                         f"{a}multi_cid IN (SELECT cap_id FROM caption_multis WHERE contains(lc, ?)))")
-        else:
-            conds.append(f"(contains(lower({a}title), ?) OR contains(lower({a}title_multi_objects), ?))")
-        params.extend([needle, needle])
+        conds.append(_caption_cond(a, f.caption.strip().lower(), r, params))
     if f.problems:
         kinds = tuple(k for k in f.problems if k != "any")
         if ("any" in f.problems or not kinds) and problems_table == "problems":

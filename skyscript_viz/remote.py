@@ -1042,7 +1042,10 @@ class RemoteImages:
         if entry.flags & 0x1 or entry.method not in (0, 8, 12):
             raise RemoteError(f"{e['name']} in {zname}: encrypted or an unsupported compression method")
         try:
-            return zipdir.read_member(lambda a, b: tr.read(zurl, a, b, size), entry, size=size, label=zname)
+            from .images import MAX_IMAGE_BYTES
+
+            return zipdir.read_member(lambda a, b: tr.read(zurl, a, b, size), entry, size=size, label=zname,
+                                      max_size=MAX_IMAGE_BYTES)
         except ZipFormatError as exc:
             raise RemoteChangedError(f"{zname} changed on the server since it was indexed ({exc}); re-run "
                                      f"`python -m skyscript_viz index {url}`") from None

@@ -45,10 +45,13 @@ _SAFE_PICKLE = re.compile(
 _CONTAINER_OPS = b"}])t\x85\x86\x87"
 _ARG_LEN = {ord(op.code.encode("latin-1")): 0 if op.arg is None else op.arg.n for op in pickletools.opcodes}
 _PUT, _LONG_BINPUT, _STOP = ord("p"), ord("r"), ord(".")
+_COUNT_WIDTH = {pickletools.TAKEN_FROM_ARGUMENT1: 1, pickletools.TAKEN_FROM_ARGUMENT4: 4,
+                pickletools.TAKEN_FROM_ARGUMENT4U: 4, pickletools.TAKEN_FROM_ARGUMENT8U: 8}
 
 
-def _check_memo(data: bytes) -> None:
-    """Refuse a memo index larger than the pickle (the C unpickler would allocate a table that big).
+def _check_opcodes(data: bytes) -> None:
+    """Refuse a memo index larger than the pickle (the C unpickler would allocate a table that big) and
+    a counted argument longer than the rest of the pickle (it allocates a bytearray that big first).
 
     Walks every opcode, so it only runs for pickles the fast regex above could not vouch for."""
     limit, i, n = len(data), 0, len(data)
@@ -66,12 +69,12 @@ def _check_memo(data: bytes) -> None:
             if op == _PUT:
                 idx = int(data[i:j]) if data[i:j].strip().isdigit() else -1
             i = j + 1
-        elif k == pickletools.TAKEN_FROM_ARGUMENT1:
-            i += 1 + (data[i] if i < n else 0)
-        elif k in (pickletools.TAKEN_FROM_ARGUMENT4, pickletools.TAKEN_FROM_ARGUMENT4U):
-            i += 4 + int.from_bytes(data[i:i + 4], "little")
-        elif k == pickletools.TAKEN_FROM_ARGUMENT8U:
-            i += 8 + int.from_bytes(data[i:i + 8], "little")
+        elif k in _COUNT_WIDTH:
+            w = _COUNT_WIDTH[k]
+            i += w + int.from_bytes(data[i:i + w], "little")
+            if i > n:
+                raise pickle.UnpicklingError(f"pickle data was truncated (an argument of opcode {op:#04x} "
+                                             f"claims {i - n:,} bytes more than there are)")
         else:
             if op == _LONG_BINPUT:
                 idx = int.from_bytes(data[i:i + 4], "little")
@@ -134,7 +137,7 @@ def safe_loads(data: bytes) -> Any:
         raise UnsafePickleError(f"pickle of {len(data):,} bytes is over the {MAX_PICKLE_BYTES:,}-byte limit")
     plain_ops = _SAFE_PICKLE.fullmatch(data) is not None
     if not plain_ops:
-        _check_memo(data)
+        _check_opcodes(data)
     obj = _PlainUnpickler(io.BytesIO(data)).load()
     # Opcodes that build only plain values yield plain data, and nest no deeper than the number of
     # container-building bytes in the pickle: the walk over every value is needed only past that.

@@ -10,6 +10,7 @@ CRC must match. Every fault is a :class:`~skyscript_viz.errors.ZipFormatError` n
 from __future__ import annotations
 
 import bz2
+import mmap
 import os
 import struct
 import zlib
@@ -44,6 +45,7 @@ _EOCD64_LOC = struct.Struct("<4sLQL")  # 20 bytes
 _EOCD64 = struct.Struct("<4sQ2H2L4Q")  # 56 bytes
 _CDH = struct.Struct("<4s4B4HL2L5H2L")  # 46 bytes
 _LFH = struct.Struct("<4s5H3L2H")  # 30 bytes
+_NX = struct.Struct("<HH")  # name and extra lengths in a local header
 _MAX_TAIL = 65536 + _EOCD.size  # the end record and the longest comment
 _SUPPORTED = {0: "stored", 8: "deflated", 12: "bzip2"}
 
@@ -316,6 +318,7 @@ class LocalZip:
         self.label = self.path.name
         self.max_member = max_member
         self._fd = open_regular(self.path)  # OSError (missing, FIFO, device) is the caller's to report
+        self._mm: mmap.mmap | None = None
         self.size = os.fstat(self._fd).st_size
         self.directory = Directory()
         if directory:
@@ -341,8 +344,36 @@ class LocalZip:
             raise KeyError(f"{member} is not in {self.label}")
         return read_member(self.read_at, e, size=self.size, label=self.label, max_size=self.max_member)
 
+    def read_index(self, i: int) -> bytes:
+        """Member ``i`` of the directory. The common case (stored or deflated, header where the directory
+        says, sizes under the cap, CRC right) is read straight from a memory map, about twice as fast
+        for the build's millions of small pickles; anything else goes through read_member, which explains."""
+        d = self.directory
+        off, csize, usize, method = d.offsets[i], d.csizes[i], d.usizes[i], d.methods[i]
+        end = off + _LFH.size + d.name_lens[i] + d.extra_lens[i] + csize
+        if self._mm is None and self.size:
+            self._mm = mmap.mmap(self._fd, 0, access=mmap.ACCESS_READ)
+        mm = self._mm
+        if (mm is not None and method in (0, 8) and not d.flags[i] & 1 and usize <= self.max_member
+                and csize <= self.max_member and end <= self.size and mm[off:off + 4] == b"PK\x03\x04"):
+            nlen, xlen = _NX.unpack_from(mm, off + 26)
+            start = off + _LFH.size + nlen + xlen
+            raw = mm[start:start + csize]
+            if method == 8:
+                z = zlib.decompressobj(-15)
+                data = z.decompress(raw, usize + 1)
+                ok = z.eof and len(data) == usize
+            else:
+                data, ok = raw, csize == usize
+            if ok and len(raw) == csize and zlib.crc32(data) == d.crcs[i]:
+                return data
+        return read_member(self.read_at, d.entry(i), size=self.size, label=self.label, max_size=self.max_member)
+
     def close(self) -> None:
         """Release the file descriptor."""
+        if self._mm is not None:
+            self._mm.close()
+            self._mm = None
         if self._fd >= 0:
             os.close(self._fd)
             self._fd = -1

@@ -379,3 +379,29 @@ def test_failed_thumbnails_are_cached(broken_root: Path, monkeypatch: pytest.Mon
     second = store.thumbnail(_folder("bomb.jpg"))
     assert not first.ok and second.problem == first.problem
     assert calls == ["images2/bomb.jpg"]
+
+
+def test_random_bytes_never_escape_the_image_reader(tmp_path: Path, tinykit: Any) -> None:
+    """Damaged JPEGs and random bytes, in a folder and in a zip: always an image or a placeholder."""
+    import random
+
+    rng = random.Random(9)
+    good = tinykit.jpeg_bytes(2, size=64)
+    files: dict[str, bytes] = {}
+    for i in range(120):
+        data = bytearray(good)
+        for _ in range(rng.randint(1, 8)):
+            data[rng.randrange(len(data))] = rng.randrange(256)
+        files[f"m{i}.jpg"] = bytes(data) if i % 4 else rng.randbytes(rng.randint(0, 400))
+    root = tmp_path / "root"
+    tinykit.write_store(root / "images2", "folder", files)
+    tinykit.write_store(root / "images3", "zip", files)
+    store = ImageStore(root)
+    try:
+        for name in files:
+            for row in (_folder(name), {"filepath": f"images3/{name}", "storage": "zip",
+                                        "container": "images3.zip", "member": name}):
+                for res in (store.image(row), store.thumbnail(row)):
+                    assert res.ok or (res.problem and res.data.startswith(PNG_SIGNATURE))
+    finally:
+        store.close()

@@ -247,3 +247,33 @@ def test_oversized_pickle_is_refused_unread(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setattr(sp, "MAX_PICKLE_BYTES", 100)
     with pytest.raises(UnsafePickleError, match="over the 100-byte limit"):
         safe_loads(pickle.dumps("x" * 200))
+
+
+_FUZZ = """
+import pickle, random, resource
+resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+from skyscript_viz.safepickle import safe_loads
+meta = {"box": (8.1, 47.2, 8.3, 47.4), "time": (2019, 5, 3, 10, 0), "center_tags": {"building": "yes"},
+        "surrounding_tags": [{"highway": "residential", "name": "x" * 300}, {"leisure": "park"}]}
+rng = random.Random(3)
+for proto in (0, 2, 4, 5):
+    good = pickle.dumps(meta, protocol=proto)
+    for _ in range(3000):
+        data = bytearray(good)
+        for _ in range(rng.randint(1, 4)):
+            data[rng.randrange(len(data))] = rng.randrange(256)
+        try:
+            safe_loads(bytes(data))
+        except MemoryError:
+            raise
+        except Exception:
+            pass
+print("ok")
+"""
+
+
+def test_random_damage_never_crashes_or_blows_memory() -> None:
+    """Thousands of damaged pickles in a process limited to 1 GB: each loads or raises, none crashes."""
+    proc = subprocess.run([sys.executable, "-c", _FUZZ], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr[-2000:]

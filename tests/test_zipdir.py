@@ -197,3 +197,17 @@ def test_parse_directory_cut_entry() -> None:
     start = raw.find(b"PK\x01\x02")
     with pytest.raises(ZipFormatError, match="cut off"):
         parse_directory(raw[start: start + 50])
+
+
+def test_read_index_equals_zipfile_and_refuses_the_same(tmp_path: Path) -> None:
+    """The memory-mapped fast path gives zipfile's bytes and, for a lying member, read_member's error."""
+    raw = _make(prefix=b"x" * 5)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("bomb.pickle", b"\0" * (1 << 20))
+    (tmp_path / "a.zip").write_bytes(raw)
+    (tmp_path / "b.zip").write_bytes(_patch_sizes(buf.getvalue(), b"bomb.pickle", 10))
+    with LocalZip(tmp_path / "a.zip") as z, zipfile.ZipFile(tmp_path / "a.zip") as zf:
+        assert [z.read_index(i) for i in range(len(z.directory))] == [zf.read(i) for i in zf.infolist()]
+    with LocalZip(tmp_path / "b.zip") as z, pytest.raises(ZipFormatError, match="inflates past"):
+        z.read_index(0)
