@@ -7,9 +7,12 @@ Streamlit's Markdown applies on top (remark-emoji, its text directives, ``:mater
 
 from __future__ import annotations
 
+import ast
 import html
 import re
+from collections.abc import Iterator
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -172,3 +175,49 @@ def test_md_link_is_one_link_to_our_address(text: str, query: str) -> None:
     (href,) = re.findall(r'<a href="([^"]*)"', rendered)
     assert href.startswith("./overview?")
     assert _squash("".join(parsed.text)) == _squash(text)
+
+
+# ---- the UI uses the helpers: every value in an f-string handed to Streamlit's Markdown --------------
+
+_MARKDOWN_CALLS = {"markdown", "error", "warning", "caption", "toast", "info", "success", "expander", "progress",
+                   "write", "title", "header", "subheader"}
+_SAFE_CALLS = {"md_text", "md_code", "md_label", "md_link", "html_text", "len"}
+# values that are ours (numbers, page names, registry labels) or were escaped a line earlier
+_KNOWN_SAFE = {
+    ("data.py", "part"), ("remoteui.py", "part"), ("detail.py", "n"), ("filters.py", "y"), ("filters.py", "lo"),
+    ("filters.py", "hi"), ("filters.py", "want[0]"), ("filters.py", "want[1]"), ("gallery.py", "year"),
+    ("gallery.py", "res"), ("header.py", "name"), ("header.py", "page"), ("header.py", "h['sources']"),
+    ("header.py", "h['years']"), ("mapui.py", "items"), ("remoteui.py", "parts"), ("remoteui.py", "csvs"),
+    ("remoteui.py", "remote.human_bytes(done)"), ("remoteui.py", "remote.human_bytes(total)"),
+    ("review.py", "label"),
+}
+
+
+def _raw_values(node: ast.AST) -> Iterator[str]:
+    """Expressions interpolated into an f-string without a helper, a number format or a constant."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _SAFE_CALLS:
+        return
+    if isinstance(node, ast.FormattedValue):
+        if node.format_spec is None:
+            v = node.value
+            for branch in (v.body, v.orelse) if isinstance(v, ast.IfExp) else (v,):
+                if not isinstance(branch, ast.Constant) and not (
+                        isinstance(branch, ast.Call) and isinstance(branch.func, ast.Name)
+                        and branch.func.id in _SAFE_CALLS):
+                    yield ast.unparse(branch)
+        return
+    for child in ast.iter_child_nodes(node):
+        yield from _raw_values(child)
+
+
+def test_ui_routes_text_through_the_helpers() -> None:
+    """A new ``st.markdown(f"... {value}")`` in the UI must escape ``value`` (or be listed above as ours)."""
+    root = Path(__file__).resolve().parents[1]
+    found = []
+    for path in sorted([*(root / "skyscript_viz" / "ui").glob("*.py"), *(root / "pages").glob("*.py")]):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _MARKDOWN_CALLS:
+                texts = node.args[:1] + [k.value for k in node.keywords if k.arg in ("text", "label", "body")]
+                found += [(path.name, node.lineno, v) for t in texts for v in _raw_values(t)
+                          if (path.name, v) not in _KNOWN_SAFE]
+    assert found == []
