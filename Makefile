@@ -21,11 +21,11 @@ STREAMLIT_ARGS ?=
 export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
 export PIP_PROGRESS_BAR := off
 
-.PHONY: help run test test-fast test-e2e lint typecheck assets assets-check bench sample chromium venv venv-dev clean clean-assets distclean
+.PHONY: help run test test-fast test-e2e lint typecheck assets assets-check bench sample chromium postgresql venv venv-dev clean clean-assets distclean
 
 help:
 	@echo "make run        install the app into .venv, fetch offline map assets, streamlit run app.py"
-	@echo "make test       full test suite incl. browser tests (installs Debian chromium as root if missing)"
+	@echo "make test       full test suite incl. browser tests (installs Debian chromium and postgresql as root if missing)"
 	@echo "make test-fast  tests without the browser (pytest -m 'not e2e')"
 	@echo "make test-e2e   only the browser tests"
 	@echo "make lint       ruff check"
@@ -69,31 +69,40 @@ assets: $(STAMPS)/app
 assets-check: $(STAMPS)/app
 	$(VPY) scripts/fetch_assets.py --check
 
-# ---- browser ----------------------------------------------------------------------------------
+# ---- browser and database server for the tests ------------------------------------------------
 
-chromium:
-	@if [ ! -x "$(CHROMIUM)" ]; then \
+# $(call apt_install,PACKAGE,CHECK,WHAT): install Debian's PACKAGE as root when the shell test CHECK fails
+define apt_install
+	@if ! $(2); then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "$(CHROMIUM) missing: installing Debian's chromium"; \
+	    echo "$(3) missing: installing Debian's $(1)"; \
 	    DEBIAN_FRONTEND=noninteractive apt-get update -q && \
-	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(1); \
 	  else \
-	    echo "WARNING: $(CHROMIUM) missing and not root: install it with 'apt-get install chromium'"; \
+	    echo "WARNING: $(3) missing and not root: install it with 'apt-get install $(1)'"; \
 	  fi; \
 	fi
+endef
+
+chromium:
+	$(call apt_install,chromium,[ -x "$(CHROMIUM)" ],$(CHROMIUM))
+
+# the review tests run against a real PostgreSQL started by tests/pgserver.py (initdb + pg_ctl)
+postgresql:
+	$(call apt_install,postgresql,ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1,PostgreSQL)
 
 # ---- tasks ------------------------------------------------------------------------------------
 
 run: $(STAMPS)/app assets
 	$(VPY) -m streamlit run app.py $(STREAMLIT_ARGS)
 
-test: chromium $(STAMPS)/dev assets
+test: chromium postgresql $(STAMPS)/dev assets
 	$(VPY) -m pytest $(PYTEST_ARGS)
 
-test-fast: $(STAMPS)/dev assets
+test-fast: postgresql $(STAMPS)/dev assets
 	$(VPY) -m pytest -m "not e2e" $(PYTEST_ARGS)
 
-test-e2e: chromium $(STAMPS)/dev assets
+test-e2e: chromium postgresql $(STAMPS)/dev assets
 	$(VPY) -m pytest -m e2e $(PYTEST_ARGS)
 
 lint: $(STAMPS)/dev

@@ -31,6 +31,7 @@ __all__ = [
     "BuildReport",
     "ProgressFn",
     "build_index",
+    "current_generation",
     "default_index_dir",
 ]
 
@@ -46,10 +47,11 @@ INTERNAL_COLUMNS = (*TAG_BIT_COLUMNS, "title_cid", "multi_cid", *ZIP_LOCATION_CO
 
 
 def default_index_dir(root: Path) -> Path:
-    """``ROOT/.skyscript_viz`` when the root is writable, else a folder in the user cache dir."""
+    """``ROOT/.skyscript_viz`` when the root is writable or already holds a built index (a shared read-only
+    folder), else a folder in the user cache dir."""
     root = Path(root).resolve()
     local = root / ".skyscript_viz"
-    if local.is_dir() and os.access(local, os.W_OK):
+    if local.is_dir() and (os.access(local, os.W_OK) or (local / "CURRENT").is_file()):
         return local
     if not local.exists() and os.access(root, os.W_OK):
         return local
@@ -409,6 +411,13 @@ def _merge(layout: DatasetLayout, part_dirs: list[tuple[Part, Path]], gen_dir: P
 
 # --------------------------------------------------------------------------------------------------
 # Entry point
+
+
+def current_generation(root: Path | str) -> str:
+    """The name of the live generation of ``root``'s index ("" when none): a server compares it on each
+    run to pick up a rebuilt index, which CURRENT names only once it is complete."""
+    info = _read_current(default_index_dir(Path(root)))
+    return str(info.get("generation", "")) if info else ""
 
 
 def _read_current(index_dir: Path) -> dict[str, Any] | None:

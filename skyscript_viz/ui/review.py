@@ -2,39 +2,115 @@
 
 from __future__ import annotations
 
+import argparse
 import hashlib
+import sys
+from collections.abc import Callable
 from dataclasses import replace
+from typing import Any, TypeVar
 
 import pandas as pd
 import streamlit as st
+from streamlit.errors import StreamlitSecretNotFoundError
 
 from ..errors import SkyscriptVizError
 from ..index import ImageRecord
 from ..query import Filters
-from ..reviews import VERDICTS, Estimate, ReviewStore, stratified_estimate, wilson_interval
+from ..reviewdb import resolve_db_url
+from ..reviews import (
+    VERDICTS,
+    Estimate,
+    ReviewStore,
+    open_review_store,
+    stratified_estimate,
+    unavailable_store,
+    wilson_interval,
+)
 from ..state import filters_to_params
 from ..text import md_code, md_text
 from . import keys
 from .data import Dataset
 
+T = TypeVar("T")
 REVIEWER = "reviewer"
 VERDICT_FILTER = keys.VERDICTS
 AUDIT = "audit"  # dict: id, ids (list), mode, k/n, seed, pos
 
 
-@st.cache_resource(show_spinner=False)
-def _store(path: str) -> ReviewStore:
-    return ReviewStore(path)
+def _secrets() -> dict[str, Any]:
+    """secrets.toml as a dict ({} when there is none)."""
+    try:
+        return st.secrets.to_dict()
+    except (FileNotFoundError, StreamlitSecretNotFoundError):
+        return {}
+
+
+def _db_from_args() -> str | None:
+    """``--db`` after ``--`` on the streamlit command line."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--db")
+    return parser.parse_known_args(sys.argv[1:])[0].db
+
+
+def _open(ds: Dataset) -> tuple[ReviewStore, str | None]:
+    try:
+        setting = resolve_db_url(ds.index.index_dir, cli=_db_from_args(), secrets=_secrets())
+    except SkyscriptVizError as exc:  # a bad URL setting: say so, and keep the pages working
+        return unavailable_store(f"Verdicts are unavailable: {exc}"), f"Verdicts are unavailable: {exc}"
+    return open_review_store(setting.url)  # one engine (and pool) per URL and process, kept by reviewdb
 
 
 def store(ds: Dataset) -> ReviewStore:
-    """The verdict database next to the index (shared by every session of this server)."""
-    return _store(str(ds.index.index_dir / "reviews.sqlite"))
+    """The verdict database of this dataset (shared by every session of this server), or a stand-in that
+    shows nothing and refuses writes when it cannot be opened (the notice says why)."""
+    return _open(ds)[0]
+
+
+def safe_read(ds: Dataset, what: Callable[[ReviewStore], T], default: T) -> T:
+    """A read from the verdict database; when it fails (a server gone mid-session), a notice and ``default``."""
+    try:
+        return what(store(ds))
+    except SkyscriptVizError as exc:
+        st.sidebar.warning(f"Verdicts are unavailable: {md_text(str(exc))}", icon="🔒")
+        return default
+
+
+def store_notice(ds: Dataset) -> None:
+    """Say so when verdicts are read-only or unavailable, instead of failing the page."""
+    notice = _open(ds)[1]
+    if notice:
+        st.sidebar.warning(notice, icon="🔒")
+
+
+def auth_configured() -> bool:
+    """Whether ``[auth]`` is set in secrets.toml (then reviewers sign in with OIDC)."""
+    return bool(_secrets().get("auth"))
+
+
+def identity() -> tuple[str, bool]:
+    """Who gives verdicts in this session: (signed-in e-mail or name, True) or (typed name, False)."""
+    if auth_configured():
+        if getattr(st.user, "is_logged_in", False):
+            who = st.user.get("email") or st.user.get("preferred_username") or st.user.get("sub") or ""
+            return str(who), True
+        return "", True
+    return str(st.session_state.get(REVIEWER, "")).strip(), False
 
 
 def reviewer_box() -> str:
-    """The reviewer's name (sidebar), kept for the session."""
-    return st.sidebar.text_input("Your name (for verdicts)", key=REVIEWER, placeholder="e.g. Ada").strip()
+    """Sign in (with ``[auth]``) or type a name (kept for the session, marked unverified)."""
+    if auth_configured():
+        who, _ = identity()
+        if who:
+            st.sidebar.caption(f"Signed in as {md_code(who)}")
+            st.sidebar.button("Sign out", key="logout", on_click=st.logout)
+        else:
+            st.sidebar.button("Sign in to give verdicts", key="login", on_click=st.login)
+        return who
+    name = st.sidebar.text_input("Your name (for verdicts)", key=REVIEWER, placeholder="e.g. Ada").strip()
+    if name:
+        st.sidebar.caption("Unverified: anyone can type a name. Verdicts record it as unverified.")
+    return name
 
 
 def verdict_widget() -> None:
@@ -48,13 +124,16 @@ def apply_verdicts(ds: Dataset, f: Filters) -> Filters:
     picked = st.session_state.get(VERDICT_FILTER) or []
     if not picked:
         return f
-    return replace(f, ids=ds.index.ids_for(store(ds).filepaths_with(picked)))
+    return replace(f, ids=ds.index.ids_for(safe_read(ds, lambda s: s.filepaths_with(picked), [])))
 
 
 def verdict_form(ds: Dataset, rec: ImageRecord, *, key: str, audit: str | None = None,
                  compact: bool = False) -> bool:
     """Buttons to give a verdict on one image; returns True when one was recorded this run."""
-    name = st.session_state.get(REVIEWER, "").strip()
+    name, verified = identity()
+    if store(ds).read_only:
+        st.caption("Verdicts cannot be given here now (see the notice in the sidebar).")
+        return False
     note = "" if compact else st.text_input("Note (optional)", key=f"{key}_note")
     # one wrapping row of buttons sized to their labels: five equal columns in a narrow panel cut
     # the labels to "G.", "B.", "B." (which "B." is "Bad caption"?)
@@ -63,31 +142,32 @@ def verdict_form(ds: Dataset, rec: ImageRecord, *, key: str, audit: str | None =
         if buttons.button(label, key=f"{key}_{code}", width="content", disabled=not name,
                           type="primary" if code == "good" else "secondary"):
             try:
-                store(ds).add(rec.filepath, code, reviewer=name, note=note, audit=audit)
+                store(ds).add(rec.filepath, code, reviewer=name, note=note, audit=audit, verified=verified)
             except SkyscriptVizError as exc:
                 st.error(md_text(exc))
                 return False
             st.toast(f"Saved: {label} for {md_code(rec.filepath)}")
             return True
     if not name:
-        st.caption("Type your name in the sidebar to give verdicts.")
+        st.caption("Sign in (sidebar) to give verdicts." if verified else "Type your name in the sidebar to give verdicts.")
     return False
 
 
 def verdict_history(ds: Dataset, rec: ImageRecord) -> None:
-    """Every verdict on this image, oldest first: a plain HTML table (a handful of rows, readable by
-    screen readers and find-in-page, unlike the canvas of st.dataframe)."""
-    hist = store(ds).history(rec.filepath)
+    """Every verdict on this image, oldest first, as plain text cells (reviewer names and notes are
+    written by visitors: st.table would render them as Markdown)."""
+    hist = safe_read(ds, lambda s: s.history(rec.filepath), pd.DataFrame())
     if hist.empty:
         st.caption("No verdict yet.")
         return
     table = pd.DataFrame({
         "when (UTC)": pd.to_datetime(hist["created"], unit="s").dt.strftime("%Y-%m-%d %H:%M"),
-        "reviewer": hist["reviewer"].map(md_text),  # st.table renders Markdown in every cell
-        "verdict": hist["verdict"].map(VERDICTS).fillna(hist["verdict"]).map(md_text),
-        "note": hist["note"].map(md_text),
+        "reviewer": [r if v else f"{r} (unverified)" for r, v in zip(hist["reviewer"], hist["verified"], strict=True)],
+        "verdict": hist["verdict"].map(VERDICTS).fillna(hist["verdict"]),
+        "note": hist["note"],
     })
-    st.table(table, hide_index=True)
+    # a data grid shows cells as plain text (st.table would render reviewer-written Markdown)
+    st.dataframe(table, hide_index=True, width="stretch")
 
 
 def audit_id(f: Filters, mode: str, size: int, seed: int) -> str:
@@ -100,7 +180,7 @@ def audit_estimate(ds: Dataset, audit: dict[str, object]) -> Estimate:
     """Error rate (verdict other than good) over the audit's sample so far, with a 95 % interval."""
     if not audit["rows"]:  # nothing matched the filters: an empty sample has no columns to merge on
         return stratified_estimate([])
-    cur = store(ds).current(audit=str(audit["id"]))
+    cur = safe_read(ds, lambda s: s.current(audit=str(audit["id"])), unavailable_store("").current())
     sample = pd.DataFrame(audit["rows"])  # type: ignore[arg-type]
     judged = cur.drop_duplicates("filepath", keep="last")[["filepath", "verdict"]]
     merged = sample.merge(judged, on="filepath", how="inner")
@@ -135,7 +215,8 @@ def start_audit(ds: Dataset, f: Filters, mode: str, size: int, seed: int) -> dic
         rows, pop_df = ds.index.stratified_sample(f, size, seed=seed)
         pop = pop_df.to_dict("records")
     keep = rows[["id", "filepath", "source", "year"]].to_dict("records")
-    done = set(store(ds).current(audit=audit_id(f, mode, size, seed))["filepath"])
+    done = set(safe_read(ds, lambda s: s.current(audit=audit_id(f, mode, size, seed)),
+                         unavailable_store("").current())["filepath"])
     pos = next((i for i, r in enumerate(keep) if r["filepath"] not in done), len(keep))
     return {"id": audit_id(f, mode, size, seed), "mode": mode, "rows": keep, "population": pop, "pos": pos}
 
@@ -161,8 +242,9 @@ def audit_step(ds: Dataset, audit: dict[str, object], detail: object) -> None:
         st.rerun()
     if pos >= len(rows):
         st.success("Audit complete. Verdicts can be exported from the Quality page or below.")
-        st.download_button("Download all verdicts (CSV)", store(ds).export_csv(), "verdicts.csv", "text/csv",
-                           key="audit_export")
+        data = safe_read(ds, lambda s: s.export_csv(), None)
+        if data is not None:
+            st.download_button("Download all verdicts (CSV)", data, "verdicts.csv", "text/csv", key="audit_export")
         return
     rec = ds.index.get(int(rows[pos]["id"]))  # type: ignore[call-overload]
     if rec is None:

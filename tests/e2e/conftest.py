@@ -1,9 +1,11 @@
 """Browser test harness: a Streamlit server per app, Debian's Chromium driven by Playwright.
 
 * Everything under tests/e2e is marked ``e2e`` (``make test-fast`` deselects it).
-* ``streamlit_server(app_path, env=..., args=...)`` starts ``python -m streamlit run`` on a free
-  port with the repository root as working directory (so ``.streamlit/config.toml`` applies), waits
-  for ``/_stcore/health`` and returns the base URL; the server is stopped at the end of the test.
+* ``streamlit_server(app_path, env=..., args=..., port=None)`` starts ``python -m streamlit run`` on a
+  free port (or ``port``, for an app whose settings must name it) with the repository root as working
+  directory (so ``.streamlit/config.toml`` applies), waits for ``/_stcore/health`` and returns the
+  base URL; the server is stopped at the end of the test.
+  ``streamlit_server.servers`` lists the StreamlitServer objects started so far (``.proc``, ``.port``).
   Streamlit serves ``static/`` from the main script's folder, so an app outside the repo root is
   started through a symlink in a temporary folder next to a ``static`` link to the repo's static/.
 * ``browser`` (session): ``/usr/bin/chromium`` with sandbox/GPU/background networking off.
@@ -87,9 +89,10 @@ def free_port() -> int:
 class StreamlitServer:
     """A running ``streamlit run`` subprocess."""
 
-    def __init__(self, app_path: Path, env: dict[str, str] | None, args: list[str], tmp_root: Path) -> None:
+    def __init__(self, app_path: Path, env: dict[str, str] | None, args: list[str], tmp_root: Path,
+                 port: int | None = None) -> None:
         self.app_path = app_path.resolve()
-        self.port = free_port()
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = tmp_root / f"streamlit-{self.port}.log"
         script = self.app_path
@@ -183,13 +186,14 @@ def streamlit_server(
     servers: list[StreamlitServer] = []
     tmp_root = tmp_path_factory.mktemp("streamlit")
 
-    def start(app_path: str | Path, env: dict[str, str] | None = None, args: list[str] | tuple[str, ...] = ()) -> str:
+    def start(app_path: str | Path, env: dict[str, str] | None = None, args: list[str] | tuple[str, ...] = (),
+              port: int | None = None) -> str:
         path = Path(app_path)
         if not path.is_absolute():
             path = REPO_ROOT / path
         if not path.is_file():
             raise FileNotFoundError(path)
-        server = StreamlitServer(path, env, list(args), tmp_root)
+        server = StreamlitServer(path, env, list(args), tmp_root, port)
         servers.append(server)
         try:
             server.wait_healthy()
@@ -197,6 +201,7 @@ def streamlit_server(
             pytest.fail(str(exc), pytrace=False)
         return server.url
 
+    start.servers = servers  # type: ignore[attr-defined]  # for tests that kill a server on purpose
     yield start
 
     failed = any(getattr(getattr(request.node, f"rep_{w}", None), "failed", False) for w in ("setup", "call"))

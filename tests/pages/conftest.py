@@ -8,6 +8,8 @@ starts in well under a second and the built-in default demo is never generated h
   (the counts the page shows are compared with ``page_index.count(Filters(...))``).
 * ``app(query_params=None)``: a fresh ``AppTest`` of ``app.py`` (a new browser session), run once,
   with the given URL query parameters.
+* ``open_page(page, query_params=None)``: the same, switched to ``pages/<page>.py``, run, and checked
+  to have raised nothing.
 """
 
 from __future__ import annotations
@@ -62,3 +64,20 @@ def app(app_env: Path) -> Iterator[Callable[..., Any]]:
         return at.run()
 
     yield start
+
+
+@pytest.fixture
+def open_page(app_env: Path) -> Callable[..., Any]:
+    """``at = open_page("gallery", {"src": "CH"})``: a new session opened on that page with that link."""
+    from streamlit.testing.v1 import AppTest
+
+    def start(page: str, query_params: Mapping[str, str | list[str]] | None = None) -> Any:
+        at = AppTest.from_file(str(APP), default_timeout=120)
+        for k, v in (query_params or {}).items():
+            at.query_params[k] = v
+        at.switch_page(f"pages/{page}.py")
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        return at
+
+    return start

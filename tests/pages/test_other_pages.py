@@ -77,21 +77,6 @@ def page_index(page_root: Path) -> Iterator[ImageIndex]:
 
 
 @pytest.fixture
-def open_page(app_env: Path) -> Callable[..., Any]:
-    """``at = open_page("gallery", {"src": "CH"})``: a new session opened on that page with that link."""
-    from streamlit.testing.v1 import AppTest
-
-    def start(page: str, query_params: dict[str, str | list[str]] | None = None) -> Any:
-        at = AppTest.from_file(str(APP), default_timeout=120)
-        for k, v in (query_params or {}).items():
-            at.query_params[k] = v
-        at.switch_page(f"pages/{page}.py")
-        return ok(at.run())
-
-    return start
-
-
-@pytest.fixture
 def store(page_index: ImageIndex) -> ReviewStore:
     """The verdict database the app uses for this root."""
     return ReviewStore(page_index.index_dir / "reviews.sqlite")
@@ -320,15 +305,16 @@ def test_image_page_verdict_and_history(open_page: Callable[..., Any], page_inde
     # the history table on the page shows it (after the rerun that follows the click), and a second
     # reviewer's verdict joins it
     ok(at.run())
-    (table,) = [t.value for t in at.table]
+    (table,) = [t.value for t in at.dataframe]
     assert list(table.columns) == ["when (UTC)", "reviewer", "verdict", "note"]
-    assert list(table["reviewer"]) == ["Imogen"] and list(table["verdict"]) == ["Bad caption"]
+    assert list(table["reviewer"]) == ["Imogen (unverified)"] and list(table["verdict"]) == ["Bad caption"]
     other = open_page("image", {"sel": fp})
     ok(other.sidebar.text_input(key="reviewer").input("Ole").run())
     ok(other.button(key="image_verdict_good").click().run())
     ok(other.run())
-    (table,) = [t.value for t in other.table]
-    assert list(zip(table["reviewer"], table["verdict"], strict=True)) == [("Imogen", "Bad caption"), ("Ole", "Good")]
+    (table,) = [t.value for t in other.dataframe]
+    assert list(zip(table["reviewer"], table["verdict"], strict=True)) == [("Imogen (unverified)", "Bad caption"),
+                                                                     ("Ole (unverified)", "Good")]
     assert len(store.current().query("filepath == @fp")) == 2
 
 
