@@ -7,9 +7,12 @@ Streamlit's Markdown applies on top (remark-emoji, its text directives, ``:mater
 
 from __future__ import annotations
 
+import ast
 import html
 import re
+from collections.abc import Iterator
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -172,3 +175,57 @@ def test_md_link_is_one_link_to_our_address(text: str, query: str) -> None:
     (href,) = re.findall(r'<a href="([^"]*)"', rendered)
     assert href.startswith("./overview?")
     assert _squash("".join(parsed.text)) == _squash(text)
+
+
+# ---- the UI uses the helpers: every value in an f-string handed to Streamlit's Markdown --------------
+
+_MARKDOWN_CALLS = {"markdown", "error", "warning", "caption", "toast", "info", "success", "expander", "progress",
+                   "write", "title", "header", "subheader"}
+_SAFE_CALLS = {"md_text", "md_code", "md_label", "md_link", "html_text", "len"}
+# values that are ours (numbers, page names, registry labels) or were escaped a line earlier
+_KNOWN_SAFE = {
+    ("data.py", "part"), ("remoteui.py", "part"), ("detail.py", "n"), ("filters.py", "y"), ("filters.py", "lo"),
+    ("filters.py", "hi"), ("filters.py", "want[0]"), ("filters.py", "want[1]"), ("gallery.py", "year"),
+    ("gallery.py", "res"), ("header.py", "name"), ("header.py", "page"), ("header.py", "h['sources']"),
+    ("header.py", "h['years']"), ("mapui.py", "items"), ("remoteui.py", "parts"), ("remoteui.py", "csvs"),
+    ("remoteui.py", "remote.human_bytes(done)"), ("remoteui.py", "remote.human_bytes(total)"),
+    ("review.py", "label"), ("detail.py", "'  \\n'.join(lines)"), ("urlstate.py", "more"), ("mapui.py", "MISSING_ASSETS_NOTICE"),
+    ("review.py", "estimate_line(est)"),
+}
+
+
+def _raw_values(node: ast.AST) -> Iterator[str]:
+    """Values reaching Markdown without a helper, a number format or being a constant: the text itself,
+    what an f-string interpolates, either side of a sum, either branch of a condition, what a join joins."""
+    if isinstance(node, ast.Constant) or (
+            isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _SAFE_CALLS):
+        return
+    if isinstance(node, ast.JoinedStr):
+        for v in node.values:
+            if isinstance(v, ast.FormattedValue) and v.format_spec is None:
+                yield from _raw_values(v.value)
+    elif isinstance(node, ast.BinOp):
+        yield from _raw_values(node.left)
+        yield from _raw_values(node.right)
+    elif isinstance(node, ast.IfExp):
+        yield from _raw_values(node.body)
+        yield from _raw_values(node.orelse)
+    elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "join"
+          and isinstance(node.args[0], ast.GeneratorExp | ast.ListComp)):
+        yield from _raw_values(node.args[0].elt)
+    else:
+        yield ast.unparse(node)
+
+
+def test_ui_routes_text_through_the_helpers() -> None:
+    """A new ``st.markdown(f"... {value}")`` in the UI must escape ``value`` (or be listed above as ours)."""
+    root = Path(__file__).resolve().parents[1]
+    found = []
+    for path in sorted([*(root / "skyscript_viz" / "ui").glob("*.py"), *(root / "pages").glob("*.py")]):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _MARKDOWN_CALLS:
+                texts = [] if node.func.attr == "progress" else node.args[:1]  # progress(value, text=...)
+                texts += [k.value for k in node.keywords if k.arg in ("text", "label", "body")]
+                found += [(path.name, node.lineno, v) for t in texts for v in _raw_values(t)
+                          if (path.name, v) not in _KNOWN_SAFE]
+    assert found == []

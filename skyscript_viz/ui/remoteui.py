@@ -58,7 +58,7 @@ def open_remote_dataset(url: str, origin: str, opener: Callable[[str, bool], Any
         bar = st.progress(0.0, text="downloading…")
 
         def dl_progress(label: str, done: int, total: int) -> None:
-            bar.progress(min(1.0, done / max(1, total)), text=f"{label}: {remote.human_bytes(done)} / "
+            bar.progress(min(1.0, done / max(1, total)), text=f"{md_text(label)}: {remote.human_bytes(done)} / "
                                                               f"{remote.human_bytes(total)}")
 
         def progress(part: int, done: int, total: int) -> None:

@@ -79,7 +79,7 @@ def store_notice(ds: Dataset) -> None:
     """Say so when verdicts are read-only or unavailable, instead of failing the page."""
     notice = _open(ds)[1]
     if notice:
-        st.sidebar.warning(notice, icon="🔒")
+        st.sidebar.warning(md_text(notice), icon="🔒")
 
 
 def auth_configured() -> bool:

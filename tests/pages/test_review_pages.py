@@ -7,6 +7,7 @@ the other tests. The pages must stay up, say what is wrong, and refuse writes th
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -44,7 +45,8 @@ def ok(at: Any) -> Any:
 
 
 def warnings(at: Any) -> list[str]:
-    return [str(w.value) for w in at.sidebar.warning]
+    """The sidebar's warnings as the reader sees them (the Markdown escapes of skyscript_viz.text removed)."""
+    return [re.sub(r"\\(.)", r"\1", str(w.value)).replace("\u2060", "") for w in at.sidebar.warning]
 
 
 def test_a_corrupt_verdict_database_leaves_the_pages_up(open_page: Callable[..., Any], index_dir: Path,
