@@ -21,7 +21,7 @@ STREAMLIT_ARGS ?=
 export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
 export PIP_PROGRESS_BAR := off
 
-.PHONY: help run test test-fast test-e2e lint typecheck assets assets-check bench sample chromium venv venv-dev clean clean-assets distclean
+.PHONY: help run test test-fast test-e2e lint typecheck assets assets-check bench bench-pages sample chromium venv venv-dev clean clean-assets distclean
 
 help:
 	@echo "make run        install the app into .venv, fetch offline map assets, streamlit run app.py"
@@ -32,6 +32,7 @@ help:
 	@echo "make typecheck  mypy (advisory)"
 	@echo "make assets     fetch Leaflet & co. from npm into static/vendor/ and render offline tiles"
 	@echo "make bench      python bench/run.py"
+	@echo "make bench-pages page timings in Chromium (bench/browser.py; BENCH_PAGES_ARGS=\"--n 300000\")"
 	@echo "make sample     python -m skyscript_viz demo"
 	@echo "make clean      caches and stamps; clean-assets: static/vendor; distclean: also .venv"
 
@@ -104,6 +105,11 @@ typecheck: $(STAMPS)/dev
 
 bench: $(STAMPS)/app
 	$(VPY) bench/run.py
+
+# e.g. `make bench-pages BENCH_PAGES_ARGS="--demo"` or `--n 50000`; needs Chromium and the dev deps (Playwright)
+BENCH_PAGES_ARGS ?= --n 300000
+bench-pages: chromium $(STAMPS)/dev assets
+	$(VPY) bench/browser.py $(BENCH_PAGES_ARGS)
 
 sample: $(STAMPS)/app
 	$(VPY) -m skyscript_viz demo
