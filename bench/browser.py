@@ -25,6 +25,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -100,6 +101,7 @@ class Step:
     thumbs: int = 0
     n_thumbs: int = 0
     component: int = 0
+    static: int = 0
     other: int = 0
     script_ms: list[int] = field(default_factory=list)
     long_tasks_ms: float = 0.0
@@ -109,12 +111,12 @@ class Step:
 
 
 def _kind(url: str) -> str:
-    if "/media/" in url:
-        return "media"
-    if "/thumb/" in url:
-        return "thumbs"
-    if "/component/" in url:
-        return "component"
+    """Which column a request's bytes go to, by the endpoint that served it."""
+    path = urlsplit(url).path
+    for prefix, kind in (("/media/", "media"), ("/thumb/", "thumbs"), ("/component/", "component"),
+                         ("/static/", "static"), ("/app/static/", "static")):
+        if path.startswith(prefix):
+            return kind
     return "other"
 
 
@@ -351,13 +353,13 @@ def _kb(n: int) -> str:
 
 
 HEADER = (f"{'step':<46} {'idle s':>7} {'ws KB':>7} {'media KB (n)':>13} {'thumb KB (n)':>13} "
-          f"{'comp KB':>8} {'other KB':>8} {'script ms':>14} {'long ms':>8} {'RSS MB':>7} {'load':>5}")
+          f"{'comp KB':>8} {'static KB':>9} {'other KB':>8} {'script ms':>14} {'long ms':>8} {'RSS MB':>7} {'load':>5}")
 
 
 def _row(s: Step) -> str:
     scripts = "+".join(str(x) for x in s.script_ms[:4]) + ("…" if len(s.script_ms) > 4 else "")
     return (f"{s.name:<46} {s.seconds:>7.2f} {_kb(s.ws_in):>7} {_kb(s.media) + f' ({s.n_media})':>13} "
-            f"{_kb(s.thumbs) + f' ({s.n_thumbs})':>13} {_kb(s.component):>8} {_kb(s.other):>8} "
+            f"{_kb(s.thumbs) + f' ({s.n_thumbs})':>13} {_kb(s.component):>8} {_kb(s.static):>9} {_kb(s.other):>8} "
             f"{scripts:>14} {s.long_tasks_ms:>8.0f} {s.rss_mb:>7.0f} {s.load:>5.1f}")
 
 

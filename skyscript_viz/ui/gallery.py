@@ -77,14 +77,17 @@ def gallery(ds: Dataset, f: Filters) -> None:
     if total == 0:
         st.info("No image matches these filters.")
     p1, p2, p3 = st.columns([1, 2, 1])
-    if p1.button("◀ Previous page", key="g_prev", disabled=ss[keys.PAGE] <= 1, width="stretch"):
-        ss[keys.PAGE] -= 1
-        st.rerun()
+    # callbacks, not `if button: ...; st.rerun()`: a page turn is one script run instead of two
+    p1.button("◀ Previous page", key="g_prev", disabled=ss[keys.PAGE] <= 1, width="stretch",
+              on_click=_turn_page, args=(-1,))
     p2.markdown(f"<div style='text-align:center;padding-top:6px'>page {ss[keys.PAGE]:,} of {pages:,}</div>",
                 unsafe_allow_html=True)
-    if p3.button("Next page ▶", key="g_next", disabled=ss[keys.PAGE] >= pages, width="stretch"):
-        ss[keys.PAGE] += 1
-        st.rerun()
+    p3.button("Next page ▶", key="g_next", disabled=ss[keys.PAGE] >= pages, width="stretch",
+              on_click=_turn_page, args=(1,))
+
+
+def _turn_page(step: int) -> None:
+    st.session_state[keys.PAGE] = max(1, int(st.session_state.get(keys.PAGE, 1)) + step)
 
 
 def export_panel(ds: Dataset, f: Filters) -> None:
