@@ -35,6 +35,9 @@ from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, StreamlitServer, _is_loc
 QUIET_MS = 700
 STEP_TIMEOUT_S = 120.0
 VIEWPORT = {"width": 1366, "height": 900}
+# Every request to a host other than this machine goes to a closed local port and fails (Chromium never
+# proxies loopback); hostnames are not even resolved.
+NO_INTERNET_ARGS = ["--proxy-server=http://127.0.0.1:9", "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost"]
 IFRAME = 'iframe[title="streamlit_folium.st_folium"]'
 
 # Runs in every frame (the page and the map iframe) before any of its scripts: counts websocket bytes,
@@ -124,17 +127,24 @@ class Session:
     """One browser page of the app, with the instrumentation installed and pending requests tracked."""
 
     def __init__(self, browser: Any) -> None:
+        # no context.route(): Playwright turns the HTTP cache off while routing, and warm visits must use it.
+        # The network is closed by the launch arguments instead (NO_INTERNET_ARGS).
         self.ctx = browser.new_context(viewport=VIEWPORT, service_workers="block")
-        self.ctx.route("**/*", lambda r: r.continue_() if _is_local(r.request.url) else r.abort("internetdisconnected"))
         self.ctx.add_init_script(INSTRUMENT)
         self.page = self.ctx.new_page()
         self.page.set_default_timeout(60_000)
         self.pending: set[Any] = set()
         self.page.on("request", lambda r: self.pending.add(r))
         self.page.on("requestfinished", lambda r: self.pending.discard(r))
-        self.page.on("requestfailed", lambda r: self.pending.discard(r))
+        self.page.on("requestfailed", lambda r: self._failed(r))
+        self.external: list[str] = []
         self.errors: list[str] = []
         self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+
+    def _failed(self, request: Any) -> None:
+        self.pending.discard(request)
+        if not _is_local(request.url):
+            self.external.append(request.url)
 
     def snap(self) -> dict[str, Any] | None:
         try:
@@ -341,6 +351,9 @@ def run_steps(bench: Bench, root: Path | None, sessions_at_once: int) -> None:
     bench.measure(f"{sessions_at_once} new sessions open the map at once", many,
                   lambda: [m.page.goto(base, wait_until="commit") for m in many], map_ready)
     print(f"RSS growth per extra session: {(bench.rss_mb() - rss_one) / sessions_at_once:.1f} MB", flush=True)
+    external = [u for m in [s, *many] for u in m.external]
+    if external:
+        print(f"requests off this machine, refused: {len(external)} (e.g. {external[0][:80]})")
     errors = [e for m in [s, *many] for e in m.errors]
     if errors:
         print("page errors:\n  " + "\n  ".join(errors[:10]))
@@ -388,6 +401,23 @@ def prepare_root(args: argparse.Namespace) -> tuple[Path | None, dict[str, str]]
     return root, {"SKYSCRIPT_ROOT": str(root)}
 
 
+def compare(before: Path, after: Path) -> str:
+    """Two runs' steps side by side as a Markdown table (before → after)."""
+    a = {st["name"]: st for st in json.loads(before.read_text())["steps"]}
+    lines = ["| step | idle s | websocket KB | images KB (requests) | script ms | browser long tasks ms |",
+             "|---|---|---|---|---|---|"]
+    for s in json.loads(after.read_text())["steps"]:
+        o = a.get(s["name"])
+        if o is None:
+            continue
+        img = [f"{(x['media'] + x['thumbs']) / 1024:,.0f} ({x['n_media'] + x['n_thumbs']})" for x in (o, s)]
+        lines.append(f"| {s['name']} | {o['seconds']:.1f} → {s['seconds']:.1f} "
+                     f"| {o['ws_in'] / 1024:,.0f} → {s['ws_in'] / 1024:,.0f} | {img[0]} → {img[1]} "
+                     f"| {sum(o['script_ms']):,} → {sum(s['script_ms']):,} "
+                     f"| {o['long_tasks_ms']:,.0f} → {s['long_tasks_ms']:,.0f} |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n", type=int, default=300_000, help="images to generate (bench/out/ds<n/1000>k)")
@@ -396,7 +426,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sessions", type=int, default=5, help="sessions opening the map at once")
     ap.add_argument("--label", default="", help="a name for this run in the JSON output")
     ap.add_argument("--out", type=Path, help="JSON results (default bench/out/pages-<root name>.json)")
+    ap.add_argument("--compare", nargs=2, type=Path, metavar=("BEFORE", "AFTER"),
+                    help="print two earlier runs' JSON side by side as a Markdown table, and stop")
     args = ap.parse_args(argv)
+    if args.compare:
+        print(compare(*args.compare))
+        return 0
     if not Path(CHROMIUM).exists():
         print(f"{CHROMIUM} not found: apt-get install chromium", file=sys.stderr)
         return 2
@@ -410,7 +445,8 @@ def main(argv: list[str] | None = None) -> int:
         server.wait_healthy()
         print(f"server up, RSS {Bench(server, None).rss_mb():.0f} MB; root {root}", flush=True)
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *NO_INTERNET_ARGS],
+                                        headless=True)
             bench = Bench(server, browser)
             print(HEADER, flush=True)
             try:
