@@ -36,8 +36,8 @@ QUIET_MS = 700
 STEP_TIMEOUT_S = 120.0
 VIEWPORT = {"width": 1366, "height": 900}
 # Every request to a host other than this machine goes to a closed local port and fails (Chromium never
-# proxies loopback); hostnames are not even resolved.
-NO_INTERNET_ARGS = ["--proxy-server=http://127.0.0.1:9", "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost"]
+# proxies loopback, and the proxy would resolve names, so nothing is looked up either).
+NO_INTERNET_ARGS = ["--proxy-server=http://127.0.0.1:9"]
 IFRAME = 'iframe[title="streamlit_folium.st_folium"]'
 
 # Runs in every frame (the page and the map iframe) before any of its scripts: counts websocket bytes,
