@@ -21,7 +21,7 @@ STREAMLIT_ARGS ?=
 export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
 export PIP_PROGRESS_BAR := off
 
-.PHONY: help run test test-fast test-e2e lint typecheck report bench sample chromium postgresql venv venv-dev clean distclean
+.PHONY: help run test test-fast test-e2e lint typecheck report bench bench-pages sample chromium postgresql venv venv-dev clean distclean
 
 help:
 	@echo "make run        install the app into .venv, streamlit run app.py (works offline)"
@@ -31,6 +31,7 @@ help:
 	@echo "make lint       ruff check"
 	@echo "make typecheck  mypy (advisory)"
 	@echo "make bench      python bench/run.py"
+	@echo "make bench-pages page timings in Chromium (bench/browser.py; BENCH_PAGES_ARGS=\"--n 300000\")"
 	@echo "make sample     python -m skyscript_viz demo"
 	@echo "make report     report.html of the demo sample (python -m skyscript_viz report)"
 	@echo "make clean      caches and stamps; distclean: also .venv"
@@ -104,6 +105,11 @@ typecheck: $(STAMPS)/dev
 
 bench: $(STAMPS)/app
 	$(VPY) bench/run.py
+
+# e.g. `make bench-pages BENCH_PAGES_ARGS="--demo"` or `--n 50000`; needs Chromium and the dev deps (Playwright)
+BENCH_PAGES_ARGS ?= --n 300000
+bench-pages: chromium $(STAMPS)/dev
+	$(VPY) bench/browser.py $(BENCH_PAGES_ARGS)
 
 sample: $(STAMPS)/app
 	$(VPY) -m skyscript_viz demo

@@ -1,7 +1,7 @@
 """SkyScript Explorer: `streamlit run app.py` (demo sample) or `streamlit run app.py -- --root DIR`.
 
 `streamlit run` finds ``app`` below and serves the Streamlit app together with its routes (map
-scripts, offline tiles: skyscript_viz/ui/routes.py); Streamlit then runs this file as ``__main__``
+scripts, offline tiles, thumbnails: skyscript_viz/ui/routes.py); Streamlit then runs this file as ``__main__``
 for every page view.
 """
 

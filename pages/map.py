@@ -35,15 +35,10 @@ with left:
     if top[2].button("Zoom to results", key="zoom_results", width="stretch"):
         mapui.zoom_to_results(ds, f)
     drape = (img.data, img.mime) if rec and img and img.ok and st.session_state.get(keys.DRAPE) else None
-    kind, in_view = mapui.draw_map(ds, f, selected_row=rec.row if rec else None, drape=drape)
-    if kind == "cells":
-        st.caption(f"{in_view:,} matches in view, shown as density cells; zoom in or click a cell to see "
-                   "footprints.")
-    else:
-        st.caption(f"{in_view:,} footprint{'' if in_view == 1 else 's'} in view. Hover for details, "
-                   "click to select.")
-    mapui.map_legend(ds, f, kind, [str(v.value) for v in cached_facets(ds, f)["source"]
-                                   if v.value and v.count and (not f.sources or v.value in f.sources)])
+    mapui.map_panel(ds, f, selected_row=rec.row if rec else None, drape=drape,
+                    legend_codes=[str(v.value) for v in cached_facets(ds, f)["source"]
+                                  if v.value and v.count and (not f.sources or v.value in f.sources)],
+                    write_url=lambda: urlstate.write_url(urlstate.current_view(f)))
 
 with right:
     if rec is None:

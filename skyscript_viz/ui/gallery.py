@@ -6,13 +6,14 @@ import pandas as pd
 import streamlit as st
 
 from .. import export
-from ..index import SORT_ORDERS
+from ..index import SORT_ORDERS, ImageRecord
 from ..query import Filters
 from ..sources import source_info
 from ..state import PAGE_SIZES
 from ..text import md_code, md_text
 from . import keys, review
 from .data import Dataset, cached_count
+from .thumbroute import thumb_source
 
 IMAGE_PAGE = "pages/image.py"
 
@@ -35,14 +36,14 @@ def thumb_grid(ds: Dataset, rows: pd.DataFrame, *, columns: int = 6, key_prefix:
     for start in range(0, len(records), columns):
         cols = st.columns(columns)
         for col, row in zip(cols, records[start:start + columns], strict=False):
-            thumb = ds.images.thumbnail(row)
+            thumb = thumb_source(ds, row)  # a URL the browser fetches and caches, when the route is served
             src = source_info(_text(row.get("source")) or "??")
             year = "" if pd.isna(row.get("year")) else f" · {int(row['year'])}"
             res = f" · {src.resolution_label}" if show_resolution and src.known else ""
             cap = _text(row.get("title")) or "no caption"
             cap = cap if len(cap) <= 60 else cap[:59] + "…"
             with col:
-                st.image(thumb.data, width="stretch")
+                st.image(thumb, width="stretch")
                 st.markdown(f"**{md_text(src.code)}{year}{res}**  \n{md_text(cap)}")
                 # a wrapping row: in a narrow tile the buttons go one under the other instead of
                 # being squeezed to unreadable "O…" / "V…" halves
@@ -52,9 +53,9 @@ def thumb_grid(ds: Dataset, rows: pd.DataFrame, *, columns: int = 6, key_prefix:
                     st.switch_page(IMAGE_PAGE)
                 if review_tiles:
                     with buttons.popover("Verdict", width="content"):
-                        rec = ds.index.get(int(row["id"]))
-                        if rec is not None:
-                            review.verdict_form(ds, rec, key=f"{key_prefix}_v_{row['id']}", compact=True)
+                        # the form needs only the file path: no index lookup per tile (48 per run)
+                        rec = ImageRecord(dict(row), {}, [], [])
+                        review.verdict_form(ds, rec, key=f"{key_prefix}_v_{row['id']}", compact=True)
 
 
 def gallery(ds: Dataset, f: Filters) -> None:
@@ -76,14 +77,17 @@ def gallery(ds: Dataset, f: Filters) -> None:
     if total == 0:
         st.info("No image matches these filters.")
     p1, p2, p3 = st.columns([1, 2, 1])
-    if p1.button("◀ Previous page", key="g_prev", disabled=ss[keys.PAGE] <= 1, width="stretch"):
-        ss[keys.PAGE] -= 1
-        st.rerun()
+    # callbacks, not `if button: ...; st.rerun()`: a page turn is one script run instead of two
+    p1.button("◀ Previous page", key="g_prev", disabled=ss[keys.PAGE] <= 1, width="stretch",
+              on_click=_turn_page, args=(-1,))
     p2.markdown(f"<div style='text-align:center;padding-top:6px'>page {ss[keys.PAGE]:,} of {pages:,}</div>",
                 unsafe_allow_html=True)
-    if p3.button("Next page ▶", key="g_next", disabled=ss[keys.PAGE] >= pages, width="stretch"):
-        ss[keys.PAGE] += 1
-        st.rerun()
+    p3.button("Next page ▶", key="g_next", disabled=ss[keys.PAGE] >= pages, width="stretch",
+              on_click=_turn_page, args=(1,))
+
+
+def _turn_page(step: int) -> None:
+    st.session_state[keys.PAGE] = max(1, int(st.session_state.get(keys.PAGE, 1)) + step)
 
 
 def export_panel(ds: Dataset, f: Filters) -> None:

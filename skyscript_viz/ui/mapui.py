@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import replace
 from typing import Any
 
@@ -16,6 +18,7 @@ from ..state import safe_view
 from ..text import html_text
 from . import keys
 from .data import Dataset, cached_map_view
+from .nav import timed
 
 MAP_HEIGHT = 560
 _ASSUMED_WIDTH = 900  # px, only until the browser reports the real bounds
@@ -193,6 +196,42 @@ def draw_map(ds: Dataset, f: Filters, *, selected_row: dict[str, Any] | None,
     if not offline_ok:
         st.caption(MISSING_ASSETS_NOTICE)
     return view.kind, view.total
+
+
+@st.fragment
+def map_panel(ds: Dataset, f: Filters, *, selected_row: dict[str, Any] | None,
+              drape: tuple[bytes, str] | None, legend_codes: list[str], write_url: Callable[[], None]) -> None:
+    """The map, its "in view" line and its legend as a fragment: a pan or zoom reruns only this, not the page.
+
+    A click that selects an image, or a move while "only images in the map view" filters the page,
+    changes what the rest of the page shows, so those rerun the whole app.
+    """
+    ss = st.session_state
+    before = ss.get("m_bounds")
+    clicked = absorb_map_return()
+    if clicked:
+        ss[keys.SELECTED] = clicked
+    alone = _in_fragment_run()
+    if alone and (clicked or (ss.get(keys.IN_VIEW) and ss.get("m_bounds") != before)):
+        st.rerun(scope="app")
+    with timed("fragment map") if alone else nullcontext():
+        kind, in_view = draw_map(ds, f, selected_row=selected_row, drape=drape)
+    if kind == "cells":
+        st.caption(f"{in_view:,} matches in view, shown as density cells; zoom in or click a cell to see "
+                   "footprints.")
+    else:
+        st.caption(f"{in_view:,} footprint{'' if in_view == 1 else 's'} in view. Hover for details, "
+                   "click to select.")
+    map_legend(ds, f, kind, legend_codes)
+    write_url()  # the link follows the view on fragment reruns too
+
+
+def _in_fragment_run() -> bool:
+    """True when only a fragment is rerunning (the rest of the page is not being redrawn)."""
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return bool(ctx and ctx.fragment_ids_this_run)
 
 
 def _swatches(items: list[tuple[str, str]], title: str = "") -> None:

@@ -9,7 +9,12 @@ page hands over to the same navigation, so the link shows the page as it would b
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import streamlit as st
 
@@ -33,9 +38,24 @@ def run_app() -> None:
              for i, (path, title, url) in enumerate(PAGES)]
     _inside.active = True
     try:
-        st.navigation(pages).run()
+        page = st.navigation(pages)
+        with timed(f"page {page.url_path or 'map'}"):
+            page.run()
     finally:
         _inside.active = False
+
+
+@contextmanager
+def timed(label: str) -> Iterator[None]:
+    """With SKYSCRIPT_VIZ_TIMINGS set, log a script run's server time (bench/browser.py reads it)."""
+    if not os.environ.get("SKYSCRIPT_VIZ_TIMINGS"):
+        yield
+        return
+    t0 = time.perf_counter()
+    try:
+        yield
+    finally:
+        print(f"[timing] {label} script_ms={(time.perf_counter() - t0) * 1000:.0f}", file=sys.stderr, flush=True)
 
 
 def ensure_navigation() -> None:

@@ -154,20 +154,21 @@ def verdict_form(ds: Dataset, rec: ImageRecord, *, key: str, audit: str | None =
 
 
 def verdict_history(ds: Dataset, rec: ImageRecord) -> None:
-    """Every verdict on this image, oldest first, as plain text cells (reviewer names and notes are
-    written by visitors: st.table would render them as Markdown)."""
+    """Every verdict on this image, oldest first: a plain HTML table (a handful of rows, readable by
+    screen readers and find-in-page, unlike the canvas of st.dataframe). st.table renders each cell as
+    Markdown, and names and notes are written by visitors: every cell goes through ``md_text``."""
     hist = safe_read(ds, lambda s: s.history(rec.filepath), pd.DataFrame())
     if hist.empty:
         st.caption("No verdict yet.")
         return
     table = pd.DataFrame({
         "when (UTC)": pd.to_datetime(hist["created"], unit="s").dt.strftime("%Y-%m-%d %H:%M"),
-        "reviewer": [r if v else f"{r} (unverified)" for r, v in zip(hist["reviewer"], hist["verified"], strict=True)],
-        "verdict": hist["verdict"].map(VERDICTS).fillna(hist["verdict"]),
-        "note": hist["note"],
+        "reviewer": [md_text(r if v else f"{r} (unverified)")
+                     for r, v in zip(hist["reviewer"], hist["verified"], strict=True)],
+        "verdict": hist["verdict"].map(VERDICTS).fillna(hist["verdict"]).map(md_text),
+        "note": hist["note"].map(md_text),
     })
-    # a data grid shows cells as plain text (st.table would render reviewer-written Markdown)
-    st.dataframe(table, hide_index=True, width="stretch")
+    st.table(table, hide_index=True)
 
 
 def audit_id(f: Filters, mode: str, size: int, seed: int) -> str:

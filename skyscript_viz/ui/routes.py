@@ -14,6 +14,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from .. import assets, tiles
+from .thumbroute import thumb_routes
 
 __all__ = ["routes"]
 
@@ -37,4 +38,5 @@ def routes() -> list[BaseRoute]:
         for prefix, directory in assets.vendor_dirs().items()
     ]
     table.append(Route(assets.TILE_ROUTE, _tile, methods=["GET"]))
+    table.extend(thumb_routes())
     return table

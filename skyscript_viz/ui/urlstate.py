@@ -10,7 +10,7 @@ from ..query import Filters
 from ..state import ViewState, parse_params, to_params
 from ..text import md_text
 from . import keys
-from .data import Dataset
+from .data import Dataset, cached_facets
 
 
 def _params() -> dict[str, list[str]]:
@@ -28,7 +28,7 @@ def seed_from_url(ds: Dataset) -> None:
             if k in st.session_state:
                 st.session_state[k] = st.session_state[k]
         return
-    known_sources = [str(v.value) for v in ds.index.facets(Filters())["source"] if v.value is not None]
+    known_sources = [str(v.value) for v in cached_facets(ds, Filters())["source"] if v.value is not None]
     state, notices = parse_params(_params(), known_sources=known_sources,
                                   known_subsets=[s.slug for s in ds.index.subsets])
     ss = st.session_state

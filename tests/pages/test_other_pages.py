@@ -305,16 +305,17 @@ def test_image_page_verdict_and_history(open_page: Callable[..., Any], page_inde
     # the history table on the page shows it (after the rerun that follows the click), and a second
     # reviewer's verdict joins it
     ok(at.run())
-    (table,) = [t.value for t in at.dataframe if "reviewer" in t.value.columns]
+    (table,) = [t.value for t in at.table]
     assert list(table.columns) == ["when (UTC)", "reviewer", "verdict", "note"]
-    assert list(table["reviewer"]) == ["Imogen (unverified)"] and list(table["verdict"]) == ["Bad caption"]
+    # cells are Markdown-escaped (st.table renders Markdown): they read as the plain text
+    assert list(table["reviewer"]) == [md_text("Imogen (unverified)")] and list(table["verdict"]) == ["Bad caption"]
     other = open_page("image", {"sel": fp})
     ok(other.sidebar.text_input(key="reviewer").input("Ole").run())
     ok(other.button(key="image_verdict_good").click().run())
     ok(other.run())
-    (table,) = [t.value for t in other.dataframe if "reviewer" in t.value.columns]
-    assert list(zip(table["reviewer"], table["verdict"], strict=True)) == [("Imogen (unverified)", "Bad caption"),
-                                                                     ("Ole (unverified)", "Good")]
+    (table,) = [t.value for t in other.table]
+    assert list(zip(table["reviewer"], table["verdict"], strict=True)) == [(md_text("Imogen (unverified)"), "Bad caption"),
+                                                                     (md_text("Ole (unverified)"), "Good")]
     assert len(store.current().query("filepath == @fp")) == 2
 
 

@@ -18,6 +18,7 @@ import pytest
 from skyscript_viz import Filters, ImageIndex
 from skyscript_viz.reviewdb import dispose_all
 from skyscript_viz.reviews import ReviewStore
+from skyscript_viz.text import md_text
 from tests.readonly import read_only_folder
 
 
@@ -68,8 +69,8 @@ def test_a_read_only_index_folder_shows_verdicts_read_only(open_page: Callable[.
     with read_only_folder(index_dir):
         at = open_page("image", {"sel": a_filepath})
         assert any("Verdicts are read-only" in w for w in warnings(at))
-        (table,) = [t.value for t in at.dataframe if "reviewer" in t.value.columns]  # what was judged before is still shown
-        assert list(table["reviewer"]) == ["Ada (unverified)"] and list(table["note"]) == ["a pub?"]
+        (table,) = [t.value for t in at.table]  # what was judged before is still shown
+        assert list(table["reviewer"]) == [md_text("Ada (unverified)")] and list(table["note"]) == [md_text("a pub?")]
         assert not [b for b in at.button if (b.key or "").startswith("image_verdict_")]
         at = open_page("overview", {"src": "CH"})
         ok(at.text_input(key="view_name").input("Swiss").run())
@@ -115,7 +116,7 @@ def test_a_database_server_gone_mid_session_leaves_the_pages_up(open_page: Calla
         monkeypatch.setenv("SKYSCRIPT_DB", url)
         ReviewStore(url).add(a_filepath, "good", reviewer="Ada")
         at = open_page("image", {"sel": a_filepath})
-        assert [list(t.value["reviewer"]) for t in at.dataframe if "reviewer" in t.value.columns] == [["Ada (unverified)"]]
+        assert [list(t.value["reviewer"]) for t in at.table] == [[md_text("Ada (unverified)")]]
         server.stop()
         for page, params in [("image", {"sel": a_filepath}), ("overview", {}), ("gallery", {"rev": "good"})]:
             at = open_page(page, params)
