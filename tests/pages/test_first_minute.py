@@ -3,6 +3,7 @@ cells say what their colour means and can show the dominant source, every tag ba
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from typing import Any
@@ -35,7 +36,9 @@ def cell_colours(at: Any) -> set[str]:
 
 
 def legend_text(at: Any) -> str:
-    return "\n".join(md.value for md in at.markdown if "sv-legend" in md.value)
+    """The legend's markup with HTML entities decoded (labels go through html_text, which encodes
+    punctuation), i.e. the text a user reads."""
+    return "\n".join(html.unescape(md.value) for md in at.markdown if "sv-legend" in md.value)
 
 
 def test_first_view_fits_the_links_matches(app, page_index) -> None:

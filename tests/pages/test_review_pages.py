@@ -52,6 +52,8 @@ def warnings(at: Any) -> list[str]:
 
 def test_a_corrupt_verdict_database_leaves_the_pages_up(open_page: Callable[..., Any], index_dir: Path,
                                                         a_filepath: str) -> None:
+    for side in ("reviews.sqlite-wal", "reviews.sqlite-shm"):  # a copied WAL would still hold a valid page 1
+        (index_dir / side).unlink(missing_ok=True)
     (index_dir / "reviews.sqlite").write_bytes(b"\x00garbage, not SQLite" * 500)
     for page, params in [("image", {"sel": a_filepath}), ("overview", {}), ("gallery", {"rev": "good"})]:
         at = open_page(page, params)
