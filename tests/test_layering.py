@@ -49,3 +49,11 @@ def test_importing_the_package_is_cheap() -> None:
                           env={**os.environ, "PYTHONPATH": str(REPO)})
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
+
+
+def test_page_files_are_not_in_streamlits_legacy_pages_folder() -> None:
+    """A ``pages/`` folder next to app.py would switch Streamlit to its legacy multipage mode until the
+    first st.navigation call, so a link opened first on a fresh server would run a page file alone."""
+    root = Path(__file__).resolve().parent.parent
+    assert not (root / "pages").exists()
+    assert sorted(p.name for p in (root / "app_pages").glob("*.py"))

@@ -221,7 +221,7 @@ def test_ui_routes_text_through_the_helpers() -> None:
     """A new ``st.markdown(f"... {value}")`` in the UI must escape ``value`` (or be listed above as ours)."""
     root = Path(__file__).resolve().parents[1]
     found = []
-    for path in sorted([*(root / "skyscript_viz" / "ui").glob("*.py"), *(root / "pages").glob("*.py")]):
+    for path in sorted([*(root / "skyscript_viz" / "ui").glob("*.py"), *(root / "app_pages").glob("*.py")]):
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _MARKDOWN_CALLS:
                 texts = [] if node.func.attr == "progress" else node.args[:1]  # progress(value, text=...)

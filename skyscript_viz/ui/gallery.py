@@ -15,7 +15,7 @@ from . import keys, review
 from .data import Dataset, cached_count
 from .thumbroute import thumb_source
 
-IMAGE_PAGE = "pages/image.py"
+IMAGE_PAGE = "app_pages/image.py"
 
 
 def _text(value: object) -> str | None:

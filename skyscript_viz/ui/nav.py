@@ -1,33 +1,30 @@
 """The app's pages, and the navigation that runs them.
 
-``app.py`` calls :func:`run_app`. Every page starts with :func:`ensure_navigation`: when Streamlit runs
-a page file on its own (the first request of a freshly started server is a shared link such as
-``/gallery?...``, and Streamlit's ``pages/`` folder mode answers it before ``app.py`` ever ran), the
-page hands over to the same navigation, so the link shows the page as it would be shown after
-``app.py``: wide layout, the app's page list, the same URL state.
+``app.py`` calls :func:`run_app` on every script run; ``st.navigation`` then runs the page the URL
+names. The page files live in ``app_pages/``, not ``pages/``: Streamlit treats a ``pages/`` folder next
+to the entrypoint as its legacy multipage mode until some session has called ``st.navigation`` (see
+"Overview of multipage apps" in Streamlit's docs), so a shared link opened first on a fresh server
+would run the page file alone, without the app's layout and navigation.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import streamlit as st
 
-_inside = threading.local()
-
 PAGES: tuple[tuple[str, str, str], ...] = (
-    ("pages/map.py", "Map", "map"),
-    ("pages/gallery.py", "Gallery", "gallery"),
-    ("pages/image.py", "Image", "image"),
-    ("pages/overview.py", "Overview", "overview"),
-    ("pages/quality.py", "Quality", "quality"),
-    ("pages/audit.py", "Audit", "audit"),
-    ("pages/benchmarks.py", "Benchmarks", "benchmarks"),
+    ("app_pages/map.py", "Map", "map"),
+    ("app_pages/gallery.py", "Gallery", "gallery"),
+    ("app_pages/image.py", "Image", "image"),
+    ("app_pages/overview.py", "Overview", "overview"),
+    ("app_pages/quality.py", "Quality", "quality"),
+    ("app_pages/audit.py", "Audit", "audit"),
+    ("app_pages/benchmarks.py", "Benchmarks", "benchmarks"),
 )
 
 
@@ -36,13 +33,9 @@ def run_app() -> None:
     st.set_page_config(page_title="SkyScript Explorer", layout="wide")
     pages = [st.Page(path, title=title, url_path=url, default=(i == 0))
              for i, (path, title, url) in enumerate(PAGES)]
-    _inside.active = True
-    try:
-        page = st.navigation(pages)
-        with timed(f"page {page.url_path or 'map'}"):
-            page.run()
-    finally:
-        _inside.active = False
+    page = st.navigation(pages)
+    with timed(f"page {page.url_path or 'map'}"):
+        page.run()
 
 
 @contextmanager
@@ -56,11 +49,3 @@ def timed(label: str) -> Iterator[None]:
         yield
     finally:
         print(f"[timing] {label} script_ms={(time.perf_counter() - t0) * 1000:.0f}", file=sys.stderr, flush=True)
-
-
-def ensure_navigation() -> None:
-    """Called first by every page: if Streamlit ran the page without app.py, run the app instead."""
-    if getattr(_inside, "active", False):
-        return
-    run_app()
-    st.stop()

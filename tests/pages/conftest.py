@@ -75,7 +75,7 @@ def open_page(app_env: Path) -> Callable[..., Any]:
         at = AppTest.from_file(str(APP), default_timeout=120)
         for k, v in (query_params or {}).items():
             at.query_params[k] = v
-        at.switch_page(f"pages/{page}.py")
+        at.switch_page(f"app_pages/{page}.py")
         at.run()
         assert not at.exception, [e.value for e in at.exception]
         return at

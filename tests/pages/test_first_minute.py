@@ -115,7 +115,7 @@ def test_cells_get_a_count_legend_and_can_show_dominant_sources(app, page_index,
 
 def test_overview_map_has_the_cell_legend(app, cells_view) -> None:
     at = ok(app())
-    at.switch_page("pages/overview.py")
+    at.switch_page("app_pages/overview.py")
     ok(at.run())
     assert "Images per cell:" in legend_text(at)
     assert any(t.key == keys.CELLS_BY_SOURCE for t in at.toggle)

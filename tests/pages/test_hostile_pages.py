@@ -30,7 +30,7 @@ from skyscript_viz.ui import keys
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 APP = REPO_ROOT / "app.py"
-PAGES = sorted(p.stem for p in (REPO_ROOT / "pages").glob("*.py"))
+PAGES = sorted(p.stem for p in (REPO_ROOT / "app_pages").glob("*.py"))
 EVIL = "evil.example"
 # the link from the issue: carriage returns end a code span's line in CommonMark
 CR_LINK = f"x\r\r![b](https://{EVIL}/t.png)\r\r[Session expired - sign in](https://{EVIL}/login)"
@@ -113,7 +113,7 @@ def open_page(hostile_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         at = AppTest.from_file(str(APP), default_timeout=120)
         for k, v in (query_params or {}).items():
             at.query_params[k] = v
-        at.switch_page(f"pages/{page}.py")
+        at.switch_page(f"app_pages/{page}.py")
         return at.run()
 
     return start

@@ -562,7 +562,7 @@ def test_switching_pages_keeps_filters_and_selection(app, page_index) -> None:
     ok(at.run())
     n = count(at)
     params = dict(at.query_params)
-    for other in ("pages/gallery.py", "pages/image.py", "pages/map.py"):
+    for other in ("app_pages/gallery.py", "app_pages/image.py", "app_pages/map.py"):
         ok(at.switch_page(other).run())
     assert count(at) == n == page_index.count(Filters(sources=("CH", "FI"), year_min=lo + 1, year_max=hi - 1))
     assert at.slider(key=YEAR_SLIDER).value == (lo + 1, hi - 1)

@@ -34,7 +34,7 @@ pytestmark = pytest.mark.filterwarnings("error::UserWarning")
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 APP = REPO_ROOT / "app.py"
-PAGES = sorted(p.stem for p in (REPO_ROOT / "pages").glob("*.py"))
+PAGES = sorted(p.stem for p in (REPO_ROOT / "app_pages").glob("*.py"))
 TITLES = {"map": "Map", "gallery": "Gallery", "image": "Image", "overview": "Overview", "quality": "Quality",
           "audit": "Audit", "benchmarks": "Benchmarks"}
 PAGE_TEXT = re.compile(r"page ([\d,]+) of ([\d,]+)")

@@ -5,9 +5,6 @@ import streamlit as st
 from skyscript_viz.text import md_code
 from skyscript_viz.ui import detail, filters, header, keys, mapui, urlstate
 from skyscript_viz.ui.data import cached_count, cached_facets, dataset
-from skyscript_viz.ui.nav import ensure_navigation
-
-ensure_navigation()  # a shared link opened first on a fresh server runs this file alone
 
 ds = dataset()
 urlstate.seed_from_url(ds)

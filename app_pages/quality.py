@@ -2,9 +2,6 @@
 
 from skyscript_viz.ui import filters, header, overview, urlstate
 from skyscript_viz.ui.data import dataset
-from skyscript_viz.ui.nav import ensure_navigation
-
-ensure_navigation()  # a shared link opened first on a fresh server runs this file alone
 
 ds = dataset()
 urlstate.seed_from_url(ds)

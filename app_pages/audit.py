@@ -4,9 +4,6 @@ import streamlit as st
 
 from skyscript_viz.ui import detail, filters, header, review, urlstate
 from skyscript_viz.ui.data import dataset
-from skyscript_viz.ui.nav import ensure_navigation
-
-ensure_navigation()  # a shared link opened first on a fresh server runs this file alone
 
 ds = dataset()
 urlstate.seed_from_url(ds)
