@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import settings
 from .buildlock import build_lock
 from .discovery import DatasetLayout, Part, discover
 from .errors import IndexBuildError
@@ -163,7 +164,7 @@ class _TimedCon:
         out = self._con.execute(sql, *args)
         label = " ".join(sql.split())[:70]
         self.timings.append((label, round(time.perf_counter() - t0, 3)))
-        if os.environ.get("SKYSCRIPT_VIZ_TIMINGS"):
+        if settings.current().timings:
             print(f"  {self.timings[-1][1]:8.2f}s  {label}", flush=True)
         return out
 

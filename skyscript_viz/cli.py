@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from . import settings
 from .errors import SkyscriptVizError
 
 __all__ = ["main"]
@@ -145,7 +146,7 @@ def _review_store(args: argparse.Namespace) -> Any:
     from .reviewdb import display_url, resolve_db_url
     from .reviews import ReviewStore
 
-    if args.root is None and not args.db and not os.environ.get("SKYSCRIPT_DB"):
+    if args.root is None and not args.db and not settings.current().db:
         raise SkyscriptVizError("name the verdict database: --db URL (or SKYSCRIPT_DB), or --root ROOT for "
                                 "the SQLite file next to that root's index")
     index_dir = args.index_dir or (default_index_dir(args.root) if args.root is not None else Path("."))

@@ -6,6 +6,13 @@
      ├── IndexBuildError              building the index failed (message names the part and the cause)
      ├── ImageRefusedError            an image not decoded on purpose: not a JPEG, or too many pixels
      ├── InvalidFilterError           a filter value or expression cannot be understood
+     ├── RemoteError                  a remote (URL) root could not be read; the message names the URL
+     │    ├── RemoteUnreachableError  the server cannot be reached (refused, no route, unknown name)
+     │    ├── RemoteTimeoutError      the server did not answer in time
+     │    ├── RemoteNotFoundError     HTTP 404 / no such key
+     │    ├── RemoteForbiddenError    HTTP 403 / access denied
+     │    ├── RemoteInterruptedError  the connection dropped in the middle of a response
+     │    └── RemoteChangedError      a remote file differs from what was cached
      ├── ReviewStoreError             the verdict database cannot be opened, read or written
      │    ├── NotOwnerError           a saved view belongs to someone else
      │    └── ViewExistsError         saving would replace a view: confirm with replace=True
@@ -25,6 +32,13 @@ __all__ = [
     "IndexNotFoundError",
     "InvalidFilterError",
     "NotOwnerError",
+    "RemoteChangedError",
+    "RemoteError",
+    "RemoteForbiddenError",
+    "RemoteInterruptedError",
+    "RemoteNotFoundError",
+    "RemoteTimeoutError",
+    "RemoteUnreachableError",
     "ReviewStoreError",
     "SettingsError",
     "SkyscriptVizError",
@@ -80,3 +94,31 @@ class NotOwnerError(ReviewStoreError):
 
 class ViewExistsError(ReviewStoreError):
     """Raised when saving a view would replace one of the same name; pass ``replace=True`` to confirm."""
+
+
+class RemoteError(SkyscriptVizError):
+    """Raised when a remote root could not be read; the message names the URL and the fix."""
+
+
+class RemoteUnreachableError(RemoteError):
+    """The server cannot be reached (refused, no route, name not resolved)."""
+
+
+class RemoteTimeoutError(RemoteError):
+    """The server did not answer within the timeout."""
+
+
+class RemoteNotFoundError(RemoteError):
+    """HTTP 404 / no such key."""
+
+
+class RemoteForbiddenError(RemoteError):
+    """HTTP 403 / access denied."""
+
+
+class RemoteInterruptedError(RemoteError):
+    """The connection dropped in the middle of a response."""
+
+
+class RemoteChangedError(RemoteError):
+    """Raised when a remote file differs from what was cached (size, ETag, or bytes at a known place)."""

@@ -46,8 +46,17 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from . import zipdir
-from .errors import SkyscriptVizError, ZipFormatError
+from . import settings, zipdir
+from .errors import (
+    RemoteChangedError,
+    RemoteError,
+    RemoteForbiddenError,
+    RemoteInterruptedError,
+    RemoteNotFoundError,
+    RemoteTimeoutError,
+    RemoteUnreachableError,
+    ZipFormatError,
+)
 
 __all__ = [
     "DEFAULT_CSVS",
@@ -102,37 +111,6 @@ _DIR_NAME = re.compile(r"images([0-9]+)\.zipdir\.arrow")
 _CSV_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\.csv")
 
 
-# --------------------------------------------------------------------------------------------------
-# Errors
-
-
-class RemoteError(SkyscriptVizError):
-    """A remote root could not be read; the message names the URL and the fix."""
-
-
-class RemoteUnreachableError(RemoteError):
-    """The server cannot be reached (refused, no route, name not resolved)."""
-
-
-class RemoteTimeoutError(RemoteError):
-    """The server did not answer within the timeout."""
-
-
-class RemoteNotFoundError(RemoteError):
-    """HTTP 404 / no such key."""
-
-
-class RemoteForbiddenError(RemoteError):
-    """HTTP 403 / access denied."""
-
-
-class RemoteInterruptedError(RemoteError):
-    """The connection dropped in the middle of a response."""
-
-
-class RemoteChangedError(RemoteError):
-    """A remote file differs from what was cached (size, ETag, or bytes at a known place)."""
-
 
 # --------------------------------------------------------------------------------------------------
 # URLs and the cache location
@@ -159,7 +137,7 @@ def cache_base(base: Path | str | None = None) -> Path:
     """Folder holding one cache root per URL: ``base``, else $SKYSCRIPT_CACHE, else the user cache dir."""
     if base is not None:
         return Path(base).expanduser()
-    env = os.environ.get("SKYSCRIPT_CACHE")
+    env = settings.current().cache
     if env:
         return Path(env).expanduser()
     import platformdirs
@@ -254,10 +232,7 @@ class RemoteStat:
 def timeout_from_env(timeout: float | None = None) -> float:
     if timeout is not None:
         return float(timeout)
-    try:
-        return float(os.environ.get("SKYSCRIPT_REMOTE_TIMEOUT", DEFAULT_TIMEOUT))
-    except ValueError:
-        return DEFAULT_TIMEOUT
+    return settings.current().remote_timeout
 
 
 class Transport:
@@ -271,7 +246,7 @@ class Transport:
         if self.scheme == "s3":
             import s3fs
 
-            endpoint = os.environ.get("SKYSCRIPT_S3_ENDPOINT")
+            endpoint = settings.current().s3_endpoint
             client_kwargs = {"endpoint_url": endpoint} if endpoint else {}
             self.fs: Any = s3fs.S3FileSystem(
                 anon=True, skip_instance_cache=True, client_kwargs=client_kwargs,
@@ -485,7 +460,7 @@ def transport(url: str, timeout: float | None = None) -> Transport:
     """A shared Transport per (scheme, host, timeout)."""
     url = normalize_url(url)
     t = timeout_from_env(timeout)
-    key = (url.split("://", 1)[0], _host(url), t, os.environ.get("SKYSCRIPT_S3_ENDPOINT"))
+    key = (url.split("://", 1)[0], _host(url), t, settings.current().s3_endpoint)
     with _TRANSPORTS_LOCK:
         tr = _TRANSPORTS.get(key)
         if tr is None:
@@ -852,7 +827,7 @@ def _sync(url: str, root: Path, *, parts: Iterable[int] | str | None, csvs: Iter
                             "image; choose another with --csv NAME)")
     chosen_csvs = list(dict.fromkeys(chosen_csvs))
     report.parts = chosen_parts
-    chunk = chunk or int(os.environ.get("SKYSCRIPT_REMOTE_CHUNK", DEFAULT_CHUNK))
+    chunk = chunk or settings.current().remote_chunk
     tr = transport(url, timeout)
 
     # where each CSV lives: dataframe/ (the official layout) or the root
@@ -1052,10 +1027,7 @@ class RemoteImages:
 
 
 def _recheck_seconds() -> float:
-    try:
-        return float(os.environ.get("SKYSCRIPT_REMOTE_RECHECK", RECHECK_SECONDS))
-    except ValueError:
-        return RECHECK_SECONDS
+    return settings.current().remote_recheck
 
 
 _READERS: dict[Path, RemoteImages] = {}

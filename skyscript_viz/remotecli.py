@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from . import remote
+from . import remote, settings
 
 __all__ = ["add_cache_parser", "add_remote_index_args", "prepare_remote_root"]
 
@@ -54,6 +54,7 @@ def _bars() -> tuple[Any, Any]:
 def prepare_remote_root(args: argparse.Namespace) -> Path:
     """Sync the cache of ``args.root`` (downloads with progress bars) and return the local cache root."""
     if getattr(args, "cache_dir", None) is not None:
+        # the rest of this process (discovery, the index) finds the cache root through the setting
         os.environ["SKYSCRIPT_CACHE"] = str(Path(args.cache_dir).expanduser().resolve())
     if getattr(args, "pixels", False):
         raise remote.RemoteError("--pixels decodes every image, which on a remote root means downloading all "
@@ -73,8 +74,8 @@ def prepare_remote_root(args: argparse.Namespace) -> Path:
     print(f"parts {', '.join(map(str, report.parts))}; CSVs {', '.join(report.csvs) or '-'}; "
           f"fetched {remote.human_bytes(fetched)} this run"
           + (" (server unreachable: cached files used)" if report.offline else ""))
-    if os.environ.get("SKYSCRIPT_CACHE") and getattr(args, "cache_dir", None) is not None:
-        print(f"the app and the other commands find this cache with SKYSCRIPT_CACHE={os.environ['SKYSCRIPT_CACHE']}")
+    if settings.current().cache and getattr(args, "cache_dir", None) is not None:
+        print(f"the app and the other commands find this cache with SKYSCRIPT_CACHE={settings.current().cache}")
     return root
 
 

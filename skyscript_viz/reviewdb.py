@@ -13,7 +13,6 @@ and an owner per saved view.
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -25,6 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
+from . import settings
 from .errors import ReviewStoreError
 
 __all__ = ["SCHEMA_VERSION", "DbSetting", "connect", "display_url", "resolve_db_url", "saved_views", "verdicts"]
@@ -101,9 +101,9 @@ def resolve_db_url(index_dir: Path, *, cli: str | None = None, secrets: Mapping[
                    environ: Mapping[str, str] | None = None) -> DbSetting:
     """The verdict database for an index: ``--db``, else SKYSCRIPT_DB, else ``[reviews] db`` in secrets,
     else ``reviews.sqlite`` next to the index."""
-    env = os.environ if environ is None else environ
+    from_env = settings.current().db if environ is None else environ.get(ENV)
     section = (secrets or {}).get("reviews") or {}
-    for value, origin in ((cli, "--db"), (env.get(ENV), ENV), (section.get("db"), "secrets.toml [reviews] db")):
+    for value, origin in ((cli, "--db"), (from_env, ENV), (section.get("db"), "secrets.toml [reviews] db")):
         if value:
             return DbSetting(_normalise(str(value)), origin)
     return DbSetting(_normalise(str(Path(index_dir) / "reviews.sqlite")), "default")

@@ -37,6 +37,10 @@ def _text(env: Mapping[str, str], name: str) -> str | None:
     return value or None
 
 
+def _show(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+
 def _number(env: Mapping[str, str], name: str, default: float, *, low: float, high: float) -> float:
     raw = _text(env, name)
     if raw is None:
@@ -44,9 +48,10 @@ def _number(env: Mapping[str, str], name: str, default: float, *, low: float, hi
     try:
         value = float(raw)
     except ValueError:
-        raise SettingsError(f"{name}={raw!r} is not a number; unset it or give e.g. {name}={default:g}") from None
+        raise SettingsError(f"{name}={raw!r} is not a number; unset it or give e.g. {name}={_show(default)}") from None
     if not low <= value <= high:
-        raise SettingsError(f"{name}={raw!r} is outside {low:g}..{high:g}; unset it or give e.g. {name}={default:g}")
+        raise SettingsError(f"{name}={raw!r} is outside {_show(low)}..{_show(high)}; unset it or give e.g. "
+                            f"{name}={_show(default)}")
     return value
 
 
@@ -72,7 +77,7 @@ class Settings:
             cache=_text(e, "SKYSCRIPT_CACHE"),
             db=_text(e, "SKYSCRIPT_DB"),
             remote_timeout=_number(e, "SKYSCRIPT_REMOTE_TIMEOUT", DEFAULT_REMOTE_TIMEOUT, low=0.1, high=3600),
-            remote_chunk=int(_number(e, "SKYSCRIPT_REMOTE_CHUNK", DEFAULT_REMOTE_CHUNK, low=4096, high=2**31)),
+            remote_chunk=int(_number(e, "SKYSCRIPT_REMOTE_CHUNK", DEFAULT_REMOTE_CHUNK, low=1, high=2**31)),
             remote_recheck=_number(e, "SKYSCRIPT_REMOTE_RECHECK", DEFAULT_REMOTE_RECHECK, low=0, high=10**7),
             s3_endpoint=_text(e, "SKYSCRIPT_S3_ENDPOINT"),
             timings=_text(e, "SKYSCRIPT_VIZ_TIMINGS") is not None,

@@ -25,7 +25,7 @@ def test_values_are_read_and_blank_means_unset() -> None:
 
 @pytest.mark.parametrize(("name", "value"), [("SKYSCRIPT_REMOTE_TIMEOUT", "soon"),
                                              ("SKYSCRIPT_REMOTE_TIMEOUT", "-1"),
-                                             ("SKYSCRIPT_REMOTE_CHUNK", "12"),
+                                             ("SKYSCRIPT_REMOTE_CHUNK", "0"),
                                              ("SKYSCRIPT_REMOTE_RECHECK", "nan")])
 def test_bad_values_name_the_variable_and_the_fix(name: str, value: str) -> None:
     with pytest.raises(SettingsError, match=name) as info:
@@ -36,3 +36,14 @@ def test_bad_values_name_the_variable_and_the_fix(name: str, value: str) -> None
 def test_current_reads_the_process_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SKYSCRIPT_S3_ENDPOINT", "http://127.0.0.1:9000")
     assert current().s3_endpoint == "http://127.0.0.1:9000"
+
+
+def test_only_the_settings_module_reads_the_environment() -> None:
+    """Every SKYSCRIPT_* variable is read through settings.py (remotecli may set one for its own process)."""
+    import re
+    from pathlib import Path
+
+    lib = Path(__file__).resolve().parent.parent / "skyscript_viz"
+    readers = [p.relative_to(lib).as_posix() for p in lib.rglob("*.py")
+               if re.search(r"os\.environ\.get|os\.getenv|os\.environ\[[^]]+\](?!\s*=)", p.read_text())]
+    assert readers == []  # settings.py reads a mapping it is given (default: os.environ)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import streamlit as st
 
+from .. import settings
 from ..build import build_index, current_generation, default_index_dir
 from ..errors import IndexNotFoundError, SkyscriptVizError
 from ..images import ImageStore
@@ -35,7 +35,7 @@ def _root_from_args() -> tuple[str | None, str]:
     known, _ = parser.parse_known_args(sys.argv[1:])
     if known.root:
         return known.root, "--root"
-    env = os.environ.get("SKYSCRIPT_ROOT")
+    env = settings.current().root
     if env:
         return env, "SKYSCRIPT_ROOT"
     return None, "demo"

@@ -9,13 +9,14 @@ would run the page file alone, without the app's layout and navigation.
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import streamlit as st
+
+from .. import settings
 
 PAGES: tuple[tuple[str, str, str], ...] = (
     ("app_pages/map.py", "Map", "map"),
@@ -41,7 +42,7 @@ def run_app() -> None:
 @contextmanager
 def timed(label: str) -> Iterator[None]:
     """With SKYSCRIPT_VIZ_TIMINGS set, log a script run's server time (bench/browser.py reads it)."""
-    if not os.environ.get("SKYSCRIPT_VIZ_TIMINGS"):
+    if not settings.current().timings:
         yield
         return
     t0 = time.perf_counter()
