@@ -15,8 +15,10 @@ selected = st.session_state.get(keys.SELECTED)
 rec = ds.index.get(selected) if selected else None
 if rec is None:
     if selected:
-        st.error(f"No image {md_code(selected)} in this dataset. Check the file path in the link "
-                 "(it is relative to the dataset root, e.g. images2/a123_CH_19.jpg).")
+        st.error(
+            f"No image {md_code(selected)} in this dataset. Check the file path in the link "
+            "(it is relative to the dataset root, e.g. images2/a123_CH_19.jpg)."
+        )
     else:
         st.info("No image selected: open one from the map or the gallery, or add ?sel=FILEPATH to the link.")
 else:
@@ -30,9 +32,13 @@ else:
         c1, c2 = st.columns(2)
         c1.toggle("Drape on map", key=keys.DRAPE)
         c2.slider("Opacity", 0.0, 1.0, key=keys.OPACITY, step=0.05)
-        imagepage.small_map(rec, img, drape=bool(st.session_state.get(keys.DRAPE)),
-                            opacity=float(st.session_state.get(keys.OPACITY, 0.8)),
-                            base=st.session_state.get(keys.BASE, "offline"))
+        imagepage.small_map(
+            rec,
+            img,
+            drape=bool(st.session_state.get(keys.DRAPE)),
+            opacity=float(st.session_state.get(keys.OPACITY, 0.8)),
+            base=st.session_state.get(keys.BASE, "offline"),
+        )
         detail.metadata_panel(rec)
         detail.problems_panel(rec, img)
     with right:

@@ -26,16 +26,28 @@ left, right = st.columns([3, 2], gap="medium")
 with left:
     top = st.columns([4, 3, 3], vertical_alignment="center")
     top[0].markdown(f"#### {total:,} images match")
-    top[1].selectbox("Base map", ["offline", "osm", "satellite"], key=keys.BASE, label_visibility="collapsed",
-                     format_func={"offline": "Offline map", "osm": "OpenStreetMap",
-                                  "satellite": "Satellite (Esri)"}.__getitem__)
+    top[1].selectbox(
+        "Base map",
+        ["offline", "osm", "satellite"],
+        key=keys.BASE,
+        label_visibility="collapsed",
+        format_func={"offline": "Offline map", "osm": "OpenStreetMap", "satellite": "Satellite (Esri)"}.__getitem__,
+    )
     if top[2].button("Zoom to results", key="zoom_results", width="stretch"):
         mapui.zoom_to_results(ds, f)
     drape = (img.data, img.mime) if rec and img and img.ok and st.session_state.get(keys.DRAPE) else None
-    mapui.map_panel(ds, f, selected_row=rec.row if rec else None, drape=drape,
-                    legend_codes=[str(v.value) for v in cached_facets(ds, f)["source"]
-                                  if v.value and v.count and (not f.sources or v.value in f.sources)],
-                    write_url=lambda: urlstate.write_url(urlstate.current_view(f)))
+    mapui.map_panel(
+        ds,
+        f,
+        selected_row=rec.row if rec else None,
+        drape=drape,
+        legend_codes=[
+            str(v.value)
+            for v in cached_facets(ds, f)["source"]
+            if v.value and v.count and (not f.sources or v.value in f.sources)
+        ],
+        write_url=lambda: urlstate.write_url(urlstate.current_view(f)),
+    )
 
 with right:
     if rec is None:

@@ -16,6 +16,7 @@ resource) for ``QUIET_MS``. The time reported is from the action to the *last* s
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import shutil
 import subprocess
@@ -116,8 +117,13 @@ class Step:
 def _kind(url: str) -> str:
     """Which column a request's bytes go to, by the endpoint that served it."""
     path = urlsplit(url).path
-    for prefix, kind in (("/media/", "media"), ("/thumb/", "thumbs"), ("/component/", "component"),
-                         ("/static/", "static"), ("/app/static/", "static")):
+    for prefix, kind in (
+        ("/media/", "media"),
+        ("/thumb/", "thumbs"),
+        ("/component/", "component"),
+        ("/static/", "static"),
+        ("/app/static/", "static"),
+    ):
         if path.startswith(prefix):
             return kind
     return "other"
@@ -157,10 +163,8 @@ class Session:
 
     def observe_frames(self) -> None:
         for frame in self.page.frames[1:]:
-            try:
+            with contextlib.suppress(Exception):  # a frame being replaced: the next poll attaches again
                 frame.evaluate(OBSERVE_FRAME)
-            except Exception:  # noqa: BLE001 - a frame being replaced: the next poll attaches again
-                pass
 
     def idle(self, t0_ms: float, ready: Any) -> dict[str, Any] | None:
         """The snapshot if the app is idle now (see the module docstring), else None."""
@@ -173,8 +177,7 @@ class Session:
         return s
 
 
-def wait_all_idle(sessions: list[Session], t0_ms: float, ready: Any,
-                  ran: Any = lambda: True) -> list[dict[str, Any]]:
+def wait_all_idle(sessions: list[Session], t0_ms: float, ready: Any, ran: Any = lambda: True) -> list[dict[str, Any]]:
     """Poll the sessions until every one is idle and ``ran()`` says the server ran the script."""
     done: dict[int, dict[str, Any]] = {}
     deadline = time.monotonic() + STEP_TIMEOUT_S
@@ -184,8 +187,12 @@ def wait_all_idle(sessions: list[Session], t0_ms: float, ready: Any,
         if time.monotonic() > deadline:
             s = sessions[len(done)] if len(done) < len(sessions) else sessions[0]
             snap = s.snap()
-            why = {"snapshot": snap, "pending": [r.url for r in s.pending][:5],
-                   "ready": ready(s.page) if ready else None, "ran": ran()}
+            why = {
+                "snapshot": snap,
+                "pending": [r.url for r in s.pending][:5],
+                "ready": ready(s.page) if ready else None,
+                "ran": ran(),
+            }
             raise TimeoutError(f"not idle after {STEP_TIMEOUT_S:.0f}s: {why}")
         for i, s in enumerate(sessions):
             if i not in done:
@@ -212,14 +219,18 @@ class Bench:
 
     def _script_times(self, *, consume: bool = True) -> list[int]:
         out = self.server.output()
-        new = out[self._log_pos:]
+        new = out[self._log_pos :]
         if consume:
             self._log_pos = len(out)
-        return [int(line.rsplit("script_ms=", 1)[1]) for line in new.splitlines()
-                if "[timing]" in line and line.rstrip().endswith(tuple("0123456789"))]
+        return [
+            int(line.rsplit("script_ms=", 1)[1])
+            for line in new.splitlines()
+            if "[timing]" in line and line.rstrip().endswith(tuple("0123456789"))
+        ]
 
-    def measure(self, name: str, sessions: list[Session], action: Any, ready: Any = None,
-                needs_run: bool = True) -> Step:
+    def measure(
+        self, name: str, sessions: list[Session], action: Any, ready: Any = None, needs_run: bool = True
+    ) -> Step:
         """Run ``action`` and wait until every session is idle; record the step."""
         self._script_times()
         for sess in sessions:
@@ -252,14 +263,17 @@ class Bench:
 
 def map_ready(page: Any) -> bool:
     """The headline is shown and the map iframe has drawn footprints or cells."""
-    return (page.locator("h4", has_text="images match").count() > 0
-            and page.frame_locator(IFRAME).locator("path.leaflet-interactive").count() > 0)
+    return (
+        page.locator("h4", has_text="images match").count() > 0
+        and page.frame_locator(IFRAME).locator("path.leaflet-interactive").count() > 0
+    )
 
 
 def gallery_ready(page: Any) -> bool:
     """Thumbnails and their "Open" buttons are on the page and every image has loaded."""
     return page.locator("[class*='st-key-g_open_'] button").count() > 0 and page.evaluate(
-        "() => [...document.querySelectorAll('[data-testid=\"stImage\"] img')].every(i => i.complete)")
+        "() => [...document.querySelectorAll('[data-testid=\"stImage\"] img')].every(i => i.complete)"
+    )
 
 
 def selected_ready(page: Any) -> bool:
@@ -315,8 +329,9 @@ def footprint_view(index_root: Path) -> tuple[str, str]:
         if rows.empty:
             rows = idx.page(Filters(), limit=200, order="id").rows
         row = next(r for r in rows.to_dict("records") if r["cx"] is not None and not r["n_problems"])
-        _, _, z = mapview.zoom_for_bbox(row["west"], row["south"], row["east"], row["north"],
-                                        width_px=300, height_px=300)
+        _, _, z = mapview.zoom_for_bbox(
+            row["west"], row["south"], row["east"], row["north"], width_px=300, height_px=300
+        )
         return f"?lat={row['cy']:.6f}&lon={row['cx']:.6f}&z={z}", str(row["filepath"])
     finally:
         idx.close()
@@ -327,16 +342,15 @@ def run_steps(bench: Bench, root: Path | None, sessions_at_once: int) -> None:
     base = bench.server.url
     s = Session(bench.browser)
     p = s.page
-    bench.measure("open the map (first visit after start)", [s],
-                  lambda: p.goto(base, wait_until="commit"), map_ready)
+    bench.measure("open the map (first visit after start)", [s], lambda: p.goto(base, wait_until="commit"), map_ready)
     bench.measure("pan the map", [s], lambda: _pan(p), map_ready)
     bench.measure("zoom in one step", [s], lambda: _zoom(p), map_ready)
     bench.measure("pick a source", [s], lambda: _pick_source(p), map_ready)
     query, _ = footprint_view(root) if root else ("", "")
-    bench.measure("open the map at a footprint (link)", [s], lambda: p.goto(f"{base}/{query}", wait_until="commit"),
-                  map_ready)
-    bench.measure("select a footprint", [s], lambda: _click_center(p),
-                  selected_ready)
+    bench.measure(
+        "open the map at a footprint (link)", [s], lambda: p.goto(f"{base}/{query}", wait_until="commit"), map_ready
+    )
+    bench.measure("select a footprint", [s], lambda: _click_center(p), selected_ready)
     bench.measure("gallery, first visit (empty thumbnail cache)", [s], _nav(p, "Gallery"), gallery_ready)
     bench.measure("map again (warm)", [s], _nav(p, "Map"), map_ready)
     bench.measure("gallery again", [s], _nav(p, "Gallery"), gallery_ready)
@@ -348,8 +362,12 @@ def run_steps(bench: Bench, root: Path | None, sessions_at_once: int) -> None:
     bench.measure("overview again (warm)", [s], _nav(p, "Overview"), None)
     rss_one = bench.rss_mb()
     many = [Session(bench.browser) for _ in range(sessions_at_once)]
-    bench.measure(f"{sessions_at_once} new sessions open the map at once", many,
-                  lambda: [m.page.goto(base, wait_until="commit") for m in many], map_ready)
+    bench.measure(
+        f"{sessions_at_once} new sessions open the map at once",
+        many,
+        lambda: [m.page.goto(base, wait_until="commit") for m in many],
+        map_ready,
+    )
     print(f"RSS growth per extra session: {(bench.rss_mb() - rss_one) / sessions_at_once:.1f} MB", flush=True)
     external = [u for m in [s, *many] for u in m.external]
     if external:
@@ -365,15 +383,19 @@ def _kb(n: int) -> str:
     return f"{n / 1024:,.0f}"
 
 
-HEADER = (f"{'step':<46} {'idle s':>7} {'ws KB':>7} {'media KB (n)':>13} {'thumb KB (n)':>13} "
-          f"{'comp KB':>8} {'static KB':>9} {'other KB':>8} {'script ms':>14} {'long ms':>8} {'RSS MB':>7} {'load':>5}")
+HEADER = (
+    f"{'step':<46} {'idle s':>7} {'ws KB':>7} {'media KB (n)':>13} {'thumb KB (n)':>13} "
+    f"{'comp KB':>8} {'static KB':>9} {'other KB':>8} {'script ms':>14} {'long ms':>8} {'RSS MB':>7} {'load':>5}"
+)
 
 
 def _row(s: Step) -> str:
     scripts = "+".join(str(x) for x in s.script_ms[:4]) + ("…" if len(s.script_ms) > 4 else "")
-    return (f"{s.name:<46} {s.seconds:>7.2f} {_kb(s.ws_in):>7} {_kb(s.media) + f' ({s.n_media})':>13} "
-            f"{_kb(s.thumbs) + f' ({s.n_thumbs})':>13} {_kb(s.component):>8} {_kb(s.static):>9} {_kb(s.other):>8} "
-            f"{scripts:>14} {s.long_tasks_ms:>8.0f} {s.rss_mb:>7.0f} {s.load:>5.1f}")
+    return (
+        f"{s.name:<46} {s.seconds:>7.2f} {_kb(s.ws_in):>7} {_kb(s.media) + f' ({s.n_media})':>13} "
+        f"{_kb(s.thumbs) + f' ({s.n_thumbs})':>13} {_kb(s.component):>8} {_kb(s.static):>9} {_kb(s.other):>8} "
+        f"{scripts:>14} {s.long_tasks_ms:>8.0f} {s.rss_mb:>7.0f} {s.load:>5.1f}"
+    )
 
 
 def prepare_root(args: argparse.Namespace) -> tuple[Path | None, dict[str, str]]:
@@ -388,8 +410,9 @@ def prepare_root(args: argparse.Namespace) -> tuple[Path | None, dict[str, str]]
         return root, {"XDG_CACHE_HOME": str(xdg), "SKYSCRIPT_ROOT": ""}
     root = args.root or ROOT / "bench" / "out" / f"ds{args.n // 1000}k"
     if not (root / "meta2.zip").exists():
-        subprocess.run([sys.executable, str(ROOT / "bench" / "generate.py"), "--n", str(args.n), "--out", str(root)],
-                       check=True)
+        subprocess.run(
+            [sys.executable, str(ROOT / "bench" / "generate.py"), "--n", str(args.n), "--out", str(root)], check=True
+        )
     from skyscript_viz.build import build_index, default_index_dir
 
     t = time.perf_counter()
@@ -404,17 +427,21 @@ def prepare_root(args: argparse.Namespace) -> tuple[Path | None, dict[str, str]]
 def compare(before: Path, after: Path) -> str:
     """Two runs' steps side by side as a Markdown table (before → after)."""
     a = {st["name"]: st for st in json.loads(before.read_text())["steps"]}
-    lines = ["| step | idle s | websocket KB | images KB (requests) | script ms | browser long tasks ms |",
-             "|---|---|---|---|---|---|"]
+    lines = [
+        "| step | idle s | websocket KB | images KB (requests) | script ms | browser long tasks ms |",
+        "|---|---|---|---|---|---|",
+    ]
     for s in json.loads(after.read_text())["steps"]:
         o = a.get(s["name"])
         if o is None:
             continue
         img = [f"{(x['media'] + x['thumbs']) / 1024:,.0f} ({x['n_media'] + x['n_thumbs']})" for x in (o, s)]
-        lines.append(f"| {s['name']} | {o['seconds']:.1f} → {s['seconds']:.1f} "
-                     f"| {o['ws_in'] / 1024:,.0f} → {s['ws_in'] / 1024:,.0f} | {img[0]} → {img[1]} "
-                     f"| {sum(o['script_ms']):,} → {sum(s['script_ms']):,} "
-                     f"| {o['long_tasks_ms']:,.0f} → {s['long_tasks_ms']:,.0f} |")
+        lines.append(
+            f"| {s['name']} | {o['seconds']:.1f} → {s['seconds']:.1f} "
+            f"| {o['ws_in'] / 1024:,.0f} → {s['ws_in'] / 1024:,.0f} | {img[0]} → {img[1]} "
+            f"| {sum(o['script_ms']):,} → {sum(s['script_ms']):,} "
+            f"| {o['long_tasks_ms']:,.0f} → {s['long_tasks_ms']:,.0f} |"
+        )
     return "\n".join(lines)
 
 
@@ -426,8 +453,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sessions", type=int, default=5, help="sessions opening the map at once")
     ap.add_argument("--label", default="", help="a name for this run in the JSON output")
     ap.add_argument("--out", type=Path, help="JSON results (default bench/out/pages-<root name>.json)")
-    ap.add_argument("--compare", nargs=2, type=Path, metavar=("BEFORE", "AFTER"),
-                    help="print two earlier runs' JSON side by side as a Markdown table, and stop")
+    ap.add_argument(
+        "--compare",
+        nargs=2,
+        type=Path,
+        metavar=("BEFORE", "AFTER"),
+        help="print two earlier runs' JSON side by side as a Markdown table, and stop",
+    )
     args = ap.parse_args(argv)
     if args.compare:
         print(compare(*args.compare))
@@ -445,8 +477,9 @@ def main(argv: list[str] | None = None) -> int:
         server.wait_healthy()
         print(f"server up, RSS {Bench(server, None).rss_mb():.0f} MB; root {root}", flush=True)
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *NO_INTERNET_ARGS],
-                                        headless=True)
+            browser = pw.chromium.launch(
+                executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *NO_INTERNET_ARGS], headless=True
+            )
             bench = Bench(server, browser)
             print(HEADER, flush=True)
             try:
@@ -458,8 +491,9 @@ def main(argv: list[str] | None = None) -> int:
     name = "demo" if args.demo else (root.name if root else "root")
     out = args.out or ROOT / "bench" / "out" / f"pages-{name}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"root": str(root), "label": args.label, "steps": [asdict(s) for s in bench.steps]},
-                              indent=1))
+    out.write_text(
+        json.dumps({"root": str(root), "label": args.label, "steps": [asdict(s) for s in bench.steps]}, indent=1)
+    )
     print(f"wrote {out}")
     return 0
 

@@ -39,9 +39,12 @@ def export_rate(index: Path) -> list[tuple[str, int, float, int, int]]:
     with tempfile.TemporaryDirectory() as d:
         for fmt in ("csv", "parquet", "geojson"):
             target = Path(d) / f"x.{fmt}"
-            res = subprocess.run([sys.executable, "-c", EXPORT_CHILD.format(root=str(ROOT), index=str(index),
-                                                                            out=str(target), fmt=fmt)],
-                                 capture_output=True, text=True, check=True)
+            res = subprocess.run(
+                [sys.executable, "-c", EXPORT_CHILD.format(root=str(ROOT), index=str(index), out=str(target), fmt=fmt)],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
             n, dt, mb = res.stdout.split()
             out.append((fmt, int(n), float(dt), int(mb), target.stat().st_size // 2**20))
     return out
@@ -97,7 +100,9 @@ def main() -> None:
     results: dict[str, object] = {}
     print("[export] every row of the 1M index (child process; rows/s, peak RSS)")
     for fmt, n, dt, mb, size in export_rate(args.index_1m):
-        print(f"    {fmt:8s} {n:>10,} rows in {dt:6.2f} s = {n / dt:>10,.0f} rows/s, peak RSS {mb:,} MB, file {size:,} MB")
+        print(
+            f"    {fmt:8s} {n:>10,} rows in {dt:6.2f} s = {n / dt:>10,.0f} rows/s, peak RSS {mb:,} MB, file {size:,} MB"
+        )
         results[f"export_{fmt}"] = {"rows": n, "seconds": dt, "rows_per_s": n / dt, "peak_rss_mb": mb}
     print("    target: CSV >= 500,000 rows/s with flat memory")
     print("[overview] the overview page's queries on the 5.2M index, no filter (cold process, one run)")

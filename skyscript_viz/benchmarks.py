@@ -14,8 +14,7 @@ from typing import Literal
 
 import pandas as pd
 
-__all__ = ["BENCHMARK_SETS", "BenchmarkSet", "discover_benchmarks", "download_command", "read_set_csv",
-           "resolve_image"]
+__all__ = ["BENCHMARK_SETS", "BenchmarkSet", "discover_benchmarks", "download_command", "read_set_csv", "resolve_image"]
 
 DOWNLOAD_URL = "https://opendatasharing.s3.us-west-2.amazonaws.com/SkyScript/benchmark/{name}.zip"
 
@@ -142,8 +141,11 @@ def discover_benchmarks(root: Path) -> list[BenchmarkSet]:
             classnames = [ln.strip() for ln in cn.read_text(errors="replace").splitlines() if ln.strip()]
         problem = None
         if csv_path is None:
-            problem = ("no CSV with filepath,label" if kind == "classification"
-                       else "no CSV with filepath and a caption column")
+            problem = (
+                "no CSV with filepath,label"
+                if kind == "classification"
+                else "no CSV with filepath and a caption column"
+            )
         elif kind == "classification" and cn is None:
             problem = "classnames.txt missing"
         out.append(BenchmarkSet(name, kind, desc, folder, csv_path, classnames, problem))

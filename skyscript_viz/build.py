@@ -47,8 +47,16 @@ TAG_BITS = 62  # frequent keys (and pairs) that get a bit in the images table
 TAG_BIT_COLUMNS = tuple(f"tb_{kind}s_{role}" for kind in ("key", "pair") for role in ("any", "focus", "surr"))
 # columns of the serving database's images table that only speed up queries (not exported)
 # where an image's bytes are in its zip (skyscript_viz.zipdir): for image reads, not user data
-ZIP_LOCATION_COLUMNS = ("zip_offset", "zip_csize", "zip_usize", "zip_method", "zip_crc", "zip_flags",
-                        "zip_nlen", "zip_xlen")
+ZIP_LOCATION_COLUMNS = (
+    "zip_offset",
+    "zip_csize",
+    "zip_usize",
+    "zip_method",
+    "zip_crc",
+    "zip_flags",
+    "zip_nlen",
+    "zip_xlen",
+)
 INTERNAL_COLUMNS = (*TAG_BIT_COLUMNS, "title_cid", "multi_cid", *ZIP_LOCATION_COLUMNS)
 
 
@@ -172,8 +180,9 @@ class _TimedCon:
         self._con.close()
 
 
-def _merge(layout: DatasetLayout, part_dirs: list[tuple[Part, Path]], gen_dir: Path,
-           memory_limit: str) -> dict[str, Any]:
+def _merge(
+    layout: DatasetLayout, part_dirs: list[tuple[Part, Path]], gen_dir: Path, memory_limit: str
+) -> dict[str, Any]:
     import duckdb
 
     con = _TimedCon(duckdb.connect())
@@ -190,10 +199,13 @@ def _merge(layout: DatasetLayout, part_dirs: list[tuple[Part, Path]], gen_dir: P
         n = json.loads((d / "stats.json").read_text())["n"]
         offsets.append((part.number, off, d))
         off += n
-    union_imgs = " UNION ALL ".join(
-        f"SELECT local + {o} AS id, * EXCLUDE (local) FROM read_parquet({_sql_str(str(d / 'images.parquet'))})"
-        for _, o, d in offsets
-    ) or "SELECT NULL::INTEGER AS id WHERE false"
+    union_imgs = (
+        " UNION ALL ".join(
+            f"SELECT local + {o} AS id, * EXCLUDE (local) FROM read_parquet({_sql_str(str(d / 'images.parquet'))})"
+            for _, o, d in offsets
+        )
+        or "SELECT NULL::INTEGER AS id WHERE false"
+    )
     con.execute(f"CREATE TEMP TABLE imgs AS {union_imgs}")
 
     # Vocabulary: global ids in (key, value) order so that all values of one key form a contiguous range.
@@ -220,19 +232,22 @@ def _merge(layout: DatasetLayout, part_dirs: list[tuple[Part, Path]], gen_dir: P
         con.execute(f"""COPY (SELECT m.kv_id, t.image_id::INTEGER AS image_id, t.role, t.obj
                         FROM ({union_tags}) t JOIN pmap m ON t.p = m.p AND t.kv = m.kv
                         ORDER BY m.kv_id, t.image_id)
-                        TO {_sql_str(str(gen_dir / 'tags.parquet'))} (FORMAT parquet, ROW_GROUP_SIZE 65536)""")
+                        TO {_sql_str(str(gen_dir / "tags.parquet"))} (FORMAT parquet, ROW_GROUP_SIZE 65536)""")
     else:
         con.execute("""CREATE TEMP TABLE gv (kv_id INTEGER, key VARCHAR, value VARCHAR, n_focus BIGINT,
                        n_surrounding BIGINT, n_images BIGINT)""")
         con.execute(f"""COPY (SELECT 0::INTEGER AS kv_id, 0::INTEGER AS image_id, 0::TINYINT AS role,
-                        0::INTEGER AS obj WHERE false) TO {_sql_str(str(gen_dir / 'tags.parquet'))}
+                        0::INTEGER AS obj WHERE false) TO {_sql_str(str(gen_dir / "tags.parquet"))}
                         (FORMAT parquet)""")
     con.execute(f"""COPY (SELECT kv_id, key, value, n_focus, n_surrounding, n_images FROM gv ORDER BY kv_id)
-                    TO {_sql_str(str(gen_dir / 'vocab.parquet'))} (FORMAT parquet)""")
-    union_keys = " UNION ALL ".join(
-        f"SELECT key, n_focus, n_surrounding, n_images FROM read_parquet({_sql_str(str(d / 'keys.parquet'))})"
-        for _, _, d in offsets
-    ) or "SELECT NULL::VARCHAR AS key, 0 AS n_focus, 0 AS n_surrounding, 0 AS n_images WHERE false"
+                    TO {_sql_str(str(gen_dir / "vocab.parquet"))} (FORMAT parquet)""")
+    union_keys = (
+        " UNION ALL ".join(
+            f"SELECT key, n_focus, n_surrounding, n_images FROM read_parquet({_sql_str(str(d / 'keys.parquet'))})"
+            for _, _, d in offsets
+        )
+        or "SELECT NULL::VARCHAR AS key, 0 AS n_focus, 0 AS n_surrounding, 0 AS n_images WHERE false"
+    )
     con.execute(f"""CREATE TEMP TABLE keycounts AS SELECT key, sum(n_focus)::BIGINT AS n_focus,
                     sum(n_surrounding)::BIGINT AS n_surrounding, sum(n_images)::BIGINT AS n_images
                     FROM ({union_keys}) GROUP BY key""")
@@ -258,8 +273,14 @@ def _merge(layout: DatasetLayout, part_dirs: list[tuple[Part, Path]], gen_dir: P
             # (rows with extra columns are then cut, not rejected) and say so.
             con.execute(read_sql.format(opts=opts.replace("strict_mode=true", "strict_mode=false")))
             lenient_notes.append(f"""SELECT NULL::VARCHAR AS filepath, 'bad_csv_row' AS kind,
-                {_sql_str(c.relpath + ': not standard CSV (' + str(exc).splitlines()[0][:120]
-                          + '); read leniently, extra columns may have been cut')} AS detail,
+                {
+                _sql_str(
+                    c.relpath
+                    + ": not standard CSV ("
+                    + str(exc).splitlines()[0][:120]
+                    + "); read leniently, extra columns may have been cut"
+                )
+            } AS detail,
                 {_sql_str(c.relpath)} AS origin""")
         # One problem per rejected line (a line with too many columns is rejected once per extra column).
         rejects.append(f"""SELECT NULL::VARCHAR AS filepath, 'bad_csv_row' AS kind,
@@ -288,22 +309,27 @@ def _merge(layout: DatasetLayout, part_dirs: list[tuple[Part, Path]], gen_dir: P
                       min(hash(title, title_multi_objects)) FILTER (WHERE NOT rewritten)
                         <> max(hash(title, title_multi_objects)) FILTER (WHERE NOT rewritten) AS conflict
                    FROM csvrows_ok GROUP BY fp""")
-    subset_cols = ", ".join(
-        f"((coalesce(caps.subsets, 0) >> {s['bit']}) & 1 = 1) AS in_{s['slug']}" for s in subsets
-    )
+    subset_cols = ", ".join(f"((coalesce(caps.subsets, 0) >> {s['bit']}) & 1 = 1) AS in_{s['slug']}" for s in subsets)
     con.execute(f"""CREATE TEMP TABLE final_imgs AS SELECT imgs.*,
                       caps.title, caps.title_multi_objects,
                       coalesce(caps.subsets, 0)::BIGINT AS subsets
-                      {', ' + subset_cols if subset_cols else ''}
+                      {", " + subset_cols if subset_cols else ""}
                     FROM imgs LEFT JOIN caps ON imgs.filepath = caps.fp""")
 
     csv_names = {i: c.relpath for i, c in enumerate(layout.csvs)}
-    csv_case = "CASE csv_idx " + " ".join(
-        f"WHEN {i} THEN {_sql_str(n)}" for i, n in csv_names.items()) + " END" if csv_names else "NULL"
+    csv_case = (
+        "CASE csv_idx " + " ".join(f"WHEN {i} THEN {_sql_str(n)}" for i, n in csv_names.items()) + " END"
+        if csv_names
+        else "NULL"
+    )
     problem_sql = [
-        """SELECT filepath, kind, detail, 'meta' AS origin FROM (""" + " UNION ALL ".join(
+        """SELECT filepath, kind, detail, 'meta' AS origin FROM ("""
+        + " UNION ALL ".join(
             f"SELECT * FROM read_parquet({_sql_str(str(d / 'problems.parquet'))})" for _, _, d in offsets
-        ) + ")" if offsets else None,
+        )
+        + ")"
+        if offsets
+        else None,
         f"""SELECT coalesce(raw_fp, '') AS filepath, 'path_escape' AS kind,
                {csv_case} || ': path leaves the dataset root; never read' AS detail, {csv_case} AS origin
             FROM csvrows WHERE fp <> '' AND (regexp_matches(fp, '{_ESCAPE_RE}') OR starts_with(fp, '/')
@@ -312,8 +338,8 @@ def _merge(layout: DatasetLayout, part_dirs: list[tuple[Part, Path]], gen_dir: P
                {csv_case} || ': empty filepath' AS detail, {csv_case} AS origin
             FROM csvrows WHERE fp = ''""",
         f"""SELECT c.fp AS filepath, 'csv_row_without_image' AS kind,
-               {csv_case.replace('csv_idx', 'c.csv_idx')} || ': no such image in the dataset' AS detail,
-               {csv_case.replace('csv_idx', 'c.csv_idx')} AS origin
+               {csv_case.replace("csv_idx", "c.csv_idx")} || ': no such image in the dataset' AS detail,
+               {csv_case.replace("csv_idx", "c.csv_idx")} AS origin
             FROM csvrows_ok c ANTI JOIN imgs ON c.fp = imgs.filepath""",
         """SELECT fp AS filepath, 'duplicate_caption_conflict' AS kind,
                'captions differ between caption CSV rows; the most inclusive CSV''s caption is shown'
@@ -342,7 +368,7 @@ def _merge(layout: DatasetLayout, part_dirs: list[tuple[Part, Path]], gen_dir: P
     con.execute("""CREATE TEMP TABLE probs_id AS SELECT i.id, p.* FROM probs p
                    LEFT JOIN imgs i ON p.filepath = i.filepath""")
     con.execute(f"""COPY (SELECT id, filepath, kind, detail, origin FROM probs_id ORDER BY kind, filepath)
-                    TO {_sql_str(str(gen_dir / 'problems.parquet'))} (FORMAT parquet)""")
+                    TO {_sql_str(str(gen_dir / "problems.parquet"))} (FORMAT parquet)""")
     con.execute(f"""COPY (SELECT f.* EXCLUDE (focus_words),
                       CASE WHEN box_valid THEN (west + east) / 2 END AS cx,
                       CASE WHEN box_valid THEN (south + north) / 2 END AS cy,
@@ -356,15 +382,16 @@ def _merge(layout: DatasetLayout, part_dirs: list[tuple[Part, Path]], gen_dir: P
                     FROM final_imgs f
                     LEFT JOIN (SELECT id, count(*) AS n FROM probs_id WHERE id IS NOT NULL GROUP BY id) p
                     USING (id) ORDER BY f.id)
-                    TO {_sql_str(str(gen_dir / 'images.parquet'))} (FORMAT parquet, ROW_GROUP_SIZE 65536)""")
+                    TO {_sql_str(str(gen_dir / "images.parquet"))} (FORMAT parquet, ROW_GROUP_SIZE 65536)""")
 
     # The serving copy: a DuckDB database file (compressed, buffer-managed, zone maps per 2,048 rows),
     # opened read-only by the app; Parquet files stay the open, documented format.
     db_path, db_tmp = _db_path(gen_dir)
     con.execute(f"ATTACH {_sql_str(str(db_path))} AS db")
     for table in ("tags", "vocab", "problems"):
-        con.execute(f"CREATE TABLE db.{table} AS SELECT * FROM "
-                    f"read_parquet({_sql_str(str(gen_dir / (table + '.parquet')))})")
+        con.execute(
+            f"CREATE TABLE db.{table} AS SELECT * FROM read_parquet({_sql_str(str(gen_dir / (table + '.parquet')))})"
+        )
     # Tag bitmasks: the TAG_BITS most frequent keys and key=value pairs each get a bit, and every image
     # carries which of them it has (on the focus object, a surrounding one, either). A filter on a
     # frequent tag, which would otherwise semi-join millions of tag rows, becomes a bit test.
@@ -409,9 +436,9 @@ def _merge(layout: DatasetLayout, part_dirs: list[tuple[Part, Path]], gen_dir: P
     con.execute("""CREATE TABLE db.caption_vocab AS SELECT word, count(*)::INTEGER AS n FROM db.caption_words
                    GROUP BY word ORDER BY word""")
     con.execute(f"""CREATE TABLE db.images AS SELECT i.*,
-                      {', '.join(f'coalesce(b.{c}, 0) AS {c}' for c in TAG_BIT_COLUMNS)},
+                      {", ".join(f"coalesce(b.{c}, 0) AS {c}" for c in TAG_BIT_COLUMNS)},
                       ct.cap_id AS title_cid, cm.cap_id AS multi_cid
-                    FROM read_parquet({_sql_str(str(gen_dir / 'images.parquet'))}) i
+                    FROM read_parquet({_sql_str(str(gen_dir / "images.parquet"))}) i
                     LEFT JOIN img_bits b ON b.image_id = i.id
                     LEFT JOIN db.caption_titles ct ON ct.text = i.title
                     LEFT JOIN db.caption_multis cm ON cm.text = i.title_multi_objects
@@ -500,20 +527,32 @@ def build_index(
     try:
         (idx / "parts").mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise IndexBuildError(f"cannot write the index folder {str(idx)!r}: {exc.strerror}; "
-                              "pass --index-dir to choose another") from exc
+        raise IndexBuildError(
+            f"cannot write the index folder {str(idx)!r}: {exc.strerror}; pass --index-dir to choose another"
+        ) from exc
 
     with build_lock(idx, wait=wait, on_wait=on_wait):
-        return _build_locked(layout, idx, t0, workers=workers, progress=progress, memory_limit=memory_limit,
-                             force=force)
+        return _build_locked(
+            layout, idx, t0, workers=workers, progress=progress, memory_limit=memory_limit, force=force
+        )
 
 
-def _build_locked(layout: DatasetLayout, idx: Path, t0: float, *, workers: int, progress: ProgressFn | None,
-                  memory_limit: str, force: bool) -> BuildReport:
+def _build_locked(
+    layout: DatasetLayout,
+    idx: Path,
+    t0: float,
+    *,
+    workers: int,
+    progress: ProgressFn | None,
+    memory_limit: str,
+    force: bool,
+) -> BuildReport:
     """build_index, holding the index folder's build lock."""
     if len(layout.csvs) > MAX_SUBSETS:
-        layout.notes.append(f"{len(layout.csvs)} caption CSVs: the first {MAX_SUBSETS} are subsets you can "
-                            "filter by; the others only give captions")
+        layout.notes.append(
+            f"{len(layout.csvs)} caption CSVs: the first {MAX_SUBSETS} are subsets you can "
+            "filter by; the others only give captions"
+        )
     wanted = [(p, f"p{p.number}-v{INDEX_FORMAT}-{p.fingerprint()}") for p in layout.parts]
     csv_fps = {c.relpath: c.fingerprint() for c in layout.csvs}
     current = _read_current(idx)
@@ -523,12 +562,19 @@ def _build_locked(layout: DatasetLayout, idx: Path, t0: float, *, workers: int, 
         "parts": [name for _, name in wanted],
         "csvs": csv_fps,
     }
-    if (not force and current is not None and current.get("key") == key
-            and (idx / current["generation"]).is_dir()):
-        return BuildReport(idx, current["generation"], True, [], [p.number for p, _ in wanted],
-                           current.get("n_images", 0), time.perf_counter() - t0,
-                           [tuple(x) for x in current.get("per_source_year", [])],  # type: ignore[misc]
-                           current.get("problems_by_kind", {}), layout.notes)
+    if not force and current is not None and current.get("key") == key and (idx / current["generation"]).is_dir():
+        return BuildReport(
+            idx,
+            current["generation"],
+            True,
+            [],
+            [p.number for p, _ in wanted],
+            current.get("n_images", 0),
+            time.perf_counter() - t0,
+            [tuple(x) for x in current.get("per_source_year", [])],  # type: ignore[misc]
+            current.get("problems_by_kind", {}),
+            layout.notes,
+        )
 
     parts_dir = idx / "parts"
     todo = [(p, name) for p, name in wanted if force or not (parts_dir / name).is_dir()]
@@ -539,6 +585,7 @@ def _build_locked(layout: DatasetLayout, idx: Path, t0: float, *, workers: int, 
 
     if todo:
         if workers <= 1 or len(todo) == 1:
+
             class _Direct:
                 def put(self, item: tuple[int, int, int]) -> None:
                     if progress is not None:
@@ -601,10 +648,18 @@ def _build_locked(layout: DatasetLayout, idx: Path, t0: float, *, workers: int, 
         raise
     _write_current(idx, info)
     _cleanup(idx, keep={gen, current["generation"] if current else ""}, keep_parts={n for _, n in wanted})
-    return BuildReport(idx, gen, False, [p.number for p, _ in todo], reused, merged["n_images"],
-                       time.perf_counter() - t0,
-                       [tuple(x) for x in merged["per_source_year"]],  # type: ignore[misc]
-                       merged["problems_by_kind"], layout.notes)
+    return BuildReport(
+        idx,
+        gen,
+        False,
+        [p.number for p, _ in todo],
+        reused,
+        merged["n_images"],
+        time.perf_counter() - t0,
+        [tuple(x) for x in merged["per_source_year"]],  # type: ignore[misc]
+        merged["problems_by_kind"],
+        layout.notes,
+    )
 
 
 def _left_by_dead_run(d: Path) -> bool:

@@ -35,8 +35,7 @@ def _busy(path: Path) -> str:
 
 
 @contextmanager
-def build_lock(index_dir: Path, *, wait: bool = True,
-               on_wait: Callable[[str], None] | None = None) -> Iterator[None]:
+def build_lock(index_dir: Path, *, wait: bool = True, on_wait: Callable[[str], None] | None = None) -> Iterator[None]:
     """Hold the build lock of ``index_dir``; waits for another build (``on_wait`` is told why) or,
     with ``wait=False``, raises IndexBuildError naming the pid of the build that holds it."""
     path = index_dir / LOCK_FILE

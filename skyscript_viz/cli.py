@@ -31,13 +31,20 @@ def _cmd_index(args: argparse.Namespace) -> int:
     def progress(part: int, done: int, total: int) -> None:
         bar = bars.get(part)
         if bar is None:
-            bar = bars[part] = tqdm(total=total, desc=f"part {part}", unit="img", position=len(bars),
-                                    dynamic_ncols=True, smoothing=0.1)
+            bar = bars[part] = tqdm(
+                total=total, desc=f"part {part}", unit="img", position=len(bars), dynamic_ncols=True, smoothing=0.1
+            )
         bar.total = total
         bar.update(done - bar.n)
 
-    report = build_index(root, index_dir=args.index_dir, workers=args.workers, progress=progress,
-                         force=args.force, on_wait=lambda msg: print(msg, file=sys.stderr, flush=True))
+    report = build_index(
+        root,
+        index_dir=args.index_dir,
+        workers=args.workers,
+        progress=progress,
+        force=args.force,
+        on_wait=lambda msg: print(msg, file=sys.stderr, flush=True),
+    )
     for bar in bars.values():
         bar.close()
     if report.n_images == 0:
@@ -56,15 +63,19 @@ def _cmd_index(args: argparse.Namespace) -> int:
 
         stats = run_pixel_pass(idx, workers=args.workers, progress=pixel_progress)
         pbar.close()
-        print(f"pixel pass: {stats['computed']:,} images decoded in {stats['seconds']:.1f} s "
-              f"({stats['rate']:,.0f} images/s); {stats['images'] - stats['computed']:,} reused")
+        print(
+            f"pixel pass: {stats['computed']:,} images decoded in {stats['seconds']:.1f} s "
+            f"({stats['rate']:,.0f} images/s); {stats['images'] - stats['computed']:,} reused"
+        )
         report.problems_by_kind.update({k: v for k, v in ImageIndex(report.index_dir).problem_counts().items()})
     print(f"index: {report.index_dir / report.generation}")
     if report.up_to_date:
         print(f"up to date: {report.n_images:,} images, nothing changed since the last build")
     else:
-        print(f"{report.n_images:,} images in {report.seconds:.1f} s ({report.rate:,.0f} images/s); "
-              f"parts read: {report.parts_read or '-'}, reused: {report.parts_reused or '-'}")
+        print(
+            f"{report.n_images:,} images in {report.seconds:.1f} s ({report.rate:,.0f} images/s); "
+            f"parts read: {report.parts_read or '-'}, reused: {report.parts_reused or '-'}"
+        )
     for note in report.notes:
         print(f"note: {note}")
     per_source: dict[str, dict[int, int]] = {}
@@ -147,8 +158,10 @@ def _review_store(args: argparse.Namespace) -> Any:
     from .reviews import ReviewStore
 
     if args.root is None and not args.db and not settings.current().db:
-        raise SkyscriptVizError("name the verdict database: --db URL (or SKYSCRIPT_DB), or --root ROOT for "
-                                "the SQLite file next to that root's index")
+        raise SkyscriptVizError(
+            "name the verdict database: --db URL (or SKYSCRIPT_DB), or --root ROOT for "
+            "the SQLite file next to that root's index"
+        )
     index_dir = args.index_dir or (default_index_dir(args.root) if args.root is not None else Path("."))
     setting = resolve_db_url(index_dir, cli=args.db)
     print(f"verdict database: {display_url(setting.url)} (from {setting.origin})", file=sys.stderr)
@@ -168,8 +181,10 @@ def _cmd_reviews(args: argparse.Namespace) -> int:
         print(f"exported {n:,} verdicts and {v:,} saved views", file=sys.stderr)
         return 0
     rep = import_reviews(store, args.file)
-    print(f"imported {rep.verdicts_added:,} verdicts ({rep.verdicts_present:,} were already there), "
-          f"{rep.views_added:,} saved views ({rep.views_present:,} already there)")
+    print(
+        f"imported {rep.verdicts_added:,} verdicts ({rep.verdicts_present:,} were already there), "
+        f"{rep.views_added:,} saved views ({rep.views_present:,} already there)"
+    )
     for name in rep.views_conflicting:
         print(f"kept: a different view named {name!r} was already there (not replaced)")
     for bad in rep.bad_lines[:20]:
@@ -180,16 +195,23 @@ def _cmd_reviews(args: argparse.Namespace) -> int:
 
 
 def _add_reviews_parser(sub: Any) -> None:
-    pr = sub.add_parser("reviews", help="move verdicts and saved views between SQLite and PostgreSQL",
-                        description="export writes JSON Lines (lossless, one verdict or view per line); import "
-                                    "adds each verdict once (by its id) and never replaces a saved view. "
-                                    "Example: reviews export --root ROOT -o v.jsonl; "
-                                    "reviews import v.jsonl --db postgresql://user@host/db")
+    pr = sub.add_parser(
+        "reviews",
+        help="move verdicts and saved views between SQLite and PostgreSQL",
+        description="export writes JSON Lines (lossless, one verdict or view per line); import "
+        "adds each verdict once (by its id) and never replaces a saved view. "
+        "Example: reviews export --root ROOT -o v.jsonl; "
+        "reviews import v.jsonl --db postgresql://user@host/db",
+    )
     pr.add_argument("action", choices=["export", "import"])
     pr.add_argument("file", type=Path, nargs="?", help="import: the file to read")
     pr.add_argument("-o", "--output", type=Path, help="export: the file to write (- for stdout)")
-    pr.add_argument("--db", default=None, help="database URL (postgresql://user@host/db or sqlite:///PATH); "
-                                               "default: SKYSCRIPT_DB, else the SQLite file next to ROOT's index")
+    pr.add_argument(
+        "--db",
+        default=None,
+        help="database URL (postgresql://user@host/db or sqlite:///PATH); "
+        "default: SKYSCRIPT_DB, else the SQLite file next to ROOT's index",
+    )
     pr.add_argument("--root", type=Path, default=None, help="dataset root whose index holds reviews.sqlite")
     pr.add_argument("--index-dir", type=Path, default=None)
 
@@ -232,13 +254,24 @@ def main(argv: list[str] | None = None) -> int:
     sub = p.add_subparsers(dest="cmd", required=True)
     pi = sub.add_parser("index", help="build or update the index of a dataset root")
     pi.add_argument("root", type=Path)
-    pi.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1),
-                    help="parts read in parallel (default: 2 or the number of cores)")
-    pi.add_argument("--index-dir", type=Path, default=None,
-                    help="where to write the index (default: ROOT/.skyscript_viz or the user cache)")
+    pi.add_argument(
+        "--workers",
+        type=int,
+        default=min(2, os.cpu_count() or 1),
+        help="parts read in parallel (default: 2 or the number of cores)",
+    )
+    pi.add_argument(
+        "--index-dir",
+        type=Path,
+        default=None,
+        help="where to write the index (default: ROOT/.skyscript_viz or the user cache)",
+    )
     pi.add_argument("--force", action="store_true", help="re-read every part")
-    pi.add_argument("--pixels", action="store_true",
-                    help="also decode every image for the pixel checks (blank, low contrast, duplicates)")
+    pi.add_argument(
+        "--pixels",
+        action="store_true",
+        help="also decode every image for the pixel checks (blank, low contrast, duplicates)",
+    )
     from .remotecli import add_cache_parser, add_remote_index_args
 
     add_remote_index_args(pi)
@@ -250,24 +283,42 @@ def main(argv: list[str] | None = None) -> int:
     pn.add_argument("root", type=Path)
     pn.add_argument("--index-dir", type=Path, default=None)
     pn.set_defaults(func=_cmd_info)
-    pe = sub.add_parser("export", help="write the images matching filters as CSV, GeoJSON or Parquet",
-                        description="Filters use the URL grammar, e.g. --filter src=CH,US --filter y=2018-2021 "
-                                    "--filter tag=focus:sport=tennis --filter sub=top30_openai")
+    pe = sub.add_parser(
+        "export",
+        help="write the images matching filters as CSV, GeoJSON or Parquet",
+        description="Filters use the URL grammar, e.g. --filter src=CH,US --filter y=2018-2021 "
+        "--filter tag=focus:sport=tennis --filter sub=top30_openai",
+    )
     pe.add_argument("root", type=Path)
-    pe.add_argument("--filter", action="append", metavar="NAME=VALUE",
-                    help="src, y, m, type, tag (repeatable), tags (all|any), q, sub, bbox, prob")
-    pe.add_argument("--format", choices=["csv", "geojson", "parquet"], default=None,
-                    help="default: from the output file's extension")
+    pe.add_argument(
+        "--filter",
+        action="append",
+        metavar="NAME=VALUE",
+        help="src, y, m, type, tag (repeatable), tags (all|any), q, sub, bbox, prob",
+    )
+    pe.add_argument(
+        "--format",
+        choices=["csv", "geojson", "parquet"],
+        default=None,
+        help="default: from the output file's extension",
+    )
     pe.add_argument("-o", "--output", type=Path, required=True)
     pe.add_argument("--index-dir", type=Path, default=None)
     pe.set_defaults(func=_cmd_export)
-    pr = sub.add_parser("report", help="write a self-contained HTML report of the images matching filters",
-                        description="One HTML file that opens without network: headline numbers, charts, a "
-                                    "coverage map, sample thumbnails per source and the problems by kind. "
-                                    "Filters use the URL grammar, e.g. --filter src=CH,US --filter y=2018-2021")
+    pr = sub.add_parser(
+        "report",
+        help="write a self-contained HTML report of the images matching filters",
+        description="One HTML file that opens without network: headline numbers, charts, a "
+        "coverage map, sample thumbnails per source and the problems by kind. "
+        "Filters use the URL grammar, e.g. --filter src=CH,US --filter y=2018-2021",
+    )
     pr.add_argument("root", type=Path)
-    pr.add_argument("--filter", action="append", metavar="NAME=VALUE",
-                    help="src, y, m, type, tag (repeatable), tags (all|any), q, sub, bbox, prob")
+    pr.add_argument(
+        "--filter",
+        action="append",
+        metavar="NAME=VALUE",
+        help="src, y, m, type, tag (repeatable), tags (all|any), q, sub, bbox, prob",
+    )
     pr.add_argument("-o", "--output", type=Path, required=True)
     pr.add_argument("--index-dir", type=Path, default=None)
     pr.set_defaults(func=_cmd_report)

@@ -43,12 +43,17 @@ _OFFICIAL: list[tuple[str, str, str]] = [
     ("SkyScript_test_30K_filtered_by_CLIP_openai", "test", "Test 30K (CLIP OpenAI)"),
     ("SkyScript_val_5K_filtered_by_CLIP_laion_RS", "val_laionrs", "Validation 5K (CLIP LAION-RS)"),
     ("SkyScript_test_30K_filtered_by_CLIP_laion_RS", "test_laionrs", "Test 30K (CLIP LAION-RS)"),
-    ("SkyScript_train_unfiltered_5M_language_polished", "polished_unfiltered",
-     "Language-polished captions, all"),
-    ("SkyScript_train_top50pct_filtered_by_CLIP_laion_RS_language_polished", "polished_top50_laionrs",
-     "Language-polished captions, top 50% (LAION-RS)"),
-    ("SkyScript_train_top30pct_filtered_by_CLIP_laion_RS_language_polished", "polished_top30_laionrs",
-     "Language-polished captions, top 30% (LAION-RS)"),
+    ("SkyScript_train_unfiltered_5M_language_polished", "polished_unfiltered", "Language-polished captions, all"),
+    (
+        "SkyScript_train_top50pct_filtered_by_CLIP_laion_RS_language_polished",
+        "polished_top50_laionrs",
+        "Language-polished captions, top 50% (LAION-RS)",
+    ),
+    (
+        "SkyScript_train_top30pct_filtered_by_CLIP_laion_RS_language_polished",
+        "polished_top30_laionrs",
+        "Language-polished captions, top 30% (LAION-RS)",
+    ),
 ]
 
 

@@ -24,8 +24,18 @@ from .errors import InvalidFilterError, SkyscriptVizError
 from .index import ImageIndex
 from .query import Filters
 
-__all__ = ["BROWSER_MAX_BYTES", "BROWSER_MAX_ROWS", "EXPORT_FORMATS", "GEOJSON_PROPERTIES", "ExportTooLargeError",
-           "cli_command", "export", "export_bytes", "export_download", "geojson_chunks"]
+__all__ = [
+    "BROWSER_MAX_BYTES",
+    "BROWSER_MAX_ROWS",
+    "EXPORT_FORMATS",
+    "GEOJSON_PROPERTIES",
+    "ExportTooLargeError",
+    "cli_command",
+    "export",
+    "export_bytes",
+    "export_download",
+    "geojson_chunks",
+]
 
 Format = Literal["csv", "geojson", "parquet"]
 EXPORT_FORMATS: dict[str, tuple[str, str]] = {
@@ -35,8 +45,21 @@ EXPORT_FORMATS: dict[str, tuple[str, str]] = {
 }
 BROWSER_MAX_ROWS = 250_000  # rows a browser download may hold (the CLI has no limit)
 BROWSER_MAX_BYTES = 128 * 1024 * 1024  # bytes a browser download may hold (captions can be long)
-GEOJSON_PROPERTIES = ("filepath", "source", "year", "month", "day", "obj_type", "osm_id", "title",
-                      "title_multi_objects", "width_m", "height_m", "n_surrounding", "n_problems")
+GEOJSON_PROPERTIES = (
+    "filepath",
+    "source",
+    "year",
+    "month",
+    "day",
+    "obj_type",
+    "osm_id",
+    "title",
+    "title_multi_objects",
+    "width_m",
+    "height_m",
+    "n_surrounding",
+    "n_problems",
+)
 
 
 # Rows per Arrow batch when writing GeoJSON: a batch's text is a few MB.
@@ -79,9 +102,31 @@ def _geojson_buffers(index: ImageIndex, f: Filters, counter: list[int]) -> Itera
         j = {name: _json_values(batch.column(name)) for name in cols}
         w, s, e, n = j["west"], j["south"], j["east"], j["north"]
         # exterior ring counter-clockwise (RFC 7946 section 3.1.6): SW, SE, NE, NW, SW
-        pieces: list[object] = ['{"type":"Feature","id":', j["id"],
-                                ',"geometry":{"type":"Polygon","coordinates":[[[', w, ",", s, "],[", e, ",", s,
-                                "],[", e, ",", n, "],[", w, ",", n, "],[", w, ",", s, ']]]},"properties":{']
+        pieces: list[object] = [
+            '{"type":"Feature","id":',
+            j["id"],
+            ',"geometry":{"type":"Polygon","coordinates":[[[',
+            w,
+            ",",
+            s,
+            "],[",
+            e,
+            ",",
+            s,
+            "],[",
+            e,
+            ",",
+            n,
+            "],[",
+            w,
+            ",",
+            n,
+            "],[",
+            w,
+            ",",
+            s,
+            ']]]},"properties":{',
+        ]
         for i, name in enumerate(GEOJSON_PROPERTIES):
             pieces += [("," if i else "") + json.dumps(name) + ":", j[name]]
         pieces.append("}}")
@@ -115,14 +160,20 @@ def cli_command(f: Filters, fmt: str, root: object = "ROOT") -> str:
     """The command line that exports the same matches to a file (no size limit)."""
     from .state import filters_to_params
 
-    words = [f"{k}={v}" for k, vals in filters_to_params(f).items() for v in ([vals] if isinstance(vals, str) else vals)]
+    words = [
+        f"{k}={v}" for k, vals in filters_to_params(f).items() for v in ([vals] if isinstance(vals, str) else vals)
+    ]
     args = "".join(f" --filter {shlex.quote(w)}" for w in words)
-    return f"python -m skyscript_viz export {shlex.quote(str(root))}{args} --format {fmt} -o FILE{EXPORT_FORMATS[fmt][1]}"
+    return (
+        f"python -m skyscript_viz export {shlex.quote(str(root))}{args} --format {fmt} -o FILE{EXPORT_FORMATS[fmt][1]}"
+    )
 
 
 def _too_large(what: str, f: Filters, fmt: str) -> ExportTooLargeError:
-    return ExportTooLargeError(f"{what}, too large to download in the browser; export it to a file from a "
-                               f"terminal instead: {cli_command(f, fmt)}")
+    return ExportTooLargeError(
+        f"{what}, too large to download in the browser; export it to a file from a "
+        f"terminal instead: {cli_command(f, fmt)}"
+    )
 
 
 def export(index: ImageIndex, f: Filters, out: Path | str, *, fmt: Format, max_bytes: int | None = None) -> int:
@@ -156,8 +207,9 @@ def export(index: ImageIndex, f: Filters, out: Path | str, *, fmt: Format, max_b
         tmp.unlink(missing_ok=True)
 
 
-def export_download(index: ImageIndex, f: Filters, *, fmt: Format, max_rows: int | None = None,
-                    max_bytes: int | None = None) -> bytes:
+def export_download(
+    index: ImageIndex, f: Filters, *, fmt: Format, max_rows: int | None = None, max_bytes: int | None = None
+) -> bytes:
     """The export as bytes for a browser download, written through a temporary file and capped: more than
     ``max_rows`` matches are refused before anything is written, a file past ``max_bytes`` while it is
     written (ExportTooLargeError naming the CLI command). Defaults: BROWSER_MAX_ROWS, BROWSER_MAX_BYTES."""
@@ -177,4 +229,3 @@ def export_bytes(index: ImageIndex, f: Filters, *, fmt: Format) -> bytes:
         path = Path(d) / f"export{EXPORT_FORMATS[fmt][1]}"
         export(index, f, path, fmt=fmt)
         return path.read_bytes()
-

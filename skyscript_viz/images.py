@@ -31,8 +31,7 @@ __all__ = ["ImageResult", "ImageStore", "placeholder_image"]
 Image.MAX_IMAGE_PIXELS = 64_000_000
 MAX_IMAGE_BYTES = 32 << 20  # a SkyScript JPEG is ~50 KB
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-_ZIP_FIELDS = ("zip_offset", "zip_csize", "zip_usize", "zip_method", "zip_crc", "zip_flags", "zip_nlen",
-               "zip_xlen")
+_ZIP_FIELDS = ("zip_offset", "zip_csize", "zip_usize", "zip_method", "zip_crc", "zip_flags", "zip_nlen", "zip_xlen")
 
 
 def _open_jpeg(data: bytes) -> Image.Image:
@@ -45,8 +44,10 @@ def _open_jpeg(data: bytes) -> Image.Image:
     w, h = im.size
     if w * h > Image.MAX_IMAGE_PIXELS:
         im.close()
-        raise ImageRefusedError(f"image refused: {w:,} x {h:,} pixels is over the "
-                                f"{Image.MAX_IMAGE_PIXELS:,}-pixel limit (decompression-bomb guard)")
+        raise ImageRefusedError(
+            f"image refused: {w:,} x {h:,} pixels is over the "
+            f"{Image.MAX_IMAGE_PIXELS:,}-pixel limit (decompression-bomb guard)"
+        )
     return im
 
 
@@ -126,8 +127,9 @@ class ImageStore:
         with self._zips_lock:
             z = self._zips.get(container)
             if z is None:
-                z = self._zips[container] = LocalZip(self._inside_root(container), directory=False,
-                                                     max_member=MAX_IMAGE_BYTES)
+                z = self._zips[container] = LocalZip(
+                    self._inside_root(container), directory=False, max_member=MAX_IMAGE_BYTES
+                )
             if directory and not len(z.directory):
                 z.directory = read_directory(z.size, z.read_at, label=z.label)
             return z

@@ -54,9 +54,31 @@ SORT_ORDERS: dict[str, str] = {
 
 # Columns a result row carries (not the captions' full detail, which get() returns).
 ROW_COLUMNS = (
-    "id", "filepath", "source", "year", "month", "day", "obj_type", "osm_id", "west", "south", "east",
-    "north", "cx", "cy", "width_m", "height_m", "n_surrounding", "title", "title_multi_objects",
-    "subsets", "n_problems", "has_image", "storage", "container", "member",
+    "id",
+    "filepath",
+    "source",
+    "year",
+    "month",
+    "day",
+    "obj_type",
+    "osm_id",
+    "west",
+    "south",
+    "east",
+    "north",
+    "cx",
+    "cy",
+    "width_m",
+    "height_m",
+    "n_surrounding",
+    "title",
+    "title_multi_objects",
+    "subsets",
+    "n_problems",
+    "has_image",
+    "storage",
+    "container",
+    "member",
 )
 
 
@@ -158,20 +180,26 @@ class ImageIndex:
         pixels = index_dir / PIXELS_FILE
         self.has_pixel_checks = pixels.is_file()
         # problem rows: the index's own, plus the pixel checks when `index --pixels` has run
-        self._problems = (f"(SELECT id, filepath, kind, detail, origin FROM problems UNION ALL "
-                          f"{pixel_problems_sql(pixels)})" if self.has_pixel_checks else "problems")
+        self._problems = (
+            f"(SELECT id, filepath, kind, detail, origin FROM problems UNION ALL {pixel_problems_sql(pixels)})"
+            if self.has_pixel_checks
+            else "problems"
+        )
         tables = {r[0] for r in self._q("SELECT table_name FROM duckdb_tables()").fetchall()}
-        image_cols = {r[0] for r in self._q("SELECT column_name FROM duckdb_columns() "
-                                            "WHERE table_name = 'images'").fetchall()}
+        image_cols = {
+            r[0] for r in self._q("SELECT column_name FROM duckdb_columns() WHERE table_name = 'images'").fetchall()
+        }
         # rows carry the image's byte location when the index has it (format 6+): one positioned read
         self._row_columns = ROW_COLUMNS + tuple(c for c in ZIP_LOCATION_COLUMNS if c in image_cols)
         self.caption_dictionaries = {"caption_titles", "caption_multis"} <= tables
         self._caption_words = {"caption_words", "caption_vocab"} <= tables  # format 6+
         self._candidates: dict[str, list[str] | None] = {}
         has_bits = ("tag_bits" in tables,)
-        self._tag_bits: dict[tuple[str, str | None], int] = {
-            (k, v): int(b) for k, v, b in self._q("SELECT key, value, bit FROM tag_bits").fetchall()
-        } if has_bits and has_bits[0] else {}
+        self._tag_bits: dict[tuple[str, str | None], int] = (
+            {(k, v): int(b) for k, v, b in self._q("SELECT key, value, bit FROM tag_bits").fetchall()}
+            if has_bits and has_bits[0]
+            else {}
+        )
         self._keys: dict[str, tuple[int, int]] = {
             k: (lo, hi) for k, lo, hi in self._q("SELECT key, kv_lo, kv_hi FROM keys").fetchall()
         }
@@ -214,8 +242,9 @@ class ImageIndex:
         rng = self._keys.get(key)
         if rng is None or value is None:
             return rng
-        row = self._q("SELECT kv_id FROM vocab WHERE kv_id BETWEEN ? AND ? AND value = ?",
-                      [rng[0], rng[1], value]).fetchone()
+        row = self._q(
+            "SELECT kv_id FROM vocab WHERE kv_id BETWEEN ? AND ? AND value = ?", [rng[0], rng[1], value]
+        ).fetchone()
         return None if row is None else (row[0], row[0])
 
     def subset_bit(self, slug: str) -> int | None:
@@ -233,8 +262,12 @@ class ImageIndex:
         best: tuple[int, list[str]] | None = None
         for m in CAPTION_WORD_RE.finditer(needle):
             inner_start, inner_end = m.start() > 0, m.end() < len(needle)  # a separator before / after it
-            cond = {(True, True): "word = ?", (True, False): "starts_with(word, ?)",
-                    (False, True): "suffix(word, ?)", (False, False): "contains(word, ?)"}[inner_start, inner_end]
+            cond = {
+                (True, True): "word = ?",
+                (True, False): "starts_with(word, ?)",
+                (False, True): "suffix(word, ?)",
+                (False, False): "contains(word, ?)",
+            }[inner_start, inner_end]
             rows = self._q(f"SELECT word, n FROM caption_vocab WHERE {cond}", [m.group()]).fetchall()
             total = sum(int(n) for _, n in rows)
             if best is None or total < best[0]:
@@ -265,8 +298,9 @@ class ImageIndex:
                        (SELECT count(*) FROM vocab), (SELECT count(*) FROM problems)
                        FROM images""").fetchone()
         assert r is not None
-        return dict(zip(("images", "with_footprint", "sources", "years", "tags", "problems"),
-                        (int(x) for x in r), strict=True))
+        return dict(
+            zip(("images", "with_footprint", "sources", "years", "tags", "problems"), (int(x) for x in r), strict=True)
+        )
 
     # -- filters -----------------------------------------------------------------------------------
 
@@ -276,8 +310,9 @@ class ImageIndex:
         row = self._q(f"SELECT count(*) FROM images WHERE {where}", params).fetchone()
         return int(row[0]) if row else 0
 
-    def page(self, f: Filters, *, offset: int = 0, limit: int = 50, order: SortOrder = "id",
-             seed: int = 0) -> QueryResult:
+    def page(
+        self, f: Filters, *, offset: int = 0, limit: int = 50, order: SortOrder = "id", seed: int = 0
+    ) -> QueryResult:
         """One page of matching rows in a stable order; ``truncated`` says more rows follow."""
         if order not in _ORDER_SQL:
             raise InvalidFilterError(f"sort order {order!r} is not one of {', '.join(_ORDER_SQL)}")
@@ -287,27 +322,36 @@ class ImageIndex:
         # Two steps: pick the page's ids reading only the filter and sort columns, then fetch the wide
         # rows of just those ids. DuckDB cannot push most filters into the scan, so a one-step query
         # reads every output column of every row first (3-10x slower).
-        df = self._df(f"SELECT {', '.join(self._row_columns)} FROM images WHERE id IN ("
-                      f"SELECT id FROM images WHERE {where} ORDER BY {order_sql} LIMIT ? OFFSET ?) "
-                      f"ORDER BY {order_sql}", params + oparams + [limit + 1, max(0, offset)] + oparams)
+        df = self._df(
+            f"SELECT {', '.join(self._row_columns)} FROM images WHERE id IN ("
+            f"SELECT id FROM images WHERE {where} ORDER BY {order_sql} LIMIT ? OFFSET ?) "
+            f"ORDER BY {order_sql}",
+            params + oparams + [limit + 1, max(0, offset)] + oparams,
+        )
         return QueryResult(df.iloc[:limit].reset_index(drop=True), len(df) > limit)
 
-    def position(self, f: Filters, image_id: int, *, order: SortOrder = "id", seed: int = 0
-                 ) -> tuple[int | None, int | None, int | None]:
+    def position(
+        self, f: Filters, image_id: int, *, order: SortOrder = "id", seed: int = 0
+    ) -> tuple[int | None, int | None, int | None]:
         """(0-based position, previous id, next id) of ``image_id`` within the matches of ``f``."""
         where, params = self._where(f)
         order_sql = _ORDER_SQL[order]
         oparams: list[Any] = [seed] if order == "random" else []
-        row = self._q(f"""WITH m AS (SELECT id, row_number() OVER (ORDER BY {order_sql}) - 1 AS pos
+        row = self._q(
+            f"""WITH m AS (SELECT id, row_number() OVER (ORDER BY {order_sql}) - 1 AS pos
                                     FROM images WHERE {where})
-                          SELECT pos FROM m WHERE id = ?""", oparams + params + [image_id]).fetchone()
+                          SELECT pos FROM m WHERE id = ?""",
+            oparams + params + [image_id],
+        ).fetchone()
         if row is None:
             return None, None, None
         pos = int(row[0])
-        prev_next = self._q(f"""WITH m AS (SELECT id, row_number() OVER (ORDER BY {order_sql}) - 1 AS pos
+        prev_next = self._q(
+            f"""WITH m AS (SELECT id, row_number() OVER (ORDER BY {order_sql}) - 1 AS pos
                                           FROM images WHERE {where})
                                 SELECT pos, id FROM m WHERE pos IN (?, ?)""",
-                            oparams + params + [pos - 1, pos + 1]).fetchall()
+            oparams + params + [pos - 1, pos + 1],
+        ).fetchall()
         found = {int(p): int(i) for p, i in prev_next}
         return pos, found.get(pos - 1), found.get(pos + 1)
 
@@ -330,8 +374,9 @@ class ImageIndex:
                 assert row is not None
                 out[dim] = [FacetValue(s.slug, int(n)) for s, n in zip(self.subsets, row, strict=True)]
                 continue
-            rows = self._q(f"SELECT {dim}, count(*) FROM images WHERE {where} GROUP BY 1 ORDER BY 1 NULLS LAST",
-                           params).fetchall()
+            rows = self._q(
+                f"SELECT {dim}, count(*) FROM images WHERE {where} GROUP BY 1 ORDER BY 1 NULLS LAST", params
+            ).fetchall()
             out[dim] = [FacetValue(v, int(n)) for v, n in rows]
         return out
 
@@ -340,8 +385,10 @@ class ImageIndex:
         are evaluated once into a materialized CTE and every dimension is counted from it, instead of
         re-running e.g. a tag semi-join five times. The WHERE of build_where is a conjunction of one
         condition per field, so rest AND (facet fields without dim) == f.without(dim)."""
-        facet_only = replace(Filters(), **{fd.name: getattr(f, fd.name) for fd in fields(f)
-                                           if getattr(f, fd.name) != getattr(rest, fd.name)})
+        facet_only = replace(
+            Filters(),
+            **{fd.name: getattr(f, fd.name) for fd in fields(f) if getattr(f, fd.name) != getattr(rest, fd.name)},
+        )
         rest_where, params = self._where(rest)
         dims = [d for d in FACET_DIMENSIONS if d != "subset" or self.subsets]
         parts: list[str] = []
@@ -352,11 +399,16 @@ class ImageIndex:
                 sums = ", ".join(f"count(*) FILTER (WHERE (subsets >> {s.bit}) & 1 = 1)" for s in self.subsets)
                 parts.append(f"(SELECT list_value({sums}) FROM m WHERE {where})")
             else:
-                parts.append(f"(SELECT list(struct_pack(v := {dim}, n := n) ORDER BY {dim} NULLS LAST) FROM "
-                             f"(SELECT {dim}, count(*) AS n FROM m WHERE {where} GROUP BY 1))")
-        row = self._q(f"WITH m AS MATERIALIZED (SELECT source, year, month, obj_type, subsets FROM images "
-                      f"WHERE {rest_where}) "
-                      f"SELECT {', '.join(parts)}", params).fetchone()
+                parts.append(
+                    f"(SELECT list(struct_pack(v := {dim}, n := n) ORDER BY {dim} NULLS LAST) FROM "
+                    f"(SELECT {dim}, count(*) AS n FROM m WHERE {where} GROUP BY 1))"
+                )
+        row = self._q(
+            f"WITH m AS MATERIALIZED (SELECT source, year, month, obj_type, subsets FROM images "
+            f"WHERE {rest_where}) "
+            f"SELECT {', '.join(parts)}",
+            params,
+        ).fetchone()
         assert row is not None
         out: dict[str, list[FacetValue]] = {d: [] for d in FACET_DIMENSIONS}
         for dim, val in zip(dims, row, strict=True):
@@ -374,24 +426,37 @@ class ImageIndex:
             rng = self._keys.get(key.strip())
             if rng is None:
                 return []
-            rows = self._q("""SELECT key, value, n_images, n_focus, n_surrounding FROM vocab
+            rows = self._q(
+                """SELECT key, value, n_images, n_focus, n_surrounding FROM vocab
                               WHERE kv_id BETWEEN ? AND ? AND starts_with(value, ?)
                               ORDER BY n_images DESC, value LIMIT ?""",
-                           [rng[0], rng[1], vprefix, limit]).fetchall()
+                [rng[0], rng[1], vprefix, limit],
+            ).fetchall()
             return [TagSuggestion(f"{k}={v}", k, v, n, nf, ns) for k, v, n, nf, ns in rows]
-        keys = self._q("""SELECT key, n_images, n_focus, n_surrounding FROM keys
+        keys = self._q(
+            """SELECT key, n_images, n_focus, n_surrounding FROM keys
                           WHERE starts_with(lower(key), lower(?)) ORDER BY n_images DESC, key LIMIT ?""",
-                       [p, limit]).fetchall()
-        pairs = self._q("""SELECT key, value, n_images, n_focus, n_surrounding FROM vocab
+            [p, limit],
+        ).fetchall()
+        pairs = self._q(
+            """SELECT key, value, n_images, n_focus, n_surrounding FROM vocab
                            WHERE starts_with(lower(key), lower(?)) OR starts_with(lower(value), lower(?))
-                           ORDER BY n_images DESC, key, value LIMIT ?""", [p, p, limit]).fetchall()
+                           ORDER BY n_images DESC, key, value LIMIT ?""",
+            [p, p, limit],
+        ).fetchall()
         out = [TagSuggestion(k, k, None, n, nf, ns) for k, n, nf, ns in keys]
         out += [TagSuggestion(f"{k}={v}", k, v, n, nf, ns) for k, v, n, nf, ns in pairs]
         out.sort(key=lambda s: (-s.n_images, s.text))
         return out[:limit]
 
-    def top_tags(self, f: Filters, *, role: Literal["focus", "surrounding", "any"] = "focus",
-                 by: Literal["key", "pair"] = "pair", limit: int = 20) -> pd.DataFrame:
+    def top_tags(
+        self,
+        f: Filters,
+        *,
+        role: Literal["focus", "surrounding", "any"] = "focus",
+        by: Literal["key", "pair"] = "pair",
+        limit: int = 20,
+    ) -> pd.DataFrame:
         """Most frequent tags among the matches of ``f`` (images counted once per tag).
 
         Without filters the counts come from the vocabulary. With filters, the index's tag bitmasks
@@ -401,14 +466,23 @@ class ImageIndex:
         count_col = {"focus": "n_focus", "surrounding": "n_surrounding", "any": "n_images"}[role]
         if f.is_empty:
             if by == "key":
-                return self._df(f"SELECT key AS tag, {count_col} AS images FROM keys WHERE {count_col} > 0 "
-                                f"ORDER BY 2 DESC, 1 LIMIT ?", [limit])
-            return self._df(f"SELECT key || '=' || value AS tag, {count_col} AS images FROM vocab "
-                            f"WHERE {count_col} > 0 ORDER BY 2 DESC, 1 LIMIT ?", [limit])
+                return self._df(
+                    f"SELECT key AS tag, {count_col} AS images FROM keys WHERE {count_col} > 0 "
+                    f"ORDER BY 2 DESC, 1 LIMIT ?",
+                    [limit],
+                )
+            return self._df(
+                f"SELECT key || '=' || value AS tag, {count_col} AS images FROM vocab "
+                f"WHERE {count_col} > 0 ORDER BY 2 DESC, 1 LIMIT ?",
+                [limit],
+            )
         where, params = self._where(f)
         kind = "key" if by == "key" else "pair"
-        bits = sorted((b, k if v is None else f"{k}={v}") for (k, v), b in self._tag_bits.items()
-                      if (v is None) == (kind == "key"))
+        bits = sorted(
+            (b, k if v is None else f"{k}={v}")
+            for (k, v), b in self._tag_bits.items()
+            if (v is None) == (kind == "key")
+        )
         if bits:
             column = f"tb_{kind}s_" + {"focus": "focus", "surrounding": "surr", "any": "any"}[role]
             sums = ", ".join(f"count(*) FILTER (WHERE ({column} & {1 << b}) <> 0)" for b, _ in bits)
@@ -419,18 +493,24 @@ class ImageIndex:
             return df.head(limit).reset_index(drop=True)
         role_sql = {"focus": "AND t.role = 0", "surrounding": "AND t.role = 1", "any": ""}[role]
         label = "v.key" if by == "key" else "v.key || '=' || v.value"
-        return self._df(f"""SELECT {label} AS tag, count(DISTINCT t.image_id) AS images
+        return self._df(
+            f"""SELECT {label} AS tag, count(DISTINCT t.image_id) AS images
                             FROM tags t JOIN vocab v USING (kv_id)
                             WHERE t.image_id IN (SELECT id FROM images WHERE {where}) {role_sql}
-                            GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?""", params + [limit])
+                            GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?""",
+            [*params, limit],
+        )
 
     # -- map ---------------------------------------------------------------------------------------
 
     def extent(self, f: Filters) -> BBox | None:
         """Bounding box of the footprints matching ``f`` (for "zoom to results")."""
         where, params = self._where(f)
-        r = self._q(f"""SELECT min(west), min(south), max(east), max(north) FROM images
-                        WHERE cx IS NOT NULL AND {where}""", params).fetchone()
+        r = self._q(
+            f"""SELECT min(west), min(south), max(east), max(north) FROM images
+                        WHERE cx IS NOT NULL AND {where}""",
+            params,
+        ).fetchone()
         if r is None or r[0] is None:
             return None
         return BBox(float(r[0]), float(r[1]), float(r[2]), float(r[3]))
@@ -439,25 +519,30 @@ class ImageIndex:
         """Footprints of matches (``f.bbox`` usually set); fetches limit + 1 to tell if truncated."""
         where, params = self._where(f)
         # ids first, then the wide columns of those ids only (see page()).
-        df = self._df(f"""SELECT id, filepath, source, year, obj_type, osm_id, west, south, east, north,
+        df = self._df(
+            f"""SELECT id, filepath, source, year, obj_type, osm_id, west, south, east, north,
                                  title FROM images WHERE id IN (
                               SELECT id FROM images WHERE cx IS NOT NULL AND {where} ORDER BY id LIMIT ?)
                           ORDER BY id""",
-                      params + [limit + 1])
+            [*params, limit + 1],
+        )
         return QueryResult(df.iloc[:limit].reset_index(drop=True), len(df) > limit)
 
     def grid(self, f: Filters, *, zoom: int, cells_per_tile: int = 8) -> pd.DataFrame:
         """Matches aggregated in square screen cells at ``zoom``: bounds, count, dominant source."""
         size = 360.0 / (2 ** max(0, min(int(zoom), 24))) / cells_per_tile
         where, params = self._where(f)
-        df = self._df(f"""WITH c AS (
+        df = self._df(
+            f"""WITH c AS (
                               SELECT floor(cx / ?)::BIGINT AS gx, floor(my / ?)::BIGINT AS gy, source,
                                      count(*) AS n
                               FROM images WHERE cx IS NOT NULL AND {where} GROUP BY ALL)
                           SELECT gx, gy, sum(n)::BIGINT AS count,
                                  first(source ORDER BY n DESC, source) AS dominant_source,  -- ties: by code
                                  max(n)::BIGINT AS dominant_count, count(*)::INTEGER AS n_sources
-                          FROM c GROUP BY gx, gy ORDER BY count DESC, gx, gy""", [size, size] + params)
+                          FROM c GROUP BY gx, gy ORDER BY count DESC, gx, gy""",
+            [size, size, *params],
+        )
         if df.empty:
             return df.assign(west=[], south=[], east=[], north=[])
         gx = df["gx"].to_numpy(dtype=float)
@@ -487,8 +572,7 @@ class ImageIndex:
         """Ids of the given file paths (unknown paths are skipped)."""
         if not filepaths:
             return ()
-        df = self._df("SELECT id FROM images WHERE filepath IN (SELECT unnest(?::VARCHAR[])) ORDER BY id",
-                      [filepaths])
+        df = self._df("SELECT id FROM images WHERE filepath IN (SELECT unnest(?::VARCHAR[])) ORDER BY id", [filepaths])
         return tuple(int(i) for i in df["id"])
 
     def filepath_for(self, image_id: int) -> str | None:
@@ -510,8 +594,11 @@ class ImageIndex:
             return None
         row = {k: (None if _isnull(v) else v) for k, v in rows.iloc[0].to_dict().items()}
         image_id = int(row["id"])
-        tags = self._q("""SELECT t.role, t.obj, v.key, v.value FROM tags t JOIN vocab v USING (kv_id)
-                          WHERE t.image_id = ? ORDER BY t.role, t.obj, v.key""", [image_id]).fetchall()
+        tags = self._q(
+            """SELECT t.role, t.obj, v.key, v.value FROM tags t JOIN vocab v USING (kv_id)
+                          WHERE t.image_id = ? ORDER BY t.role, t.obj, v.key""",
+            [image_id],
+        ).fetchall()
         focus: dict[str, str] = {}
         surrounding: dict[int, dict[str, str]] = {}
         for role, obj, k, v in tags:
@@ -519,31 +606,40 @@ class ImageIndex:
                 focus[k] = v
             else:
                 surrounding.setdefault(int(obj), {})[k] = v
-        probs = self._q(f"SELECT kind, detail, origin FROM {self._problems} WHERE id = ? ORDER BY kind",
-                        [image_id]).fetchall()
+        probs = self._q(
+            f"SELECT kind, detail, origin FROM {self._problems} WHERE id = ? ORDER BY kind", [image_id]
+        ).fetchall()
         mask = int(row.get("subsets") or 0)
         return ImageRecord(
-            row, focus, [surrounding[k] for k in sorted(surrounding)],
+            row,
+            focus,
+            [surrounding[k] for k in sorted(surrounding)],
             [{"kind": k, "detail": d, "origin": o} for k, d, o in probs],
             [s for s in self.subsets if mask >> s.bit & 1],
         )
 
     def same_object(self, image_id: int) -> pd.DataFrame:
         """Other images of the same OSM object (same type and id), any source and year."""
-        return self._df(f"""SELECT {', '.join('i.' + c for c in self._row_columns)} FROM images i
+        return self._df(
+            f"""SELECT {", ".join("i." + c for c in self._row_columns)} FROM images i
                             JOIN (SELECT obj_type, osm_id FROM images WHERE id = ?) me
                               ON i.obj_type = me.obj_type AND i.osm_id = me.osm_id
-                            WHERE i.id <> ? ORDER BY i.year, i.source, i.id""", [image_id, image_id])
+                            WHERE i.id <> ? ORDER BY i.year, i.source, i.id""",
+            [image_id, image_id],
+        )
 
     def overlapping(self, image_id: int, *, limit: int = 50) -> pd.DataFrame:
         """Images whose footprint intersects this image's footprint (itself excluded)."""
-        return self._df(f"""WITH me AS (SELECT west, south, east, north FROM images WHERE id = ? AND cx IS NOT NULL)
-                            SELECT {', '.join('i.' + c for c in self._row_columns)} FROM images i, me
+        return self._df(
+            f"""WITH me AS (SELECT west, south, east, north FROM images WHERE id = ? AND cx IS NOT NULL)
+                            SELECT {", ".join("i." + c for c in self._row_columns)} FROM images i, me
                             WHERE i.cx IS NOT NULL AND i.id <> ?
                               AND i.cy BETWEEN me.south - 1 AND me.north + 1
                               AND i.west < me.east AND i.east > me.west
                               AND i.south < me.north AND i.north > me.south
-                            ORDER BY i.id LIMIT ?""", [image_id, image_id, limit])
+                            ORDER BY i.id LIMIT ?""",
+            [image_id, image_id, limit],
+        )
 
     def near(self, lon: float, lat: float, *, limit: int = 20, radius_m: float = 5000.0) -> pd.DataFrame:
         """Images whose centre is within ``radius_m`` of a point, nearest first, with ``distance_m``."""
@@ -559,15 +655,17 @@ class ImageIndex:
             lon_sql, lon_params = "(cx >= ? OR cx <= ?)", [(lo + 180) % 360 - 180, (hi + 180) % 360 - 180]
         else:
             lon_sql, lon_params = "cx BETWEEN ? AND ?", [lo, hi]
-        return self._df(f"""SELECT * FROM (
-                              SELECT {', '.join(self._row_columns)},
+        return self._df(
+            f"""SELECT * FROM (
+                              SELECT {", ".join(self._row_columns)},
                                      2 * 6371008.8 * asin(least(1.0, sqrt(
                                         pow(sin(radians(cy - ?) / 2), 2) +
                                         cos(radians(?)) * cos(radians(cy)) * pow(sin(radians(cx - ?) / 2), 2)
                                      ))) AS distance_m
                               FROM images WHERE cy BETWEEN ? AND ? AND {lon_sql})
                             WHERE distance_m <= ? ORDER BY distance_m, id LIMIT ?""",
-                        [lat, lat, lon, lat - dlat, lat + dlat, *lon_params, radius_m, limit])
+            [lat, lat, lon, lat - dlat, lat + dlat, *lon_params, radius_m, limit],
+        )
 
     # -- samples and overview ----------------------------------------------------------------------
 
@@ -584,13 +682,18 @@ class ImageIndex:
     def stratified_sample(self, f: Filters, k: int, *, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Up to ``k`` seeded random matches per (source, year) stratum, and each stratum's population."""
         where, params = self._where(f)
-        rows = self._df(f"""SELECT {', '.join(self._row_columns)} FROM (
+        rows = self._df(
+            f"""SELECT {", ".join(self._row_columns)} FROM (
                               SELECT *, row_number() OVER (PARTITION BY source, year
                                                            ORDER BY hash(id + ?::BIGINT), id) AS rn
                               FROM images WHERE {where}) WHERE rn <= ? ORDER BY source, year, rn""",
-                        [seed] + params + [k])
-        pop = self._df(f"""SELECT source, year, count(*) AS population FROM images WHERE {where}
-                           GROUP BY ALL ORDER BY ALL""", params)
+            [seed, *params, k],
+        )
+        pop = self._df(
+            f"""SELECT source, year, count(*) AS population FROM images WHERE {where}
+                           GROUP BY ALL ORDER BY ALL""",
+            params,
+        )
         return rows, pop
 
     def counts_by(self, f: Filters, dims: tuple[str, ...]) -> pd.DataFrame:
@@ -600,24 +703,29 @@ class ImageIndex:
             raise InvalidFilterError(f"dimensions {dims} must be among {sorted(allowed)}")
         where, params = self._where(f)
         cols = ", ".join(dims)
-        return self._df(f"SELECT {cols}, count(*) AS images FROM images WHERE {where} GROUP BY ALL ORDER BY ALL",
-                        params)
+        return self._df(
+            f"SELECT {cols}, count(*) AS images FROM images WHERE {where} GROUP BY ALL ORDER BY ALL", params
+        )
 
     def caption_lengths(self, f: Filters, *, bin_chars: int = 10) -> pd.DataFrame:
         """Histogram of multi-object caption length in characters (bins of ``bin_chars``)."""
         where, params = self._where(f)
-        return self._df(f"""SELECT (caption_len // ?) * ? AS chars, count(*) AS images FROM images
+        return self._df(
+            f"""SELECT (caption_len // ?) * ? AS chars, count(*) AS images FROM images
                             WHERE {where} AND title IS NOT NULL GROUP BY 1 ORDER BY 1""",
-                        [bin_chars, bin_chars] + params)
+            [bin_chars, bin_chars, *params],
+        )
 
     def footprint_sizes(self, f: Filters) -> pd.DataFrame:
         """Per source: footprint width quantiles in metres (p10, median, p90) and the image count."""
         where, params = self._where(f)
-        return self._df(f"""SELECT source, count(*) AS images,
+        return self._df(
+            f"""SELECT source, count(*) AS images,
                               quantile_cont(width_m, 0.1) AS p10_m, median(width_m) AS median_m,
                               quantile_cont(width_m, 0.9) AS p90_m
                             FROM images WHERE {where} AND width_m IS NOT NULL GROUP BY source ORDER BY source""",
-                        params)
+            params,
+        )
 
     def coverage(self, f: Filters, *, top_keys: int = 12) -> pd.DataFrame:
         """Images per (source, year, focus tag key) for the most frequent focus keys under ``f``.
@@ -631,27 +739,34 @@ class ImageIndex:
             top = [t for t in self.top_tags(f, role="focus", by="key", limit=top_keys)["tag"]]
             if not top:
                 return pd.DataFrame({"source": [], "year": [], "key": [], "images": []})
-            sums = ", ".join(f"count(*) FILTER (WHERE (tb_keys_focus & {1 << key_bits[k]}) <> 0) AS k{i}"
-                             for i, k in enumerate(top))
+            sums = ", ".join(
+                f"count(*) FILTER (WHERE (tb_keys_focus & {1 << key_bits[k]}) <> 0) AS k{i}" for i, k in enumerate(top)
+            )
             wide = self._df(f"SELECT source, year, {sums} FROM images WHERE {where} GROUP BY ALL", params)
             long = wide.melt(id_vars=["source", "year"], var_name="col", value_name="images")
             long["key"] = [top[int(c[1:])] for c in long["col"]]
             long = long[long["images"] > 0][["source", "year", "key", "images"]]
             return long.sort_values(["source", "year", "key"], na_position="last").reset_index(drop=True)
-        return self._df(f"""WITH m AS (SELECT id, source, year FROM images WHERE {where}),
+        return self._df(
+            f"""WITH m AS (SELECT id, source, year FROM images WHERE {where}),
                               ft AS (SELECT DISTINCT t.image_id, k.key FROM tags t
                                      JOIN keys k ON t.kv_id BETWEEN k.kv_lo AND k.kv_hi
                                      WHERE t.role = 0 AND t.image_id IN (SELECT id FROM m)),
                               top AS (SELECT key FROM ft GROUP BY key ORDER BY count(*) DESC, key LIMIT ?)
                             SELECT m.source, m.year, ft.key, count(*) AS images
                             FROM ft JOIN top USING (key) JOIN m ON m.id = ft.image_id
-                            GROUP BY ALL ORDER BY ALL""", params + [top_keys])
+                            GROUP BY ALL ORDER BY ALL""",
+            [*params, top_keys],
+        )
 
     def cells_covered(self, f: Filters, *, degrees: float = 1.0) -> int:
         """Number of ``degrees``-sized lon/lat cells holding at least one match (a coarse 'area covered')."""
         where, params = self._where(f)
-        row = self._q(f"""SELECT count(*) FROM (SELECT DISTINCT floor(cx / ?), floor(cy / ?) FROM images
-                          WHERE cx IS NOT NULL AND {where})""", [degrees, degrees] + params).fetchone()
+        row = self._q(
+            f"""SELECT count(*) FROM (SELECT DISTINCT floor(cx / ?), floor(cy / ?) FROM images
+                          WHERE cx IS NOT NULL AND {where})""",
+            [degrees, degrees, *params],
+        ).fetchone()
         return int(row[0]) if row else 0
 
     # -- export ------------------------------------------------------------------------------------
@@ -663,21 +778,29 @@ class ImageIndex:
         standard quoting); ``parquet`` carries every indexed column.
         """
         where, params = self._where(f)
-        cols = "filepath, title, title_multi_objects" if fmt == "csv" else \
-            ("* EXCLUDE (" + ", ".join(self._internal_columns()) + ")" if self._internal_columns() else "*")
-        opts = "FORMAT csv, HEADER true, DELIMITER ',', QUOTE '\"', ESCAPE '\"'" if fmt == "csv" \
+        cols = (
+            "filepath, title, title_multi_objects"
+            if fmt == "csv"
+            else ("* EXCLUDE (" + ", ".join(self._internal_columns()) + ")" if self._internal_columns() else "*")
+        )
+        opts = (
+            "FORMAT csv, HEADER true, DELIMITER ',', QUOTE '\"', ESCAPE '\"'"
+            if fmt == "csv"
             else "FORMAT parquet, COMPRESSION zstd"
+        )
         target = str(path).replace("'", "''")
-        row = self._q(f"COPY (SELECT {cols} FROM images WHERE {where} ORDER BY id) TO '{target}' ({opts})",
-                      params).fetchone()
+        row = self._q(
+            f"COPY (SELECT {cols} FROM images WHERE {where} ORDER BY id) TO '{target}' ({opts})", params
+        ).fetchone()
         return int(row[0]) if row else 0
 
     def _internal_columns(self) -> list[str]:
         cols = {r[0] for r in self._q("DESCRIBE images").fetchall()}
         return [c for c in INTERNAL_COLUMNS if c in cols]
 
-    def record_batches(self, f: Filters, columns: tuple[str, ...], *, batch_size: int = 50_000
-                       ) -> Iterator[pa.RecordBatch]:
+    def record_batches(
+        self, f: Filters, columns: tuple[str, ...], *, batch_size: int = 50_000
+    ) -> Iterator[pa.RecordBatch]:
         """Matches of ``f`` as Arrow record batches in id order, for streaming exports."""
         bad = [c for c in columns if not c.isidentifier()]
         if bad:
@@ -692,14 +815,18 @@ class ImageIndex:
 
     def problem_counts(self) -> dict[str, int]:
         """Number of problem rows per kind."""
-        return {k: int(n) for k, n in self._q(
-            f"SELECT kind, count(*) FROM {self._problems} GROUP BY kind ORDER BY kind").fetchall()}
+        return {
+            k: int(n)
+            for k, n in self._q(f"SELECT kind, count(*) FROM {self._problems} GROUP BY kind ORDER BY kind").fetchall()
+        }
 
     def problems(self, *, kind: str | None = None, limit: int = 100, offset: int = 0) -> pd.DataFrame:
         """Problem rows (id, filepath, kind, detail, origin), optionally of one kind."""
         cond, params = ("kind = ?", [kind]) if kind else ("TRUE", [])
-        return self._df(f"SELECT * FROM {self._problems} WHERE {cond} ORDER BY kind, filepath LIMIT ? OFFSET ?",
-                        params + [limit, offset])
+        return self._df(
+            f"SELECT * FROM {self._problems} WHERE {cond} ORDER BY kind, filepath LIMIT ? OFFSET ?",
+            [*params, limit, offset],
+        )
 
 
 def _isnull(v: Any) -> bool:

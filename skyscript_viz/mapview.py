@@ -80,12 +80,21 @@ class _RectLayer(MacroElement):  # type: ignore[misc]
         {% endmacro %}
     """)
 
-    def __init__(self, rects: list[list[Any]], colors: list[str], tooltips: list[str], *,
-                 weight: float, fill_opacity: float, css_class: str) -> None:
+    def __init__(
+        self,
+        rects: list[list[Any]],
+        colors: list[str],
+        tooltips: list[str],
+        *,
+        weight: float,
+        fill_opacity: float,
+        css_class: str,
+    ) -> None:
         super().__init__()
         self._name = "RectLayer"
-        self.payload = _js_json({"r": rects, "c": colors, "t": tooltips, "w": weight, "f": fill_opacity,
-                                 "k": css_class})
+        self.payload = _js_json(
+            {"r": rects, "c": colors, "t": tooltips, "w": weight, "f": fill_opacity, "k": css_class}
+        )
 
 
 class _FocusWithoutScroll(MacroElement):
@@ -127,9 +136,13 @@ def base_map(*, lat: float, lon: float, zoom: int, base: str) -> tuple[folium.Ma
     m, ok = assets.make_map(location=(lat, lon), zoom_start=zoom, default_layer=name)
     _FocusWithoutScroll().add_to(m)
     # Leaflet sizes controls in rem, and the component's iframe has a large root font: keep them small.
-    m.get_root().header.add_child(folium.Element(
-        "<style>.leaflet-control-attribution,.leaflet-control-scale-line{font-size:11px!important;"
-        "line-height:1.4}.leaflet-tooltip{font-size:12px}</style>"), name="sv_style")
+    m.get_root().header.add_child(
+        folium.Element(
+            "<style>.leaflet-control-attribution,.leaflet-control-scale-line{font-size:11px!important;"
+            "line-height:1.4}.leaflet-tooltip{font-size:12px}</style>"
+        ),
+        name="sv_style",
+    )
     return m, ok
 
 
@@ -194,8 +207,7 @@ def _round(x: float) -> float:
 MIN_FOOTPRINT_PX = 6  # below this width on screen a footprint is drawn as a dot
 
 
-def footprints_layer(rows: pd.DataFrame, *, name: str = "footprints", zoom: int | None = None
-                     ) -> folium.FeatureGroup:
+def footprints_layer(rows: pd.DataFrame, *, name: str = "footprints", zoom: int | None = None) -> folium.FeatureGroup:
     """Footprint rectangles coloured by source, each with an escaped tooltip naming its file.
 
     With ``zoom``, footprints narrower than MIN_FOOTPRINT_PX on screen are drawn as dots instead.
@@ -209,18 +221,27 @@ def footprints_layer(rows: pd.DataFrame, *, name: str = "footprints", zoom: int 
     rects: list[list[Any]] = []
     tips: list[str] = []
     for w, s, e, n, src, year, fp, title in zip(
-        rows["west"], rows["south"], rows["east"], rows["north"], rows["source"].fillna("??"),
-        rows["year"], rows["filepath"], rows["title"], strict=True,
+        rows["west"],
+        rows["south"],
+        rows["east"],
+        rows["north"],
+        rows["source"].fillna("??"),
+        rows["year"],
+        rows["filepath"],
+        rows["title"],
+        strict=True,
     ):
-        px = (e - w) * 256 * 2 ** zoom / 360 if zoom is not None else MIN_FOOTPRINT_PX
+        px = (e - w) * 256 * 2**zoom / 360 if zoom is not None else MIN_FOOTPRINT_PX
         rects.append([_round(w), _round(s), _round(e), _round(n), index[str(src)], int(px < MIN_FOOTPRINT_PX)])
         cap = "" if title is None or (isinstance(title, float) and math.isnan(title)) else str(title)
         cap = cap if len(cap) <= 70 else cap[:69] + "…"
         yr = "" if pd.isna(year) else f" · {int(year)}"
         # the newlines keep the file path on a line of its own in the tooltip's text content, which
         # streamlit-folium returns for a click (it drops the <br>s): see filepath_from_tooltip
-        tips.append(f"<b>{html.escape(source_label(str(src)))}{yr}</b><br>\n{html.escape(str(fp))}\n"
-                    + (f"<br><i>{html.escape(cap)}</i>" if cap else ""))
+        tips.append(
+            f"<b>{html.escape(source_label(str(src)))}{yr}</b><br>\n{html.escape(str(fp))}\n"
+            + (f"<br><i>{html.escape(cap)}</i>" if cap else "")
+        )
     _RectLayer(rects, colors, tips, weight=1.5, fill_opacity=0.25, css_class="sv-footprint").add_to(fg)
     return fg
 
@@ -245,8 +266,11 @@ def density_legend(top: int) -> list[tuple[str, str]]:
         return lo
 
     starts = [first(level) for level in range(len(DENSITY_COLORS))] + [top + 1]
-    return [(color, f"{lo:,}" if lo == nxt - 1 else f"{lo:,}–{nxt - 1:,}")
-            for color, lo, nxt in zip(DENSITY_COLORS, starts, starts[1:], strict=False) if lo < nxt]
+    return [
+        (color, f"{lo:,}" if lo == nxt - 1 else f"{lo:,}–{nxt - 1:,}")
+        for color, lo, nxt in zip(DENSITY_COLORS, starts, starts[1:], strict=False)
+        if lo < nxt
+    ]
 
 
 def cells_layer(cells: pd.DataFrame, *, name: str = "cells", by_source: bool = False) -> folium.FeatureGroup:
@@ -261,14 +285,23 @@ def cells_layer(cells: pd.DataFrame, *, name: str = "cells", by_source: bool = F
     rects: list[list[Any]] = []
     tips: list[str] = []
     for w, s, e, n, cnt, dom, dcnt, nsrc in zip(
-        cells["west"], cells["south"], cells["east"], cells["north"], cells["count"],
-        cells["dominant_source"], cells["dominant_count"], cells["n_sources"], strict=True,
+        cells["west"],
+        cells["south"],
+        cells["east"],
+        cells["north"],
+        cells["count"],
+        cells["dominant_source"],
+        cells["dominant_count"],
+        cells["n_sources"],
+        strict=True,
     ):
         color = codes.index(str(dom) if dom is not None else "??") if by_source else density_level(int(cnt), top)
         rects.append([_round(w), _round(s), _round(e), _round(n), color])
         share = 100.0 * float(dcnt) / max(1, int(cnt))
-        tips.append(f"<b>{int(cnt):,} images</b><br>mostly {html.escape(source_label(str(dom)))} "
-                    f"({share:.0f}%), {int(nsrc)} source{'s' if nsrc != 1 else ''}<br>click to zoom in")
+        tips.append(
+            f"<b>{int(cnt):,} images</b><br>mostly {html.escape(source_label(str(dom)))} "
+            f"({share:.0f}%), {int(nsrc)} source{'s' if nsrc != 1 else ''}<br>click to zoom in"
+        )
     _RectLayer(rects, colors, tips, weight=0.5, fill_opacity=0.55, css_class="sv-cell").add_to(fg)
     return fg
 
@@ -286,20 +319,29 @@ def selection_layer(row: dict[str, Any] | None) -> folium.FeatureGroup:
     if row and row.get("cx") is not None:
         folium.Rectangle(
             [[row["south"], row["west"]], [row["north"], row["east"]]],
-            color="#f59e0b", weight=4, fill=False, dash_array="6 4", class_name="sv-selected",
+            color="#f59e0b",
+            weight=4,
+            fill=False,
+            dash_array="6 4",
+            class_name="sv-selected",
         ).add_to(fg)
     return fg
 
 
-def drape_layer(row: dict[str, Any] | None, image: bytes | None, mime: str = "image/jpeg", *,
-                opacity: float = 0.8) -> folium.FeatureGroup:
+def drape_layer(
+    row: dict[str, Any] | None, image: bytes | None, mime: str = "image/jpeg", *, opacity: float = 0.8
+) -> folium.FeatureGroup:
     """The selected image laid on the map at its footprint (Leaflet image overlay)."""
     fg = folium.FeatureGroup(name="drape")
     if row and image and row.get("cx") is not None:
         url = f"data:{mime};base64," + base64.b64encode(image).decode("ascii")
         folium.raster_layers.ImageOverlay(
-            url, bounds=[[row["south"], row["west"]], [row["north"], row["east"]]],
-            opacity=max(0.0, min(1.0, opacity)), interactive=False, zindex=400, class_name="sv-drape",
+            url,
+            bounds=[[row["south"], row["west"]], [row["north"], row["east"]]],
+            opacity=max(0.0, min(1.0, opacity)),
+            interactive=False,
+            zindex=400,
+            class_name="sv-drape",
         ).add_to(fg)
     return fg
 
@@ -338,8 +380,9 @@ def view_bounds(lat: float, lon: float, zoom: int, *, width_px: int, height_px: 
     return BBox.from_view(lon - half_w, lat_of(y - half_h), lon + half_w, lat_of(y + half_h))
 
 
-def zoom_for_bbox(west: float, south: float, east: float, north: float, *, width_px: int = 800,
-                  height_px: int = 550) -> tuple[float, float, int]:
+def zoom_for_bbox(
+    west: float, south: float, east: float, north: float, *, width_px: int = 800, height_px: int = 550
+) -> tuple[float, float, int]:
     """Centre and the largest zoom that shows the whole box in a map of the given size."""
     lat = (south + north) / 2
     lon = (west + east) / 2

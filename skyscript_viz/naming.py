@@ -56,7 +56,9 @@ def osm_url(obj_type: str, osm_id: int) -> tuple[str | None, str]:
         return f"https://www.openstreetmap.org/way/{osm_id}", "exact"
     if obj_type == "a":
         kind, real = ("way", osm_id // 2) if osm_id % 2 == 0 else ("relation", (osm_id - 1) // 2)
-        return (f"https://www.openstreetmap.org/{kind}/{real}",
-                "guess: area numbering is not documented by SkyScript; this assumes osmium's "
-                "convention (way id × 2, relation id × 2 + 1)")
+        return (
+            f"https://www.openstreetmap.org/{kind}/{real}",
+            "guess: area numbering is not documented by SkyScript; this assumes osmium's "
+            "convention (way id × 2, relation id × 2 + 1)",
+        )
     return None, "no link: unknown object type"

@@ -7,6 +7,7 @@ of the part is still read.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import re
@@ -66,8 +67,11 @@ class _Store:
                 self.zip = LocalZip(store.path, directory=True, max_member=MAX_META_SIZE)
                 bad = set(self.zip.directory.bad_names)
                 for i in sorted(bad):
-                    problem(f"{label}/{self.zip.directory.names[i]}", ProblemKind.UNREADABLE_FILE,
-                            "member name is not valid UTF-8 although the zip says it is; not read")
+                    problem(
+                        f"{label}/{self.zip.directory.names[i]}",
+                        ProblemKind.UNREADABLE_FILE,
+                        "member name is not valid UTF-8 although the zip says it is; not read",
+                    )
                 for note in self.zip.directory.notes:
                     problem(label, ProblemKind.DAMAGED_ZIP, note)
                 self._list_names(self.zip.directory.names, bad)
@@ -95,8 +99,11 @@ class _Store:
                         problem(f"{label}/{name}", ProblemKind.UNREADABLE_FILE, why)
                         continue
                 elif not entry.is_file(follow_symlinks=False):
-                    problem(f"{label}/{name}", ProblemKind.UNREADABLE_FILE,
-                            "not a regular file (a FIFO, device or folder); not read")
+                    problem(
+                        f"{label}/{name}",
+                        ProblemKind.UNREADABLE_FILE,
+                        "not a regular file (a FIFO, device or folder); not read",
+                    )
                     continue
                 self.found.append(_Member(name[: -len(ext)], name))
 
@@ -175,8 +182,9 @@ def _box_ok(b: tuple[float, float, float, float]) -> bool:
     )
 
 
-def _distinct_counts(item: np.ndarray, role: np.ndarray, image: np.ndarray, n_items: int
-                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _distinct_counts(
+    item: np.ndarray, role: np.ndarray, image: np.ndarray, n_items: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For each item id: how many distinct images have it with role 0, with role 1, with either."""
     out = []
     n_img = int(image.max()) + 1 if len(image) else 1
@@ -190,9 +198,16 @@ def _distinct_counts(item: np.ndarray, role: np.ndarray, image: np.ndarray, n_it
 
 # OSM values whose usual caption words share no word with the value itself.
 CAPTION_SYNONYMS: dict[str, str] = {
-    "fuel": "gas petrol station", "unclassified": "minor road", "motorway_link": "ramp",
-    "track": "dirt road", "footway": "path sidewalk", "parking": "car lot", "pitch": "field court",
-    "water": "lake pond reservoir", "wood": "forest trees", "scrub": "bushes shrubland",
+    "fuel": "gas petrol station",
+    "unclassified": "minor road",
+    "motorway_link": "ramp",
+    "track": "dirt road",
+    "footway": "path sidewalk",
+    "parking": "car lot",
+    "pitch": "field court",
+    "water": "lake pond reservoir",
+    "wood": "forest trees",
+    "scrub": "bushes shrubland",
 }
 _WORD_SPLIT = re.compile(r"[^a-z]+")
 
@@ -211,9 +226,11 @@ _TIME_RANGES = ((1, 9999), (1, 12), (1, 31), (0, 23), (0, 59))
 
 
 def _time_ok(tv: Any) -> bool:
-    return (type(tv) in (tuple, list) and len(tv) > 0
-            and all(type(x) is int and lo <= x <= hi
-                    for x, (lo, hi) in zip(tv[:_TIME_PARTS], _TIME_RANGES, strict=False)))
+    return (
+        type(tv) in (tuple, list)
+        and len(tv) > 0
+        and all(type(x) is int and lo <= x <= hi for x, (lo, hi) in zip(tv[:_TIME_PARTS], _TIME_RANGES, strict=False))
+    )
 
 
 def read_part(part: Part, out_dir: Path, progress: Any | None) -> dict[str, Any]:
@@ -232,15 +249,15 @@ def read_part(part: Part, out_dir: Path, progress: Any | None) -> dict[str, Any]
         img_store.close()  # the build only lists images; their byte locations come from the directory
     meta_store = _Store(part.meta, ".pickle", problem) if part.meta else None
     try:
-        return _read_listed(part, img_store, meta_store, out_dir, progress, problem,
-                            (problems_fp, problems_kind, problems_detail))
+        return _read_listed(
+            part, img_store, meta_store, out_dir, progress, problem, (problems_fp, problems_kind, problems_detail)
+        )
     finally:
         if meta_store is not None:
             meta_store.close()
 
 
-def _image_columns(part: Part, st: _Store | None, cols: dict[str, Any], img_index: list[int]
-                   ) -> dict[str, pa.Array]:
+def _image_columns(part: Part, st: _Store | None, cols: dict[str, Any], img_index: list[int]) -> dict[str, pa.Array]:
     """Where each image is: storage, container, member and, in a local zip, its byte location (local
     header offset, sizes, method, CRC from the central directory), so the app reads it with one
     positioned read instead of opening the zip's whole directory."""
@@ -258,10 +275,16 @@ def _image_columns(part: Part, st: _Store | None, cols: dict[str, Any], img_inde
     }
     d = st.zip.directory if st is not None and st.zip is not None else None
     idx = np.asarray(img_index, np.int64)
-    for name, src, typ in (("zip_offset", "offsets", pa.int64()), ("zip_csize", "csizes", pa.int64()),
-                           ("zip_usize", "usizes", pa.int64()), ("zip_method", "methods", pa.int16()),
-                           ("zip_crc", "crcs", pa.int64()), ("zip_flags", "flags", pa.int32()),
-                           ("zip_nlen", "name_lens", pa.int32()), ("zip_xlen", "extra_lens", pa.int32())):
+    for name, src, typ in (
+        ("zip_offset", "offsets", pa.int64()),
+        ("zip_csize", "csizes", pa.int64()),
+        ("zip_usize", "usizes", pa.int64()),
+        ("zip_method", "methods", pa.int16()),
+        ("zip_crc", "crcs", pa.int64()),
+        ("zip_flags", "flags", pa.int32()),
+        ("zip_nlen", "name_lens", pa.int32()),
+        ("zip_xlen", "extra_lens", pa.int32()),
+    ):
         if d is None or n == 0:
             out[name] = pa.nulls(n, typ)
             continue
@@ -293,24 +316,36 @@ def _by_stem(st: _Store | None, prefix: str, what: str, problem: ProblemFn) -> d
     out: dict[str, _Member] = {}
     for m in st.found if st else ():
         if m.stem in out:
-            problem(prefix + m.stem + ".jpg", ProblemKind.DUPLICATE_FILE,
-                    f"{what}{m.member} and {out[m.stem].member} have the same name; the first is used")
+            problem(
+                prefix + m.stem + ".jpg",
+                ProblemKind.DUPLICATE_FILE,
+                f"{what}{m.member} and {out[m.stem].member} have the same name; the first is used",
+            )
             continue
         out[m.stem] = m
     return out
 
 
-def _read_listed(part: Part, img_store: _Store | None, meta_store: _Store | None, out_dir: Path,
-                 progress: Any | None, problem: ProblemFn, plists: tuple[list[str], list[str], list[str]]
-                 ) -> dict[str, Any]:
+def _read_listed(
+    part: Part,
+    img_store: _Store | None,
+    meta_store: _Store | None,
+    out_dir: Path,
+    progress: Any | None,
+    problem: ProblemFn,
+    plists: tuple[list[str], list[str], list[str]],
+) -> dict[str, Any]:
     """Read the meta of every listed image and write the part's Parquet files."""
     prefix = f"images{part.number}/"
     imgs = _by_stem(img_store, prefix, "", problem)
     metas = _by_stem(meta_store, prefix, "meta ", problem)
     for st in (img_store, meta_store):
         for name in st.other if st else ():
-            problem(f"{st.store.path.name}/{name}", ProblemKind.UNEXPECTED_FILE,  # type: ignore[union-attr]
-                    "not a .jpg/.pickle; ignored")
+            problem(
+                f"{st.store.path.name}/{name}",
+                ProblemKind.UNEXPECTED_FILE,  # type: ignore[union-attr]
+                "not a .jpg/.pickle; ignored",
+            )
 
     stems = sorted(imgs.keys() | metas.keys())
     n = len(stems)
@@ -336,10 +371,8 @@ def _read_listed(part: Part, img_store: _Store | None, meta_store: _Store | None
                 w = None
             if w is None:
                 w = caption_words(_text(k), _text(v))
-                try:
+                with contextlib.suppress(TypeError):
                     word_cache[(k, v)] = w
-                except TypeError:
-                    pass
             words.update(w.split())
         return " ".join(sorted(words))
 
@@ -365,8 +398,11 @@ def _read_listed(part: Part, img_store: _Store | None, meta_store: _Store | None
         else:
             name_cols = (parsed.obj_type, parsed.osm_id, parsed.source, parsed.year)
             if parsed.source not in SOURCES:
-                problem(fp, ProblemKind.UNKNOWN_SOURCE, f"source code {parsed.source!r} is not one of "
-                        "the ten SkyScript sources; shown as unknown")
+                problem(
+                    fp,
+                    ProblemKind.UNKNOWN_SOURCE,
+                    f"source code {parsed.source!r} is not one of the ten SkyScript sources; shown as unknown",
+                )
         if img_member is None:
             problem(fp, ProblemKind.MISSING_IMAGE, f"meta {meta_member} has no image")
 
@@ -395,8 +431,7 @@ def _read_listed(part: Part, img_store: _Store | None, meta_store: _Store | None
         if _time_ok(tv):
             tt = (tuple(tv[:_TIME_PARTS]) + none5)[:5]
         else:
-            problem(fp, ProblemKind.CORRUPT_META,
-                    f"time {_short(tv)} is not a valid (year, month, day, hour, minute)")
+            problem(fp, ProblemKind.CORRUPT_META, f"time {_short(tv)} is not a valid (year, month, day, hour, minute)")
         if tt[0] is None and parsed is not None:
             tt = (parsed.year, *tt[1:])
         elif parsed is not None and tt[0] != parsed.year:
@@ -411,8 +446,7 @@ def _read_listed(part: Part, img_store: _Store | None, meta_store: _Store | None
             ok = _box_ok(b)
             box = (*b, ok)
             if not ok:
-                problem(fp, ProblemKind.INVALID_BOX,
-                        f"box (west, south, east, north) = {b} is not a valid footprint")
+                problem(fp, ProblemKind.INVALID_BOX, f"box (west, south, east, north) = {b} is not a valid footprint")
 
         # tags
         center = meta.get("center_tags")
@@ -440,42 +474,68 @@ def _read_listed(part: Part, img_store: _Store | None, meta_store: _Store | None
         words = focus_words(center) if center else ""
         append_row((*head, *tt, *box, len(surr), len(center), words))
 
-    names = ("filepath", "member", "has_image", "has_meta", "obj_type", "osm_id", "source", "name_year",
-             "year", "month", "day", "hour", "minute", "west", "south", "east", "north", "box_valid",
-             "n_surrounding", "n_focus_tags", "focus_words")
-    cols: dict[str, Any] = dict(zip(names, zip(*rows, strict=True), strict=True)) if rows else \
-        {k: () for k in names}
+    names = (
+        "filepath",
+        "member",
+        "has_image",
+        "has_meta",
+        "obj_type",
+        "osm_id",
+        "source",
+        "name_year",
+        "year",
+        "month",
+        "day",
+        "hour",
+        "minute",
+        "west",
+        "south",
+        "east",
+        "north",
+        "box_valid",
+        "n_surrounding",
+        "n_focus_tags",
+        "focus_words",
+    )
+    cols: dict[str, Any] = dict(zip(names, zip(*rows, strict=True), strict=True)) if rows else {k: () for k in names}
     problems_fp, problems_kind, problems_detail = plists
-    images = pa.table({**_image_columns(part, img_store, cols, img_index), **{
-        "has_meta": pa.array(cols["has_meta"], pa.bool_()),
-        "obj_type": pa.array(cols["obj_type"], pa.string()),
-        "osm_id": pa.array(cols["osm_id"], pa.int64()),
-        "source": pa.array(cols["source"], pa.string()),
-        "name_year": pa.array(cols["name_year"], pa.int16()),
-        "year": pa.array(cols["year"], pa.int16()),
-        "month": pa.array(cols["month"], pa.int8()),
-        "day": pa.array(cols["day"], pa.int8()),
-        "hour": pa.array(cols["hour"], pa.int8()),
-        "minute": pa.array(cols["minute"], pa.int8()),
-        "west": pa.array(cols["west"], pa.float64()),
-        "south": pa.array(cols["south"], pa.float64()),
-        "east": pa.array(cols["east"], pa.float64()),
-        "north": pa.array(cols["north"], pa.float64()),
-        "box_valid": pa.array(cols["box_valid"], pa.bool_()),
-        "n_surrounding": pa.array(cols["n_surrounding"], pa.int32()),
-        "n_focus_tags": pa.array(cols["n_focus_tags"], pa.int32()),
-        "focus_words": pa.array(cols["focus_words"], pa.string()),
-    }})
+    images = pa.table(
+        {
+            **_image_columns(part, img_store, cols, img_index),
+            **{
+                "has_meta": pa.array(cols["has_meta"], pa.bool_()),
+                "obj_type": pa.array(cols["obj_type"], pa.string()),
+                "osm_id": pa.array(cols["osm_id"], pa.int64()),
+                "source": pa.array(cols["source"], pa.string()),
+                "name_year": pa.array(cols["name_year"], pa.int16()),
+                "year": pa.array(cols["year"], pa.int16()),
+                "month": pa.array(cols["month"], pa.int8()),
+                "day": pa.array(cols["day"], pa.int8()),
+                "hour": pa.array(cols["hour"], pa.int8()),
+                "minute": pa.array(cols["minute"], pa.int8()),
+                "west": pa.array(cols["west"], pa.float64()),
+                "south": pa.array(cols["south"], pa.float64()),
+                "east": pa.array(cols["east"], pa.float64()),
+                "north": pa.array(cols["north"], pa.float64()),
+                "box_valid": pa.array(cols["box_valid"], pa.bool_()),
+                "n_surrounding": pa.array(cols["n_surrounding"], pa.int32()),
+                "n_focus_tags": pa.array(cols["n_focus_tags"], pa.int32()),
+                "focus_words": pa.array(cols["focus_words"], pa.string()),
+            },
+        }
+    )
     run = np.asarray(runs, np.int64).reshape(-1, 3)
     t_local = np.repeat(run[:, 0], run[:, 2])
     t_obj = np.repeat(run[:, 1], run[:, 2])
     t_role = (t_obj > 0).astype(np.int64)
-    tags = pa.table({
-        "local": pa.array(t_local, pa.int32()),
-        "role": pa.array(t_role, pa.int8()),
-        "obj": pa.array(t_obj, pa.int32()),
-        "kv": pa.array(t_kv, pa.int32()),
-    })
+    tags = pa.table(
+        {
+            "local": pa.array(t_local, pa.int32()),
+            "role": pa.array(t_role, pa.int8()),
+            "obj": pa.array(t_obj, pa.int32()),
+            "kv": pa.array(t_kv, pa.int32()),
+        }
+    )
     keys = list(vocab.keys())  # non-text keys/values (numbers) become text here; equal texts merge later
     key_text = [_text(k) for k, _ in keys]
     key_names = sorted(set(key_text))
@@ -485,21 +545,27 @@ def _read_listed(part: Part, img_store: _Store | None, meta_store: _Store | None
     # images, so the merge only adds these up instead of counting distinct images over every tag row.
     kv_arr = np.asarray(t_kv, np.int64)
     kv_n = _distinct_counts(kv_arr, t_role, t_local, len(keys))
-    key_n = _distinct_counts(key_of_kv[kv_arr] if t_kv else np.zeros(0, np.int64), t_role, t_local,
-                             len(key_names))
-    vocab_t = pa.table({
-        "kv": pa.array(range(len(keys)), pa.int32()),
-        "key": pa.array(key_text, pa.string()),
-        "value": pa.array([_text(v) for _, v in keys], pa.string()),
-        "n_focus": kv_n[0], "n_surrounding": kv_n[1], "n_images": kv_n[2],
-    })
-    keys_t = pa.table({"key": pa.array(key_names, pa.string()),
-                       "n_focus": key_n[0], "n_surrounding": key_n[1], "n_images": key_n[2]})
-    problems = pa.table({
-        "filepath": pa.array(problems_fp, pa.string()),
-        "kind": pa.array(problems_kind, pa.string()),
-        "detail": pa.array(problems_detail, pa.string()),
-    })
+    key_n = _distinct_counts(key_of_kv[kv_arr] if t_kv else np.zeros(0, np.int64), t_role, t_local, len(key_names))
+    vocab_t = pa.table(
+        {
+            "kv": pa.array(range(len(keys)), pa.int32()),
+            "key": pa.array(key_text, pa.string()),
+            "value": pa.array([_text(v) for _, v in keys], pa.string()),
+            "n_focus": kv_n[0],
+            "n_surrounding": kv_n[1],
+            "n_images": kv_n[2],
+        }
+    )
+    keys_t = pa.table(
+        {"key": pa.array(key_names, pa.string()), "n_focus": key_n[0], "n_surrounding": key_n[1], "n_images": key_n[2]}
+    )
+    problems = pa.table(
+        {
+            "filepath": pa.array(problems_fp, pa.string()),
+            "kind": pa.array(problems_kind, pa.string()),
+            "detail": pa.array(problems_detail, pa.string()),
+        }
+    )
     pq.write_table(images, out_dir / "images.parquet")
     pq.write_table(tags, out_dir / "tags.parquet")
     pq.write_table(vocab_t, out_dir / "vocab.parquet")

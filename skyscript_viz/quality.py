@@ -41,8 +41,13 @@ LOW_CONTRAST_STD = 4.0
 # The kinds the Quality page always lists (even at zero), with their title and help from problems.py
 CHECKS: dict[str, Problem] = {
     kind.value: PROBLEMS[kind.value]
-    for kind in (ProblemKind.BLANK_IMAGE, ProblemKind.LOW_CONTRAST, ProblemKind.DUPLICATE_CONTENT,
-                 ProblemKind.CAPTION_MISSES_TAG, ProblemKind.CORRUPT_IMAGE)
+    for kind in (
+        ProblemKind.BLANK_IMAGE,
+        ProblemKind.LOW_CONTRAST,
+        ProblemKind.DUPLICATE_CONTENT,
+        ProblemKind.CAPTION_MISSES_TAG,
+        ProblemKind.CORRUPT_IMAGE,
+    )
 }
 
 
@@ -59,8 +64,15 @@ def image_stats(data: bytes) -> dict[str, Any]:
         out["dark_share"] = float((lum <= 2).mean())
         out["bright_share"] = float((lum >= 253).mean())
     except Exception as exc:  # noqa: BLE001 - every failure is a finding
-        out.update(width=None, height=None, mean=None, std=None, dark_share=None, bright_share=None,
-                   error=f"{type(exc).__name__}: {exc}"[:200])
+        out.update(
+            width=None,
+            height=None,
+            mean=None,
+            std=None,
+            dark_share=None,
+            bright_share=None,
+            error=f"{type(exc).__name__}: {exc}"[:200],
+        )
     return out
 
 
@@ -75,8 +87,16 @@ def _stats_chunk(root: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 data = store.read_bytes(row)
                 st = image_stats(data)
             except Exception as exc:  # noqa: BLE001
-                st = {"sha1": None, "width": None, "height": None, "mean": None, "std": None,
-                      "dark_share": None, "bright_share": None, "error": f"{type(exc).__name__}: {exc}"[:200]}
+                st = {
+                    "sha1": None,
+                    "width": None,
+                    "height": None,
+                    "mean": None,
+                    "std": None,
+                    "dark_share": None,
+                    "bright_share": None,
+                    "error": f"{type(exc).__name__}: {exc}"[:200],
+                }
             st.update(filepath=row["filepath"], container=row["container"], member=row["member"])
             out.append(st)
     finally:
@@ -84,8 +104,9 @@ def _stats_chunk(root: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def run_pixel_pass(index: Any, *, workers: int = 2, chunk: int = 2000,
-                   progress: Callable[[int, int], None] | None = None) -> dict[str, float]:
+def run_pixel_pass(
+    index: Any, *, workers: int = 2, chunk: int = 2000, progress: Callable[[int, int], None] | None = None
+) -> dict[str, float]:
     """Compute image statistics for every image of an opened ImageIndex; incremental and atomic.
 
     Results of a previous pass are reused for files whose storage (container, member) is unchanged.
@@ -100,7 +121,7 @@ def run_pixel_pass(index: Any, *, workers: int = 2, chunk: int = 2000,
             done[(r["filepath"], r["container"], r["member"])] = r
     todo = [r for r in rows if (r["filepath"], r["container"], r["member"]) not in done]
     results = [done[k] for k in ((r["filepath"], r["container"], r["member"]) for r in rows) if k in done]
-    chunks = [todo[i:i + chunk] for i in range(0, len(todo), chunk)]
+    chunks = [todo[i : i + chunk] for i in range(0, len(todo), chunk)]
     finished = 0
     if workers <= 1 or len(chunks) <= 1:
         for c in chunks:
@@ -117,10 +138,21 @@ def run_pixel_pass(index: Any, *, workers: int = 2, chunk: int = 2000,
                 finished += len(res)
                 if progress:
                     progress(finished, len(todo))
-    schema = pa.schema([("filepath", pa.string()), ("container", pa.string()), ("member", pa.string()),
-                        ("sha1", pa.string()), ("width", pa.int32()), ("height", pa.int32()),
-                        ("mean", pa.float32()), ("std", pa.float32()), ("dark_share", pa.float32()),
-                        ("bright_share", pa.float32()), ("error", pa.string())])
+    schema = pa.schema(
+        [
+            ("filepath", pa.string()),
+            ("container", pa.string()),
+            ("member", pa.string()),
+            ("sha1", pa.string()),
+            ("width", pa.int32()),
+            ("height", pa.int32()),
+            ("mean", pa.float32()),
+            ("std", pa.float32()),
+            ("dark_share", pa.float32()),
+            ("bright_share", pa.float32()),
+            ("error", pa.string()),
+        ]
+    )
     table = pa.Table.from_pylist([{k: r.get(k) for k in schema.names} for r in results], schema=schema)
     tmp = target.with_suffix(f".{os.getpid()}.tmp")
     pq.write_table(table, tmp)

@@ -26,8 +26,14 @@ __all__ = [
 
 Role = Literal["focus", "surrounding", "any"]
 FACET_DIMENSIONS = ("source", "year", "month", "obj_type", "subset")
-_ROLE_PREFIX = {"focus": "focus", "f": "focus", "surrounding": "surrounding", "s": "surrounding",
-                "surr": "surrounding", "any": "any"}
+_ROLE_PREFIX = {
+    "focus": "focus",
+    "f": "focus",
+    "surrounding": "surrounding",
+    "s": "surrounding",
+    "surr": "surrounding",
+    "any": "any",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,8 +50,9 @@ class BBox:
         if not all(isinstance(v, int | float) and math.isfinite(v) for v in vals):
             raise InvalidFilterError(f"bbox {vals} must be four finite numbers")
         if not (-90 <= self.south <= self.north <= 90):
-            raise InvalidFilterError(f"bbox south/north {self.south}, {self.north} must be within -90..90, "
-                                     "south ≤ north")
+            raise InvalidFilterError(
+                f"bbox south/north {self.south}, {self.north} must be within -90..90, south ≤ north"
+            )
 
     @classmethod
     def parse(cls, text: str) -> BBox:
@@ -188,20 +195,25 @@ def _caption_cond(a: str, needle: str, r: Resolver, params: list[object]) -> str
     if words is not None:
         ph = ", ".join("?" * len(words)) or "NULL"
         params.extend([*words, needle, *words, needle])
-        return (f"({a}title_cid IN (SELECT cap_id FROM caption_titles WHERE cap_id IN (SELECT cap_id FROM "
-                f"caption_words WHERE kind = 0 AND word IN ({ph})) AND contains(lc, ?)) OR "
-                f"{a}multi_cid IN (SELECT cap_id FROM caption_multis WHERE cap_id IN (SELECT cap_id FROM "
-                f"caption_words WHERE kind = 1 AND word IN ({ph})) AND contains(lc, ?)))")
+        return (
+            f"({a}title_cid IN (SELECT cap_id FROM caption_titles WHERE cap_id IN (SELECT cap_id FROM "
+            f"caption_words WHERE kind = 0 AND word IN ({ph})) AND contains(lc, ?)) OR "
+            f"{a}multi_cid IN (SELECT cap_id FROM caption_multis WHERE cap_id IN (SELECT cap_id FROM "
+            f"caption_words WHERE kind = 1 AND word IN ({ph})) AND contains(lc, ?)))"
+        )
     params.extend([needle, needle])
     if getattr(r, "caption_dictionaries", False):
         # scan the distinct lower-cased captions, then match images by caption id
-        return (f"({a}title_cid IN (SELECT cap_id FROM caption_titles WHERE contains(lc, ?)) OR "
-                f"{a}multi_cid IN (SELECT cap_id FROM caption_multis WHERE contains(lc, ?)))")
+        return (
+            f"({a}title_cid IN (SELECT cap_id FROM caption_titles WHERE contains(lc, ?)) OR "
+            f"{a}multi_cid IN (SELECT cap_id FROM caption_multis WHERE contains(lc, ?)))"
+        )
     return f"(contains(lower({a}title), ?) OR contains(lower({a}title_multi_objects), ?))"
 
 
-def build_where(f: Filters, r: Resolver, *, alias: str = "", problems_table: str = "problems"
-                ) -> tuple[str, list[object]]:
+def build_where(
+    f: Filters, r: Resolver, *, alias: str = "", problems_table: str = "problems"
+) -> tuple[str, list[object]]:
     """SQL condition over the images table (``alias.`` prefixed when given) and its parameters.
 
     ``problems_table`` is the table (or parenthesised subquery) of (id, kind) problem rows; the index
@@ -262,8 +274,10 @@ def build_where(f: Filters, r: Resolver, *, alias: str = "", problems_table: str
         for t in f.tags:
             bit = r.tag_bit(t.key, t.value) if hasattr(r, "tag_bit") else None
             if bit is not None:
-                column = f"{a}tb_{'keys' if t.value is None else 'pairs'}_" + \
-                    {"any": "any", "focus": "focus", "surrounding": "surr"}[t.role]
+                column = (
+                    f"{a}tb_{'keys' if t.value is None else 'pairs'}_"
+                    + {"any": "any", "focus": "focus", "surrounding": "surr"}[t.role]
+                )
                 bit_terms.append((f"({column} & ?) <> 0", [1 << bit]))
                 in_order.append(bit_terms[-1])
                 continue

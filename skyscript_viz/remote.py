@@ -67,9 +67,9 @@ __all__ = [
     "RemoteForbiddenError",
     "RemoteInterruptedError",
     "RemoteNotFoundError",
+    "RemoteStat",
     "RemoteTimeoutError",
     "RemoteUnreachableError",
-    "RemoteStat",
     "SyncReport",
     "cache_base",
     "cache_info",
@@ -109,7 +109,6 @@ _MAX_MANIFEST = 64 * 1024 * 1024  # bytes; a real remote.json is a few kilobytes
 _SCHEME = re.compile(r"^(https?|s3):/+(.*)$", re.IGNORECASE)
 _DIR_NAME = re.compile(r"images([0-9]+)\.zipdir\.arrow")
 _CSV_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\.csv")
-
 
 
 # --------------------------------------------------------------------------------------------------
@@ -197,7 +196,7 @@ def _save_manifest(root: Path, manifest: dict[str, Any]) -> None:
 
 
 # --------------------------------------------------------------------------------------------------
-# Transport (fsspec)
+# Transport, on fsspec
 
 
 @dataclass(frozen=True)
@@ -249,9 +248,15 @@ class Transport:
             endpoint = settings.current().s3_endpoint
             client_kwargs = {"endpoint_url": endpoint} if endpoint else {}
             self.fs: Any = s3fs.S3FileSystem(
-                anon=True, skip_instance_cache=True, client_kwargs=client_kwargs,
-                config_kwargs={"connect_timeout": connect, "read_timeout": self.timeout,
-                               "retries": {"max_attempts": 1}})
+                anon=True,
+                skip_instance_cache=True,
+                client_kwargs=client_kwargs,
+                config_kwargs={
+                    "connect_timeout": connect,
+                    "read_timeout": self.timeout,
+                    "retries": {"max_attempts": 1},
+                },
+            )
             self.fs.retries = 2
         else:
             import aiohttp
@@ -262,11 +267,14 @@ class Transport:
             tls = {"ssl": ssl.create_default_context()} if self.scheme == "https" else {}
             self.fs = HTTPFileSystem(
                 skip_instance_cache=True,
-                client_kwargs={"timeout": aiohttp.ClientTimeout(total=None, connect=connect,
-                                                                sock_connect=connect,
-                                                                sock_read=self.timeout),
-                               "trace_configs": [_no_downgrade()]},
-                **tls)
+                client_kwargs={
+                    "timeout": aiohttp.ClientTimeout(
+                        total=None, connect=connect, sock_connect=connect, sock_read=self.timeout
+                    ),
+                    "trace_configs": [_no_downgrade()],
+                },
+                **tls,
+            )
 
     def _path(self, url: str) -> str:
         return url.split("://", 1)[1] if self.scheme == "s3" else url
@@ -297,13 +305,21 @@ class Transport:
 
         with self.errors(url):
             if self.scheme == "s3":
-                data = sync(self.fs.loop, self.fs._cat_file, self._path(url), start=start, end=end,
-                            timeout=self.deadline(end - start))
+                data = sync(
+                    self.fs.loop,
+                    self.fs._cat_file,
+                    self._path(url),
+                    start=start,
+                    end=end,
+                    timeout=self.deadline(end - start),
+                )
             else:
                 data = sync(self.fs.loop, self._http_range, url, start, end)
         if len(data) != end - start:
-            raise RemoteChangedError(f"{url} is shorter than expected: bytes {start:,}-{end:,} of {size:,} "
-                                     f"gave {len(data):,}; it was truncated or changed on the server")
+            raise RemoteChangedError(
+                f"{url} is shorter than expected: bytes {start:,}-{end:,} of {size:,} "
+                f"gave {len(data):,}; it was truncated or changed on the server"
+            )
         return bytes(data)
 
     async def _http_range(self, url: str, start: int, end: int) -> bytes:
@@ -315,14 +331,16 @@ class Transport:
         t0 = time.monotonic()
         try:
             async with asyncio.timeout(self.deadline(want)):
-                async with session.get(self.fs.encode_url(url), headers={"Range": f"bytes={start}-{end - 1}"},
-                                       **self.fs.kwargs) as r:
+                async with session.get(
+                    self.fs.encode_url(url), headers={"Range": f"bytes={start}-{end - 1}"}, **self.fs.kwargs
+                ) as r:
                     if r.status == 416:
                         return b""
                     r.raise_for_status()
                     if r.status != 206 and start > 0:
-                        raise RemoteError(f"{host} does not support HTTP range requests, which reading a remote "
-                                          f"root needs ({url})")
+                        raise RemoteError(
+                            f"{host} does not support HTTP range requests, which reading a remote root needs ({url})"
+                        )
                     length = r.headers.get("Content-Length")
                     if r.status == 206 and length is not None and length.isdigit() and int(length) > want:
                         r.close()
@@ -352,7 +370,7 @@ class Transport:
             yield
         except RemoteError:
             raise
-        except Exception as exc:  # noqa: BLE001 - every failure gets a one-line explanation
+        except Exception as exc:
             raise self.explain(exc, url) from exc
 
     def explain(self, exc: BaseException, url: str) -> RemoteError:
@@ -362,8 +380,10 @@ class Transport:
 
 def _too_long(url: str, want: int, length: int | None) -> RemoteError:
     said = f" ({length:,} bytes)" if length is not None else ""
-    return RemoteError(f"{_host(url)} answered a request for {want:,} bytes of {url} with a longer reply{said}; "
-                       "it was not read (a broken or hostile server)")
+    return RemoteError(
+        f"{_host(url)} answered a request for {want:,} bytes of {url} with a longer reply{said}; "
+        "it was not read (a broken or hostile server)"
+    )
 
 
 def _no_downgrade() -> Any:
@@ -374,8 +394,10 @@ def _no_downgrade() -> Any:
     async def on_redirect(_session: Any, _ctx: Any, params: Any) -> None:
         target = params.response.url.join(URL(params.response.headers.get("Location", "")))
         if params.url.scheme == "https" and target.scheme != "https":
-            raise RemoteError(f"{params.url} redirects to {target}, which leaves https; the redirect was "
-                              "refused (use the https address the server should have kept)")
+            raise RemoteError(
+                f"{params.url} redirects to {target}, which leaves https; the redirect was "
+                "refused (use the https address the server should have kept)"
+            )
 
     trace = aiohttp.TraceConfig()
     trace.on_request_redirect.append(on_redirect)
@@ -407,33 +429,44 @@ def explain_error(exc: BaseException, url: str, timeout: float = DEFAULT_TIMEOUT
         if status is None and isinstance(response, dict):  # botocore's ClientError
             status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
         if status == 403 or isinstance(e, PermissionError):
-            return RemoteForbiddenError(f"access denied by the server (HTTP 403): {url}; "
-                                        "is the file public and the URL right?")
+            return RemoteForbiddenError(
+                f"access denied by the server (HTTP 403): {url}; is the file public and the URL right?"
+            )
         if status == 404:
             return RemoteNotFoundError(f"not found on the server (HTTP 404): {url}")
         if status == 416:
-            return RemoteChangedError(f"{url} is shorter than the cached directory says (HTTP 416); it was "
-                                      "truncated or changed on the server")
+            return RemoteChangedError(
+                f"{url} is shorter than the cached directory says (HTTP 416); it was truncated or changed on the server"
+            )
         if isinstance(status, int) and status >= 400:
             return RemoteError(f"the server answered HTTP {status} for {url}")
     for e in chain:
         refused = isinstance(e, ConnectionRefusedError | socket.gaierror)
-        if refused or type(e).__name__ == "EndpointConnectionError" or (
-                aiohttp is not None and isinstance(e, aiohttp.ClientConnectorError)):
-            return RemoteUnreachableError(f"cannot reach {host} ({_connect_reason(e)}) for {url}; "
-                                          "files and images already cached still open")
+        if (
+            refused
+            or type(e).__name__ == "EndpointConnectionError"
+            or (aiohttp is not None and isinstance(e, aiohttp.ClientConnectorError))
+        ):
+            return RemoteUnreachableError(
+                f"cannot reach {host} ({_connect_reason(e)}) for {url}; files and images already cached still open"
+            )
     for e in chain:
         name = type(e).__name__
         if isinstance(e, TimeoutError) or "Timeout" in name:
-            return RemoteTimeoutError(f"no answer from {host} within {timeout:g} s for {url}; the server is "
-                                      "slow or down (raise the limit with --timeout or SKYSCRIPT_REMOTE_TIMEOUT)")
+            return RemoteTimeoutError(
+                f"no answer from {host} within {timeout:g} s for {url}; the server is "
+                "slow or down (raise the limit with --timeout or SKYSCRIPT_REMOTE_TIMEOUT)"
+            )
     for e in chain:
-        if aiohttp is not None and isinstance(e, aiohttp.ClientPayloadError | aiohttp.ServerDisconnectedError
-                                              | aiohttp.ClientOSError) or isinstance(e, ConnectionError):
+        if (
+            aiohttp is not None
+            and isinstance(e, aiohttp.ClientPayloadError | aiohttp.ServerDisconnectedError | aiohttp.ClientOSError)
+        ) or isinstance(e, ConnectionError):
             return RemoteInterruptedError(f"the connection to {host} dropped while reading {url}")
         if isinstance(e, ValueError) and "range requests" in str(e):
-            return RemoteError(f"{host} does not support HTTP range requests, which reading a remote root "
-                               f"needs ({url})")
+            return RemoteError(
+                f"{host} does not support HTTP range requests, which reading a remote root needs ({url})"
+            )
     for e in chain:
         if isinstance(e, FileNotFoundError):  # fsspec's HTTP info() turns a failed GET into this
             return RemoteNotFoundError(f"not found on the server (HTTP 404): {url}")
@@ -478,9 +511,17 @@ def _partial_paths(dest: Path) -> tuple[Path, Path]:
     return dest.with_name(dest.name + ".partial"), dest.with_name(dest.name + ".partial.json")
 
 
-def download(tr: Transport, url: str, dest: Path, st: RemoteStat, *, chunk: int = DEFAULT_CHUNK,
-             progress: ProgressFn | None = None, label: str | None = None,
-             notes: list[str] | None = None) -> int:
+def download(
+    tr: Transport,
+    url: str,
+    dest: Path,
+    st: RemoteStat,
+    *,
+    chunk: int = DEFAULT_CHUNK,
+    progress: ProgressFn | None = None,
+    label: str | None = None,
+    notes: list[str] | None = None,
+) -> int:
     """Download ``url`` to ``dest`` by range requests of ``chunk`` bytes; returns bytes fetched.
 
     Bytes go to ``dest.partial``; an interrupted download resumes from its size if the server still has
@@ -516,8 +557,10 @@ def download(tr: Transport, url: str, dest: Path, st: RemoteStat, *, chunk: int 
                     break
                 except (RemoteInterruptedError, RemoteTimeoutError) as exc:
                     if attempt == 2:
-                        raise type(exc)(f"{exc}; download of {label} stopped at {pos:,} of {st.size:,} bytes, "
-                                        "run the same command again to resume") from exc
+                        raise type(exc)(
+                            f"{exc}; download of {label} stopped at {pos:,} of {st.size:,} bytes, "
+                            "run the same command again to resume"
+                        ) from exc
                     time.sleep(0.2 * (attempt + 1))
             f.write(data)
             f.flush()
@@ -527,8 +570,10 @@ def download(tr: Transport, url: str, dest: Path, st: RemoteStat, *, chunk: int 
                 progress(label, pos, st.size)
     if part.stat().st_size != st.size:
         part.unlink()
-        raise RemoteChangedError(f"{label}: downloaded {part.stat().st_size if part.exists() else 0:,} bytes, "
-                                 f"the server said {st.size:,}; run the command again")
+        raise RemoteChangedError(
+            f"{label}: downloaded {part.stat().st_size if part.exists() else 0:,} bytes, "
+            f"the server said {st.size:,}; run the command again"
+        )
     os.replace(part, dest)
     meta.unlink(missing_ok=True)
     return fetched
@@ -536,6 +581,7 @@ def download(tr: Transport, url: str, dest: Path, st: RemoteStat, *, chunk: int 
 
 # --------------------------------------------------------------------------------------------------
 # Zip central directory over range requests
+
 
 @dataclass
 class CentralDirectory:
@@ -549,9 +595,16 @@ class CentralDirectory:
     notes: list[str] = field(default_factory=list)
 
 
-def read_central_directory(tr: Transport, url: str, st: RemoteStat, *, chunk: int = DEFAULT_CHUNK,
-                           progress: ProgressFn | None = None, label: str | None = None,
-                           scratch: Path | None = None) -> CentralDirectory:
+def read_central_directory(
+    tr: Transport,
+    url: str,
+    st: RemoteStat,
+    *,
+    chunk: int = DEFAULT_CHUNK,
+    progress: ProgressFn | None = None,
+    label: str | None = None,
+    scratch: Path | None = None,
+) -> CentralDirectory:
     """Read a remote zip's central directory with range requests (tail, then the directory itself);
     parsed by skyscript_viz.zipdir like every other zip."""
     size = st.size
@@ -564,13 +617,14 @@ def read_central_directory(tr: Transport, url: str, st: RemoteStat, *, chunk: in
         loc = zipdir.locate(size, read_at, label=url)
         cd_abs, cd_size = loc.cd_offset, loc.cd_size
         if cd_abs >= loc.tail_start:
-            data = loc.tail[cd_abs - loc.tail_start: cd_abs - loc.tail_start + cd_size]
+            data = loc.tail[cd_abs - loc.tail_start : cd_abs - loc.tail_start + cd_size]
         elif scratch is not None:
             # a large directory (tens of MB for a million members): resumable, with a progress bar
             tmp = scratch / f".{label}.cd"
             part_stat = RemoteStat(cd_size, st.etag, st.last_modified)
-            _download_range(tr, url, tmp, st, cd_abs, cd_size, part_stat, chunk=chunk, progress=progress,
-                            label=f"{label} directory")
+            _download_range(
+                tr, url, tmp, st, cd_abs, cd_size, part_stat, chunk=chunk, progress=progress, label=f"{label} directory"
+            )
             data = tmp.read_bytes()
             tmp.unlink(missing_ok=True)
         else:
@@ -579,16 +633,34 @@ def read_central_directory(tr: Transport, url: str, st: RemoteStat, *, chunk: in
     except ZipFormatError as exc:
         raise RemoteError(str(exc)) from None
     cols: dict[str, list[Any]] = {
-        "name": d.names, "header_offset": d.offsets, "compress_size": d.csizes, "file_size": d.usizes,
-        "compress_type": d.methods, "crc": d.crcs, "flag_bits": d.flags, "name_len": d.name_lens,
-        "extra_len": d.extra_lens}
+        "name": d.names,
+        "header_offset": d.offsets,
+        "compress_size": d.csizes,
+        "file_size": d.usizes,
+        "compress_type": d.methods,
+        "crc": d.crcs,
+        "flag_bits": d.flags,
+        "name_len": d.name_lens,
+        "extra_len": d.extra_lens,
+    }
     order = sorted(range(len(d)), key=d.names.__getitem__)
     cols = {k: [v[i] for i in order] for k, v in cols.items()}
     return CentralDirectory(cols, cd_abs, cd_size, loc.shift, len(order), d.notes)
 
 
-def _download_range(tr: Transport, url: str, dest: Path, st: RemoteStat, start: int, length: int,
-                    part_stat: RemoteStat, *, chunk: int, progress: ProgressFn | None, label: str) -> None:
+def _download_range(
+    tr: Transport,
+    url: str,
+    dest: Path,
+    st: RemoteStat,
+    start: int,
+    length: int,
+    part_stat: RemoteStat,
+    *,
+    chunk: int,
+    progress: ProgressFn | None,
+    label: str,
+) -> None:
     """Like :func:`download` for bytes ``[start, start + length)`` of ``url``."""
 
     class _Shifted:
@@ -602,19 +674,22 @@ def _write_directory(path: Path, cd: CentralDirectory, st: RemoteStat, url: str)
     import pyarrow as pa
 
     c = cd.columns
-    table = pa.table({
-        "name": pa.array(c["name"], pa.string()),
-        "header_offset": pa.array(c["header_offset"], pa.uint64()),
-        "compress_size": pa.array(c["compress_size"], pa.uint64()),
-        "file_size": pa.array(c["file_size"], pa.uint64()),
-        "compress_type": pa.array(c["compress_type"], pa.uint16()),
-        "crc": pa.array(c["crc"], pa.uint32()),
-        "flag_bits": pa.array(c["flag_bits"], pa.uint16()),
-        "name_len": pa.array(c["name_len"], pa.uint16()),
-        "extra_len": pa.array(c["extra_len"], pa.uint16()),
-    })
-    table = table.replace_schema_metadata({"url": url, "size": str(st.size), "etag": st.etag or "",
-                                           "last_modified": st.last_modified or ""})
+    table = pa.table(
+        {
+            "name": pa.array(c["name"], pa.string()),
+            "header_offset": pa.array(c["header_offset"], pa.uint64()),
+            "compress_size": pa.array(c["compress_size"], pa.uint64()),
+            "file_size": pa.array(c["file_size"], pa.uint64()),
+            "compress_type": pa.array(c["compress_type"], pa.uint16()),
+            "crc": pa.array(c["crc"], pa.uint32()),
+            "flag_bits": pa.array(c["flag_bits"], pa.uint16()),
+            "name_len": pa.array(c["name_len"], pa.uint16()),
+            "extra_len": pa.array(c["extra_len"], pa.uint16()),
+        }
+    )
+    table = table.replace_schema_metadata(
+        {"url": url, "size": str(st.size), "etag": st.etag or "", "last_modified": st.last_modified or ""}
+    )
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
         writer.write_table(table)
@@ -737,15 +812,16 @@ def csv_name(name: str) -> str:
 
     n = name.strip().replace("\\", "/")
     if n.startswith("dataframe/"):
-        n = n[len("dataframe/"):]
+        n = n[len("dataframe/") :]
     for official, slug, _label in _OFFICIAL:
         if n in (slug, official):
             return official + ".csv"
     if not n.lower().endswith(".csv"):
         n += ".csv"
     if not _CSV_NAME.fullmatch(n):
-        raise RemoteError(f"--csv {name!r}: give a CSV file name such as "
-                          "SkyScript_train_top30pct_filtered_by_CLIP_openai.csv")
+        raise RemoteError(
+            f"--csv {name!r}: give a CSV file name such as SkyScript_train_top30pct_filtered_by_CLIP_openai.csv"
+        )
     return n
 
 
@@ -758,8 +834,9 @@ def _park(root: Path, keep: set[str]) -> list[str]:
         candidates += [p for p in df.iterdir() if p.is_file()]
     for p in candidates:
         rel = p.relative_to(root).as_posix()
-        if rel in keep or not (re.fullmatch(r"meta[0-9]+\.zip", p.name) or _DIR_NAME.fullmatch(p.name)
-                               or p.suffix.lower() == ".csv"):
+        if rel in keep or not (
+            re.fullmatch(r"meta[0-9]+\.zip", p.name) or _DIR_NAME.fullmatch(p.name) or p.suffix.lower() == ".csv"
+        ):
             continue
         dest = root / UNUSED / rel
         dest.parent.mkdir(parents=True, exist_ok=True)
@@ -775,9 +852,17 @@ def _unpark(root: Path, rel: str) -> None:
         os.replace(parked, root / rel)
 
 
-def sync(url: object, *, parts: Iterable[int] | str | None = None, csvs: Iterable[str] | None = None,
-         base: Path | str | None = None, timeout: float | None = None, chunk: int | None = None,
-         progress: ProgressFn | None = None, notify: Callable[[str], None] | None = None) -> SyncReport:
+def sync(
+    url: object,
+    *,
+    parts: Iterable[int] | str | None = None,
+    csvs: Iterable[str] | None = None,
+    base: Path | str | None = None,
+    timeout: float | None = None,
+    chunk: int | None = None,
+    progress: ProgressFn | None = None,
+    notify: Callable[[str], None] | None = None,
+) -> SyncReport:
     """Bring the cache root of ``url`` up to date for ``parts`` and ``csvs`` and return what was done.
 
     Downloads (resumably) the meta zips and CSVs that are missing or changed on the server and reads the
@@ -791,17 +876,24 @@ def sync(url: object, *, parts: Iterable[int] | str | None = None, csvs: Iterabl
     fresh = not root.exists()
     root.mkdir(parents=True, exist_ok=True)
     try:
-        return _sync(url, root, parts=parts, csvs=csvs, timeout=timeout, chunk=chunk, progress=progress,
-                     notify=notify)
+        return _sync(url, root, parts=parts, csvs=csvs, timeout=timeout, chunk=chunk, progress=progress, notify=notify)
     except BaseException:
         if fresh and not any(root.iterdir()):
             root.rmdir()  # a first run that failed before writing anything leaves no empty folder
         raise
 
 
-def _sync(url: str, root: Path, *, parts: Iterable[int] | str | None, csvs: Iterable[str] | None,
-          timeout: float | None, chunk: int | None, progress: ProgressFn | None,
-          notify: Callable[[str], None] | None) -> SyncReport:
+def _sync(
+    url: str,
+    root: Path,
+    *,
+    parts: Iterable[int] | str | None,
+    csvs: Iterable[str] | None,
+    timeout: float | None,
+    chunk: int | None,
+    progress: ProgressFn | None,
+    notify: Callable[[str], None] | None,
+) -> SyncReport:
     manifest = load_manifest(root) or {}
     if manifest.get("url") not in (None, url):
         raise RemoteError(f"cache folder {root} belongs to {manifest.get('url')}, not {url}")
@@ -815,16 +907,19 @@ def _sync(url: str, root: Path, *, parts: Iterable[int] | str | None, csvs: Iter
     if chosen_parts is None:
         chosen_parts = list(manifest.get("parts") or DEFAULT_PARTS)
         if not manifest.get("parts"):
-            report.notes.append(f"no --parts given: using parts {', '.join(map(str, chosen_parts))} "
-                                "(choose fewer with --parts 2,3)")
+            report.notes.append(
+                f"no --parts given: using parts {', '.join(map(str, chosen_parts))} (choose fewer with --parts 2,3)"
+            )
     if csvs is not None:
         chosen_csvs = [csv_name(c) for c in csvs]
     elif manifest.get("csvs"):
         chosen_csvs = [c.rsplit("/", 1)[-1] for c in manifest["csvs"]]
     else:
         chosen_csvs = list(DEFAULT_CSVS)
-        report.notes.append(f"no --csv given: using {', '.join(chosen_csvs)} (captions of every training "
-                            "image; choose another with --csv NAME)")
+        report.notes.append(
+            f"no --csv given: using {', '.join(chosen_csvs)} (captions of every training "
+            "image; choose another with --csv NAME)"
+        )
     chosen_csvs = list(dict.fromkeys(chosen_csvs))
     report.parts = chosen_parts
     chunk = chunk or settings.current().remote_chunk
@@ -857,8 +952,9 @@ def _sync(url: str, root: Path, *, parts: Iterable[int] | str | None, csvs: Iter
             return
         if dest.is_file() and entry:
             report.notes.append(f"{rel} changed on the server ({st.difference(entry)}): downloading it again")
-        report.downloaded[rel] = download(tr, _join(url, rel), dest, st, chunk=chunk, progress=progress,
-                                          label=rel, notes=report.notes)
+        report.downloaded[rel] = download(
+            tr, _join(url, rel), dest, st, chunk=chunk, progress=progress, label=rel, notes=report.notes
+        )
         files[rel] = {**st.to_json(), "fetched_at": time.strftime("%Y-%m-%dT%H:%M:%S")}
         _save_manifest(root, manifest)
 
@@ -882,7 +978,8 @@ def _sync(url: str, root: Path, *, parts: Iterable[int] | str | None, csvs: Iter
             except RemoteNotFoundError:
                 raise RemoteNotFoundError(
                     f"caption CSV {name} not found on the server (HTTP 404): tried "
-                    f"{_join(url, 'dataframe/' + name)} and {_join(url, name)}") from None
+                    f"{_join(url, 'dataframe/' + name)} and {_join(url, name)}"
+                ) from None
         if st is not None:
             fetch_file(rel, st)
         final_csvs.append(rel)
@@ -896,18 +993,27 @@ def _sync(url: str, root: Path, *, parts: Iterable[int] | str | None, csvs: Iter
         if st is None or (have and st.same_as(entry)):
             continue
         if have and entry is not None:
-            report.notes.append(f"{zname} changed on the server ({st.difference(entry)}): its directory is read "
-                                "again and the images cached from it are dropped")
-        cd = read_central_directory(tr, _join(url, zname), st, chunk=chunk, progress=progress, label=zname,
-                                    scratch=root)
+            report.notes.append(
+                f"{zname} changed on the server ({st.difference(entry)}): its directory is read "
+                "again and the images cached from it are dropped"
+            )
+        cd = read_central_directory(
+            tr, _join(url, zname), st, chunk=chunk, progress=progress, label=zname, scratch=root
+        )
         report.notes.extend(cd.notes)
         if have:
             shutil.rmtree(root / "objects" / f"images{k}", ignore_errors=True)
             shutil.rmtree(root / ".skyscript_viz" / "thumbs", ignore_errors=True)
         _write_directory(root / dname, cd, st, _join(url, zname))
         report.downloaded[f"{zname} (directory)"] = cd.cd_size
-        zips[zname] = {**st.to_json(), "directory": dname, "members": cd.n_entries, "cd_offset": cd.cd_offset,
-                       "cd_size": cd.cd_size, "read_at": time.strftime("%Y-%m-%dT%H:%M:%S")}
+        zips[zname] = {
+            **st.to_json(),
+            "directory": dname,
+            "members": cd.n_entries,
+            "cd_offset": cd.cd_offset,
+            "cd_size": cd.cd_size,
+            "read_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        }
         _save_manifest(root, manifest)
 
     parked = _park(root, keep - set(csv_rels) | set(final_csvs))
@@ -950,8 +1056,9 @@ class RemoteImages:
             self._manifest = load_manifest(self.root)
             self._manifest_mtime = mtime
         if self._manifest is None:
-            raise RemoteError(f"{self.root} is not a remote cache (no {MANIFEST}); re-run "
-                              "`python -m skyscript_viz index URL`")
+            raise RemoteError(
+                f"{self.root} is not a remote cache (no {MANIFEST}); re-run `python -m skyscript_viz index URL`"
+            )
         return self._manifest
 
     def _directory(self, container: str) -> ZipDirectory:
@@ -996,7 +1103,8 @@ class RemoteImages:
                 if not st.same_as(zentry):
                     raise RemoteChangedError(
                         f"{zname} changed on the server since it was indexed ({st.difference(zentry)}); "
-                        f"re-run `python -m skyscript_viz index {url}`")
+                        f"re-run `python -m skyscript_viz index {url}`"
+                    )
                 self._checked[zname] = now
             data = self._fetch(tr, url, zname, zurl, int(zentry["size"]), entry)
         except (RemoteUnreachableError, RemoteTimeoutError) as exc:
@@ -1011,19 +1119,30 @@ class RemoteImages:
     @staticmethod
     def _fetch(tr: Transport, url: str, zname: str, zurl: str, size: int, e: dict[str, Any]) -> bytes:
         """One range request for the member's local header and data, a bounded inflate, a CRC check."""
-        entry = zipdir.ZipEntry(e["name"], int(e["header_offset"]), int(e["compress_size"]),
-                                int(e["file_size"]), int(e["compress_type"]), int(e["crc"]),
-                                int(e["flag_bits"]), int(e["name_len"]), int(e["extra_len"]))
+        entry = zipdir.ZipEntry(
+            e["name"],
+            int(e["header_offset"]),
+            int(e["compress_size"]),
+            int(e["file_size"]),
+            int(e["compress_type"]),
+            int(e["crc"]),
+            int(e["flag_bits"]),
+            int(e["name_len"]),
+            int(e["extra_len"]),
+        )
         if entry.flags & 0x1 or entry.method not in (0, 8, 12):
             raise RemoteError(f"{e['name']} in {zname}: encrypted or an unsupported compression method")
         try:
             from .images import MAX_IMAGE_BYTES
 
-            return zipdir.read_member(lambda a, b: tr.read(zurl, a, b, size), entry, size=size, label=zname,
-                                      max_size=MAX_IMAGE_BYTES)
+            return zipdir.read_member(
+                lambda a, b: tr.read(zurl, a, b, size), entry, size=size, label=zname, max_size=MAX_IMAGE_BYTES
+            )
         except ZipFormatError as exc:
-            raise RemoteChangedError(f"{zname} changed on the server since it was indexed ({exc}); re-run "
-                                     f"`python -m skyscript_viz index {url}`") from None
+            raise RemoteChangedError(
+                f"{zname} changed on the server since it was indexed ({exc}); re-run "
+                f"`python -m skyscript_viz index {url}`"
+            ) from None
 
 
 def _recheck_seconds() -> float:
@@ -1041,8 +1160,10 @@ def read_remote_member(root: Path | str, container: str, member: str) -> bytes:
         reader = _READERS.get(key)
         if reader is None:
             if not is_cache_root(key):  # a local root shipping remote.json: never a request to its address
-                raise RemoteError(f"{key} was not opened as a URL, so its images are not fetched from the "
-                                  "server its remote.json names; open the dataset by its URL instead")
+                raise RemoteError(
+                    f"{key} was not opened as a URL, so its images are not fetched from the "
+                    "server its remote.json names; open the dataset by its URL instead"
+                )
             reader = _READERS[key] = RemoteImages(key)
     return reader.read(container, member)
 
@@ -1074,25 +1195,52 @@ def cache_info(url: object, base: Path | str | None = None) -> dict[str, Any]:
     if root.is_dir():
         for rel, e in sorted((manifest or {}).get("files", {}).items()):
             p = root / rel
-            rows.append({"what": rel, "bytes": p.stat().st_size if p.is_file() else 0,
-                         "remote_bytes": e.get("size"), "present": p.is_file()})
+            rows.append(
+                {
+                    "what": rel,
+                    "bytes": p.stat().st_size if p.is_file() else 0,
+                    "remote_bytes": e.get("size"),
+                    "present": p.is_file(),
+                }
+            )
         for zname, z in sorted((manifest or {}).get("zips", {}).items()):
             p = root / z.get("directory", "")
-            rows.append({"what": f"{zname} directory ({z.get('members', 0):,} members)",
-                         "bytes": p.stat().st_size if p.is_file() else 0, "remote_bytes": z.get("size"),
-                         "present": p.is_file()})
-        for label, sub in (("images fetched (objects/)", "objects"), ("index and thumbnails", ".skyscript_viz"),
-                           ("unused files (_unused/)", UNUSED)):
+            rows.append(
+                {
+                    "what": f"{zname} directory ({z.get('members', 0):,} members)",
+                    "bytes": p.stat().st_size if p.is_file() else 0,
+                    "remote_bytes": z.get("size"),
+                    "present": p.is_file(),
+                }
+            )
+        for label, sub in (
+            ("images fetched (objects/)", "objects"),
+            ("index and thumbnails", ".skyscript_viz"),
+            ("unused files (_unused/)", UNUSED),
+        ):
             b, n = _tree_size(root / sub) if (root / sub).exists() else (0, 0)
             if n:
                 rows.append({"what": f"{label}: {n:,} files", "bytes": b, "remote_bytes": None, "present": True})
         partial = sorted(root.rglob("*.partial"))
         for p in partial:
-            rows.append({"what": f"{p.relative_to(root)} (interrupted download)", "bytes": p.stat().st_size,
-                         "remote_bytes": None, "present": True})
+            rows.append(
+                {
+                    "what": f"{p.relative_to(root)} (interrupted download)",
+                    "bytes": p.stat().st_size,
+                    "remote_bytes": None,
+                    "present": True,
+                }
+            )
     total = _tree_size(root)[0] if root.is_dir() else 0
-    return {"url": url, "root": root, "exists": root.is_dir(), "parts": (manifest or {}).get("parts"),
-            "csvs": (manifest or {}).get("csvs"), "rows": rows, "total_bytes": total}
+    return {
+        "url": url,
+        "root": root,
+        "exists": root.is_dir(),
+        "parts": (manifest or {}).get("parts"),
+        "csvs": (manifest or {}).get("csvs"),
+        "rows": rows,
+        "total_bytes": total,
+    }
 
 
 def list_caches(base: Path | str | None = None) -> list[dict[str, Any]]:

@@ -14,19 +14,36 @@ __all__ = ["add_cache_parser", "add_remote_index_args", "prepare_remote_root"]
 
 def add_remote_index_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("remote roots (ROOT is an https://, http:// or s3:// URL)")
-    g.add_argument("--parts", default=None, metavar="2,3",
-                   help="parts to use, e.g. 2,3 or 2-7 (default: the last run's choice, else 2-7); their meta "
-                        "zips are downloaded, their image zips stay on the server")
-    g.add_argument("--csv", action="append", default=None, metavar="NAME",
-                   help="caption CSV to download (repeatable; a file name from dataframe/ or a subset slug "
-                        "such as top30_openai; default: the last run's choice, else "
-                        f"{remote.DEFAULT_CSVS[0]})")
-    g.add_argument("--cache-dir", type=Path, default=None,
-                   help="where remote roots are cached (default: $SKYSCRIPT_CACHE or the user cache dir); "
-                        "the app finds it through SKYSCRIPT_CACHE")
-    g.add_argument("--timeout", type=float, default=None,
-                   help=f"seconds without an answer before a request gives up (default: "
-                        f"$SKYSCRIPT_REMOTE_TIMEOUT or {remote.DEFAULT_TIMEOUT:g})")
+    g.add_argument(
+        "--parts",
+        default=None,
+        metavar="2,3",
+        help="parts to use, e.g. 2,3 or 2-7 (default: the last run's choice, else 2-7); their meta "
+        "zips are downloaded, their image zips stay on the server",
+    )
+    g.add_argument(
+        "--csv",
+        action="append",
+        default=None,
+        metavar="NAME",
+        help="caption CSV to download (repeatable; a file name from dataframe/ or a subset slug "
+        "such as top30_openai; default: the last run's choice, else "
+        f"{remote.DEFAULT_CSVS[0]})",
+    )
+    g.add_argument(
+        "--cache-dir",
+        type=Path,
+        default=None,
+        help="where remote roots are cached (default: $SKYSCRIPT_CACHE or the user cache dir); "
+        "the app finds it through SKYSCRIPT_CACHE",
+    )
+    g.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        help=f"seconds without an answer before a request gives up (default: "
+        f"$SKYSCRIPT_REMOTE_TIMEOUT or {remote.DEFAULT_TIMEOUT:g})",
+    )
 
 
 def _bars() -> tuple[Any, Any]:
@@ -39,8 +56,16 @@ def _bars() -> tuple[Any, Any]:
         if bar is None:
             for old in bars.values():  # files come one after the other: finish the previous bar
                 old.close()
-            bar = bars[label] = tqdm(total=total, initial=done, desc=label, unit="B", unit_scale=True,
-                                     unit_divisor=1024, dynamic_ncols=True, leave=True)
+            bar = bars[label] = tqdm(
+                total=total,
+                initial=done,
+                desc=label,
+                unit="B",
+                unit_scale=True,
+                unit_divisor=1024,
+                dynamic_ncols=True,
+                leave=True,
+            )
         bar.total = total
         bar.update(done - bar.n)
 
@@ -57,8 +82,10 @@ def prepare_remote_root(args: argparse.Namespace) -> Path:
         # the rest of this process (discovery, the index) finds the cache root through the setting
         os.environ["SKYSCRIPT_CACHE"] = str(Path(args.cache_dir).expanduser().resolve())
     if getattr(args, "pixels", False):
-        raise remote.RemoteError("--pixels decodes every image, which on a remote root means downloading all "
-                                 "of them; download the image zips and index the local copy for the pixel checks")
+        raise remote.RemoteError(
+            "--pixels decodes every image, which on a remote root means downloading all "
+            "of them; download the image zips and index the local copy for the pixel checks"
+        )
     url = remote.normalize_url(args.root)
     root = remote.cache_root(url)
     print(f"remote root {url}\ncache: {root}")
@@ -66,14 +93,22 @@ def prepare_remote_root(args: argparse.Namespace) -> Path:
 
     progress, close = _bars()
     try:
-        report = remote.sync(url, parts=args.parts, csvs=args.csv, timeout=args.timeout, progress=progress,
-                             notify=lambda text: tqdm.write(f"note: {text}"))
+        report = remote.sync(
+            url,
+            parts=args.parts,
+            csvs=args.csv,
+            timeout=args.timeout,
+            progress=progress,
+            notify=lambda text: tqdm.write(f"note: {text}"),
+        )
     finally:
         close()
     fetched = report.bytes_fetched
-    print(f"parts {', '.join(map(str, report.parts))}; CSVs {', '.join(report.csvs) or '-'}; "
-          f"fetched {remote.human_bytes(fetched)} this run"
-          + (" (server unreachable: cached files used)" if report.offline else ""))
+    print(
+        f"parts {', '.join(map(str, report.parts))}; CSVs {', '.join(report.csvs) or '-'}; "
+        f"fetched {remote.human_bytes(fetched)} this run"
+        + (" (server unreachable: cached files used)" if report.offline else "")
+    )
     if settings.current().cache and getattr(args, "cache_dir", None) is not None:
         print(f"the app and the other commands find this cache with SKYSCRIPT_CACHE={settings.current().cache}")
     return root
@@ -88,8 +123,9 @@ def add_cache_parser(sub: Any) -> None:
     ci.set_defaults(func=_cmd_cache_info)
     cc = csub.add_parser("clear", help="delete the cache of URL (downloads, directories, fetched images, index)")
     cc.add_argument("url")
-    cc.add_argument("--images", action="store_true",
-                    help="only the fetched images and thumbnails; keep the downloads and the index")
+    cc.add_argument(
+        "--images", action="store_true", help="only the fetched images and thumbnails; keep the downloads and the index"
+    )
     cc.add_argument("--cache-dir", type=Path, default=None)
     cc.set_defaults(func=_cmd_cache_clear)
 
@@ -113,8 +149,10 @@ def _cmd_cache_info(args: argparse.Namespace) -> int:
         print(f"parts {', '.join(map(str, info['parts']))}; CSVs {', '.join(info['csvs'] or []) or '-'}")
     print(f"{'':<4}{'cached':>10}  {'on server':>10}  file")
     for r in info["rows"]:
-        print(f"{'':<4}{hb(r['bytes']):>10}  {hb(r['remote_bytes']):>10}  {r['what']}"
-              + ("" if r["present"] else "  (missing)"))
+        print(
+            f"{'':<4}{hb(r['bytes']):>10}  {hb(r['remote_bytes']):>10}  {r['what']}"
+            + ("" if r["present"] else "  (missing)")
+        )
     print(f"total {hb(info['total_bytes'])}")
     return 0
 

@@ -80,14 +80,16 @@ def coverage_png(cells: pd.DataFrame, *, width: int = MAP_WIDTH) -> bytes:
     overlay = Image.new("RGBA", world.size, (0, 0, 0, 0))
     draw = ImageDraw.Draw(overlay)
     top = int(cells["count"].max()) if not cells.empty else 1
-    for w, s, e, n, cnt in zip(cells["west"], cells["south"], cells["east"], cells["north"], cells["count"],
-                               strict=True):
+    for w, s, e, n, cnt in zip(
+        cells["west"], cells["south"], cells["east"], cells["north"], cells["count"], strict=True
+    ):
         x0, y0 = tiles.mercator(float(w), float(n))
         x1, y1 = tiles.mercator(float(e), float(s))
         rgb = mapview.DENSITY_COLORS[mapview.density_level(int(cnt), top)]
         fill = (int(rgb[1:3], 16), int(rgb[3:5], 16), int(rgb[5:7], 16), 190)
-        draw.rectangle([x0 * width, y0 * width, max(x0 * width + 2, x1 * width), max(y0 * width + 2, y1 * width)],
-                       fill=fill)
+        draw.rectangle(
+            [x0 * width, y0 * width, max(x0 * width + 2, x1 * width), max(y0 * width + 2, y1 * width)], fill=fill
+        )
     img = Image.alpha_composite(world, overlay).convert("RGB")
     y_top, y_bottom = tiles.mercator(0, 80)[1] * width, tiles.mercator(0, -60)[1] * width
     img = img.crop((0, int(y_top), width, int(y_bottom)))
@@ -109,9 +111,14 @@ def _headline(idx: ImageIndex, d: dict[str, Any]) -> str:
         ("1° cells covered", f"{d['cells_1deg']:,}"),
         ("Years", f"{int(years.min())}–{int(years.max())}" if len(years) else "—"),
     ]
-    return '<div class="cards">' + "".join(
-        f'<div class="card"><div class="num">{_esc(v)}</div><div class="lbl">{_esc(k)}</div></div>'
-        for k, v in cards) + "</div>"
+    return (
+        '<div class="cards">'
+        + "".join(
+            f'<div class="card"><div class="num">{_esc(v)}</div><div class="lbl">{_esc(k)}</div></div>'
+            for k, v in cards
+        )
+        + "</div>"
+    )
 
 
 def _charts(d: dict[str, Any]) -> str:
@@ -119,16 +126,27 @@ def _charts(d: dict[str, Any]) -> str:
     out = []
     if not bsy.empty:
         years = sorted({str(int(y)) if pd.notna(y) else "?" for y in bsy["year"]})
-        piv = bsy.assign(year=[str(int(y)) if pd.notna(y) else "?" for y in bsy["year"]]).pivot_table(
-            index="year", columns="source", values="images", aggfunc="sum", fill_value=0).reindex(years, fill_value=0)
+        piv = (
+            bsy.assign(year=[str(int(y)) if pd.notna(y) else "?" for y in bsy["year"]])
+            .pivot_table(index="year", columns="source", values="images", aggfunc="sum", fill_value=0)
+            .reindex(years, fill_value=0)
+        )
         codes = [str(c) for c in piv.columns]
-        out.append(svgcharts.stacked_columns(
-            years, {c: list(piv[c]) for c in codes}, {c: source_info(c).color for c in codes},
-            labels={c: source_label(c) for c in codes}, title="Images by source and year"))
-    for key, title, color in (("keys_focus", "Top tag keys: focus object", "#0E7C86"),
-                              ("keys_surr", "Top tag keys: surrounding objects", "#6b8e9b"),
-                              ("pairs_focus", "Top key=value pairs: focus object", "#0E7C86"),
-                              ("pairs_surr", "Top key=value pairs: surrounding objects", "#6b8e9b")):
+        out.append(
+            svgcharts.stacked_columns(
+                years,
+                {c: list(piv[c]) for c in codes},
+                {c: source_info(c).color for c in codes},
+                labels={c: source_label(c) for c in codes},
+                title="Images by source and year",
+            )
+        )
+    for key, title, color in (
+        ("keys_focus", "Top tag keys: focus object", "#0E7C86"),
+        ("keys_surr", "Top tag keys: surrounding objects", "#6b8e9b"),
+        ("pairs_focus", "Top key=value pairs: focus object", "#0E7C86"),
+        ("pairs_surr", "Top key=value pairs: surrounding objects", "#6b8e9b"),
+    ):
         df: pd.DataFrame = d[key]
         if not df.empty:
             out.append(svgcharts.hbars(list(df["tag"]), list(df["images"]), color=color, title=title))
@@ -138,18 +156,32 @@ def _charts(d: dict[str, Any]) -> str:
         out.append(svgcharts.hbars(list(names), list(bt["images"]), title="Object types"))
     cap: pd.DataFrame = d["captions"]
     if not cap.empty:
-        out.append(svgcharts.hbars([f"{int(c)}–{int(c) + 9} chars" for c in cap["chars"]], list(cap["images"]),
-                                   title="Multi-object caption length"))
-    return ('<div class="charts">' + "".join(out) + "</div>" + _footprint_table(d["footprints"])
-            + _coverage_table(d["coverage"]))
+        out.append(
+            svgcharts.hbars(
+                [f"{int(c)}–{int(c) + 9} chars" for c in cap["chars"]],
+                list(cap["images"]),
+                title="Multi-object caption length",
+            )
+        )
+    return (
+        '<div class="charts">'
+        + "".join(out)
+        + "</div>"
+        + _footprint_table(d["footprints"])
+        + _coverage_table(d["coverage"])
+    )
 
 
 def _coverage_table(cov: pd.DataFrame) -> str:
     """Source · year × top focus tag keys, each cell shaded by its image count (the Overview's matrix)."""
     if cov.empty:
         return ""
-    cov = cov.assign(row=[f"{s if pd.notna(s) else '??'} · {int(y) if pd.notna(y) else '?'}"
-                          for s, y in zip(cov["source"], cov["year"], strict=True)])
+    cov = cov.assign(
+        row=[
+            f"{s if pd.notna(s) else '??'} · {int(y) if pd.notna(y) else '?'}"
+            for s, y in zip(cov["source"], cov["year"], strict=True)
+        ]
+    )
     piv = cov.pivot_table(index="row", columns="key", values="images", aggfunc="sum", fill_value=0)
     top = max(1, int(piv.to_numpy().max()))
     rows = []
@@ -160,8 +192,9 @@ def _coverage_table(cov: pd.DataFrame) -> str:
             ink = "#fff" if v and mapview.density_level(int(v), top) >= 4 else "#1B2A33"
             cells.append(f'<span class="cov" style="background:{shade};color:{ink}">{int(v):,}</span>' if v else "")
         rows.append([_esc(row), *cells])
-    return ("<h3>Coverage: source · year × top focus tag keys</h3>"
-            + _table(["source · year", *[str(k) for k in piv.columns]], rows))
+    return "<h3>Coverage: source · year × top focus tag keys</h3>" + _table(
+        ["source · year", *[str(k) for k in piv.columns]], rows
+    )
 
 
 def _table(header: list[str], rows: list[list[str]]) -> str:
@@ -173,12 +206,18 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
 def _footprint_table(fp: pd.DataFrame) -> str:
     if fp.empty:
         return ""
-    rows = [[_esc(source_label(str(s))), f"{int(n):,}",
-             _esc(source_info(str(s)).resolution_label if source_info(str(s)).known else "—"),
-             f"{float(m):,.0f}"] for s, n, m in zip(fp["source"].fillna("??"), fp["images"], fp["median_m"],
-                                                    strict=True)]
+    rows = [
+        [
+            _esc(source_label(str(s))),
+            f"{int(n):,}",
+            _esc(source_info(str(s)).resolution_label if source_info(str(s)).known else "—"),
+            f"{float(m):,.0f}",
+        ]
+        for s, n, m in zip(fp["source"].fillna("??"), fp["images"], fp["median_m"], strict=True)
+    ]
     return "<h3>Footprint size by source</h3>" + _table(
-        ["source", "images", "nominal resolution", "median footprint width (m)"], rows)
+        ["source", "images", "nominal resolution", "median footprint width (m)"], rows
+    )
 
 
 def _gallery(idx: ImageIndex, f: Filters, d: dict[str, Any], images: ImageStore, per_source: int) -> str:
@@ -193,10 +232,14 @@ def _gallery(idx: ImageIndex, f: Filters, d: dict[str, Any], images: ImageStore,
         for row in rows.to_dict("records"):
             th = images.thumbnail(row, size=160)
             note = f" ({th.problem})" if th.problem else ""
-            figs.append(f'<figure class="thumb"><img src="{_data_url(th.data, th.mime)}" alt="{_esc(row["filepath"])}">'
-                        f'<figcaption>{_esc(row["filepath"])}{_esc(note)}</figcaption></figure>')
-        blocks.append(f'<h3>{_esc(source_label(str(src)))} <small>{int(totals[src]):,} images</small></h3>'
-                      f'<div class="thumbs">{"".join(figs) or "<p>No image files.</p>"}</div>')
+            figs.append(
+                f'<figure class="thumb"><img src="{_data_url(th.data, th.mime)}" alt="{_esc(row["filepath"])}">'
+                f"<figcaption>{_esc(row['filepath'])}{_esc(note)}</figcaption></figure>"
+            )
+        blocks.append(
+            f"<h3>{_esc(source_label(str(src)))} <small>{int(totals[src]):,} images</small></h3>"
+            f'<div class="thumbs">{"".join(figs) or "<p>No image files.</p>"}</div>'
+        )
     return "".join(blocks)
 
 
@@ -208,10 +251,18 @@ def _problems(idx: ImageIndex, f: Filters) -> str:
     for kind in sorted(counts):
         title, why = CHECKS.get(kind, (kind.replace("_", " ").capitalize(), PROBLEM_HELP.get(kind, "")))
         ex = idx.problems(kind=kind, limit=EXAMPLES_PER_PROBLEM)
-        examples = "<br>".join(f"<code>{_esc(p)}</code> {_esc(dt) if pd.notna(dt) else ''}"
-                               for p, dt in zip(ex["filepath"], ex["detail"], strict=True))
-        rows.append([f"<b>{_esc(title)}</b><br><small>{_esc(why)}</small>", f"{counts[kind]:,}",
-                     f"{idx.count(replace(f, problems=(kind,))):,}", examples])
+        examples = "<br>".join(
+            f"<code>{_esc(p)}</code> {_esc(dt) if pd.notna(dt) else ''}"
+            for p, dt in zip(ex["filepath"], ex["detail"], strict=True)
+        )
+        rows.append(
+            [
+                f"<b>{_esc(title)}</b><br><small>{_esc(why)}</small>",
+                f"{counts[kind]:,}",
+                f"{idx.count(replace(f, problems=(kind,))):,}",
+                examples,
+            ]
+        )
     return _table(["problem", "records", "images matching the filter", "examples"], rows)
 
 
@@ -229,24 +280,32 @@ word-break:break-all;color:#555}table{border-collapse:collapse;font-size:.85rem}
 """
 
 
-def build_report(idx: ImageIndex, f: Filters, *, images: ImageStore | None = None,
-                 data: dict[str, Any] | None = None, per_source: int = THUMBS_PER_SOURCE) -> str:
+def build_report(
+    idx: ImageIndex,
+    f: Filters,
+    *,
+    images: ImageStore | None = None,
+    data: dict[str, Any] | None = None,
+    per_source: int = THUMBS_PER_SOURCE,
+) -> str:
     """The report as one HTML document (every image embedded, no script, no external link)."""
     d = data if data is not None else overview_data(idx, f)
     store = images if images is not None else ImageStore(idx.root, thumb_dir=idx.index_dir / "thumbs")
     cells: pd.DataFrame = d["cells"]
-    legend = "".join(f'<span class="key"><i style="background:{c}"></i>{_esc(lbl)}</span>'
-                     for c, lbl in mapview.density_legend(int(cells["count"].max()) if not cells.empty else 1))
+    legend = "".join(
+        f'<span class="key"><i style="background:{c}"></i>{_esc(lbl)}</span>'
+        for c, lbl in mapview.density_legend(int(cells["count"].max()) if not cells.empty else 1)
+    )
     when = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>SkyScript report: {d['count']:,} images</title><style>{_CSS}</style></head><body>
+<title>SkyScript report: {d["count"]:,} images</title><style>{_CSS}</style></head><body>
 <h1>SkyScript Explorer report</h1>
 <p class="meta">Dataset <code>{_esc(idx.root)}</code> · index <code>{_esc(idx.gen_dir.name)}</code> ·
 filter <code class="filter">{_esc(describe_filters(f))}</code> · built {when}</p>
 <section id="headline">{_headline(idx, d)}</section>
 <section id="coverage"><h2>Where the images are</h2>
-<img class="map" alt="coverage map" src="{_data_url(coverage_png(cells), 'image/png')}">
+<img class="map" alt="coverage map" src="{_data_url(coverage_png(cells), "image/png")}">
 <div class="legend"><b>Images per cell:</b> {legend}</div></section>
 <section id="charts"><h2>What they show</h2>{_charts(d)}</section>
 <section id="samples"><h2>Sample images per source</h2>{_gallery(idx, f, d, store, per_source)}</section>

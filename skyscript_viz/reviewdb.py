@@ -35,7 +35,8 @@ ENV = "SKYSCRIPT_DB"
 metadata = sa.MetaData()
 schema_version = sa.Table("schema_version", metadata, sa.Column("version", sa.Integer, nullable=False))
 verdicts = sa.Table(
-    "verdicts", metadata,
+    "verdicts",
+    metadata,
     sa.Column("seq", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
     sa.Column("uid", sa.String(32), nullable=False, unique=True),
     sa.Column("filepath", sa.Text, nullable=False),
@@ -49,7 +50,8 @@ verdicts = sa.Table(
     sqlite_autoincrement=True,  # a sequence number is never reused, even after the last row is gone
 )
 saved_views = sa.Table(
-    "saved_views", metadata,
+    "saved_views",
+    metadata,
     sa.Column("name", sa.Text, primary_key=True),
     sa.Column("query", sa.Text, nullable=False),
     sa.Column("created", sa.Float, nullable=False),
@@ -92,13 +94,20 @@ def _normalise(url: str) -> str:
     if scheme in ("postgres", "postgresql"):
         return f"postgresql+psycopg://{rest}"
     if scheme not in ("sqlite", "postgresql+psycopg"):
-        raise ReviewStoreError(f"verdict database URL {display_url(url)!r} is neither sqlite:///PATH nor "
-                               f"postgresql://USER@HOST/DB; fix {ENV}, --db or [reviews] db in secrets.toml")
+        raise ReviewStoreError(
+            f"verdict database URL {display_url(url)!r} is neither sqlite:///PATH nor "
+            f"postgresql://USER@HOST/DB; fix {ENV}, --db or [reviews] db in secrets.toml"
+        )
     return url
 
 
-def resolve_db_url(index_dir: Path, *, cli: str | None = None, secrets: Mapping[str, Any] | None = None,
-                   environ: Mapping[str, str] | None = None) -> DbSetting:
+def resolve_db_url(
+    index_dir: Path,
+    *,
+    cli: str | None = None,
+    secrets: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> DbSetting:
     """The verdict database for an index: ``--db``, else SKYSCRIPT_DB, else ``[reviews] db`` in secrets,
     else ``reviews.sqlite`` next to the index."""
     from_env = settings.current().db if environ is None else environ.get(ENV)
@@ -163,8 +172,14 @@ def connect(url: str, *, read_only: bool = False) -> Engine:
             if url.startswith("sqlite"):
                 engine = _sqlite_engine(url, read_only=read_only)
             else:
-                engine = sa.create_engine(url, pool_size=5, max_overflow=15, pool_pre_ping=True,
-                                          pool_recycle=1800, connect_args={"connect_timeout": 10})
+                engine = sa.create_engine(
+                    url,
+                    pool_size=5,
+                    max_overflow=15,
+                    pool_pre_ping=True,
+                    pool_recycle=1800,
+                    connect_args={"connect_timeout": 10},
+                )
             if not read_only:
                 _upgrade(engine)
         except SQLAlchemyError as exc:
@@ -177,8 +192,11 @@ def describe(exc: BaseException, url: str) -> str:
     """A one-line message for a database failure, naming the database (without password) and a fix."""
     orig = getattr(exc, "orig", None) or exc
     detail = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
-    fix = ("check that the folder is writable and the file is a SQLite database (move a damaged one aside)"
-           if url.startswith("sqlite") else "check that the server is running and the URL is right")
+    fix = (
+        "check that the folder is writable and the file is a SQLite database (move a damaged one aside)"
+        if url.startswith("sqlite")
+        else "check that the server is running and the URL is right"
+    )
     return f"verdict database {display_url(url)}: {detail}; {fix}"
 
 
@@ -206,8 +224,10 @@ def _upgrade(engine: Engine) -> None:
             schema_version.create(con)
             con.execute(schema_version.insert().values(version=version))
         if version > SCHEMA_VERSION:
-            raise ReviewStoreError(f"verdict database {display_url(str(engine.url))} has schema version {version}, "
-                                   f"newer than this app's {SCHEMA_VERSION}; upgrade the app")
+            raise ReviewStoreError(
+                f"verdict database {display_url(str(engine.url))} has schema version {version}, "
+                f"newer than this app's {SCHEMA_VERSION}; upgrade the app"
+            )
         if version == 0:
             metadata.create_all(con, tables=[verdicts, saved_views])
         elif version == 1:

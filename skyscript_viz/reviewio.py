@@ -42,12 +42,15 @@ def export_reviews(store: ReviewStore, out: IO[str]) -> tuple[int, int]:
     n_verdicts = n_views = 0
     with guarded(store._engine) as con:
         for row in con.execute(sa.select(*(verdicts.c[f] for f in _VERDICT_FIELDS)).order_by(verdicts.c.seq)):
-            out.write(json.dumps({"kind": "verdict", **dict(zip(_VERDICT_FIELDS, row, strict=True))},
-                                 ensure_ascii=False) + "\n")
+            out.write(
+                json.dumps({"kind": "verdict", **dict(zip(_VERDICT_FIELDS, row, strict=True))}, ensure_ascii=False)
+                + "\n"
+            )
             n_verdicts += 1
         for row in con.execute(sa.select(*(saved_views.c[f] for f in _VIEW_FIELDS)).order_by(saved_views.c.name)):
-            out.write(json.dumps({"kind": "view", **dict(zip(_VIEW_FIELDS, row, strict=True))},
-                                 ensure_ascii=False) + "\n")
+            out.write(
+                json.dumps({"kind": "view", **dict(zip(_VIEW_FIELDS, row, strict=True))}, ensure_ascii=False) + "\n"
+            )
             n_views += 1
     return n_verdicts, n_views
 
@@ -60,16 +63,28 @@ def _verdict_row(obj: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(obj.get(key), str) or not obj[key].strip():
             raise ValueError(f"{key} missing or not text")
     audit = obj.get("audit")
-    return {"uid": obj["uid"][:32], "filepath": obj["filepath"], "reviewer": obj["reviewer"].strip()[:100],
-            "verified": bool(obj.get("verified")), "verdict": obj["verdict"], "note": str(obj.get("note") or "")[:2000],
-            "audit": None if audit is None else str(audit), "created": float(obj["created"])}
+    return {
+        "uid": obj["uid"][:32],
+        "filepath": obj["filepath"],
+        "reviewer": obj["reviewer"].strip()[:100],
+        "verified": bool(obj.get("verified")),
+        "verdict": obj["verdict"],
+        "note": str(obj.get("note") or "")[:2000],
+        "audit": None if audit is None else str(audit),
+        "created": float(obj["created"]),
+    }
 
 
 def _view_row(obj: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(obj.get("name"), str) or not obj["name"].strip() or not isinstance(obj.get("query"), str):
         raise ValueError("a view needs a name and a query")
-    return {"name": obj["name"].strip()[:120], "query": obj["query"], "created": float(obj["created"]),
-            "owner": str(obj.get("owner") or ""), "verified": bool(obj.get("verified"))}
+    return {
+        "name": obj["name"].strip()[:120],
+        "query": obj["query"],
+        "created": float(obj["created"]),
+        "owner": str(obj.get("owner") or ""),
+        "verified": bool(obj.get("verified")),
+    }
 
 
 def import_reviews(store: ReviewStore, path: Path) -> ImportReport:
@@ -104,7 +119,9 @@ def _add_verdicts(store: ReviewStore, rows: list[dict[str, Any]], report: Import
         return
     store._writable()
     with guarded(store._engine, write=True) as con:
-        have = {u for (u,) in con.execute(sa.select(verdicts.c.uid).where(verdicts.c.uid.in_([r["uid"] for r in rows])))}
+        have = {
+            u for (u,) in con.execute(sa.select(verdicts.c.uid).where(verdicts.c.uid.in_([r["uid"] for r in rows])))
+        }
         new, seen = [], set(have)
         for r in rows:
             if r["uid"] not in seen:

@@ -87,8 +87,17 @@ class ReviewStore:
             df["verified"] = df["verified"].astype(bool)
         return df
 
-    def add(self, filepath: str, verdict: str, *, reviewer: str, note: str = "", audit: str | None = None,
-            verified: bool = False, uid: str | None = None) -> int:
+    def add(
+        self,
+        filepath: str,
+        verdict: str,
+        *,
+        reviewer: str,
+        note: str = "",
+        audit: str | None = None,
+        verified: bool = False,
+        uid: str | None = None,
+    ) -> int:
         """Record one verdict; returns its sequence number. Committed when this returns.
 
         ``verified``: the reviewer is a signed-in identity, not a typed name. ``uid``: the client's id
@@ -101,8 +110,16 @@ class ReviewStore:
             raise InvalidFilterError("a verdict needs the reviewer's name")
         self._writable()
         uid = uid or uuid.uuid4().hex
-        row = {"uid": uid[:32], "filepath": filepath, "reviewer": reviewer[:100], "verified": bool(verified),
-               "verdict": verdict, "note": note[:2000], "audit": audit, "created": time.time()}
+        row = {
+            "uid": uid[:32],
+            "filepath": filepath,
+            "reviewer": reviewer[:100],
+            "verified": bool(verified),
+            "verdict": verdict,
+            "note": note[:2000],
+            "audit": audit,
+            "created": time.time(),
+        }
         try:
             with guarded(self._engine, write=True) as con:
                 return int(con.execute(verdicts.insert().values(**row).returning(verdicts.c.seq)).scalar_one())
@@ -131,12 +148,14 @@ class ReviewStore:
         unverified visitor cannot replace a signed-in reviewer's verdict.
         """
         last = sa.select(sa.func.max(verdicts.c.seq).label("seq")).group_by(
-            verdicts.c.filepath, verdicts.c.reviewer, verdicts.c.verified)
+            verdicts.c.filepath, verdicts.c.reviewer, verdicts.c.verified
+        )
         if audit is not None:
             last = last.where(verdicts.c.audit == audit)
         sub = last.subquery()
-        stmt = (sa.select(*(verdicts.c[c] for c in COLUMNS)).join(sub, verdicts.c.seq == sub.c.seq)
-                .order_by(verdicts.c.seq))
+        stmt = (
+            sa.select(*(verdicts.c[c] for c in COLUMNS)).join(sub, verdicts.c.seq == sub.c.seq).order_by(verdicts.c.seq)
+        )
         return self._frame(stmt)
 
     def filepaths_with(self, verdicts: Iterable[str]) -> list[str]:
@@ -160,8 +179,9 @@ class ReviewStore:
 
     # -- saved views ------------------------------------------------------------------------------
 
-    def save_view(self, name: str, query: str, *, owner: str = "", verified: bool = False,
-                  replace: bool = False) -> None:
+    def save_view(
+        self, name: str, query: str, *, owner: str = "", verified: bool = False, replace: bool = False
+    ) -> None:
         """Save a named view: a query string such as ``src=CH&tag=sport%3Dtennis``.
 
         An existing name is only replaced with ``replace=True`` (ViewExistsError otherwise) and only by
@@ -176,8 +196,9 @@ class ReviewStore:
         with guarded(self._engine, write=True) as con:
             if con.dialect.name == "postgresql":  # two visitors saving one new name: the second waits
                 con.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:n))"), {"n": name})
-            old = con.execute(sa.select(saved_views.c.owner, saved_views.c.verified)
-                              .where(saved_views.c.name == name)).first()
+            old = con.execute(
+                sa.select(saved_views.c.owner, saved_views.c.verified).where(saved_views.c.name == name)
+            ).first()
             if old is None:
                 con.execute(saved_views.insert().values(**row))
                 return
@@ -185,8 +206,7 @@ class ReviewStore:
             con.execute(saved_views.update().where(saved_views.c.name == name).values(**row))
 
     @staticmethod
-    def _check_owner(name: str, old_owner: str, old_verified: bool, owner: str, verified: bool,
-                     replace: bool) -> None:
+    def _check_owner(name: str, old_owner: str, old_verified: bool, owner: str, verified: bool, replace: bool) -> None:
         """Refuse to replace someone else's view, or any view without explicit confirmation."""
         if old_owner and (old_owner, old_verified) != (owner, verified):
             who = old_owner if old_verified else f"{old_owner} (unverified)"
@@ -197,8 +217,11 @@ class ReviewStore:
     def views(self) -> list[tuple[str, str]]:
         """Saved views (name, query string), newest first."""
         with guarded(self._engine) as con:
-            rows = con.execute(sa.select(saved_views.c.name, saved_views.c.query)
-                               .order_by(saved_views.c.created.desc(), saved_views.c.name)).fetchall()
+            rows = con.execute(
+                sa.select(saved_views.c.name, saved_views.c.query).order_by(
+                    saved_views.c.created.desc(), saved_views.c.name
+                )
+            ).fetchall()
         return [(str(n), str(q)) for n, q in rows]
 
     def view_owners(self) -> dict[str, tuple[str, bool]]:
@@ -211,7 +234,7 @@ class ReviewStore:
 class _UnavailableStore(ReviewStore):
     """Stands in when the verdict database cannot be opened at all: nothing to show, every write refused."""
 
-    def __init__(self, reason: str) -> None:  # noqa: D107 - no engine on purpose
+    def __init__(self, reason: str) -> None:
         self.url = ""
         self.read_only = True
         self.reason = reason
@@ -256,8 +279,10 @@ def open_review_store(target: Path | str, *, retry_seconds: float = RETRY_SECOND
         return store, None
     except ReviewStoreError as exc:
         reason = str(exc)
-    result: tuple[ReviewStore, str] = (unavailable_store(f"Verdicts are unavailable: {reason}"),
-                                       f"Verdicts are unavailable: {reason}")
+    result: tuple[ReviewStore, str] = (
+        unavailable_store(f"Verdicts are unavailable: {reason}"),
+        f"Verdicts are unavailable: {reason}",
+    )
     if "://" not in key or key.startswith("sqlite"):
         try:
             ro = ReviewStore(target, read_only=True)
@@ -318,7 +343,12 @@ def stratified_estimate(strata: Sequence[tuple[int, int, int]]) -> Estimate:
     n_eff = 1.0 / sum(w * w / n for w, (_, n, _) in zip(weights, live, strict=True))
     # the weighted rate itself, not a rounded error count: rounding could put the rate outside its interval
     lo, hi = _wilson(rate, n_eff, 1.959963984540054)
-    return Estimate(rate, lo, hi, total_n, total_e,
-                    f"stratified: strata weighted by population; Wilson interval on the effective "
-                    f"sample size {n_eff:.0f} (Kish), 95 %")
-
+    return Estimate(
+        rate,
+        lo,
+        hi,
+        total_n,
+        total_e,
+        f"stratified: strata weighted by population; Wilson interval on the effective "
+        f"sample size {n_eff:.0f} (Kish), 95 %",
+    )

@@ -42,8 +42,15 @@ def open_regular(path: Path | str) -> int:
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
-            kind = ("a FIFO" if stat.S_ISFIFO(st.st_mode) else "a device" if stat.S_ISCHR(st.st_mode)
-                    or stat.S_ISBLK(st.st_mode) else "a folder" if stat.S_ISDIR(st.st_mode) else "a special file")
+            kind = (
+                "a FIFO"
+                if stat.S_ISFIFO(st.st_mode)
+                else "a device"
+                if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode)
+                else "a folder"
+                if stat.S_ISDIR(st.st_mode)
+                else "a special file"
+            )
             raise NotRegularFileError(f"{os.fspath(path)!r} is {kind}, not a regular file; not read")
         if hasattr(os, "set_blocking"):
             os.set_blocking(fd, True)
@@ -59,8 +66,10 @@ def read_regular(path: Path | str, max_size: int) -> bytes:
     try:
         size = os.fstat(fd).st_size
         if size > max_size:
-            raise NotRegularFileError(f"{os.fspath(path)!r} is {size:,} bytes, over the {max_size:,}-byte "
-                                      "limit for this kind of file; not read")
+            raise NotRegularFileError(
+                f"{os.fspath(path)!r} is {size:,} bytes, over the {max_size:,}-byte "
+                "limit for this kind of file; not read"
+            )
         data = os.pread(fd, size + 1, 0)
         if len(data) > max_size:  # it grew meanwhile
             raise NotRegularFileError(f"{os.fspath(path)!r} grew past {max_size:,} bytes while read")

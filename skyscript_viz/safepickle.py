@@ -38,15 +38,36 @@ def _lengths(op: bytes, width: int = 1) -> bytes:
 # first, as one character class: the common case costs about as much as unpickling.
 _NO_ARG = b"\x94}](u)estN\x85\x86\x87\x88\x89a"
 _SAFE_PICKLE = re.compile(
-    b"(?:" + b"|".join([
-        b"[" + re.escape(_NO_ARG) + b"]", _lengths(b"\x8c"), b"h.", b"q.", b"K.", b"M..", b"J....", b"G.{8}",
-        b"j....", b"\x95.{8}", b"\x80.", _lengths(b"X", 4), _lengths(b"\x8a"),
-    ]) + b")*+\\.", re.DOTALL)
+    b"(?:"
+    + b"|".join(
+        [
+            b"[" + re.escape(_NO_ARG) + b"]",
+            _lengths(b"\x8c"),
+            b"h.",
+            b"q.",
+            b"K.",
+            b"M..",
+            b"J....",
+            b"G.{8}",
+            b"j....",
+            b"\x95.{8}",
+            b"\x80.",
+            _lengths(b"X", 4),
+            _lengths(b"\x8a"),
+        ]
+    )
+    + b")*+\\.",
+    re.DOTALL,
+)
 _CONTAINER_OPS = b"}])t\x85\x86\x87"
 _ARG_LEN = {ord(op.code.encode("latin-1")): 0 if op.arg is None else op.arg.n for op in pickletools.opcodes}
 _PUT, _LONG_BINPUT, _STOP = ord("p"), ord("r"), ord(".")
-_COUNT_WIDTH = {pickletools.TAKEN_FROM_ARGUMENT1: 1, pickletools.TAKEN_FROM_ARGUMENT4: 4,
-                pickletools.TAKEN_FROM_ARGUMENT4U: 4, pickletools.TAKEN_FROM_ARGUMENT8U: 8}
+_COUNT_WIDTH = {
+    pickletools.TAKEN_FROM_ARGUMENT1: 1,
+    pickletools.TAKEN_FROM_ARGUMENT4: 4,
+    pickletools.TAKEN_FROM_ARGUMENT4U: 4,
+    pickletools.TAKEN_FROM_ARGUMENT8U: 8,
+}
 
 
 def _check_opcodes(data: bytes) -> None:
@@ -71,13 +92,15 @@ def _check_opcodes(data: bytes) -> None:
             i = j + 1
         elif k in _COUNT_WIDTH:
             w = _COUNT_WIDTH[k]
-            i += w + int.from_bytes(data[i:i + w], "little")
+            i += w + int.from_bytes(data[i : i + w], "little")
             if i > n:
-                raise pickle.UnpicklingError(f"pickle data was truncated (an argument of opcode {op:#04x} "
-                                             f"claims {i - n:,} bytes more than there are)")
+                raise pickle.UnpicklingError(
+                    f"pickle data was truncated (an argument of opcode {op:#04x} "
+                    f"claims {i - n:,} bytes more than there are)"
+                )
         else:
             if op == _LONG_BINPUT:
-                idx = int.from_bytes(data[i:i + 4], "little")
+                idx = int.from_bytes(data[i : i + 4], "little")
             i += k
         if idx > limit:
             raise UnsafePickleError(f"pickle asks for memo slot {idx:,} in {n:,} bytes (a memory bomb); refused")

@@ -50,8 +50,9 @@ def _number(env: Mapping[str, str], name: str, default: float, *, low: float, hi
     except ValueError:
         raise SettingsError(f"{name}={raw!r} is not a number; unset it or give e.g. {name}={_show(default)}") from None
     if not low <= value <= high:
-        raise SettingsError(f"{name}={raw!r} is outside {_show(low)}..{_show(high)}; unset it or give e.g. "
-                            f"{name}={_show(default)}")
+        raise SettingsError(
+            f"{name}={raw!r} is outside {_show(low)}..{_show(high)}; unset it or give e.g. {name}={_show(default)}"
+        )
     return value
 
 

@@ -117,8 +117,13 @@ def _known(values: list[str], known: Iterable[str] | None, what: str, notices: l
     return tuple(v for v in values if v in allowed)
 
 
-def filters_from_params(params: Params, notices: list[str], *, known_sources: Iterable[str] | None = None,
-                        known_subsets: Iterable[str] | None = None) -> Filters:
+def filters_from_params(
+    params: Params,
+    notices: list[str],
+    *,
+    known_sources: Iterable[str] | None = None,
+    known_subsets: Iterable[str] | None = None,
+) -> Filters:
     """Filters from query parameters; bad values are dropped with a notice appended."""
     kw: dict[str, Any] = {}
     if (v := _first(params, "src")) is not None:
@@ -174,8 +179,10 @@ def filters_from_params(params: Params, notices: list[str], *, known_sources: It
         kinds = _csv(v, notices, "problem kinds")
         bad = [k for k in kinds if k not in _PROBLEM_KINDS]
         if bad:
-            notices.append(f"unknown problem kind {_names(bad)} ignored (expected any or one of "
-                           f"{', '.join(sorted(_PROBLEM_KINDS - {'any'}))})")
+            notices.append(
+                f"unknown problem kind {_names(bad)} ignored (expected any or one of "
+                f"{', '.join(sorted(_PROBLEM_KINDS - {'any'}))})"
+            )
         kw["problems"] = tuple(k for k in kinds if k in _PROBLEM_KINDS)
     return Filters(**kw)
 
@@ -233,8 +240,9 @@ def _num(params: Params, key: str, notices: list[str], lo: float, hi: float) -> 
     return x
 
 
-def parse_params(params: Params, *, known_sources: Iterable[str] | None = None,
-                 known_subsets: Iterable[str] | None = None) -> tuple[ViewState, list[str]]:
+def parse_params(
+    params: Params, *, known_sources: Iterable[str] | None = None, known_subsets: Iterable[str] | None = None
+) -> tuple[ViewState, list[str]]:
     """A ViewState from query parameters, and notices for every value that was ignored."""
     notices: list[str] = []
     f = filters_from_params(params, notices, known_sources=known_sources, known_subsets=known_subsets)

@@ -25,8 +25,9 @@ def _short(text: str, n: int = 28) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
-def hbars(labels: Sequence[str], values: Sequence[float], *, color: str = "#0E7C86", width: int = 460,
-          title: str = "") -> str:
+def hbars(
+    labels: Sequence[str], values: Sequence[float], *, color: str = "#0E7C86", width: int = 460, title: str = ""
+) -> str:
     """Horizontal bars, one labelled row each, value printed at the end of the bar."""
     top = max([float(v) for v in values] + [1.0])
     bar_w = width - LABEL_PX - 60
@@ -42,23 +43,35 @@ def hbars(labels: Sequence[str], values: Sequence[float], *, color: str = "#0E7C
             f"<title>{_esc(label)}: {float(value):,.0f}</title></rect>"
             f'<text x="{LABEL_PX + w + 4:.1f}" y="{y + 12}" fill="#555">{float(value):,.0f}</text>'
         )
-    head = f'<figcaption>{_esc(title)}</figcaption>' if title else ""
-    return (f'<figure class="chart">{head}<svg xmlns="http://www.w3.org/2000/svg" width="{width}" '
-            f'height="{height}" viewBox="0 0 {width} {height}" {_FONT} role="img" aria-label="{_esc(title)}">'
-            + "".join(rows) + "</svg></figure>")
+    head = f"<figcaption>{_esc(title)}</figcaption>" if title else ""
+    return (
+        f'<figure class="chart">{head}<svg xmlns="http://www.w3.org/2000/svg" width="{width}" '
+        f'height="{height}" viewBox="0 0 {width} {height}" {_FONT} role="img" aria-label="{_esc(title)}">'
+        + "".join(rows)
+        + "</svg></figure>"
+    )
 
 
-def stacked_columns(columns: Sequence[str], series: dict[str, Sequence[float]], colors: dict[str, str], *,
-                    labels: dict[str, str] | None = None, width: int = 560, height: int = 220,
-                    title: str = "") -> str:
+def stacked_columns(
+    columns: Sequence[str],
+    series: dict[str, Sequence[float]],
+    colors: dict[str, str],
+    *,
+    labels: dict[str, str] | None = None,
+    width: int = 560,
+    height: int = 220,
+    title: str = "",
+) -> str:
     """Vertical columns (e.g. years) stacked by series (e.g. sources), with a colour legend below."""
     labels = labels or {}
     totals = [sum(float(s[i]) for s in series.values()) for i in range(len(columns))]
     top = max([*totals, 1.0])
     plot_h = height - 30
     col_w = max(6.0, (width - 50) / max(1, len(columns)))
-    parts = [f'<text x="0" y="10" fill="#555">{top:,.0f}</text>',
-             f'<line x1="44" y1="{plot_h}" x2="{width}" y2="{plot_h}" stroke="#999"/>']
+    parts = [
+        f'<text x="0" y="10" fill="#555">{top:,.0f}</text>',
+        f'<line x1="44" y1="{plot_h}" x2="{width}" y2="{plot_h}" stroke="#999"/>',
+    ]
     for i, col in enumerate(columns):
         x = 46 + i * col_w
         y = float(plot_h)
@@ -67,14 +80,20 @@ def stacked_columns(columns: Sequence[str], series: dict[str, Sequence[float]], 
             if h <= 0:
                 continue
             y -= h
-            parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{col_w * 0.8:.1f}" height="{h:.1f}" '
-                         f'fill="{_esc(colors.get(name, "#888"))}"><title>{_esc(labels.get(name, name))} · '
-                         f"{_esc(col)}: {float(values[i]):,.0f}</title></rect>")
+            parts.append(
+                f'<rect x="{x:.1f}" y="{y:.1f}" width="{col_w * 0.8:.1f}" height="{h:.1f}" '
+                f'fill="{_esc(colors.get(name, "#888"))}"><title>{_esc(labels.get(name, name))} · '
+                f"{_esc(col)}: {float(values[i]):,.0f}</title></rect>"
+            )
         parts.append(f'<text x="{x + col_w * 0.4:.1f}" y="{plot_h + 14}" text-anchor="middle">{_esc(col)}</text>')
     legend = "".join(
         f'<span class="key"><i style="background:{_esc(colors.get(n, "#888"))}"></i>{_esc(labels.get(n, n))}</span>'
-        for n in series)
-    head = f'<figcaption>{_esc(title)}</figcaption>' if title else ""
-    return (f'<figure class="chart">{head}<svg xmlns="http://www.w3.org/2000/svg" width="{width}" '
-            f'height="{height}" viewBox="0 0 {width} {height}" {_FONT} role="img" aria-label="{_esc(title)}">'
-            + "".join(parts) + f'</svg><div class="legend">{legend}</div></figure>')
+        for n in series
+    )
+    head = f"<figcaption>{_esc(title)}</figcaption>" if title else ""
+    return (
+        f'<figure class="chart">{head}<svg xmlns="http://www.w3.org/2000/svg" width="{width}" '
+        f'height="{height}" viewBox="0 0 {width} {height}" {_FONT} role="img" aria-label="{_esc(title)}">'
+        + "".join(parts)
+        + f'</svg><div class="legend">{legend}</div></figure>'
+    )

@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import gzip
 import io
+import itertools
 import json
 import math
 import threading
@@ -139,7 +140,7 @@ def split_lines(pts: list[tuple[float, float]]) -> list[list[tuple[float, float]
     """Split a polyline at edges along the south pole (they close Antarctica, no coast), unwrap each piece."""
     out: list[list[tuple[float, float]]] = []
     cur: list[tuple[float, float]] = []
-    for a, b in zip(pts, pts[1:], strict=False):
+    for a, b in itertools.pairwise(pts):
         if a[1] <= -89.9 and b[1] <= -89.9:
             if len(cur) >= 2:
                 out.append(cur)
@@ -247,7 +248,7 @@ def _draw(data: MapData, *, scale: float, ox: float, oy: float, width: int, heig
         for shift in (-1.0, 0.0, 1.0):
             if shape.x1 + shift < lo_x - margin or shape.x0 + shift > hi_x + margin:
                 continue
-            pts = (shape.xy + (shift, 0.0)) * scale - (ox, oy)
+            pts = ((*shape.xy, shift, 0.0)) * scale - (ox, oy)
             flat = pts.ravel().tolist()
             if polygon:
                 draw.polygon(flat, fill=fill)
@@ -280,5 +281,6 @@ def render_tile(z: int, x: int, y: int) -> bytes:
 
 def render_world(width: int) -> Any:
     """The whole web-mercator world (to ±85°) as an RGB image ``width`` px square (report maps)."""
-    return _draw(map_data("110m" if width <= 1024 else "50m"), scale=width, ox=0, oy=0,
-                 width=width, height=width).convert("RGB")
+    return _draw(
+        map_data("110m" if width <= 1024 else "50m"), scale=width, ox=0, oy=0, width=width, height=width
+    ).convert("RGB")

@@ -99,8 +99,17 @@ class Directory:
 
     def entry(self, i: int) -> ZipEntry:
         """The i-th member."""
-        return ZipEntry(self.names[i], self.offsets[i], self.csizes[i], self.usizes[i], self.methods[i],
-                        self.crcs[i], self.flags[i], self.name_lens[i], self.extra_lens[i])
+        return ZipEntry(
+            self.names[i],
+            self.offsets[i],
+            self.csizes[i],
+            self.usizes[i],
+            self.methods[i],
+            self.crcs[i],
+            self.flags[i],
+            self.name_lens[i],
+            self.extra_lens[i],
+        )
 
     def find(self, name: str) -> ZipEntry | None:
         """The first member called ``name``, or None."""
@@ -150,7 +159,7 @@ def locate(size: int, read_at: ReadAt, *, label: str = "zip") -> Location:
     cd_end = eocd
     if eocd >= _EOCD64_LOC.size:
         a = eocd - _EOCD64_LOC.size
-        loc = tail[a - tail_start: pos] if a >= tail_start else _read_exact(read_at, a, eocd, label, "zip64 locator")
+        loc = tail[a - tail_start : pos] if a >= tail_start else _read_exact(read_at, a, eocd, label, "zip64 locator")
         if loc[:4] == b"PK\x06\x07":
             _s, _disk, rec_off, _ndisks = _EOCD64_LOC.unpack(loc)
             rec_abs = a - _EOCD64.size  # right before the locator, unless the record has extensible data
@@ -168,11 +177,14 @@ def locate(size: int, read_at: ReadAt, *, label: str = "zip") -> Location:
     if cd_size > cd_end or cd_off > cd_end or shift < 0:
         raise ZipFormatError(f"{label}: its central directory points outside the file (damaged or truncated zip)")
     if cd_size > MAX_DIRECTORY_SIZE:
-        raise ZipFormatError(f"{label}: central directory of {cd_size:,} bytes is over the "
-                             f"{MAX_DIRECTORY_SIZE:,}-byte limit")
+        raise ZipFormatError(
+            f"{label}: central directory of {cd_size:,} bytes is over the {MAX_DIRECTORY_SIZE:,}-byte limit"
+        )
     if count > cd_size // _CDH.size:
-        raise ZipFormatError(f"{label}: the zip announces {count:,} members but its directory holds at most "
-                             f"{cd_size // _CDH.size:,} (damaged zip)")
+        raise ZipFormatError(
+            f"{label}: the zip announces {count:,} members but its directory holds at most "
+            f"{cd_size // _CDH.size:,} (damaged zip)"
+        )
     return Location(cd_off + shift, cd_size, shift, count, tail_start, tail)
 
 
@@ -182,7 +194,7 @@ def _zip64_extra(extra: bytes, usize: int, csize: int, off: int) -> tuple[int, i
     while q + 4 <= len(extra):
         hid, hlen = struct.unpack_from("<HH", extra, q)
         if hid == 0x0001:
-            vals, k = extra[q + 4: q + 4 + hlen], 0
+            vals, k = extra[q + 4 : q + 4 + hlen], 0
             if usize == 0xFFFFFFFF and k + 8 <= len(vals):
                 (usize,), k = struct.unpack_from("<Q", vals, k), k + 8
             if csize == 0xFFFFFFFF and k + 8 <= len(vals):
@@ -197,21 +209,32 @@ def _zip64_extra(extra: bytes, usize: int, csize: int, off: int) -> tuple[int, i
 def parse_directory(data: bytes, *, shift: int = 0, count: int | None = None, label: str = "zip") -> Directory:
     """The entries of a raw central directory (``data``); header offsets get ``shift`` added."""
     d = Directory()
-    names, offs, css, uss, mets, crcs, fls, nls, xls = (d.names, d.offsets, d.csizes, d.usizes, d.methods,
-                                                         d.crcs, d.flags, d.name_lens, d.extra_lens)
+    names, offs, css, uss, mets, crcs, fls, nls, xls = (
+        d.names,
+        d.offsets,
+        d.csizes,
+        d.usizes,
+        d.methods,
+        d.crcs,
+        d.flags,
+        d.name_lens,
+        d.extra_lens,
+    )
     pos, n, unpack, size = 0, len(data), _CDH.unpack_from, _CDH.size
     while pos + size <= n:
-        (sig, _cv, _cs, _ev, _es, flags, method, _t, _d, crc, csize, usize, nlen, xlen, clen, _disk, _ia,
-         _ea, off) = unpack(data, pos)
+        (sig, _cv, _cs, _ev, _es, flags, method, _t, _d, crc, csize, usize, nlen, xlen, clen, _disk, _ia, _ea, off) = (
+            unpack(data, pos)
+        )
         if sig != b"PK\x01\x02":
-            raise ZipFormatError(f"{label}: damaged central directory (entry {len(names) + 1} at byte "
-                                 f"{pos:,} has no signature)")
+            raise ZipFormatError(
+                f"{label}: damaged central directory (entry {len(names) + 1} at byte {pos:,} has no signature)"
+            )
         p = pos + size
         if p + nlen + xlen + clen > n:
             raise ZipFormatError(f"{label}: central directory entry {len(names) + 1} is cut off (damaged zip)")
-        raw = data[p: p + nlen]
+        raw = data[p : p + nlen]
         if usize == 0xFFFFFFFF or csize == 0xFFFFFFFF or off == 0xFFFFFFFF:
-            usize, csize, off = _zip64_extra(data[p + nlen: p + nlen + xlen], usize, csize, off)
+            usize, csize, off = _zip64_extra(data[p + nlen : p + nlen + xlen], usize, csize, off)
         if flags & 0x800:
             try:
                 name = raw.decode("utf-8")
@@ -242,7 +265,7 @@ def read_directory(size: int, read_at: ReadAt, *, label: str = "zip") -> Directo
     loc = locate(size, read_at, label=label)
     if loc.cd_offset >= loc.tail_start:
         a = loc.cd_offset - loc.tail_start
-        data = loc.tail[a: a + loc.cd_size]
+        data = loc.tail[a : a + loc.cd_size]
     else:
         data = _read_exact(read_at, loc.cd_offset, loc.cd_offset + loc.cd_size, label, "central directory")
     return parse_directory(data, shift=loc.shift, count=loc.count, label=label)
@@ -271,16 +294,18 @@ def _inflate(raw: bytes, e: ZipEntry, label: str) -> bytes:
     return data
 
 
-def read_member(read_at: ReadAt, e: ZipEntry, *, size: int | None = None, label: str = "zip",
-                max_size: int = MAX_MEMBER_SIZE) -> bytes:
+def read_member(
+    read_at: ReadAt, e: ZipEntry, *, size: int | None = None, label: str = "zip", max_size: int = MAX_MEMBER_SIZE
+) -> bytes:
     """The bytes of member ``e``: one positioned read of header + data, a bounded inflate, a CRC check."""
     if e.flags & 0x1:
         raise ZipFormatError(f"{label}: {e.name} is encrypted; not read")
     if e.method not in _SUPPORTED:
         raise ZipFormatError(f"{label}: {e.name} uses zip compression method {e.method}, which is not supported")
     if e.usize > max_size or e.csize > max_size:
-        raise ZipFormatError(f"{label}: {e.name} declares {max(e.usize, e.csize):,} bytes, over the "
-                             f"{max_size:,}-byte limit; not read")
+        raise ZipFormatError(
+            f"{label}: {e.name} declares {max(e.usize, e.csize):,} bytes, over the {max_size:,}-byte limit; not read"
+        )
     if e.method == 0 and e.csize != e.usize:
         raise ZipFormatError(f"{label}: {e.name} is stored but its sizes differ (damaged zip)")
     want = _LFH.size + e.name_len + e.extra_len + e.csize
@@ -293,16 +318,18 @@ def read_member(read_at: ReadAt, e: ZipEntry, *, size: int | None = None, label:
     if len(buf) < _LFH.size or buf[:4] != b"PK\x03\x04":
         raise ZipFormatError(f"{label}: no member at byte {e.offset:,} where {e.name} should be (damaged zip)")
     nlen, xlen = struct.unpack_from("<HH", buf, 26)
-    local_name = buf[30: 30 + nlen].decode("utf-8" if e.flags & 0x800 else "cp437", errors="replace")
+    local_name = buf[30 : 30 + nlen].decode("utf-8" if e.flags & 0x800 else "cp437", errors="replace")
     if local_name != e.name:
-        raise ZipFormatError(f"{label}: another member ({local_name[:80]!r}) at byte {e.offset:,} where "
-                             f"{e.name} should be (damaged or changed zip)")
+        raise ZipFormatError(
+            f"{label}: another member ({local_name[:80]!r}) at byte {e.offset:,} where "
+            f"{e.name} should be (damaged or changed zip)"
+        )
     start = _LFH.size + nlen + xlen
     if start + e.csize > len(buf):  # a local extra field longer than the slack: read the rest
         buf += read_at(e.offset + len(buf), e.offset + start + e.csize)
         if start + e.csize > len(buf):
             raise ZipFormatError(f"{label}: {e.name} is cut off (truncated zip?)")
-    data = _inflate(buf[start: start + e.csize], e, label)
+    data = _inflate(buf[start : start + e.csize], e, label)
     if len(data) != e.usize:
         raise ZipFormatError(f"{label}: {e.name} holds {len(data):,} bytes, not the declared {e.usize:,}")
     if zlib.crc32(data) != e.crc:
@@ -354,11 +381,18 @@ class LocalZip:
         if self._mm is None and self.size:
             self._mm = mmap.mmap(self._fd, 0, access=mmap.ACCESS_READ)
         mm = self._mm
-        if (mm is not None and method in (0, 8) and not d.flags[i] & 1 and usize <= self.max_member
-                and csize <= self.max_member and end <= self.size and mm[off:off + 4] == b"PK\x03\x04"):
+        if (
+            mm is not None
+            and method in (0, 8)
+            and not d.flags[i] & 1
+            and usize <= self.max_member
+            and csize <= self.max_member
+            and end <= self.size
+            and mm[off : off + 4] == b"PK\x03\x04"
+        ):
             nlen, xlen = _NX.unpack_from(mm, off + 26)
             start = off + _LFH.size + nlen + xlen
-            raw = mm[start:start + csize]
+            raw = mm[start : start + csize]
             if method == 8:
                 z = zlib.decompressobj(-15)
                 data = z.decompress(raw, usize + 1)

@@ -61,7 +61,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _Server
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - silence the default stderr log
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
     def setup(self) -> None:
@@ -106,7 +106,7 @@ class _Handler(BaseHTTPRequestHandler):
         if not path.startswith(prefix):
             self._error(404, path)
             return
-        rel = path[len(prefix):]
+        rel = path[len(prefix) :]
         if rel in owner.redirect:
             self.send_response(302)
             self.send_header("Location", f"{owner.redirect[rel].rstrip('/')}/{rel}")
@@ -223,7 +223,7 @@ class _Handler(BaseHTTPRequestHandler):
             for i in range(len(data)):
                 if self.server.owner.stopped:
                     break
-                self.wfile.write(data[i:i + 1])
+                self.wfile.write(data[i : i + 1])
                 self.wfile.flush()
                 sent += 1
                 time.sleep(pause)
@@ -379,7 +379,7 @@ def make_zip_root(src: Path, dest: Path) -> Path:
                                 continue
                             name = info.filename
                             if name.startswith(folder + "/"):
-                                name = name[len(folder) + 1:]
+                                name = name[len(folder) + 1 :]
                             out.writestr(f"{folder}/{name}", zin.read(info))
     (dest / "dataframe").mkdir(exist_ok=True)
     for c in layout.csvs:

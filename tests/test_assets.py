@@ -59,9 +59,16 @@ def test_assets_module_does_not_import_streamlit() -> None:
 
 def test_no_package_registry_host_and_no_fetch_step() -> None:
     """Nothing downloads at install or start: no registry host, no `make assets`, no ./static."""
-    files = [p for p in REPO_ROOT.rglob("*") if p.is_file() and p.suffix in {".py", ".toml", ".txt", ".md", ""}
-             and not any(part.startswith(".") and part not in {".streamlit", ".ci"} for part in p.relative_to(REPO_ROOT).parts)
-             and "test-artifacts" not in p.parts]
+    files = [
+        p
+        for p in REPO_ROOT.rglob("*")
+        if p.is_file()
+        and p.suffix in {".py", ".toml", ".txt", ".md", ""}
+        and not any(
+            part.startswith(".") and part not in {".streamlit", ".ci"} for part in p.relative_to(REPO_ROOT).parts
+        )
+        and "test-artifacts" not in p.parts
+    ]
     hits = [str(p) for p in files if REGISTRY_RE.search(p.read_text(encoding="utf-8", errors="replace"))]
     assert hits == []
     assert not (REPO_ROOT / "scripts" / "fetch_assets.py").exists()
@@ -156,10 +163,20 @@ class _Client:
         self.app = Starlette(routes=routes())
 
     def get(self, path: str) -> _Resp:
-        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
-                 "scheme": "http", "path": path, "raw_path": path.encode(), "root_path": "",
-                 "query_string": b"", "headers": [(b"host", b"testserver")], "server": ("testserver", 80),
-                 "client": ("127.0.0.1", 1234)}
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "GET",
+            "scheme": "http",
+            "path": path,
+            "raw_path": path.encode(),
+            "root_path": "",
+            "query_string": b"",
+            "headers": [(b"host", b"testserver")],
+            "server": ("testserver", 80),
+            "client": ("127.0.0.1", 1234),
+        }
         out: dict[str, Any] = {"body": b""}
         requested = False
 
@@ -208,8 +225,17 @@ def test_routes_serve_leaflet_jquery_and_tiles() -> None:
     assert "max-age" in tile.headers["cache-control"]
 
 
-@pytest.mark.parametrize("path", ["/tiles/3/8/0.png", "/tiles/2/0/-1.png", "/tiles/30/0/0.png", "/tiles/a/0/0.png",
-                                  "/vendor/leaflet-1.9.3/../../../../etc/passwd", "/vendor/leaflet-1.9.3/nope.js"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/tiles/3/8/0.png",
+        "/tiles/2/0/-1.png",
+        "/tiles/30/0/0.png",
+        "/tiles/a/0/0.png",
+        "/vendor/leaflet-1.9.3/../../../../etc/passwd",
+        "/vendor/leaflet-1.9.3/nope.js",
+    ],
+)
 def test_routes_refuse_what_does_not_exist(path: str) -> None:
     assert _client().get(path).status_code == 404
 

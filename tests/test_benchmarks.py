@@ -80,8 +80,19 @@ def test_every_benchmark_image_resolves_inside_its_folder(demo_sets: dict[str, B
 def test_missing_sets_are_listed_with_a_download_command(demo_sets: dict[str, BenchmarkSet]) -> None:
     missing = {n: b for n, b in demo_sets.items() if not b.present}
     assert set(missing) == set(BENCHMARK_SETS) - set(DEMO_SETS)
-    assert {"aid", "eurosat", "fmow", "millionaid", "nwpu", "patternnet", "rsicb256", "SkyScript_cls", "smoothness",
-            "RSICD", "RSITMD"} == set(missing)
+    assert {
+        "aid",
+        "eurosat",
+        "fmow",
+        "millionaid",
+        "nwpu",
+        "patternnet",
+        "rsicb256",
+        "SkyScript_cls",
+        "smoothness",
+        "RSICD",
+        "RSITMD",
+    } == set(missing)
     for name, b in missing.items():
         assert b.folder is None and b.csv is None and b.kind == BENCHMARK_SETS[name][0]
         assert b.table().empty
@@ -97,14 +108,17 @@ def test_root_without_benchmark_folder(tmp_path: Path) -> None:
     assert not any(b.present for b in sets)
 
 
-@pytest.mark.parametrize("path", [
-    "../surface/img/asphalt_00.jpg",  # exists, but in another set
-    "img/../../surface/img/asphalt_00.jpg",
-    "../../dataframe/SkyScript_train_unfiltered_5M.csv",
-    "../roof_shape/../surface/img/asphalt_00.jpg",
-    "/etc/passwd",
-    "/etc/hostname",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "../surface/img/asphalt_00.jpg",  # exists, but in another set
+        "img/../../surface/img/asphalt_00.jpg",
+        "../../dataframe/SkyScript_train_unfiltered_5M.csv",
+        "../roof_shape/../surface/img/asphalt_00.jpg",
+        "/etc/passwd",
+        "/etc/hostname",
+    ],
+)
 def test_resolve_image_refuses_paths_leaving_the_set(demo_sets: dict[str, BenchmarkSet], path: str) -> None:
     assert resolve_image(demo_sets["roof_shape"], path) is None
 
@@ -143,7 +157,11 @@ def test_damaged_and_unknown_sets_are_reported(bench_copy: Path) -> None:
     assert sets["roof_shape"].problem is None
     mine = sets["my_crops"]
     assert (mine.kind, mine.description, mine.classnames, mine.problem) == (
-        "classification", "found in benchmark/", ["wheat", "maize"], None)
+        "classification",
+        "found in benchmark/",
+        ["wheat", "maize"],
+        None,
+    )
     assert mine.csv == extra / "test.csv"
     # unknown sets come after the known ones
     assert list(sets)[-1] == "my_crops"
@@ -173,7 +191,7 @@ def test_header_case_and_odd_rows_are_read_and_reported(bench_copy: Path) -> Non
 def test_unreadable_benchmark_csv_is_a_problem_not_a_crash(bench_copy: Path) -> None:
     folder = bench_copy / "benchmark" / "surface"
     (path,) = [p for p in folder.rglob("*.csv")]
-    path.write_bytes(b"FILEPATH,label\n" + b"x\0y.jpg,a\n" + bytes(range(256)) + b"\n\"unterminated,a\n")
+    path.write_bytes(b"FILEPATH,label\n" + b"x\0y.jpg,a\n" + bytes(range(256)) + b'\n"unterminated,a\n')
     b = _by_name(bench_copy)["surface"]
     df, odd = b.load()
     assert list(df.columns) == ["filepath", "label"]

@@ -30,25 +30,35 @@ from skyscript_viz import (
 REPO = Path(__file__).resolve().parents[1]
 
 TINY_PER_SOURCE_YEAR = [
-    ("CH", 2019, 3), ("CH", 2020, 1), ("CH", 2021, 1), ("CH", 2022, 1),
-    ("DE", 2020, 2), ("DE", 2021, 1),
+    ("CH", 2019, 3),
+    ("CH", 2020, 1),
+    ("CH", 2021, 1),
+    ("CH", 2022, 1),
+    ("DE", 2020, 2),
+    ("DE", 2021, 1),
     ("ES", 2022, 1),
     ("FI", 2019, 1),
     ("L8", 2016, 1),
-    ("S2", 2017, 2), ("S2", 2021, 1),
-    ("US", 2016, 1), ("US", 2018, 2), ("US", 2020, 1), ("US", 2022, 1),
+    ("S2", 2017, 2),
+    ("S2", 2021, 1),
+    ("US", 2016, 1),
+    ("US", 2018, 2),
+    ("US", 2020, 1),
+    ("US", 2022, 1),
 ]
 
 
 def _meta(box: Any = (8.0, 47.0, 8.01, 47.01), time: Any = (2019, 1, 1, 0, 0), **extra: Any) -> bytes:
-    return pickle.dumps({"box": box, "time": time, "center_tags": {"building": "yes"}, "surrounding_tags": [],
-                         **extra}, protocol=4)
+    return pickle.dumps(
+        {"box": box, "time": time, "center_tags": {"building": "yes"}, "surrounding_tags": [], **extra}, protocol=4
+    )
 
 
 def _problem_set(idx: ImageIndex) -> set[tuple[str | None, str]]:
     df = idx.problems(limit=10_000)
-    return {(None if not isinstance(fp, str) else fp, kind) for fp, kind in zip(df["filepath"], df["kind"],
-                                                                               strict=True)}
+    return {
+        (None if not isinstance(fp, str) else fp, kind) for fp, kind in zip(df["filepath"], df["kind"], strict=True)
+    }
 
 
 def _open(root: Path) -> ImageIndex:
@@ -189,11 +199,22 @@ def test_every_problem_kind_is_flagged_exactly(faulty_root: tuple[Path, Path, An
     try:
         assert _problem_set(idx) == EXPECTED_PROBLEMS
         assert report.problems_by_kind == {
-            "bad_csv_row": 3, "bad_name": 1, "caption_misses_tag": 1, "corrupt_meta": 1,
+            "bad_csv_row": 3,
+            "bad_name": 1,
+            "caption_misses_tag": 1,
+            "corrupt_meta": 1,
             "csv_row_without_image": 1,
-            "duplicate_caption_conflict": 1, "duplicate_file": 1, "image_without_csv_row": 1,
-            "invalid_box": 1, "missing_image": 1, "missing_meta": 1, "path_escape": 3,
-            "unexpected_file": 3, "unknown_source": 1, "unsafe_meta": 1, "year_mismatch": 1,
+            "duplicate_caption_conflict": 1,
+            "duplicate_file": 1,
+            "image_without_csv_row": 1,
+            "invalid_box": 1,
+            "missing_image": 1,
+            "missing_meta": 1,
+            "path_escape": 3,
+            "unexpected_file": 3,
+            "unknown_source": 1,
+            "unsafe_meta": 1,
+            "year_mismatch": 1,
         }
         assert idx.problem_counts() == report.problems_by_kind
         bad_rows = idx.problems(kind="bad_csv_row")
@@ -249,7 +270,12 @@ def test_records_with_problems_keep_what_is_known(faulty_root: tuple[Path, Path,
         assert missing_meta is not None
         row = missing_meta.row
         assert (row["has_image"], row["has_meta"], row["year"], row["source"], row["cx"]) == (
-            True, False, 2019, "CH", None)
+            True,
+            False,
+            2019,
+            "CH",
+            None,
+        )
         missing_image = idx.get("images2/a5001_CH_19.jpg")
         assert missing_image is not None
         assert (missing_image.row["has_image"], missing_image.row["has_meta"]) == (False, True)
@@ -324,8 +350,11 @@ def test_hostile_meta_values_never_stop_the_build(tmp_path: Path, tinykit: Any) 
     try:
         kinds = {(fp.split("/")[1].split(".")[0], kind) for fp, kind in _problem_set(idx)}
         assert kinds == {
-            ("a1_CH_19", "corrupt_meta"), ("a2_CH_19", "corrupt_meta"), ("a3_CH_19", "corrupt_meta"),
-            ("a4_CH_19", "invalid_box"), ("a5_CH_19", "invalid_box"),
+            ("a1_CH_19", "corrupt_meta"),
+            ("a2_CH_19", "corrupt_meta"),
+            ("a3_CH_19", "corrupt_meta"),
+            ("a4_CH_19", "invalid_box"),
+            ("a5_CH_19", "invalid_box"),
             ("a8_CH_19", "corrupt_meta"),
             ("a9_CH_19", "invalid_box"),
             ("a10_CH_19", "corrupt_meta"),
@@ -368,7 +397,8 @@ def _touch(path: Path) -> None:
 
 
 def test_second_run_is_up_to_date_and_reads_nothing(
-        tmp_path: Path, tinykit: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, tinykit: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     root = tinykit.make_tiny_root(tmp_path / "root")
     first = build_index(root)
     calls = _count_part_reads(monkeypatch)
@@ -381,8 +411,7 @@ def test_second_run_is_up_to_date_and_reads_nothing(
     assert second.per_source_year == first.per_source_year
 
 
-def test_touching_one_zip_rereads_only_that_part(
-        tmp_path: Path, tinykit: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_touching_one_zip_rereads_only_that_part(tmp_path: Path, tinykit: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     root = tinykit.make_tiny_root(tmp_path / "root")
     first = build_index(root)
     calls = _count_part_reads(monkeypatch)
@@ -419,8 +448,7 @@ def test_changed_folder_part_and_csv(tmp_path: Path, tinykit: Any, monkeypatch: 
 # Interrupted builds
 
 
-def test_interrupted_merge_keeps_previous_index(
-        tmp_path: Path, tinykit: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_interrupted_merge_keeps_previous_index(tmp_path: Path, tinykit: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     root = tinykit.make_tiny_root(tmp_path / "root")
     first = build_index(root)
     (root / "meta2" / "a100_CH_19.pickle").unlink()
@@ -474,8 +502,13 @@ b.build_index(sys.argv[1], workers=1)
 
 
 def _killed_build(root: Path, where: str) -> None:
-    proc = subprocess.run([sys.executable, "-c", _KILLER, str(root), where], cwd=REPO, capture_output=True,
-                          env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", _KILLER, str(root), where],
+        cwd=REPO,
+        capture_output=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        timeout=120,
+    )
     assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()
 
 
@@ -531,14 +564,16 @@ def test_temporary_folders_of_live_runs_are_kept(tmp_path: Path, tinykit: Any) -
 
 
 def test_index_dir_falls_back_to_user_cache_for_read_only_root(
-        tmp_path: Path, tinykit: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, tinykit: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     root = tinykit.make_tiny_root(tmp_path / "root")
     cache = tmp_path / "cache"
     monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
     assert default_index_dir(root) == root.resolve() / ".skyscript_viz"
     real_access = os.access
-    monkeypatch.setattr(os, "access", lambda p, mode, **kw: False if Path(p).is_relative_to(root)
-                        else real_access(p, mode, **kw))
+    monkeypatch.setattr(
+        os, "access", lambda p, mode, **kw: False if Path(p).is_relative_to(root) else real_access(p, mode, **kw)
+    )
     d = default_index_dir(root)
     assert d.is_relative_to(cache / "skyscript_viz")
     assert d.name.startswith("root-")
@@ -553,25 +588,29 @@ def test_index_dir_falls_back_to_user_cache_for_read_only_root(
 
 
 def test_existing_read_only_index_dir_falls_back_too(
-        tmp_path: Path, tinykit: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, tinykit: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     root = tinykit.make_tiny_root(tmp_path / "root")
     (root / ".skyscript_viz").mkdir()
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     real_access = os.access
-    monkeypatch.setattr(os, "access", lambda p, mode, **kw: False if Path(p).name == ".skyscript_viz"
-                        else real_access(p, mode, **kw))
+    monkeypatch.setattr(
+        os, "access", lambda p, mode, **kw: False if Path(p).name == ".skyscript_viz" else real_access(p, mode, **kw)
+    )
     assert default_index_dir(root).is_relative_to(tmp_path / "cache")
 
 
 def test_a_read_only_root_with_a_built_index_is_read_in_place(
-        tmp_path: Path, tinykit: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, tinykit: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # a shared, read-only folder that several app servers open: its index is used, not a cache copy
     root = tinykit.make_tiny_root(tmp_path / "root")
     build_index(root)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     real_access = os.access
-    monkeypatch.setattr(os, "access", lambda p, mode, **kw: False if Path(p).is_relative_to(root)
-                        else real_access(p, mode, **kw))
+    monkeypatch.setattr(
+        os, "access", lambda p, mode, **kw: False if Path(p).is_relative_to(root) else real_access(p, mode, **kw)
+    )
     assert default_index_dir(root) == root.resolve() / ".skyscript_viz"
     idx = ImageIndex.open(root)
     try:
@@ -607,9 +646,21 @@ def test_explicit_index_dir(tmp_path: Path, tinykit: Any) -> None:
 # The generated demo root
 
 
-BUILD_KINDS = ("missing_meta", "missing_image", "corrupt_meta", "unsafe_meta", "bad_name", "invalid_box",
-               "year_mismatch", "csv_row_without_image", "image_without_csv_row", "path_escape",
-               "duplicate_caption_conflict", "unknown_source", "caption_misses_tag")
+BUILD_KINDS = (
+    "missing_meta",
+    "missing_image",
+    "corrupt_meta",
+    "unsafe_meta",
+    "bad_name",
+    "invalid_box",
+    "year_mismatch",
+    "csv_row_without_image",
+    "image_without_csv_row",
+    "path_escape",
+    "duplicate_caption_conflict",
+    "unknown_source",
+    "caption_misses_tag",
+)
 
 
 def _as_image_path(fp: str) -> str:

@@ -30,8 +30,14 @@ def _cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     """``python -m skyscript_viz ARGS`` in a subprocess, killed after ``timeout`` s (a hang fails the
     test); the peak RSS of that process (and workers it waited for) is in ``.peak_bytes``."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        p = subprocess.Popen([sys.executable, "-m", "skyscript_viz", *args], cwd=REPO, stdout=out, stderr=err,
-                             text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
+        p = subprocess.Popen(
+            [sys.executable, "-m", "skyscript_viz", *args],
+            cwd=REPO,
+            stdout=out,
+            stderr=err,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+        )
         timer = threading.Timer(timeout, p.kill)
         timer.start()
         try:
@@ -93,14 +99,18 @@ def _eocd_near_end(b: bytes) -> bytes:
     return b[: b.rfind(b"PK\x05\x06")] + b"PK\x05\x06\0\0"
 
 
-@pytest.mark.parametrize(("label", "damage", "reason"), [
-    ("truncated", _truncated, "no end-of-central-directory record"),
-    ("html", lambda b: b"<!doctype html><title>404 Not Found</title>\n" * 50, "an HTML page"),
-    ("empty", lambda b: b"", "not a zip file (0 bytes"),
-    ("eocd near the end", _eocd_near_end, "no end-of-central-directory record"),
-])
-def test_damaged_meta_zip_is_reported_and_the_rest_indexed(root: Path, tinykit: Any, label: str,
-                                                          damage: Any, reason: str) -> None:
+@pytest.mark.parametrize(
+    ("label", "damage", "reason"),
+    [
+        ("truncated", _truncated, "no end-of-central-directory record"),
+        ("html", lambda b: b"<!doctype html><title>404 Not Found</title>\n" * 50, "an HTML page"),
+        ("empty", lambda b: b"", "not a zip file (0 bytes"),
+        ("eocd near the end", _eocd_near_end, "no end-of-central-directory record"),
+    ],
+)
+def test_damaged_meta_zip_is_reported_and_the_rest_indexed(
+    root: Path, tinykit: Any, label: str, damage: Any, reason: str
+) -> None:
     meta = root / "meta3.zip"
     meta.write_bytes(damage(meta.read_bytes()))
     report = build_index(root)
@@ -188,7 +198,8 @@ def test_pickle_bombs_are_refused_and_memory_stays_bounded(root: Path) -> None:
 def test_seventy_caption_csvs(root: Path) -> None:
     for i in range(70):
         (root / "dataframe" / f"extra_{i:02d}.csv").write_text(
-            f"filepath,title\nimages2/a100_CH_19.jpg,caption from csv {i}\n")
+            f"filepath,title\nimages2/a100_CH_19.jpg,caption from csv {i}\n"
+        )
     report = build_index(root)
     assert report.n_images == N_TINY
     idx = ImageIndex.open(root)

@@ -21,9 +21,17 @@ REPO = Path(__file__).resolve().parents[1]
 def test_two_cli_builds_of_one_root_at_once(tmp_path: Path, tinykit: Any) -> None:
     root = tinykit.make_tiny_root(tmp_path / "root")
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    procs = [subprocess.Popen([sys.executable, "-m", "skyscript_viz", "index", str(root), "--workers", str(w)],
-                              cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for w in (1, 2)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "skyscript_viz", "index", str(root), "--workers", str(w)],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for w in (1, 2)
+    ]
     outs = [p.communicate(timeout=300) for p in procs]
     for p, (_out, err) in zip(procs, outs, strict=True):
         assert p.returncode == 0, err

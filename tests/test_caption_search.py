@@ -24,14 +24,18 @@ def _ids(idx: Any, needle: str, *, words: bool) -> list[int]:
 
 def _needles(idx: Any, n: int = 150) -> list[str]:
     """Whole words, partial words and phrases cut at random from the index's own captions."""
-    caps = [str(t) for t in idx._q("SELECT text FROM caption_multis UNION ALL SELECT text FROM caption_titles"
-                                    ).fetchnumpy()["text"]]
+    caps = [
+        str(t)
+        for t in idx._q("SELECT text FROM caption_multis UNION ALL SELECT text FROM caption_titles").fetchnumpy()[
+            "text"
+        ]
+    ]
     rng = random.Random(5)
     out = ["park", "a park", "Park", "ark", "tennis court", " of a", "-", "school,", "zzzz", "e", "caf\u00e9"]
     for _ in range(n):
         c = rng.choice(caps)
         a = rng.randrange(len(c))
-        out.append(c[a: a + rng.randint(1, 25)])
+        out.append(c[a : a + rng.randint(1, 25)])
     return out
 
 

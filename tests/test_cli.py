@@ -29,14 +29,19 @@ TABLE = {
 
 def _table_lines() -> list[str]:
     header = "source " + "".join(f"{y:>9}" for y in YEARS) + f"{'total':>11}"
-    rows = [f"{src:<7}" + "".join(f"{n:>9,}" for n in counts) + f"{sum(counts):>11,}"
-            for src, counts in TABLE.items()]
+    rows = [f"{src:<7}" + "".join(f"{n:>9,}" for n in counts) + f"{sum(counts):>11,}" for src, counts in TABLE.items()]
     return [header, *rows]
 
 
 def _run(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "skyscript_viz", *args], cwd=cwd, capture_output=True,
-                          text=True, env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=180)
+    return subprocess.run(
+        [sys.executable, "-m", "skyscript_viz", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        timeout=180,
+    )
 
 
 def test_index_prints_the_summary(tmp_path: Path, tinykit: Any, capsys: pytest.CaptureFixture[str]) -> None:
@@ -47,17 +52,16 @@ def test_index_prints_the_summary(tmp_path: Path, tinykit: Any, capsys: pytest.C
     assert out[1].startswith("20 images in ")
     assert out[1].endswith("parts read: [2, 3, 4], reused: -")
     start = out.index("images per source and year")
-    assert out[start + 1: start + 9] == _table_lines()
+    assert out[start + 1 : start + 9] == _table_lines()
     assert out[-1] == "no problems found"
 
     assert main(["index", str(root), "--workers", "1"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[1] == "up to date: 20 images, nothing changed since the last build"
-    assert out[out.index("images per source and year") + 1:][:8] == _table_lines()
+    assert out[out.index("images per source and year") + 1 :][:8] == _table_lines()
 
 
-def test_index_prints_problems_and_notes(tmp_path: Path, tinykit: Any,
-                                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_index_prints_problems_and_notes(tmp_path: Path, tinykit: Any, capsys: pytest.CaptureFixture[str]) -> None:
     root = tinykit.make_tiny_root(tmp_path / "root", "folder")
     (root / "meta2" / "a100_CH_19.pickle").unlink()
     (root / "images3" / "w600_US_16.jpg").unlink()
@@ -67,7 +71,7 @@ def test_index_prints_problems_and_notes(tmp_path: Path, tinykit: Any,
     out = capsys.readouterr().out.splitlines()
     assert "note: images2.zip ignored: images2 holds the same part" in out
     start = out.index("problems by kind")
-    assert out[start + 1:] == [
+    assert out[start + 1 :] == [
         f"  {'missing_image':<28}{1:>10,}",
         f"  {'missing_meta':<28}{1:>10,}",
         f"  {'unexpected_file':<28}{1:>10,}",
@@ -83,8 +87,7 @@ def test_index_prints_problems_and_notes(tmp_path: Path, tinykit: Any,
     ],
     ids=["missing", "file", "no-parts"],
 )
-def test_index_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str], make: Any,
-                                   message: str) -> None:
+def test_index_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str], make: Any, message: str) -> None:
     root = make(tmp_path)
     assert main(["index", str(root), "--workers", "1"]) == 2
     captured = capsys.readouterr()
@@ -94,8 +97,9 @@ def test_index_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture
     assert captured.out == ""
 
 
-def test_index_interrupted(tmp_path: Path, tinykit: Any, capsys: pytest.CaptureFixture[str],
-                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_index_interrupted(
+    tmp_path: Path, tinykit: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     root = tinykit.make_tiny_root(tmp_path / "root")
 
     def interrupted(*args: Any, **kwargs: Any) -> Any:
@@ -118,8 +122,10 @@ def test_info(tmp_path: Path, tinykit: Any, capsys: pytest.CaptureFixture[str]) 
     assert f"  {'images':<16}{20:>12,}" in out
     assert f"  {'sources':<16}{7:>12,}" in out
     assert f"  {'problems':<16}{0:>12,}" in out
-    assert "  subset top30_openai: Top 30% by CLIP (OpenAI) " \
-           "(dataframe/SkyScript_train_top30pct_filtered_by_CLIP_openai.csv)" in out
+    assert (
+        "  subset top30_openai: Top 30% by CLIP (OpenAI) "
+        "(dataframe/SkyScript_train_top30pct_filtered_by_CLIP_openai.csv)" in out
+    )
 
 
 def test_python_m_index(tmp_path: Path, tinykit: Any) -> None:
@@ -129,7 +135,7 @@ def test_python_m_index(tmp_path: Path, tinykit: Any) -> None:
     out = proc.stdout.splitlines()
     assert out[1].startswith("20 images in ") and "parts read: [2, 3, 4]" in out[1]
     start = out.index("images per source and year")
-    assert out[start + 1: start + 9] == _table_lines()
+    assert out[start + 1 : start + 9] == _table_lines()
     assert out[-1] == "no problems found"
 
 

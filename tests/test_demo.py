@@ -333,10 +333,7 @@ def test_every_fault_kind_is_planted(which: str, request: pytest.FixtureRequest)
             all_csv.setdefault(r["filepath"], []).append((name, r["title"], r["title_multi_objects"]))
     f = ds.m.faults
     meta_of = {
-        p: p.replace("images", "meta", 1)[:-4] + ".pickle"
-        for kind in f
-        for p in f[kind]
-        if p.startswith("images")
+        p: p.replace("images", "meta", 1)[:-4] + ".pickle" for kind in f for p in f[kind] if p.startswith("images")
     }
 
     for p in f["missing_meta"]:
@@ -354,9 +351,7 @@ def test_every_fault_kind_is_planted(which: str, request: pytest.FixtureRequest)
         assert "REDUCE" in names
         globals_ = [a for o, a in ops if o == "GLOBAL"]
         strings = [a for o, a in ops if "UNICODE" in o]
-        assert any(g.endswith(" system") for g in globals_) or (
-            "STACK_GLOBAL" in names and "system" in strings
-        )
+        assert any(g.endswith(" system") for g in globals_) or ("STACK_GLOBAL" in names and "system" in strings)
     for p in f["bad_name"]:
         assert ds.exists(p) and ds.exists(meta_of[p]) and not NAME_RE.match(p.rsplit("/", 1)[1])
     for p in f["invalid_box"]:
@@ -397,9 +392,7 @@ def test_every_fault_kind_is_planted(which: str, request: pytest.FixtureRequest)
         assert ds.exists(p) and ds.exists(meta_of[p]) and code not in SOURCES
     hostile_tags = [plain_load(ds.read(meta_of[p]))["center_tags"] for p in f["hostile_text"]]
     assert any("<img src=x onerror=alert(1)>" in t.values() for t in hostile_tags)
-    assert any(
-        "<script>alert(2)</script>" in title for p in f["hostile_text"] for _n, title, _m in all_csv[p]
-    )
+    assert any("<script>alert(2)</script>" in title for p in f["hostile_text"] for _n, title, _m in all_csv[p])
 
 
 def test_unsafe_pickle_references_system_and_is_never_loaded(small: Dataset) -> None:
@@ -408,10 +401,7 @@ def test_unsafe_pickle_references_system_and_is_never_loaded(small: Dataset) -> 
         args = [arg for _op, arg, _pos in pickletools.genops(blob)]
         assert any(isinstance(a, str) and "system" in a for a in args)
         assert b"system" in blob
-    assert (
-        not os.path.exists("/tmp/skyscript_pwned")
-        or os.path.getmtime("/tmp/skyscript_pwned") < time.time() - 3600
-    )
+    assert not os.path.exists("/tmp/skyscript_pwned") or os.path.getmtime("/tmp/skyscript_pwned") < time.time() - 3600
 
 
 # --------------------------------------------------------------------------------------------------

@@ -27,15 +27,30 @@ def _stores(layout: Any) -> dict[int, tuple[tuple[str, str] | None, tuple[str, s
 @pytest.mark.parametrize(
     ("layout", "expected"),
     [
-        ("folder", {2: (("folder", "images2"), ("folder", "meta2")),
-                    3: (("folder", "images3"), ("folder", "meta3")),
-                    4: (("folder", "images4"), ("folder", "meta4"))}),
-        ("zip", {2: (("zip", "images2.zip"), ("zip", "meta2.zip")),
-                 3: (("zip", "images3.zip"), ("zip", "meta3.zip")),
-                 4: (("zip", "images4.zip"), ("zip", "meta4.zip"))}),
-        ("mixed", {2: (("folder", "images2"), ("folder", "meta2")),
-                   3: (("zip", "images3.zip"), ("zip", "meta3.zip")),
-                   4: (("zip", "images4.zip"), ("folder", "meta4"))}),
+        (
+            "folder",
+            {
+                2: (("folder", "images2"), ("folder", "meta2")),
+                3: (("folder", "images3"), ("folder", "meta3")),
+                4: (("folder", "images4"), ("folder", "meta4")),
+            },
+        ),
+        (
+            "zip",
+            {
+                2: (("zip", "images2.zip"), ("zip", "meta2.zip")),
+                3: (("zip", "images3.zip"), ("zip", "meta3.zip")),
+                4: (("zip", "images4.zip"), ("zip", "meta4.zip")),
+            },
+        ),
+        (
+            "mixed",
+            {
+                2: (("folder", "images2"), ("folder", "meta2")),
+                3: (("zip", "images3.zip"), ("zip", "meta3.zip")),
+                4: (("zip", "images4.zip"), ("folder", "meta4")),
+            },
+        ),
     ],
 )
 def test_layouts(tmp_path: Path, tinykit: Any, layout: str, expected: dict[int, Any]) -> None:
@@ -155,8 +170,7 @@ def test_root_without_parts(tmp_path: Path) -> None:
     assert "\n" not in str(info.value)
 
 
-def test_root_given_as_str_with_user_home(tmp_path: Path, tinykit: Any,
-                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_root_given_as_str_with_user_home(tmp_path: Path, tinykit: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     tinykit.make_tiny_root(tmp_path / "root", "folder")
     monkeypatch.setenv("HOME", str(tmp_path))
     assert discover("~/root").root == (tmp_path / "root").resolve()

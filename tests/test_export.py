@@ -11,6 +11,7 @@ code reads it (``pandas.read_csv`` with its defaults, ``filepath`` as the image 
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import math
 import shlex
@@ -63,8 +64,10 @@ EXTRA = [
     ("a1500_CH_20", None, True, False),  # no meta pickle: no box at all
     ("n1600_CH_21", (8.57, 47.39, 8.58, 47.40), False, True),  # in no caption CSV: no caption
 ]
-EXTRA_CAPTIONS = {"w1400_CH_19": ("a bad box, still exported", "multi, with \"quotes\""),
-                  "a1500_CH_20": ("no meta", "no meta at all")}
+EXTRA_CAPTIONS = {
+    "w1400_CH_19": ("a bad box, still exported", 'multi, with "quotes"'),
+    "a1500_CH_20": ("no meta", "no meta at all"),
+}
 
 # A GeoJSON (RFC 7946) FeatureCollection of Polygon features, as far as a schema can say it.
 POSITION = {"type": "array", "minItems": 2, "maxItems": 2, "items": {"type": "number"}}
@@ -73,24 +76,30 @@ GEOJSON_SCHEMA = {
     "required": ["type", "features"],
     "properties": {
         "type": {"const": "FeatureCollection"},
-        "features": {"type": "array", "items": {
-            "type": "object",
-            "required": ["type", "geometry", "properties"],
-            "properties": {
-                "type": {"const": "Feature"},
-                "id": {"type": ["string", "number"]},
-                "geometry": {
-                    "type": "object",
-                    "required": ["type", "coordinates"],
-                    "properties": {
-                        "type": {"const": "Polygon"},
-                        "coordinates": {"type": "array", "minItems": 1, "items": {
-                            "type": "array", "minItems": 4, "items": POSITION}},
+        "features": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["type", "geometry", "properties"],
+                "properties": {
+                    "type": {"const": "Feature"},
+                    "id": {"type": ["string", "number"]},
+                    "geometry": {
+                        "type": "object",
+                        "required": ["type", "coordinates"],
+                        "properties": {
+                            "type": {"const": "Polygon"},
+                            "coordinates": {
+                                "type": "array",
+                                "minItems": 1,
+                                "items": {"type": "array", "minItems": 4, "items": POSITION},
+                            },
+                        },
                     },
+                    "properties": {"type": "object", "required": list(GEOJSON_PROPERTIES)},
                 },
-                "properties": {"type": "object", "required": list(GEOJSON_PROPERTIES)},
             },
-        }},
+        },
     },
 }
 
@@ -112,18 +121,32 @@ def export_root(tmp_path_factory: pytest.TempPathFactory, tinykit: Any) -> tuple
     truth: dict[str, dict[str, Any]] = {}
     for r in tinykit.records:
         title, multi = TRICKY.get(r["stem"], (r["title"], r["multi"]))
-        truth[f"images{r['part']}/{r['stem']}.jpg"] = {"title": title, "multi": multi, "box": r["box"],
-                                                       "source": r["stem"].split("_")[1], "csvs": r["csvs"]}
+        truth[f"images{r['part']}/{r['stem']}.jpg"] = {
+            "title": title,
+            "multi": multi,
+            "box": r["box"],
+            "source": r["stem"].split("_")[1],
+            "csvs": r["csvs"],
+        }
     for i, (stem, box, in_csv, has_meta) in enumerate(EXTRA):
         (root / "images2" / f"{stem}.jpg").write_bytes(tinykit.jpeg_bytes(100 + i))
         if has_meta:
-            rec = {"box": box, "time": (2000 + int(stem[-2:]), 6, 1, 10, 0), "focus": {"building": "yes"},
-                   "surrounding": []}
+            rec = {
+                "box": box,
+                "time": (2000 + int(stem[-2:]), 6, 1, 10, 0),
+                "focus": {"building": "yes"},
+                "surrounding": [],
+            }
             (root / "meta2" / f"{stem}.pickle").write_bytes(tinykit.meta_bytes(rec))
         title, multi = EXTRA_CAPTIONS.get(stem, (None, None))
         valid = has_meta and box is not None and box[0] < box[2]
-        truth[f"images2/{stem}.jpg"] = {"title": title, "multi": multi, "box": box if valid else None, "source": "CH",
-                                        "csvs": "u" if in_csv else ""}
+        truth[f"images2/{stem}.jpg"] = {
+            "title": title,
+            "multi": multi,
+            "box": box if valid else None,
+            "source": "CH",
+            "csvs": "u" if in_csv else "",
+        }
     # every caption CSV carries the same (tricky) captions, so no caption conflicts arise
     for code, rel in tinykit.csvs.items():
         with (root / rel).open("w", newline="", encoding="utf-8") as fh:
@@ -149,11 +172,18 @@ def _id_order(index: ImageIndex, f: Filters) -> list[str]:
 
 def _expected_csv(truth: dict[str, Any], filepaths: list[str]) -> pd.DataFrame:
     """What pandas should read: the written captions, an empty caption read as NaN like any CSV gap."""
+
     def cell(v: str | None) -> object:
         return math.nan if v is None or v == "" else v
-    return pd.DataFrame({"filepath": filepaths,
-                         "title": [cell(truth[fp]["title"]) for fp in filepaths],
-                         "title_multi_objects": [cell(truth[fp]["multi"]) for fp in filepaths]}, dtype=object)
+
+    return pd.DataFrame(
+        {
+            "filepath": filepaths,
+            "title": [cell(truth[fp]["title"]) for fp in filepaths],
+            "title_multi_objects": [cell(truth[fp]["multi"]) for fp in filepaths],
+        },
+        dtype=object,
+    )
 
 
 def _read_like_skyscript(path: Path) -> pd.DataFrame:
@@ -174,8 +204,9 @@ def test_filter_rows_are_the_hand_computed_ones(export_root: tuple[Path, dict[st
 
 
 @pytest.mark.parametrize("f", [CH, TENNIS, Filters()], ids=["src=CH", "tag=sport=tennis", "all"])
-def test_csv_reads_back_in_pandas_exactly(export_root: tuple[Path, dict[str, Any]], xindex: ImageIndex,
-                                          tmp_path: Path, f: Filters) -> None:
+def test_csv_reads_back_in_pandas_exactly(
+    export_root: tuple[Path, dict[str, Any]], xindex: ImageIndex, tmp_path: Path, f: Filters
+) -> None:
     _, truth = export_root
     out = tmp_path / "out.csv"
     n = export(xindex, f, out, fmt="csv")
@@ -188,8 +219,9 @@ def test_csv_reads_back_in_pandas_exactly(export_root: tuple[Path, dict[str, Any
     pd.testing.assert_frame_equal(got.reset_index(drop=True), _expected_csv(truth, order))
 
 
-def test_csv_round_trips_commas_quotes_and_newlines(export_root: tuple[Path, dict[str, Any]], xindex: ImageIndex,
-                                                    tmp_path: Path) -> None:
+def test_csv_round_trips_commas_quotes_and_newlines(
+    export_root: tuple[Path, dict[str, Any]], xindex: ImageIndex, tmp_path: Path
+) -> None:
     _, truth = export_root
     out = tmp_path / "ch.csv"
     export(xindex, CH, out, fmt="csv")
@@ -202,7 +234,9 @@ def test_csv_round_trips_commas_quotes_and_newlines(export_root: tuple[Path, dic
         assert rows[fp]["title"] == title, stem
         assert rows[fp]["title_multi_objects"] == multi, stem
     # the image in no caption CSV is exported with empty captions, not dropped
-    assert rows["images2/n1600_CH_21.jpg"]["title"] == "" and rows["images2/n1600_CH_21.jpg"]["title_multi_objects"] == ""
+    assert (
+        rows["images2/n1600_CH_21.jpg"]["title"] == "" and rows["images2/n1600_CH_21.jpg"]["title_multi_objects"] == ""
+    )
 
 
 def test_empty_result_is_a_header_only_csv(xindex: ImageIndex, tmp_path: Path) -> None:
@@ -224,12 +258,13 @@ def _geojson(index: ImageIndex, f: Filters, tmp_path: Path) -> tuple[int, dict[s
 
 
 def _signed_area(ring: list[list[float]]) -> float:
-    return sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(ring, ring[1:], strict=False)) / 2
+    return sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in itertools.pairwise(ring)) / 2
 
 
 @pytest.mark.parametrize("f", [CH, Filters()], ids=["src=CH", "all"])
-def test_geojson_is_valid_rfc7946(export_root: tuple[Path, dict[str, Any]], xindex: ImageIndex, tmp_path: Path,
-                                  f: Filters) -> None:
+def test_geojson_is_valid_rfc7946(
+    export_root: tuple[Path, dict[str, Any]], xindex: ImageIndex, tmp_path: Path, f: Filters
+) -> None:
     _, truth = export_root
     n, doc, _ = _geojson(xindex, f, tmp_path)
     jsonschema.validate(doc, GEOJSON_SCHEMA)
@@ -258,9 +293,8 @@ def test_geojson_is_valid_rfc7946(export_root: tuple[Path, dict[str, Any]], xind
         assert props["width_m"] > 0 and props["height_m"] > 0
 
 
-def test_geojson_keeps_text_exact(export_root: tuple[Path, dict[str, Any]], xindex: ImageIndex,
-                                  tmp_path: Path) -> None:
-    _, truth = export_root
+def test_geojson_keeps_text_exact(export_root: tuple[Path, dict[str, Any]], xindex: ImageIndex, tmp_path: Path) -> None:
+    _, _truth = export_root
     _, doc, text = _geojson(xindex, CH, tmp_path)
     props = {ft["properties"]["filepath"]: ft["properties"] for ft in doc["features"]}
     a100 = props["images2/a100_CH_19.jpg"]
@@ -319,8 +353,13 @@ def test_export_bytes_match_file_export(xindex: ImageIndex, tmp_path: Path) -> N
 
 
 @pytest.mark.parametrize("fmt", list(EXPORT_FORMATS))
-def test_cli_writes_the_same_bytes_as_the_api(export_root: tuple[Path, dict[str, Any]], xindex: ImageIndex,
-                                              tmp_path: Path, capsys: pytest.CaptureFixture[str], fmt: str) -> None:
+def test_cli_writes_the_same_bytes_as_the_api(
+    export_root: tuple[Path, dict[str, Any]],
+    xindex: ImageIndex,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    fmt: str,
+) -> None:
     root, _ = export_root
     out = tmp_path / f"out{EXPORT_FORMATS[fmt][1]}"
     rc = cli_main(["export", str(root), "--filter", "src=CH", "--filter", "y=2019-2021", "-o", str(out)])
@@ -342,10 +381,24 @@ def test_cli_tag_filter_in_url_grammar(export_root: tuple[Path, dict[str, Any]],
     assert sorted(pd.read_csv(out)["filepath"]) == ["images3/a402_US_20.jpg", "images3/n500_US_22.jpg"]
 
 
-@pytest.mark.parametrize("bad", ["src=ZZ", "y=2021-2018", "m=13", "type=x", "tags=some", "bogus=1", "src",
-                                 "sub=nope", "bbox=1,2,3", "prob=no_such_problem"])
-def test_cli_rejects_a_bad_filter_with_exit_2_and_one_line(export_root: tuple[Path, dict[str, Any]], tmp_path: Path,
-                                                           capsys: pytest.CaptureFixture[str], bad: str) -> None:
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "src=ZZ",
+        "y=2021-2018",
+        "m=13",
+        "type=x",
+        "tags=some",
+        "bogus=1",
+        "src",
+        "sub=nope",
+        "bbox=1,2,3",
+        "prob=no_such_problem",
+    ],
+)
+def test_cli_rejects_a_bad_filter_with_exit_2_and_one_line(
+    export_root: tuple[Path, dict[str, Any]], tmp_path: Path, capsys: pytest.CaptureFixture[str], bad: str
+) -> None:
     root, _ = export_root
     out = tmp_path / "out.csv"
     assert cli_main(["export", str(root), "--filter", bad, "-o", str(out)]) == 2
@@ -358,8 +411,23 @@ def test_cli_rejects_a_bad_filter_with_exit_2_and_one_line(export_root: tuple[Pa
 
 def test_cli_exit_status_of_a_real_process(export_root: tuple[Path, dict[str, Any]], tmp_path: Path) -> None:
     root, _ = export_root
-    proc = subprocess.run([sys.executable, "-m", "skyscript_viz", "export", str(root), "--filter", "src=ZZ",
-                           "-o", str(tmp_path / "o.csv")], capture_output=True, text=True, cwd=REPO, timeout=120)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "skyscript_viz",
+            "export",
+            str(root),
+            "--filter",
+            "src=ZZ",
+            "-o",
+            str(tmp_path / "o.csv"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
+    )
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0 and "ZZ" in proc.stderr, proc.stderr
     assert not (tmp_path / "o.csv").exists()
@@ -418,7 +486,9 @@ def test_200k_export_keeps_python_memory_flat(big_index: ImageIndex, tmp_path: P
     with_box = sum(1 for i in range(BIG) if base[i % len(base)])
     assert n == (with_box if fmt == "geojson" else BIG)
     # the rows never pass through Python objects: the traced peak is a small fraction of the file
-    assert peak < min(size / 8, 4_000_000), f"peak {peak / 1e6:.2f} MB of Python memory for a {size / 1e6:.1f} MB {fmt} file"
+    assert peak < min(size / 8, 4_000_000), (
+        f"peak {peak / 1e6:.2f} MB of Python memory for a {size / 1e6:.1f} MB {fmt} file"
+    )
     if fmt == "csv":
         df = pd.read_csv(out, usecols=["filepath"])
         assert len(df) == BIG and df["filepath"].is_unique
@@ -444,7 +514,8 @@ def test_browser_download_under_the_caps_is_the_export(xindex: ImageIndex, tmp_p
 
 
 def test_browser_download_refuses_too_many_rows_with_the_cli_command(
-        export_root: tuple[Path, dict[str, Any]], xindex: ImageIndex) -> None:
+    export_root: tuple[Path, dict[str, Any]], xindex: ImageIndex
+) -> None:
     f = Filters(sources=("CH",), tags=(TagExpr.parse("focus:sport=tennis"),), caption="it's")
     n = xindex.count(Filters(sources=("CH",)))
     with pytest.raises(ExportTooLargeError) as err:
@@ -459,8 +530,9 @@ def test_browser_download_refuses_too_many_rows_with_the_cli_command(
 
 @pytest.mark.slow
 @pytest.mark.parametrize("fmt", list(EXPORT_FORMATS))
-def test_browser_download_stops_at_the_byte_cap(big_index: ImageIndex, fmt: str, tmp_path: Path,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_browser_download_stops_at_the_byte_cap(
+    big_index: ImageIndex, fmt: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """200,000 rows under a 200 kB cap: refused, nothing kept, memory bounded by the cap, not the rows."""
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     tracemalloc.start()

@@ -17,15 +17,45 @@ from skyscript_viz.safepickle import safe_loads
 from skyscript_viz.state import parse_params
 from tests.remote_server import RangeServer
 
-FAST = settings(max_examples=60, deadline=None, database=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-_PARAM_KEYS = ["src", "y", "m", "type", "tag", "tags", "q", "sub", "bbox", "prob", "lat", "lon", "z", "base",
-               "sel", "drape", "op", "sort", "seed", "page", "size", "rev"]
+FAST = settings(
+    max_examples=60,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+_PARAM_KEYS = [
+    "src",
+    "y",
+    "m",
+    "type",
+    "tag",
+    "tags",
+    "q",
+    "sub",
+    "bbox",
+    "prob",
+    "lat",
+    "lon",
+    "z",
+    "base",
+    "sel",
+    "drape",
+    "op",
+    "sort",
+    "seed",
+    "page",
+    "size",
+    "rev",
+]
 
 
 @FAST
-@given(st.dictionaries(st.one_of(st.sampled_from(_PARAM_KEYS), st.text(max_size=5)),
-                       st.one_of(st.text(max_size=300), st.lists(st.text(max_size=50), max_size=60))))
+@given(
+    st.dictionaries(
+        st.one_of(st.sampled_from(_PARAM_KEYS), st.text(max_size=5)),
+        st.one_of(st.text(max_size=300), st.lists(st.text(max_size=50), max_size=60)),
+    )
+)
 def test_link_parameters_never_raise(params: dict[str, str | list[str]]) -> None:
     state, notices = parse_params(params, known_sources=["CH", "US"], known_subsets=["top30_openai"])
     assert len(state.filters.tags) <= 20
@@ -43,10 +73,15 @@ def test_benchmark_csv_of_random_bytes(tmp_path: Path, data: bytes, required: st
 
 
 @FAST
-@given(st.one_of(st.binary(max_size=2000),
-                 st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=20),
-                              lambda c: st.lists(c, max_size=4) | st.dictionaries(st.text(max_size=8), c, max_size=4))
-                 .map(lambda v: __import__("json").dumps({"url": v}).encode())))
+@given(
+    st.one_of(
+        st.binary(max_size=2000),
+        st.recursive(
+            st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+            lambda c: st.lists(c, max_size=4) | st.dictionaries(st.text(max_size=8), c, max_size=4),
+        ).map(lambda v: __import__("json").dumps({"url": v}).encode()),
+    )
+)
 def test_remote_json_of_random_bytes_is_no_cache_root(tmp_path: Path, data: bytes) -> None:
     (tmp_path / remote.MANIFEST).write_bytes(data)
     manifest = remote.load_manifest(tmp_path)
@@ -55,9 +90,13 @@ def test_remote_json_of_random_bytes_is_no_cache_root(tmp_path: Path, data: byte
 
 
 @settings(max_examples=30, deadline=None, database=None)
-@given(st.one_of(st.binary(max_size=3000),
-                 # a valid pickle header and opcodes, then noise: gets deeper into the unpickler
-                 st.binary(max_size=300).map(lambda b: b"\x80\x04\x95" + b[:8] + b"]\x94(" + b[8:])))
+@given(
+    st.one_of(
+        st.binary(max_size=3000),
+        # a valid pickle header and opcodes, then noise: gets deeper into the unpickler
+        st.binary(max_size=300).map(lambda b: b"\x80\x04\x95" + b[:8] + b"]\x94(" + b[8:]),
+    )
+)
 def test_meta_pickle_of_random_bytes(data: bytes) -> None:
     """Only plain data comes out, and every failure is an Exception the build turns into a problem row.
 
@@ -69,8 +108,21 @@ def test_meta_pickle_of_random_bytes(data: bytes) -> None:
         obj = safe_loads(data)
     except Exception:  # noqa: BLE001 - any Exception is reported as a problem row by the build
         return
-    assert type(obj) in (dict, list, tuple, set, frozenset, str, bytes, int, float, bool, complex, type(None),
-                         bytearray)
+    assert type(obj) in (
+        dict,
+        list,
+        tuple,
+        set,
+        frozenset,
+        str,
+        bytes,
+        int,
+        float,
+        bool,
+        complex,
+        type(None),
+        bytearray,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -82,11 +134,16 @@ def noisy_server(tmp_path_factory: pytest.TempPathFactory) -> RangeServer:
     srv.stop()
 
 
-@settings(max_examples=30, deadline=None, database=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=30,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(st.binary(min_size=1, max_size=5000), st.data())
-def test_remote_replies_of_random_bytes(noisy_server: RangeServer, monkeypatch: pytest.MonkeyPatch,
-                                        body: bytes, data: st.DataObject) -> None:
+def test_remote_replies_of_random_bytes(
+    noisy_server: RangeServer, monkeypatch: pytest.MonkeyPatch, body: bytes, data: st.DataObject
+) -> None:
     """Whatever the server holds and however it misbehaves, a read gives exactly the bytes asked or a
     RemoteError."""
     monkeypatch.setenv("SKYSCRIPT_REMOTE_TIMEOUT", "5")

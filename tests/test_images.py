@@ -39,14 +39,13 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
 def _png_header(width: int, height: int) -> bytes:
     """A few hundred bytes of PNG that claim ``width`` x ``height`` pixels: a decompression bomb."""
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (PNG_SIGNATURE + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", zlib.compress(b"\0" * 1000))
-            + _chunk(b"IEND", b""))
+    return PNG_SIGNATURE + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", zlib.compress(b"\0" * 1000)) + _chunk(b"IEND", b"")
 
 
 def _jpeg_claiming(jpeg: bytes, width: int, height: int) -> bytes:
     """``jpeg`` with its frame header (SOF0) patched to claim ``width`` x ``height`` pixels."""
     sof = jpeg.index(b"\xff\xc0")
-    return jpeg[: sof + 5] + struct.pack(">HH", height, width) + jpeg[sof + 9:]
+    return jpeg[: sof + 5] + struct.pack(">HH", height, width) + jpeg[sof + 9 :]
 
 
 def _is_placeholder(result: Any, reason: str) -> None:
@@ -66,8 +65,7 @@ def _is_placeholder(result: Any, reason: str) -> None:
         ("images4/a800_DE_20.jpg", "zip"),  # zip members without prefix
     ],
 )
-def test_read_from_each_store(tiny_root: Path, tiny_index: ImageIndex, tinykit: Any, fp: str,
-                              storage: str) -> None:
+def test_read_from_each_store(tiny_root: Path, tiny_index: ImageIndex, tinykit: Any, fp: str, storage: str) -> None:
     store = ImageStore(tiny_root)
     try:
         row = _row(tiny_index, fp)
@@ -90,8 +88,9 @@ def test_every_tiny_image_reads(tiny_root: Path, tiny_index: ImageIndex, tinykit
         store.close()
 
 
-def test_thumbnail_is_cached_in_memory(tiny_root: Path, tiny_index: ImageIndex,
-                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_thumbnail_is_cached_in_memory(
+    tiny_root: Path, tiny_index: ImageIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
     store = ImageStore(tiny_root)
     row = _row(tiny_index, "images3/a402_US_20.jpg")
     first = store.thumbnail(row, size=8)
@@ -106,16 +105,18 @@ def test_thumbnail_is_cached_in_memory(tiny_root: Path, tiny_index: ImageIndex,
 
 def test_memory_cache_is_bounded(tiny_root: Path, tiny_index: ImageIndex) -> None:
     store = ImageStore(tiny_root, memory_items=2)
-    rows = [_row(tiny_index, fp) for fp in ("images2/a100_CH_19.jpg", "images2/a102_CH_21.jpg",
-                                             "images2/n1100_CH_19.jpg")]
+    rows = [
+        _row(tiny_index, fp) for fp in ("images2/a100_CH_19.jpg", "images2/a102_CH_21.jpg", "images2/n1100_CH_19.jpg")
+    ]
     results = [store.thumbnail(r) for r in rows]
     assert store.thumbnail(rows[2]) is results[2]
     assert store.thumbnail(rows[0]) is not results[0]  # evicted: least recently used
     store.close()
 
 
-def test_thumbnail_disk_cache(tiny_root: Path, tiny_index: ImageIndex, tmp_path: Path,
-                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_thumbnail_disk_cache(
+    tiny_root: Path, tiny_index: ImageIndex, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     thumbs = tmp_path / "thumbs"
     row = _row(tiny_index, "images4/a802_DE_20.jpg")
     first = ImageStore(tiny_root, thumb_dir=thumbs).thumbnail(row, size=64)
@@ -129,8 +130,7 @@ def test_thumbnail_disk_cache(tiny_root: Path, tiny_index: ImageIndex, tmp_path:
     assert again.ok and again.data == first.data
 
 
-def test_unwritable_disk_cache_only_costs_speed(tiny_root: Path, tiny_index: ImageIndex,
-                                                tmp_path: Path) -> None:
+def test_unwritable_disk_cache_only_costs_speed(tiny_root: Path, tiny_index: ImageIndex, tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("x")
     store = ImageStore(tiny_root, thumb_dir=blocker / "thumbs")
@@ -140,8 +140,7 @@ def test_unwritable_disk_cache_only_costs_speed(tiny_root: Path, tiny_index: Ima
 
 def test_zip_reads_from_many_threads(tiny_root: Path, tiny_index: ImageIndex, tinykit: Any) -> None:
     store = ImageStore(tiny_root)
-    rows = [r for r in tiny_index.page(Filters(), limit=100).rows.to_dict("records")
-            if r["storage"] == "zip"]
+    rows = [r for r in tiny_index.page(Filters(), limit=100).rows.to_dict("records") if r["storage"] == "zip"]
     assert len(rows) == 14
     expected = {r["filepath"]: _expected_bytes(tinykit, r["filepath"]) for r in rows}
     errors: list[str] = []
@@ -173,14 +172,18 @@ def test_zip_reads_from_many_threads(tiny_root: Path, tiny_index: ImageIndex, ti
 def broken_root(tmp_path: Path, tinykit: Any) -> Path:
     root = tmp_path / "root"
     good = tinykit.jpeg_bytes(1)
-    tinykit.write_store(root / "images2", "folder", {
-        "good.jpg": good,
-        "garbage.jpg": b"this is not a jpeg",
-        "truncated.jpg": good[: len(good) * 2 // 5],
-        "empty.jpg": b"",
-        "bomb.jpg": _png_header(100_000, 100_000),
-        "big.jpg": _jpeg_claiming(good, 11_000, 11_000),
-    })
+    tinykit.write_store(
+        root / "images2",
+        "folder",
+        {
+            "good.jpg": good,
+            "garbage.jpg": b"this is not a jpeg",
+            "truncated.jpg": good[: len(good) * 2 // 5],
+            "empty.jpg": b"",
+            "bomb.jpg": _png_header(100_000, 100_000),
+            "big.jpg": _jpeg_claiming(good, 11_000, 11_000),
+        },
+    )
     tinykit.write_store(root / "images3", "zip/", {"good.jpg": good})
     (root / "images5.zip").write_bytes(b"PK\x03\x04 not really a zip")
     (root / "outside.jpg").write_bytes(good)
@@ -201,18 +204,37 @@ def _folder(member: str, container: str = "images2") -> dict[str, Any]:
         (_folder("deleted.jpg"), "missing from the dataset"),
         (_folder("bomb.jpg"), "a PNG, not a JPEG"),
         (_folder("big.jpg"), "too many pixels (decompression-bomb guard)"),
-        ({"filepath": "images3/x.jpg", "storage": "zip", "container": "images3.zip",
-          "member": "images3/x.jpg"}, "missing from the dataset"),
-        ({"filepath": "images5/x.jpg", "storage": "zip", "container": "images5.zip", "member": "x.jpg"},
-         "zip part is damaged"),
-        ({"filepath": "images6/x.jpg", "storage": "zip", "container": "images6.zip", "member": "x.jpg"},
-         "missing from the dataset"),
-        ({"filepath": "images2/x.jpg", "storage": "none", "container": None, "member": None},
-         "missing from the dataset"),
+        (
+            {"filepath": "images3/x.jpg", "storage": "zip", "container": "images3.zip", "member": "images3/x.jpg"},
+            "missing from the dataset",
+        ),
+        (
+            {"filepath": "images5/x.jpg", "storage": "zip", "container": "images5.zip", "member": "x.jpg"},
+            "zip part is damaged",
+        ),
+        (
+            {"filepath": "images6/x.jpg", "storage": "zip", "container": "images6.zip", "member": "x.jpg"},
+            "missing from the dataset",
+        ),
+        (
+            {"filepath": "images2/x.jpg", "storage": "none", "container": None, "member": None},
+            "missing from the dataset",
+        ),
         ({"filepath": "images2/x.jpg"}, "missing from the dataset"),
     ],
-    ids=["garbage", "truncated", "empty", "deleted", "bomb", "jpeg-bomb", "zip-member-missing", "zip-damaged",
-         "zip-missing", "no-image", "no-location"],
+    ids=[
+        "garbage",
+        "truncated",
+        "empty",
+        "deleted",
+        "bomb",
+        "jpeg-bomb",
+        "zip-member-missing",
+        "zip-damaged",
+        "zip-missing",
+        "no-image",
+        "no-location",
+    ],
 )
 def test_broken_images_become_placeholders(broken_root: Path, row: dict[str, Any], reason: str) -> None:
     store = ImageStore(broken_root)
@@ -227,8 +249,9 @@ def test_broken_images_become_placeholders(broken_root: Path, row: dict[str, Any
 def test_good_image_next_to_broken_ones(broken_root: Path) -> None:
     store = ImageStore(broken_root)
     assert store.image(_folder("good.jpg")).ok
-    assert store.image({"filepath": "images3/good.jpg", "storage": "zip", "container": "images3.zip",
-                        "member": "images3/good.jpg"}).ok
+    assert store.image(
+        {"filepath": "images3/good.jpg", "storage": "zip", "container": "images3.zip", "member": "images3/good.jpg"}
+    ).ok
     store.close()
 
 
@@ -242,8 +265,9 @@ def test_good_image_next_to_broken_ones(broken_root: Path) -> None:
         {"filepath": "x", "storage": "zip", "container": "/tmp/outside.zip", "member": "x.jpg"},
     ],
 )
-def test_paths_outside_the_root_are_never_read(broken_root: Path, row: dict[str, Any],
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_paths_outside_the_root_are_never_read(
+    broken_root: Path, row: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
     store = ImageStore(broken_root)
     opened: list[str] = []
     real_open = zipfile.ZipFile.__init__
@@ -347,10 +371,20 @@ def _lying_zip(path: Path, jpeg: bytes) -> dict[str, Any]:
     with LocalZip(path) as z:
         e = z.directory.find("images8/bomb.jpg")
         assert e is not None and e.usize == len(jpeg) + (1 << 30) and e.csize < 2 << 20
-        return {"filepath": "images8/bomb.jpg", "storage": "zip", "container": path.name,
-                "member": e.name, "zip_offset": e.offset, "zip_csize": e.csize, "zip_usize": e.usize,
-                "zip_method": e.method, "zip_crc": e.crc, "zip_flags": e.flags, "zip_nlen": e.name_len,
-                "zip_xlen": e.extra_len}
+        return {
+            "filepath": "images8/bomb.jpg",
+            "storage": "zip",
+            "container": path.name,
+            "member": e.name,
+            "zip_offset": e.offset,
+            "zip_csize": e.csize,
+            "zip_usize": e.usize,
+            "zip_method": e.method,
+            "zip_crc": e.crc,
+            "zip_flags": e.flags,
+            "zip_nlen": e.name_len,
+            "zip_xlen": e.extra_len,
+        }
 
 
 def test_member_inflating_to_a_gigabyte_is_refused_unread(tmp_path: Path, tinykit: Any) -> None:
@@ -399,8 +433,10 @@ def test_random_bytes_never_escape_the_image_reader(tmp_path: Path, tinykit: Any
     store = ImageStore(root)
     try:
         for name in files:
-            for row in (_folder(name), {"filepath": f"images3/{name}", "storage": "zip",
-                                        "container": "images3.zip", "member": name}):
+            for row in (
+                _folder(name),
+                {"filepath": f"images3/{name}", "storage": "zip", "container": "images3.zip", "member": name},
+            ):
                 for res in (store.image(row), store.thumbnail(row)):
                     assert res.ok or (res.problem and res.data.startswith(PNG_SIGNATURE))
     finally:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import operator
 import threading
 from pathlib import Path
 from typing import Any
@@ -20,10 +22,26 @@ from skyscript_viz import (
 
 # Ids follow (part, file path) order.
 STEMS = [
-    "a100_CH_19", "a102_CH_21", "n1100_CH_19", "n300_CH_20", "w200_CH_19", "w200_CH_22",  # part 2
-    "a1200_US_18", "a400_US_18", "a402_US_20", "a700_S2_17", "a702_S2_17", "n500_US_22", "w600_US_16",
+    "a100_CH_19",
+    "a102_CH_21",
+    "n1100_CH_19",
+    "n300_CH_20",
+    "w200_CH_19",
+    "w200_CH_22",  # part 2
+    "a1200_US_18",
+    "a400_US_18",
+    "a402_US_20",
+    "a700_S2_17",
+    "a702_S2_17",
+    "n500_US_22",
+    "w600_US_16",
     "w602_S2_21",  # part 3
-    "a1002_ES_22", "a800_DE_20", "a802_DE_20", "n900_DE_21", "w1000_FI_19", "w1300_L8_16",  # part 4
+    "a1002_ES_22",
+    "a800_DE_20",
+    "a802_DE_20",
+    "n900_DE_21",
+    "w1000_FI_19",
+    "w1300_L8_16",  # part 4
 ]
 PART = [2] * 6 + [3] * 8 + [4] * 6
 FP = [f"images{p}/{s}.jpg" for p, s in zip(PART, STEMS, strict=True)]
@@ -54,8 +72,14 @@ def test_ids_follow_part_and_path(tiny_index: ImageIndex) -> None:
 def test_headline_and_subsets(tiny_index: ImageIndex) -> None:
     assert tiny_index.n_images == 20
     assert not tiny_index.is_demo
-    assert tiny_index.headline() == {"images": 20, "with_footprint": 20, "sources": 7, "years": 7, "tags": 19,
-                                     "problems": 0}
+    assert tiny_index.headline() == {
+        "images": 20,
+        "with_footprint": 20,
+        "sources": 7,
+        "years": 7,
+        "tags": 19,
+        "problems": 0,
+    }
     assert [(s.slug, s.csv, s.bit) for s in tiny_index.subsets] == [
         ("unfiltered", "SkyScript_train_unfiltered_5M.csv", 0),
         ("top30_openai", "dataframe/SkyScript_train_top30pct_filtered_by_CLIP_openai.csv", 1),
@@ -134,8 +158,12 @@ def test_threads_share_one_index(tiny_index: ImageIndex) -> None:
     def work(k: int) -> None:
         try:
             for _ in range(10):
-                results.append((tiny_index.count(Filters(sources=("CH",))),
-                                len(tiny_index.page(Filters(), limit=5, offset=k).rows)))
+                results.append(
+                    (
+                        tiny_index.count(Filters(sources=("CH",))),
+                        len(tiny_index.page(Filters(), limit=5, offset=k).rows),
+                    )
+                )
         except BaseException as exc:  # noqa: BLE001
             errors.append(exc)
 
@@ -168,7 +196,7 @@ def test_page_orders(tiny_index: ImageIndex, order: str) -> None:
     assert not full.truncated
     pages = [tiny_index.page(Filters(), offset=o, limit=7, order=order) for o in (0, 7, 14)]  # type: ignore[arg-type]
     assert [p.truncated for p in pages] == [True, True, False]
-    assert sum((_ids(p.rows) for p in pages), []) == ORDERS[order]
+    assert functools.reduce(operator.iadd, (_ids(p.rows) for p in pages), []) == ORDERS[order]
 
 
 def test_page_edges(tiny_index: ImageIndex) -> None:
@@ -188,8 +216,15 @@ def test_page_edges(tiny_index: ImageIndex) -> None:
 
 def test_page_row_values(tiny_index: ImageIndex) -> None:
     row = tiny_index.page(Filters(ids=(0,))).rows.iloc[0]
-    assert (row["filepath"], row["source"], row["year"], row["month"], row["day"], row["obj_type"],
-            row["osm_id"]) == ("images2/a100_CH_19.jpg", "CH", 2019, 6, 15, "a", 100)
+    assert (row["filepath"], row["source"], row["year"], row["month"], row["day"], row["obj_type"], row["osm_id"]) == (
+        "images2/a100_CH_19.jpg",
+        "CH",
+        2019,
+        6,
+        15,
+        "a",
+        100,
+    )
     assert (row["west"], row["south"], row["east"], row["north"]) == (8.54, 47.37, 8.55, 47.38)
     assert (row["cx"], row["cy"]) == pytest.approx((8.545, 47.375))
     assert row["height_m"] == pytest.approx(1105.74, rel=1e-4)
@@ -208,9 +243,8 @@ def test_random_order_is_seeded(tiny_index: ImageIndex) -> None:
     assert one == order(1)
     assert one != order(2)
     assert one != ALL
-    paged = [_ids(tiny_index.page(Filters(), offset=o, limit=6, order="random", seed=1).rows)
-             for o in (0, 6, 12, 18)]
-    assert sum(paged, []) == one
+    paged = [_ids(tiny_index.page(Filters(), offset=o, limit=6, order="random", seed=1).rows) for o in (0, 6, 12, 18)]
+    assert functools.reduce(operator.iadd, paged, []) == one
     # the random order of a filtered set is the full random order restricted to it
     assert order(1, Filters(sources=("CH",))) == [i for i in one if i < 6]
 
@@ -230,8 +264,9 @@ def test_random_order_is_seeded(tiny_index: ImageIndex) -> None:
         (Filters(ids=(7,)), 7, "id", (0, None, None)),
     ],
 )
-def test_position(tiny_index: ImageIndex, filters: Filters, image_id: int, order: str,
-                  expected: tuple[int | None, ...]) -> None:
+def test_position(
+    tiny_index: ImageIndex, filters: Filters, image_id: int, order: str, expected: tuple[int | None, ...]
+) -> None:
     assert tiny_index.position(filters, image_id, order=order) == expected  # type: ignore[arg-type]
 
 
@@ -252,8 +287,7 @@ def test_facets_unfiltered(tiny_index: ImageIndex) -> None:
     f = tiny_index.facets(Filters())
     assert f["source"] == ALL_SOURCES
     assert f["year"] == _fv((2016, 2), (2017, 2), (2018, 2), (2019, 4), (2020, 4), (2021, 3), (2022, 3))
-    assert f["month"] == _fv((1, 1), (2, 1), (3, 1), (4, 2), (5, 4), (6, 3), (7, 2), (8, 2), (9, 2), (11, 1),
-                             (12, 1))
+    assert f["month"] == _fv((1, 1), (2, 1), (3, 1), (4, 2), (5, 4), (6, 3), (7, 2), (8, 2), (9, 2), (11, 1), (12, 1))
     assert f["obj_type"] == _fv(("a", 10), ("n", 4), ("w", 6))
     assert f["subset"] == _fv(("unfiltered", 20), ("top30_openai", 5), ("val", 3))
 
@@ -293,14 +327,16 @@ def test_autocomplete_keys_and_pairs(tiny_index: ImageIndex) -> None:
         ("natural=beach", 1, 1, 0),
     ]
     assert _sugg(tiny_index.autocomplete("AMEN")) == [
-        ("amenity", 7, 5, 2), ("amenity=cafe", 5, 3, 2), ("amenity=school", 2, 2, 0)]
+        ("amenity", 7, 5, 2),
+        ("amenity=cafe", 5, 3, 2),
+        ("amenity=school", 2, 2, 0),
+    ]
     assert [s.text for s in tiny_index.autocomplete("", limit=3)] == ["building", "highway", "amenity"]
     assert tiny_index.autocomplete("zzz") == []
 
 
 def test_autocomplete_values_of_a_key(tiny_index: ImageIndex) -> None:
-    assert _sugg(tiny_index.autocomplete("amenity=")) == [
-        ("amenity=cafe", 5, 3, 2), ("amenity=school", 2, 2, 0)]
+    assert _sugg(tiny_index.autocomplete("amenity=")) == [("amenity=cafe", 5, 3, 2), ("amenity=school", 2, 2, 0)]
     got = tiny_index.autocomplete("amenity=c")
     assert [(s.key, s.value) for s in got] == [("amenity", "cafe")]
     assert _sugg(tiny_index.autocomplete("roof:shape=f")) == [("roof:shape=flat", 1, 1, 0)]
@@ -313,17 +349,33 @@ def test_top_tags(tiny_index: ImageIndex) -> None:
         df = tiny_index.top_tags(kw.pop("f", Filters()), **kw)
         return list(zip(df["tag"], (int(n) for n in df["images"]), strict=True))
 
-    assert top(limit=5) == [("building=yes", 4), ("amenity=cafe", 3), ("amenity=school", 2),
-                            ("highway=primary", 2), ("leisure=park", 2)]
-    assert top(by="key", limit=5) == [("building", 6), ("amenity", 5), ("highway", 3), ("leisure", 3),
-                                      ("natural", 3)]
+    assert top(limit=5) == [
+        ("building=yes", 4),
+        ("amenity=cafe", 3),
+        ("amenity=school", 2),
+        ("highway=primary", 2),
+        ("leisure=park", 2),
+    ]
+    assert top(by="key", limit=5) == [("building", 6), ("amenity", 5), ("highway", 3), ("leisure", 3), ("natural", 3)]
     assert top(role="surrounding") == [
-        ("building=yes", 3), ("highway=residential", 3), ("leisure=park", 3), ("amenity=cafe", 2),
-        ("highway=primary", 2), ("leisure=pitch", 1), ("name=Bahnhofstrasse", 1), ("sport=tennis", 1)]
+        ("building=yes", 3),
+        ("highway=residential", 3),
+        ("leisure=park", 3),
+        ("amenity=cafe", 2),
+        ("highway=primary", 2),
+        ("leisure=pitch", 1),
+        ("name=Bahnhofstrasse", 1),
+        ("sport=tennis", 1),
+    ]
     assert top(role="any", limit=1) == [("building=yes", 7)]
     assert top(f=Filters(sources=("CH",))) == [
-        ("amenity=cafe", 2), ("highway=primary", 2), ("surface=asphalt", 2), ("amenity=school", 1),
-        ("building=church", 1), ("building=yes", 1)]
+        ("amenity=cafe", 2),
+        ("highway=primary", 2),
+        ("surface=asphalt", 2),
+        ("amenity=school", 1),
+        ("building=church", 1),
+        ("building=yes", 1),
+    ]
     assert top(f=Filters(sources=("XX",))) == []
 
 
@@ -350,8 +402,19 @@ def test_footprints(tiny_index: ImageIndex) -> None:
 
 
 def _cells(df: Any) -> set[tuple[Any, ...]]:
-    return {(round(r.west, 3), round(r.south, 3), round(r.east, 3), round(r.north, 3), int(r.count),
-             r.dominant_source, int(r.dominant_count), int(r.n_sources)) for r in df.itertuples()}
+    return {
+        (
+            round(r.west, 3),
+            round(r.south, 3),
+            round(r.east, 3),
+            round(r.north, 3),
+            int(r.count),
+            r.dominant_source,
+            int(r.dominant_count),
+            int(r.n_sources),
+        )
+        for r in df.itertuples()
+    }
 
 
 # Zoom 0, 8 cells per tile: 45° cells in Web-Mercator degrees; the row boundaries 0 / 45 / 90
@@ -427,8 +490,7 @@ def test_get_by_path_and_id(tiny_index: ImageIndex) -> None:
     assert by_path.problems == []
     assert [s.slug for s in by_path.subsets] == ["unfiltered", "top30_openai"]
     row = by_path.row
-    assert (row["storage"], row["container"], row["member"]) == (
-        "zip", "images3.zip", "images3/a400_US_18.jpg")
+    assert (row["storage"], row["container"], row["member"]) == ("zip", "images3.zip", "images3/a400_US_18.jpg")
     assert (row["year"], row["month"], row["day"], row["hour"], row["minute"]) == (2018, 5, 1, 18, 0)
     assert (row["n_surrounding"], row["n_focus_tags"]) == (3, 1)
     assert (row["in_unfiltered"], row["in_top30_openai"], row["in_val"]) == (True, True, False)
@@ -517,8 +579,16 @@ def test_near_rejects_bad_points(tiny_index: ImageIndex, point: tuple[float, flo
 def test_bitmask_and_semijoin_tag_filters_agree(tiny_index: ImageIndex) -> None:
     """Frequent tags are answered from bitmask columns; the tag-row semi-join must give the same counts."""
     assert tiny_index._tag_bits, "the tiny index's keys all get a bit"
-    exprs = ["building", "focus:leisure", "surrounding:highway", "sport=tennis", "focus:sport=tennis",
-             "leisure=pitch", "natural=water", "surrounding:building=yes"]
+    exprs = [
+        "building",
+        "focus:leisure",
+        "surrounding:highway",
+        "sport=tennis",
+        "focus:sport=tennis",
+        "leisure=pitch",
+        "natural=water",
+        "surrounding:building=yes",
+    ]
     cases = [Filters(tags=(TagExpr.parse(e),)) for e in exprs]
     cases.append(Filters(tags=(TagExpr.parse("sport=tennis"), TagExpr.parse("natural=water")), tag_mode="any"))
     with_bits = [tiny_index.count(f) for f in cases]
@@ -556,14 +626,26 @@ def test_caption_search_by_dictionary_matches_a_plain_scan(tiny_index: ImageInde
 def test_overview_aggregates_agree_with_and_without_bitmasks(tiny_index: ImageIndex) -> None:
     """top_tags and coverage use the tag bitmasks when they can; the tag-row joins must agree."""
     filters = [Filters(sources=("CH",)), Filters(year_min=2019), Filters(tags=(T("building"),))]
-    fast = [(tiny_index.top_tags(f, role=r, by=b, limit=50).to_dict("records"),
-             tiny_index.coverage(f, top_keys=50).to_dict("records"))
-            for f in filters for r in ("focus", "surrounding", "any") for b in ("key", "pair")]
+    fast = [
+        (
+            tiny_index.top_tags(f, role=r, by=b, limit=50).to_dict("records"),
+            tiny_index.coverage(f, top_keys=50).to_dict("records"),
+        )
+        for f in filters
+        for r in ("focus", "surrounding", "any")
+        for b in ("key", "pair")
+    ]
     saved, tiny_index._tag_bits = tiny_index._tag_bits, {}
     try:
-        slow = [(tiny_index.top_tags(f, role=r, by=b, limit=50).to_dict("records"),
-                 tiny_index.coverage(f, top_keys=50).to_dict("records"))
-                for f in filters for r in ("focus", "surrounding", "any") for b in ("key", "pair")]
+        slow = [
+            (
+                tiny_index.top_tags(f, role=r, by=b, limit=50).to_dict("records"),
+                tiny_index.coverage(f, top_keys=50).to_dict("records"),
+            )
+            for f in filters
+            for r in ("focus", "surrounding", "any")
+            for b in ("key", "pair")
+        ]
     finally:
         tiny_index._tag_bits = saved
     assert fast == slow

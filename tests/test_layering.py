@@ -14,8 +14,11 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def _library_modules() -> list[str]:
-    return sorted(m.name for m in pkgutil.iter_modules(skyscript_viz.__path__, "skyscript_viz.")
-                  if m.name not in ("skyscript_viz.ui", "skyscript_viz.__main__"))
+    return sorted(
+        m.name
+        for m in pkgutil.iter_modules(skyscript_viz.__path__, "skyscript_viz.")
+        if m.name not in ("skyscript_viz.ui", "skyscript_viz.__main__")
+    )
 
 
 def test_library_modules_are_found() -> None:
@@ -35,18 +38,32 @@ def test_importing_the_library_does_not_import_streamlit() -> None:
         "assert 'skyscript_viz.ui' not in sys.modules, 'skyscript_viz.ui was imported'\n"
         "print('STREAMLIT:', bad[:5])\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "PYTHONPATH": str(REPO)})
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip().splitlines()[-1] == "STREAMLIT: []"
 
 
 def test_importing_the_package_is_cheap() -> None:
     """``import skyscript_viz`` re-exports lazily: no DuckDB, pyarrow, pandas, Pillow or Streamlit yet."""
-    code = ("import skyscript_viz, sys; "
-            "print(sorted(m for m in ('duckdb','pyarrow','pandas','PIL','streamlit') if m in sys.modules))")
-    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "PYTHONPATH": str(REPO)})
+    code = (
+        "import skyscript_viz, sys; "
+        "print(sorted(m for m in ('duckdb','pyarrow','pandas','PIL','streamlit') if m in sys.modules))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
 

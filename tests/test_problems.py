@@ -20,7 +20,7 @@ def test_the_table_holds_exactly_the_kinds() -> None:
 
 
 def test_help_and_checks_are_views_of_the_table() -> None:
-    assert PROBLEM_HELP == {k: p.help for k, p in PROBLEMS.items()}
+    assert {k: p.help for k, p in PROBLEMS.items()} == PROBLEM_HELP
     assert CHECKS and all(CHECKS[k] is PROBLEMS[k] for k in CHECKS)
     title, why = CHECKS["blank_image"]  # the Quality page unpacks (title, help)
     assert (title, why) == PROBLEMS["blank_image"] == Problem(title, why)

@@ -76,16 +76,18 @@ def test_demo_plants_several_of_every_kind(quality_demo: tuple[Path, Any, dict[s
 
 
 @pytest.mark.parametrize("kind", [*PIXEL_KINDS, "caption_misses_tag"])
-def test_each_check_flags_exactly_the_planted_faults(quality_demo: tuple[Path, Any, dict[str, Any], dict[str, Any]],
-                                                     qindex: ImageIndex, kind: str) -> None:
+def test_each_check_flags_exactly_the_planted_faults(
+    quality_demo: tuple[Path, Any, dict[str, Any], dict[str, Any]], qindex: ImageIndex, kind: str
+) -> None:
     _, manifest, _, _ = quality_demo
     flagged = _flagged(qindex, kind)
     assert len(flagged) == len(set(flagged)), f"{kind}: an image flagged twice: {flagged}"
     assert set(flagged) == set(manifest.faults[kind])
 
 
-def test_no_problem_beyond_the_planted_ones(quality_demo: tuple[Path, Any, dict[str, Any], dict[str, Any]],
-                                           qindex: ImageIndex) -> None:
+def test_no_problem_beyond_the_planted_ones(
+    quality_demo: tuple[Path, Any, dict[str, Any], dict[str, Any]], qindex: ImageIndex
+) -> None:
     _, manifest, _, _ = quality_demo
     want = _expected(manifest)
     assert qindex.problem_counts() == {k: len(v) for k, v in want.items()}
@@ -97,8 +99,9 @@ def test_no_problem_beyond_the_planted_ones(quality_demo: tuple[Path, Any, dict[
     assert all(title and why.endswith(".") for title, why in CHECKS.values())
 
 
-def test_problem_filters_count_the_pixel_checks(quality_demo: tuple[Path, Any, dict[str, Any], dict[str, Any]],
-                                                qindex: ImageIndex) -> None:
+def test_problem_filters_count_the_pixel_checks(
+    quality_demo: tuple[Path, Any, dict[str, Any], dict[str, Any]], qindex: ImageIndex
+) -> None:
     _, manifest, _, _ = quality_demo
     for kind in PIXEL_KINDS:
         f = Filters(problems=(kind,))
@@ -114,8 +117,9 @@ def test_problem_details_say_what_was_measured(qindex: ImageIndex, quality_demo:
     blank = qindex.problems(kind="blank_image")
     assert all(re.match(r"\d+% pure black/white pixels, luminance std [\d.]+", d) for d in blank["detail"])
     dups = qindex.problems(kind="duplicate_content")
-    pairs = list(zip(manifest.faults["duplicate_content"][::2], manifest.faults["duplicate_content"][1::2],
-                     strict=True))
+    pairs = list(
+        zip(manifest.faults["duplicate_content"][::2], manifest.faults["duplicate_content"][1::2], strict=True)
+    )
     for a, b in pairs:  # each names its twin
         da = dups.loc[dups["filepath"] == a, "detail"].item()
         assert "same bytes as 1 other image(s)" in da and b in da
@@ -123,8 +127,9 @@ def test_problem_details_say_what_was_measured(qindex: ImageIndex, quality_demo:
     assert all(d for d in corrupt["detail"])
 
 
-def test_pixel_pass_is_incremental(quality_demo: tuple[Path, Any, dict[str, Any], dict[str, Any]],
-                                   qindex: ImageIndex) -> None:
+def test_pixel_pass_is_incremental(
+    quality_demo: tuple[Path, Any, dict[str, Any], dict[str, Any]], qindex: ImageIndex
+) -> None:
     _, _, first, second = quality_demo
     n_files = len(qindex.image_locations())
     assert first["images"] == first["computed"] == n_files
@@ -141,8 +146,11 @@ def test_pixel_pass_computes_only_new_images(tmp_path: Path, tinykit: Any) -> No
     idx.close()
     idx = ImageIndex.open(root)
     low_before = set(_flagged(idx, "low_contrast"))
-    assert low_before == {f"images{r['part']}/{r['stem']}.jpg" for i, r in enumerate(tinykit.records)
-                          if image_stats(tinykit.jpeg_bytes(i))["std"] < LOW_CONTRAST_STD}
+    assert low_before == {
+        f"images{r['part']}/{r['stem']}.jpg"
+        for i, r in enumerate(tinykit.records)
+        if image_stats(tinykit.jpeg_bytes(i))["std"] < LOW_CONTRAST_STD
+    }
     idx.close()
     # one new image (a copy of another's bytes: also a duplicate) and one blank image
     (root / "images2" / "a1400_CH_20.jpg").write_bytes((root / "images2" / "a100_CH_19.jpg").read_bytes())
@@ -150,8 +158,12 @@ def test_pixel_pass_computes_only_new_images(tmp_path: Path, tinykit: Any) -> No
     Image.new("RGB", (64, 64), (0, 0, 0)).save(buf, "JPEG")
     (root / "images2" / "a1402_CH_20.jpg").write_bytes(buf.getvalue())
     for stem in ("a1400_CH_20", "a1402_CH_20"):
-        rec = {"box": (8.6, 47.4, 8.61, 47.41), "time": (2020, 5, 5, 10, 0), "focus": {"building": "yes"},
-               "surrounding": []}
+        rec = {
+            "box": (8.6, 47.4, 8.61, 47.41),
+            "time": (2020, 5, 5, 10, 0),
+            "focus": {"building": "yes"},
+            "surrounding": [],
+        }
         (root / "meta2" / f"{stem}.pickle").write_bytes(tinykit.meta_bytes(rec))
     build_index(root)
     idx = ImageIndex.open(root)

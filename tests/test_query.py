@@ -43,17 +43,25 @@ WHERE_CASES: list[tuple[Filters, str, list[object]]] = [
     (Filters(subsets=("val",)), "(subsets & ?) <> 0", [4]),
     (Filters(subsets=("unfiltered", "val")), "(subsets & ?) <> 0", [5]),
     (Filters(subsets=("nope",)), "(subsets & ?) <> 0", [0]),  # unknown subset: matches nothing
-    (Filters(bbox=BBox(5.0, 45.0, 11.0, 48.0)), "cy BETWEEN ? AND ? AND cx BETWEEN ? AND ?",
-     [45.0, 48.0, 5.0, 11.0]),
-    (Filters(bbox=BBox(170.0, -20.0, -170.0, -10.0)), "cy BETWEEN ? AND ? AND (cx >= ? OR cx <= ?)",
-     [-20.0, -10.0, 170.0, -170.0]),
-    (Filters(caption="  Tennis "),
-     "(contains(lower(title), ?) OR contains(lower(title_multi_objects), ?))", ["tennis", "tennis"]),
+    (Filters(bbox=BBox(5.0, 45.0, 11.0, 48.0)), "cy BETWEEN ? AND ? AND cx BETWEEN ? AND ?", [45.0, 48.0, 5.0, 11.0]),
+    (
+        Filters(bbox=BBox(170.0, -20.0, -170.0, -10.0)),
+        "cy BETWEEN ? AND ? AND (cx >= ? OR cx <= ?)",
+        [-20.0, -10.0, 170.0, -170.0],
+    ),
+    (
+        Filters(caption="  Tennis "),
+        "(contains(lower(title), ?) OR contains(lower(title_multi_objects), ?))",
+        ["tennis", "tennis"],
+    ),
     (Filters(caption="   "), "TRUE", []),
     (Filters(problems=("any",)), "n_problems > 0", []),
     (Filters(problems=("bad_name", "any")), "n_problems > 0", []),
-    (Filters(problems=("bad_name", "invalid_box")),
-     "id IN (SELECT id FROM problems WHERE kind IN (?, ?) AND id IS NOT NULL)", ["bad_name", "invalid_box"]),
+    (
+        Filters(problems=("bad_name", "invalid_box")),
+        "id IN (SELECT id FROM problems WHERE kind IN (?, ?) AND id IS NOT NULL)",
+        ["bad_name", "invalid_box"],
+    ),
     (Filters(ids=()), "FALSE", []),
     (Filters(ids=(3, 1)), "id IN (?, ?)", [3, 1]),
     (Filters(tags=(T("building"),)), IN_TAGS + "kv_id BETWEEN ? AND ?)", [10, 14]),
@@ -62,17 +70,24 @@ WHERE_CASES: list[tuple[Filters, str, list[object]]] = [
     (Filters(tags=(T("s:leisure"),)), IN_TAGS + "kv_id BETWEEN ? AND ? AND role = ?)", [20, 22, 1]),
     (Filters(tags=(T("building=no"),)), "FALSE", []),
     (Filters(tags=(T("unknown"),)), "FALSE", []),
-    (Filters(tags=(T("building"), T("leisure=park"))),
-     f"{IN_TAGS}kv_id BETWEEN ? AND ?) AND {IN_TAGS}kv_id BETWEEN ? AND ?)", [10, 14, 21, 21]),
+    (
+        Filters(tags=(T("building"), T("leisure=park"))),
+        f"{IN_TAGS}kv_id BETWEEN ? AND ?) AND {IN_TAGS}kv_id BETWEEN ? AND ?)",
+        [10, 14, 21, 21],
+    ),
     (Filters(tags=(T("building"), T("unknown"))), f"{IN_TAGS}kv_id BETWEEN ? AND ?) AND FALSE", [10, 14]),
-    (Filters(tags=(T("building"), T("focus:leisure=park")), tag_mode="any"),
-     IN_TAGS + "(kv_id BETWEEN ? AND ?) OR (kv_id BETWEEN ? AND ? AND role = ?))", [10, 14, 21, 21, 0]),
-    (Filters(tags=(T("unknown"), T("leisure")), tag_mode="any"),
-     IN_TAGS + "(kv_id BETWEEN ? AND ?))", [20, 22]),
+    (
+        Filters(tags=(T("building"), T("focus:leisure=park")), tag_mode="any"),
+        IN_TAGS + "(kv_id BETWEEN ? AND ?) OR (kv_id BETWEEN ? AND ? AND role = ?))",
+        [10, 14, 21, 21, 0],
+    ),
+    (Filters(tags=(T("unknown"), T("leisure")), tag_mode="any"), IN_TAGS + "(kv_id BETWEEN ? AND ?))", [20, 22]),
     (Filters(tags=(T("unknown"), T("other")), tag_mode="any"), "FALSE", []),
-    (Filters(sources=("CH",), year_min=2019, months=(6,), tags=(T("building=yes"),)),
-     f"source IN (?) AND year >= ? AND month IN (?) AND {IN_TAGS}kv_id BETWEEN ? AND ?)",
-     ["CH", 2019, 6, 13, 13]),
+    (
+        Filters(sources=("CH",), year_min=2019, months=(6,), tags=(T("building=yes"),)),
+        f"source IN (?) AND year >= ? AND month IN (?) AND {IN_TAGS}kv_id BETWEEN ? AND ?)",
+        ["CH", 2019, 6, 13, 13],
+    ),
 ]
 
 
@@ -88,8 +103,18 @@ def test_placeholders_match_parameters(filters: Filters, sql: str, params: list[
 
 
 def test_alias_prefixes_image_columns() -> None:
-    f = Filters(sources=("CH",), year_min=2019, bbox=BBox(5, 45, 11, 48), tags=(T("building"),), caption="x",
-                problems=("any",), ids=(1,), subsets=("val",), months=(1,), obj_types=("a",))
+    f = Filters(
+        sources=("CH",),
+        year_min=2019,
+        bbox=BBox(5, 45, 11, 48),
+        tags=(T("building"),),
+        caption="x",
+        problems=("any",),
+        ids=(1,),
+        subsets=("val",),
+        months=(1,),
+        obj_types=("a",),
+    )
     sql, _ = build_where(f, FakeResolver(), alias="i")
     for column in ("source", "year", "month", "obj_type", "subsets", "cy", "cx", "title", "n_problems", "id"):
         assert f"i.{column}" in sql
@@ -127,9 +152,18 @@ def test_invalid_filter_error_is_a_value_error() -> None:
 
 
 def test_filters_without_clears_one_dimension() -> None:
-    f = Filters(sources=("CH",), year_min=2018, year_max=2020, months=(6,), obj_types=("a",),
-                subsets=("val",), tags=(T("building"),), bbox=BBox(0, 0, 1, 1), caption="x",
-                problems=("any",))
+    f = Filters(
+        sources=("CH",),
+        year_min=2018,
+        year_max=2020,
+        months=(6,),
+        obj_types=("a",),
+        subsets=("val",),
+        tags=(T("building"),),
+        bbox=BBox(0, 0, 1, 1),
+        caption="x",
+        problems=("any",),
+    )
     assert f.without("source").sources == () and f.without("source").year_min == 2018
     assert (f.without("year").year_min, f.without("year").year_max) == (None, None)
     assert f.without("month").months == ()
@@ -171,8 +205,11 @@ def test_filters_are_values() -> None:
         ("name:en=Main Street", TagExpr("name:en", "Main Street", "any"), "name:en=Main Street"),
         ("note=a=b", TagExpr("note", "a=b", "any"), "note=a=b"),
         ("name=", TagExpr("name", "", "any"), "name="),
-        ("focus:addr:street=Hauptstraße", TagExpr("addr:street", "Hauptstraße", "focus"),
-         "focus:addr:street=Hauptstraße"),
+        (
+            "focus:addr:street=Hauptstraße",
+            TagExpr("addr:street", "Hauptstraße", "focus"),
+            "focus:addr:street=Hauptstraße",
+        ),
     ],
 )
 def test_tag_expr_parse(text: str, expected: TagExpr, back: str) -> None:
@@ -250,13 +287,15 @@ class BitResolver(FakeResolver):
         return {("building", None): 3, ("sport", "tennis"): 5}.get((key, value))
 
 
-@pytest.mark.parametrize(("tags", "mode", "sql", "params"), [
-    (("building",), "all", "(tb_keys_any & ?) <> 0", [8]),
-    (("focus:sport=tennis",), "all", "(tb_pairs_focus & ?) <> 0", [32]),
-    (("surrounding:building",), "all", "(tb_keys_surr & ?) <> 0", [8]),
-    (("building", "sport=tennis"), "any", "((tb_keys_any & ?) <> 0 OR (tb_pairs_any & ?) <> 0)", [8, 32]),
-])
-def test_frequent_tags_use_bitmask_columns(tags: tuple[str, ...], mode: str, sql: str, params: list[object]
-                                           ) -> None:
+@pytest.mark.parametrize(
+    ("tags", "mode", "sql", "params"),
+    [
+        (("building",), "all", "(tb_keys_any & ?) <> 0", [8]),
+        (("focus:sport=tennis",), "all", "(tb_pairs_focus & ?) <> 0", [32]),
+        (("surrounding:building",), "all", "(tb_keys_surr & ?) <> 0", [8]),
+        (("building", "sport=tennis"), "any", "((tb_keys_any & ?) <> 0 OR (tb_pairs_any & ?) <> 0)", [8, 32]),
+    ],
+)
+def test_frequent_tags_use_bitmask_columns(tags: tuple[str, ...], mode: str, sql: str, params: list[object]) -> None:
     f = Filters(tags=tuple(TagExpr.parse(t) for t in tags), tag_mode=mode)  # type: ignore[arg-type]
     assert build_where(f, BitResolver()) == (sql, params)

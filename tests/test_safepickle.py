@@ -49,7 +49,7 @@ def _traps(target: Path) -> dict[str, bytes]:
 def test_the_traps_are_real(tmp_path: Path) -> None:
     # Control: plain pickle.loads does run this one, so the refusals below mean something.
     target = tmp_path / "control"
-    pickle.loads(_traps(target)["REDUCE subprocess.call"])  # noqa: S301 - deliberately unsafe control
+    pickle.loads(_traps(target)["REDUCE subprocess.call"])
     assert target.exists()
 
 
@@ -111,8 +111,7 @@ def test_persistent_ids_are_refused() -> None:
         1 + 2j,
         range(3),
     ],
-    ids=["set", "frozenset", "bytes", "bytearray", "instance", "nested-set", "nested-bytes", "complex",
-         "range"],
+    ids=["set", "frozenset", "bytes", "bytearray", "instance", "nested-set", "nested-bytes", "complex", "range"],
 )
 def test_non_plain_types_are_refused(value: Any, protocol: int) -> None:
     with pytest.raises(UnsafePickleError):
@@ -159,7 +158,7 @@ def test_shared_reference_bomb_is_checked_in_linear_time() -> None:
 
 @pytest.mark.parametrize("data", [b"", b"garbage", b"\x80\x04\x95", pickle.dumps({"a": 1})[:-3]])
 def test_invalid_bytes_raise_but_not_as_unsafe(data: bytes) -> None:
-    with pytest.raises(Exception) as info:  # noqa: PT011 - any parse error; the build files it as corrupt
+    with pytest.raises(Exception) as info:
         safe_loads(data)
     assert not isinstance(info.value, UnsafePickleError)
 
@@ -194,12 +193,15 @@ def test_build_lists_unsafe_meta_and_never_runs_it(tmp_path: Path, tinykit: Any)
 # -- resource bounds ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("data", [
-    b"\x80\x04Nr\x00\x00\x00\x10.",  # LONG_BINPUT 2**28: a 4 GB memo table in 9 bytes
-    b"\x80\x04Nr\xff\xff\xff\xff.",
-    b"Np99999999999\n.",  # protocol 0 PUT
-    b"\x80\x02X\x01\x00\x00\x00ar\x00\x00\x00\x08.",  # behind an opcode the fast check does not know
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"\x80\x04Nr\x00\x00\x00\x10.",  # LONG_BINPUT 2**28: a 4 GB memo table in 9 bytes
+        b"\x80\x04Nr\xff\xff\xff\xff.",
+        b"Np99999999999\n.",  # protocol 0 PUT
+        b"\x80\x02X\x01\x00\x00\x00ar\x00\x00\x00\x08.",  # behind an opcode the fast check does not know
+    ],
+)
 def test_memo_bomb_is_refused_before_unpickling(data: bytes) -> None:
     with pytest.raises(UnsafePickleError, match="memo slot"):
         safe_loads(data)
@@ -228,8 +230,13 @@ except UnsafePickleError as exc:
 
 def test_deep_nesting_and_memo_bombs_stay_bounded_in_a_small_process() -> None:
     """In a process limited to 1 GB: no segfault, no MemoryError, both refused with our error."""
-    proc = subprocess.run([sys.executable, "-c", _DEEP], capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+    proc = subprocess.run(
+        [sys.executable, "-c", _DEEP],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.count("refused:") == 2 and "1,000 deep" in proc.stdout, proc.stdout
 
@@ -274,6 +281,11 @@ print("ok")
 
 def test_random_damage_never_crashes_or_blows_memory() -> None:
     """Thousands of damaged pickles in a process limited to 1 GB: each loads or raises, none crashes."""
-    proc = subprocess.run([sys.executable, "-c", _FUZZ], capture_output=True, text=True, timeout=300,
-                          env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+    proc = subprocess.run(
+        [sys.executable, "-c", _FUZZ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+    )
     assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr[-2000:]

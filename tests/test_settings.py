@@ -15,18 +15,34 @@ def test_defaults_when_nothing_is_set() -> None:
 
 
 def test_values_are_read_and_blank_means_unset() -> None:
-    s = Settings.from_env({"SKYSCRIPT_ROOT": "/data/SkyScript", "SKYSCRIPT_CACHE": "  ",
-                           "SKYSCRIPT_REMOTE_TIMEOUT": "2.5", "SKYSCRIPT_VIZ_TIMINGS": "1",
-                           "SKYSCRIPT_DB": "postgresql://u@h/db"})
-    assert (s.root, s.cache, s.remote_timeout, s.timings, s.db) == ("/data/SkyScript", None, 2.5, True,
-                                                                     "postgresql://u@h/db")
+    s = Settings.from_env(
+        {
+            "SKYSCRIPT_ROOT": "/data/SkyScript",
+            "SKYSCRIPT_CACHE": "  ",
+            "SKYSCRIPT_REMOTE_TIMEOUT": "2.5",
+            "SKYSCRIPT_VIZ_TIMINGS": "1",
+            "SKYSCRIPT_DB": "postgresql://u@h/db",
+        }
+    )
+    assert (s.root, s.cache, s.remote_timeout, s.timings, s.db) == (
+        "/data/SkyScript",
+        None,
+        2.5,
+        True,
+        "postgresql://u@h/db",
+    )
     assert "root='/data/SkyScript'" in repr(s) and "cache" not in repr(s)
 
 
-@pytest.mark.parametrize(("name", "value"), [("SKYSCRIPT_REMOTE_TIMEOUT", "soon"),
-                                             ("SKYSCRIPT_REMOTE_TIMEOUT", "-1"),
-                                             ("SKYSCRIPT_REMOTE_CHUNK", "0"),
-                                             ("SKYSCRIPT_REMOTE_RECHECK", "nan")])
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("SKYSCRIPT_REMOTE_TIMEOUT", "soon"),
+        ("SKYSCRIPT_REMOTE_TIMEOUT", "-1"),
+        ("SKYSCRIPT_REMOTE_CHUNK", "0"),
+        ("SKYSCRIPT_REMOTE_RECHECK", "nan"),
+    ],
+)
 def test_bad_values_name_the_variable_and_the_fix(name: str, value: str) -> None:
     with pytest.raises(SettingsError, match=name) as info:
         Settings.from_env({name: value})
@@ -44,6 +60,9 @@ def test_only_the_settings_module_reads_the_environment() -> None:
     from pathlib import Path
 
     lib = Path(__file__).resolve().parent.parent / "skyscript_viz"
-    readers = [p.relative_to(lib).as_posix() for p in lib.rglob("*.py")
-               if re.search(r"os\.environ\.get|os\.getenv|os\.environ\[[^]]+\](?!\s*=)", p.read_text())]
+    readers = [
+        p.relative_to(lib).as_posix()
+        for p in lib.rglob("*.py")
+        if re.search(r"os\.environ\.get|os\.getenv|os\.environ\[[^]]+\](?!\s*=)", p.read_text())
+    ]
     assert readers == []  # settings.py reads a mapping it is given (default: os.environ)

@@ -70,14 +70,14 @@ def filters(draw: st.DrawFn) -> Filters:
     tag_list = tuple(draw(st.lists(tags, max_size=3)))
     return Filters(
         sources=tuple(draw(st.lists(st.sampled_from(sorted(SOURCES)), unique=True, max_size=4))),
-        year_min=ymin, year_max=ymax,
+        year_min=ymin,
+        year_max=ymax,
         months=tuple(draw(st.lists(st.integers(1, 12), unique=True, max_size=4))),
         obj_types=tuple(draw(st.lists(st.sampled_from("awn"), unique=True))),
         tags=tag_list,
         tag_mode=draw(st.sampled_from(["all", "any"])) if tag_list else "all",
         caption=draw(st.text(TEXT, max_size=200)),
-        subsets=tuple(draw(st.lists(st.from_regex(r"[a-z][a-z0-9_]{0,15}", fullmatch=True), unique=True,
-                                    max_size=3))),
+        subsets=tuple(draw(st.lists(st.from_regex(r"[a-z][a-z0-9_]{0,15}", fullmatch=True), unique=True, max_size=3))),
         bbox=draw(st.none() | bboxes()),
         problems=tuple(draw(st.lists(st.sampled_from(["any", *sorted(PROBLEM_HELP)]), unique=True, max_size=3))),
     )
@@ -142,19 +142,54 @@ def test_values_equal_to_the_defaults_are_left_out() -> None:
 
 
 def test_a_realistic_link() -> None:
-    state, notices = parse_params(via_url({
-        "src": "ch,US", "y": "2018-2021", "m": "6,7", "type": "a,w", "tag": ["focus:sport=tennis", "building"],
-        "tags": "any", "q": "court", "bbox": "5.9,45.8,10.5,47.8", "lat": "46.8", "lon": "8.2", "z": "8",
-        "base": "satellite", "sel": "images2/a1_CH_19.jpg", "drape": "1", "op": "0.7", "sort": "year",
-        "seed": "7", "page": "3", "size": "24", "prob": "blank_image,low_contrast"}))
+    state, notices = parse_params(
+        via_url(
+            {
+                "src": "ch,US",
+                "y": "2018-2021",
+                "m": "6,7",
+                "type": "a,w",
+                "tag": ["focus:sport=tennis", "building"],
+                "tags": "any",
+                "q": "court",
+                "bbox": "5.9,45.8,10.5,47.8",
+                "lat": "46.8",
+                "lon": "8.2",
+                "z": "8",
+                "base": "satellite",
+                "sel": "images2/a1_CH_19.jpg",
+                "drape": "1",
+                "op": "0.7",
+                "sort": "year",
+                "seed": "7",
+                "page": "3",
+                "size": "24",
+                "prob": "blank_image,low_contrast",
+            }
+        )
+    )
     assert notices == []
-    assert state.filters == Filters(sources=("CH", "US"), year_min=2018, year_max=2021, months=(6, 7),
-                                    obj_types=("a", "w"), tags=(TagExpr("sport", "tennis", "focus"),
-                                                                TagExpr("building")),
-                                    tag_mode="any", caption="court", bbox=BBox(5.9, 45.8, 10.5, 47.8),
-                                    problems=("blank_image", "low_contrast"))
+    assert state.filters == Filters(
+        sources=("CH", "US"),
+        year_min=2018,
+        year_max=2021,
+        months=(6, 7),
+        obj_types=("a", "w"),
+        tags=(TagExpr("sport", "tennis", "focus"), TagExpr("building")),
+        tag_mode="any",
+        caption="court",
+        bbox=BBox(5.9, 45.8, 10.5, 47.8),
+        problems=("blank_image", "low_contrast"),
+    )
     assert (state.lat, state.lon, state.zoom, state.base, state.selected, state.drape, state.opacity) == (
-        46.8, 8.2, 8, "satellite", "images2/a1_CH_19.jpg", True, 0.7)
+        46.8,
+        8.2,
+        8,
+        "satellite",
+        "images2/a1_CH_19.jpg",
+        True,
+        0.7,
+    )
     assert (state.sort, state.seed, state.page, state.size, state.in_view) == ("year", 7, 3, 24, True)
 
 
@@ -202,7 +237,7 @@ BAD = [
 ]
 
 
-@pytest.mark.parametrize("key,value,notice", BAD, ids=[f"{k}={v}" for k, v, _ in BAD])
+@pytest.mark.parametrize(("key", "value", "notice"), BAD, ids=[f"{k}={v}" for k, v, _ in BAD])
 def test_bad_values_are_ignored_with_a_notice(key: str, value: str, notice: str) -> None:
     params = {key: value, "lat": "46.8", "lon": "8.2"} if key not in ("lat", "lon") else {key: value}
     state, notices = parse_params(params, known_sources=["CH", "US"], known_subsets=["top30_openai"])
@@ -232,19 +267,50 @@ def test_overlong_caption_is_cut_not_refused() -> None:
 
 
 def test_parse_filter_args_reads_the_url_grammar() -> None:
-    f = parse_filter_args(["src=CH,US", "tag=sport=tennis", "tag=focus:leisure=pitch", "y=2018-2021",
-                           "bbox=5.9,45.8,10.5,47.8", "sub=top30_openai", "q=tennis court, clay"],
-                          known_sources=["CH", "US"], known_subsets=["top30_openai"])
-    assert f == Filters(sources=("CH", "US"), tags=(TagExpr("sport", "tennis"), TagExpr("leisure", "pitch", "focus")),
-                        year_min=2018, year_max=2021, bbox=BBox(5.9, 45.8, 10.5, 47.8), subsets=("top30_openai",),
-                        caption="tennis court, clay")
+    f = parse_filter_args(
+        [
+            "src=CH,US",
+            "tag=sport=tennis",
+            "tag=focus:leisure=pitch",
+            "y=2018-2021",
+            "bbox=5.9,45.8,10.5,47.8",
+            "sub=top30_openai",
+            "q=tennis court, clay",
+        ],
+        known_sources=["CH", "US"],
+        known_subsets=["top30_openai"],
+    )
+    assert f == Filters(
+        sources=("CH", "US"),
+        tags=(TagExpr("sport", "tennis"), TagExpr("leisure", "pitch", "focus")),
+        year_min=2018,
+        year_max=2021,
+        bbox=BBox(5.9, 45.8, 10.5, 47.8),
+        subsets=("top30_openai",),
+        caption="tennis court, clay",
+    )
     assert parse_filter_args([]) == Filters()
 
 
-@pytest.mark.parametrize("args", [
-    ["src=ZZ"], ["src"], ["lat=4"], ["sel=images2/a.jpg"], ["bogus=1"], ["y=2021-2018"], ["m=0"], ["type=q"],
-    ["tag=="], ["tags=maybe"], ["bbox=a,b,c,d"], ["sub=nope"], ["prob=nonsense"], ["src=CH", "y=x"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["src=ZZ"],
+        ["src"],
+        ["lat=4"],
+        ["sel=images2/a.jpg"],
+        ["bogus=1"],
+        ["y=2021-2018"],
+        ["m=0"],
+        ["type=q"],
+        ["tag=="],
+        ["tags=maybe"],
+        ["bbox=a,b,c,d"],
+        ["sub=nope"],
+        ["prob=nonsense"],
+        ["src=CH", "y=x"],
+    ],
+)
 def test_parse_filter_args_raises_on_bad_input(args: list[str]) -> None:
     with pytest.raises(InvalidFilterError) as exc:
         parse_filter_args(args, known_sources=["CH", "US"], known_subsets=["top30_openai"])
@@ -304,18 +370,21 @@ def test_overlong_selection_is_ignored() -> None:
     assert state.selected is None and notices == ["sel ignored (a file path of 100,008 characters)"]
 
 
-@pytest.mark.parametrize(("reported", "expected"), [
-    ((46.8, 8.2, 9), (46.8, 8.2, 9)),
-    ((46.8, 368.2, 9.7), (46.8, pytest.approx(8.2), 9)),
-    ((91.0, 8.2, 1e308), (85.06, 8.2, MAX_ZOOM)),
-    ((-95, 8.2, -3), (-85.06, 8.2, 0)),
-    (("46.8", "8.2", "12"), (46.8, 8.2, 12)),
-    ((46.8, 8.2, float("nan")), None),
-    ((46.8, float("inf"), 3), None),
-    ((None, 8.2, 3), None),
-    (({"x": 1}, 8.2, 3), None),
-    (("1e999", 8.2, 3), None),
-])
+@pytest.mark.parametrize(
+    ("reported", "expected"),
+    [
+        ((46.8, 8.2, 9), (46.8, 8.2, 9)),
+        ((46.8, 368.2, 9.7), (46.8, pytest.approx(8.2), 9)),
+        ((91.0, 8.2, 1e308), (85.06, 8.2, MAX_ZOOM)),
+        ((-95, 8.2, -3), (-85.06, 8.2, 0)),
+        (("46.8", "8.2", "12"), (46.8, 8.2, 12)),
+        ((46.8, 8.2, float("nan")), None),
+        ((46.8, float("inf"), 3), None),
+        ((None, 8.2, 3), None),
+        (({"x": 1}, 8.2, 3), None),
+        (("1e999", 8.2, 3), None),
+    ],
+)
 def test_map_reports_are_clamped(reported: tuple[object, object, object], expected: object) -> None:
     """The zoom the map returns is used as 2 ** zoom: it must be a small integer whatever arrives."""
     assert safe_view(*reported) == expected

@@ -159,7 +159,7 @@ def test_md_code_property(text: str) -> None:
 @settings(max_examples=100, deadline=None)
 def test_html_text_in_an_html_block_and_in_html(text: str) -> None:
     escaped = html_text(text)
-    assert _parse(f"<span title=\"{escaped}\">{escaped}</span>").text == ([text] if text else [])
+    assert _parse(f'<span title="{escaped}">{escaped}</span>').text == ([text] if text else [])
     rendered = _MD.render(f'<div style="font-size:0.8rem"><span>{escaped}</span></div>')
     assert "\n" not in rendered.strip()
     assert set(_parse(rendered).tags) == {"div", "span"}
@@ -179,17 +179,47 @@ def test_md_link_is_one_link_to_our_address(text: str, query: str) -> None:
 
 # ---- the UI uses the helpers: every value in an f-string handed to Streamlit's Markdown --------------
 
-_MARKDOWN_CALLS = {"markdown", "error", "warning", "caption", "toast", "info", "success", "expander", "progress",
-                   "write", "title", "header", "subheader"}
+_MARKDOWN_CALLS = {
+    "markdown",
+    "error",
+    "warning",
+    "caption",
+    "toast",
+    "info",
+    "success",
+    "expander",
+    "progress",
+    "write",
+    "title",
+    "header",
+    "subheader",
+}
 _SAFE_CALLS = {"md_text", "md_code", "md_label", "md_link", "html_text", "len"}
 # values that are ours (numbers, page names, registry labels) or were escaped a line earlier
 _KNOWN_SAFE = {
-    ("data.py", "part"), ("remoteui.py", "part"), ("detail.py", "n"), ("filters.py", "y"), ("filters.py", "lo"),
-    ("filters.py", "hi"), ("filters.py", "want[0]"), ("filters.py", "want[1]"), ("gallery.py", "year"),
-    ("gallery.py", "res"), ("header.py", "name"), ("header.py", "page"), ("header.py", "h['sources']"),
-    ("header.py", "h['years']"), ("mapui.py", "items"), ("remoteui.py", "parts"), ("remoteui.py", "csvs"),
-    ("remoteui.py", "remote.human_bytes(done)"), ("remoteui.py", "remote.human_bytes(total)"),
-    ("review.py", "label"), ("detail.py", "'  \\n'.join(lines)"), ("urlstate.py", "more"), ("mapui.py", "MISSING_ASSETS_NOTICE"),
+    ("data.py", "part"),
+    ("remoteui.py", "part"),
+    ("detail.py", "n"),
+    ("filters.py", "y"),
+    ("filters.py", "lo"),
+    ("filters.py", "hi"),
+    ("filters.py", "want[0]"),
+    ("filters.py", "want[1]"),
+    ("gallery.py", "year"),
+    ("gallery.py", "res"),
+    ("header.py", "name"),
+    ("header.py", "page"),
+    ("header.py", "h['sources']"),
+    ("header.py", "h['years']"),
+    ("mapui.py", "items"),
+    ("remoteui.py", "parts"),
+    ("remoteui.py", "csvs"),
+    ("remoteui.py", "remote.human_bytes(done)"),
+    ("remoteui.py", "remote.human_bytes(total)"),
+    ("review.py", "label"),
+    ("detail.py", "'  \\n'.join(lines)"),
+    ("urlstate.py", "more"),
+    ("mapui.py", "MISSING_ASSETS_NOTICE"),
     ("review.py", "estimate_line(est)"),
 }
 
@@ -198,7 +228,8 @@ def _raw_values(node: ast.AST) -> Iterator[str]:
     """Values reaching Markdown without a helper, a number format or being a constant: the text itself,
     what an f-string interpolates, either side of a sum, either branch of a condition, what a join joins."""
     if isinstance(node, ast.Constant) or (
-            isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _SAFE_CALLS):
+        isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _SAFE_CALLS
+    ):
         return
     if isinstance(node, ast.JoinedStr):
         for v in node.values:
@@ -210,8 +241,12 @@ def _raw_values(node: ast.AST) -> Iterator[str]:
     elif isinstance(node, ast.IfExp):
         yield from _raw_values(node.body)
         yield from _raw_values(node.orelse)
-    elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "join"
-          and isinstance(node.args[0], ast.GeneratorExp | ast.ListComp)):
+    elif (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "join"
+        and isinstance(node.args[0], ast.GeneratorExp | ast.ListComp)
+    ):
         yield from _raw_values(node.args[0].elt)
     else:
         yield ast.unparse(node)
@@ -223,9 +258,17 @@ def test_ui_routes_text_through_the_helpers() -> None:
     found = []
     for path in sorted([*(root / "skyscript_viz" / "ui").glob("*.py"), *(root / "app_pages").glob("*.py")]):
         for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _MARKDOWN_CALLS:
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in _MARKDOWN_CALLS
+            ):
                 texts = [] if node.func.attr == "progress" else node.args[:1]  # progress(value, text=...)
                 texts += [k.value for k in node.keywords if k.arg in ("text", "label", "body")]
-                found += [(path.name, node.lineno, v) for t in texts for v in _raw_values(t)
-                          if (path.name, v) not in _KNOWN_SAFE]
+                found += [
+                    (path.name, node.lineno, v)
+                    for t in texts
+                    for v in _raw_values(t)
+                    if (path.name, v) not in _KNOWN_SAFE
+                ]
     assert found == []

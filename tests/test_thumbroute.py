@@ -45,8 +45,16 @@ def test_thumbnail_bytes_and_cache_header(client_and_ds: tuple[Any, Any, str]) -
     assert seen_ok
 
 
-@pytest.mark.parametrize("path", ["/thumb/{gen}/999999999.jpg", "/thumb/{gen}/abc.jpg", "/thumb/{gen}/-1.jpg",
-                                  "/thumb/not-a-generation/1.jpg", "/thumb/{gen}/1.jpg/extra"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/thumb/{gen}/999999999.jpg",
+        "/thumb/{gen}/abc.jpg",
+        "/thumb/{gen}/-1.jpg",
+        "/thumb/not-a-generation/1.jpg",
+        "/thumb/{gen}/1.jpg/extra",
+    ],
+)
 def test_unknown_or_malformed_names_are_404(client_and_ds: tuple[Any, Any, str], path: str) -> None:
     client, _, gen = client_and_ds
     resp = client.get(path.format(gen=gen))

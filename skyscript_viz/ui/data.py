@@ -81,9 +81,11 @@ def dataset() -> Dataset:
     except SkyscriptVizError as exc:
         st.error(f"Cannot open the dataset from {md_text(origin)}: {md_text(exc)}")
         st.stop()
-    st.warning(f"The dataset at {md_code(root)} has no index yet. Build it from a terminal with "
-               f"{md_code(f'python -m skyscript_viz index {root}')} (progress bar, parallel, resumable), "
-               "or here:")
+    st.warning(
+        f"The dataset at {md_code(root)} has no index yet. Build it from a terminal with "
+        f"{md_code(f'python -m skyscript_viz index {root}')} (progress bar, parallel, resumable), "
+        "or here:"
+    )
     if st.button("Build the index now", key="build_index"):
         bar = st.progress(0.0, text="reading parts…")
 
@@ -95,8 +97,10 @@ def dataset() -> Dataset:
         except SkyscriptVizError as exc:
             st.error(md_text(exc))
             st.stop()
-        st.success(f"Indexed {report.n_images:,} images in {report.seconds:.0f} s "
-                   f"into {md_code(default_index_dir(Path(root)))}")
+        st.success(
+            f"Indexed {report.n_images:,} images in {report.seconds:.0f} s "
+            f"into {md_code(default_index_dir(Path(root)))}"
+        )
         st.rerun()
     st.stop()
     raise AssertionError("unreachable")

@@ -39,8 +39,9 @@ def image_panel(ds: Dataset, rec: ImageRecord, img: ImageResult) -> None:
     """Picture with a one-line caption; a clear note when it is a placeholder."""
     row = rec.row
     src = source_info(str(row.get("source") or "??"))
-    st.image(img.data, width="stretch",
-             caption=f"{src.code} · {src.name} · {src.resolution_label}/px · {_fmt_time(row)}")
+    st.image(
+        img.data, width="stretch", caption=f"{src.code} · {src.name} · {src.resolution_label}/px · {_fmt_time(row)}"
+    )
     if not img.ok:
         st.error(f"Image not shown: {md_text(img.problem)}")
 
@@ -69,8 +70,10 @@ def metadata_panel(rec: ImageRecord) -> None:
     lines.append(f"**Source:** {md_text(src.code)} · {md_text(src.name)} (`{src.collection}`), {resolution}")
     lines.append(f"**Acquired:** {_fmt_time(row)}")
     if row.get("cx") is not None:
-        lines.append(f"**Box (W, S, E, N):** {row['west']:.6f}, {row['south']:.6f}, {row['east']:.6f}, "
-                     f"{row['north']:.6f}  \n**Footprint:** {row['width_m']:,.0f} m × {row['height_m']:,.0f} m")
+        lines.append(
+            f"**Box (W, S, E, N):** {row['west']:.6f}, {row['south']:.6f}, {row['east']:.6f}, "
+            f"{row['north']:.6f}  \n**Footprint:** {row['width_m']:,.0f} m × {row['height_m']:,.0f} m"
+        )
     elif row.get("west") is not None:
         lines.append(f"**Box (invalid):** {row['west']}, {row['south']}, {row['east']}, {row['north']}")
     else:
@@ -119,11 +122,27 @@ def selection_nav(ds: Dataset, f: Any, rec: ImageRecord) -> None:
     prev_fp = ds.index.filepath_for(prev_id) if prev_id is not None else None
     next_fp = ds.index.filepath_for(next_id) if next_id is not None else None
     c1, c2, c3 = st.columns([1, 1, 1])
-    c1.button("◀ Prev", key="sel_prev", help="Previous match", disabled=prev_fp is None, on_click=_select, args=(prev_fp,),
-              width="stretch")
+    c1.button(
+        "◀ Prev",
+        key="sel_prev",
+        help="Previous match",
+        disabled=prev_fp is None,
+        on_click=_select,
+        args=(prev_fp,),
+        width="stretch",
+    )
     c2.markdown(
-        f"<div style='text-align:center;padding-top:6px'>match {pos + 1:,}</div>" if pos is not None
+        f"<div style='text-align:center;padding-top:6px'>match {pos + 1:,}</div>"
+        if pos is not None
         else "<div style='text-align:center;padding-top:6px'>not among the current matches</div>",
-        unsafe_allow_html=True)
-    c3.button("Next ▶", key="sel_next", help="Next match", disabled=next_fp is None, on_click=_select, args=(next_fp,),
-              width="stretch")
+        unsafe_allow_html=True,
+    )
+    c3.button(
+        "Next ▶",
+        key="sel_next",
+        help="Next match",
+        disabled=next_fp is None,
+        on_click=_select,
+        args=(next_fp,),
+        width="stretch",
+    )

@@ -70,10 +70,12 @@ def filters_from_state(bbox: BBox | None = None) -> Filters:
             continue
     return Filters(
         sources=tuple(ss.get(keys.SOURCES, [])),
-        year_min=ymin, year_max=ymax,
+        year_min=ymin,
+        year_max=ymax,
         months=tuple(int(m) for m in ss.get(keys.MONTHS, [])),
         obj_types=tuple(ss.get(keys.TYPES, [])),
-        tags=tuple(tags), tag_mode=ss.get(keys.TAG_MODE, "all"),
+        tags=tuple(tags),
+        tag_mode=ss.get(keys.TAG_MODE, "all"),
         caption=ss.get(keys.CAPTION, "") or "",
         subsets=tuple(ss.get(keys.SUBSETS, [])),
         bbox=bbox if ss.get(keys.IN_VIEW) else None,
@@ -100,9 +102,13 @@ def sidebar(ds: Dataset, bbox: BBox | None = None) -> Filters:
     src_counts = _counts(facets["source"])
     src_options = [str(v.value) for v in all_facets["source"] if v.value is not None]
     ss[keys.SOURCES] = [s for s in ss.get(keys.SOURCES, []) if s in src_options]
-    sb.multiselect("Source", src_options, key=keys.SOURCES,
-                   format_func=lambda c: f"{source_label(c)} ({src_counts.get(c, 0):,})",
-                   help="Earth Engine collection the image comes from; counts are under the other filters.")
+    sb.multiselect(
+        "Source",
+        src_options,
+        key=keys.SOURCES,
+        format_func=lambda c: f"{source_label(c)} ({src_counts.get(c, 0):,})",
+        help="Earth Engine collection the image comes from; counts are under the other filters.",
+    )
 
     years = [int(v.value) for v in all_facets["year"] if v.value is not None]
     if years:
@@ -116,21 +122,29 @@ def sidebar(ds: Dataset, bbox: BBox | None = None) -> Filters:
             sb.slider("Year", lo, hi, key=_YEAR_SLIDER, on_change=_years_changed, args=(lo, hi))
         want = (cur[0] if cur[0] is not None else lo, cur[1] if cur[1] is not None else hi)
         if want[0] > hi or want[1] < lo:  # e.g. a link's y=2000-2010: the slider cannot show it
-            sb.warning(f"Year filter {want[0]}–{want[1]} is outside this dataset's years ({lo}–{hi}): "
-                       "no image matches it. Move the slider to change it.")
+            sb.warning(
+                f"Year filter {want[0]}–{want[1]} is outside this dataset's years ({lo}–{hi}): "
+                "no image matches it. Move the slider to change it."
+            )
         yc = _counts(facets["year"])
         sb.caption(" · ".join(f"{y}: {yc.get(y, 0):,}" for y in range(lo, hi + 1)))
 
     mc = _counts(facets["month"])
-    sb.multiselect("Month", list(range(1, 13)), key=keys.MONTHS,
-                   format_func=lambda m: f"{_MONTHS[m - 1]} ({mc.get(m, 0):,})")
+    sb.multiselect(
+        "Month", list(range(1, 13)), key=keys.MONTHS, format_func=lambda m: f"{_MONTHS[m - 1]} ({mc.get(m, 0):,})"
+    )
     tc = _counts(facets["obj_type"])
-    sb.multiselect("Object type", list(OBJECT_TYPES), key=keys.TYPES,
-                   format_func=lambda t: f"{OBJECT_TYPES[t]} ({tc.get(t, 0):,})")
+    sb.multiselect(
+        "Object type", list(OBJECT_TYPES), key=keys.TYPES, format_func=lambda t: f"{OBJECT_TYPES[t]} ({tc.get(t, 0):,})"
+    )
 
     sb.subheader("OSM tags")
-    query = sb.text_input("Find a tag", key=keys.TAG_QUERY, placeholder="e.g. tennis, building=, leisure",
-                          help="Type the start of a key or value; `key=` lists that key's values.")
+    query = sb.text_input(
+        "Find a tag",
+        key=keys.TAG_QUERY,
+        placeholder="e.g. tennis, building=, leisure",
+        help="Type the start of a key or value; `key=` lists that key's values.",
+    )
     if query.strip():
         sugg = ds.index.autocomplete(query, limit=25)
         if sugg:
@@ -142,17 +156,26 @@ def sidebar(ds: Dataset, bbox: BBox | None = None) -> Filters:
             sb.caption("No tag starts with that.")
     if ss.get(keys.TAGS):
         sb.multiselect("Tag filters (remove with ×)", list(ss[keys.TAGS]), key=keys.TAGS)
-        sb.radio("Images must match", ["all", "any"], key=keys.TAG_MODE, horizontal=True,
-                 format_func=lambda m: "all tags" if m == "all" else "any tag")
+        sb.radio(
+            "Images must match",
+            ["all", "any"],
+            key=keys.TAG_MODE,
+            horizontal=True,
+            format_func=lambda m: "all tags" if m == "all" else "any tag",
+        )
 
     sb.subheader("Captions and subsets")
     sb.text_input("Caption contains", key=keys.CAPTION)
     if ds.index.subsets:
         sc = _counts(facets["subset"])
         labels = {s.slug: s.label for s in ds.index.subsets}
-        sb.multiselect("Subset (caption CSV)", list(labels), key=keys.SUBSETS,
-                       format_func=lambda s: f"{labels[s]} ({sc.get(s, 0):,})",
-                       help="Images listed in any of the chosen official CSVs.")
+        sb.multiselect(
+            "Subset (caption CSV)",
+            list(labels),
+            key=keys.SUBSETS,
+            format_func=lambda s: f"{labels[s]} ({sc.get(s, 0):,})",
+            help="Images listed in any of the chosen official CSVs.",
+        )
     sb.checkbox("Only images in the map view", key=keys.IN_VIEW)
     sb.checkbox("Only images with problems", key=keys.PROBLEMS_ONLY)
     if ss.get(keys.PROBLEMS_ONLY):

@@ -18,8 +18,10 @@ def title_bar(ds: Dataset, page: str) -> None:
     h = _headline(ds)
     name = "SkyScript · built-in demo sample" if ds.is_demo else f"SkyScript · {md_label(ds.root.name)}"
     st.markdown(f"### {name} — {page}")
-    st.caption(f"{h['images']:,} images · {h['with_footprint']:,} with a footprint · {h['sources']} sources · "
-               f"{h['years']} years · {h['tags']:,} distinct OSM tags · {h['problems']:,} recorded problems")
+    st.caption(
+        f"{h['images']:,} images · {h['with_footprint']:,} with a footprint · {h['sources']} sources · "
+        f"{h['years']} years · {h['tags']:,} distinct OSM tags · {h['problems']:,} recorded problems"
+    )
     if ds.is_demo:
         st.info(
             "**Synthetic demo data.** These images are rendered by SkyScript Explorer itself and their "

@@ -23,13 +23,22 @@ def tags_with_wiki(rec: ImageRecord) -> None:
     """Focus and surrounding tags as tables whose keys link to the OSM wiki."""
     cfg = {"wiki": st.column_config.LinkColumn("wiki", display_text="Key:…")}
     st.markdown("**Focus object tags**")
-    focus = pd.DataFrame({"key": list(rec.focus_tags), "value": list(rec.focus_tags.values()),
-                          "wiki": [_wiki(k) for k in rec.focus_tags]})
+    focus = pd.DataFrame(
+        {
+            "key": list(rec.focus_tags),
+            "value": list(rec.focus_tags.values()),
+            "wiki": [_wiki(k) for k in rec.focus_tags],
+        }
+    )
     st.dataframe(focus, hide_index=True, width="stretch", column_config=cfg)
     st.markdown(f"**Surrounding objects ({len(rec.surrounding)})**")
     rows = [(i, k, v, _wiki(k)) for i, obj in enumerate(rec.surrounding, 1) for k, v in obj.items()]
-    st.dataframe(pd.DataFrame(rows, columns=["object", "key", "value", "wiki"]), hide_index=True,
-                 width="stretch", column_config=cfg)
+    st.dataframe(
+        pd.DataFrame(rows, columns=["object", "key", "value", "wiki"]),
+        hide_index=True,
+        width="stretch",
+        column_config=cfg,
+    )
 
 
 def small_map(rec: ImageRecord, img: ImageResult, *, drape: bool, opacity: float, base: str) -> None:
@@ -38,8 +47,9 @@ def small_map(rec: ImageRecord, img: ImageResult, *, drape: bool, opacity: float
     if row.get("cx") is None:
         st.caption("No valid footprint to show on a map.")
         return
-    lat, lon, z = mapview.zoom_for_bbox(row["west"], row["south"], row["east"], row["north"],
-                                        width_px=420, height_px=320)
+    lat, lon, z = mapview.zoom_for_bbox(
+        row["west"], row["south"], row["east"], row["north"], width_px=420, height_px=320
+    )
     m, _ = mapview.base_map(lat=lat, lon=lon, zoom=max(1, z - 1), base=base)
     mapview.selection_layer(row).add_to(m)
     if drape and img.ok:

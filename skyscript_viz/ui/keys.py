@@ -14,8 +14,20 @@ SUBSETS = "f_subsets"
 IN_VIEW = "f_in_view"
 PROBLEMS_ONLY = "f_problems"
 PROBLEM_KINDS = "f_problem_kinds"
-FILTER_KEYS = (SOURCES, YEARS, MONTHS, TYPES, TAGS, TAG_QUERY, TAG_MODE, CAPTION, SUBSETS, IN_VIEW,
-               PROBLEMS_ONLY, PROBLEM_KINDS)
+FILTER_KEYS = (
+    SOURCES,
+    YEARS,
+    MONTHS,
+    TYPES,
+    TAGS,
+    TAG_QUERY,
+    TAG_MODE,
+    CAPTION,
+    SUBSETS,
+    IN_VIEW,
+    PROBLEMS_ONLY,
+    PROBLEM_KINDS,
+)
 
 BASE = "m_base"
 DRAPE = "m_drape"
@@ -35,5 +47,17 @@ SIZE = "g_size"
 VERDICTS = "f_verdicts"  # the "Reviewed as" filter
 
 # widget values that must outlive a page switch
-PERSISTENT = (*FILTER_KEYS, "f_years_slider", "f_verdicts", "reviewer", BASE, DRAPE, OPACITY, SORT, SEED, PAGE,
-              SIZE, CELLS_BY_SOURCE)
+PERSISTENT = (
+    *FILTER_KEYS,
+    "f_years_slider",
+    "f_verdicts",
+    "reviewer",
+    BASE,
+    DRAPE,
+    OPACITY,
+    SORT,
+    SEED,
+    PAGE,
+    SIZE,
+    CELLS_BY_SOURCE,
+)

@@ -22,12 +22,17 @@ from .nav import timed
 
 MAP_HEIGHT = 560
 _ASSUMED_WIDTH = 900  # px, only until the browser reports the real bounds
-_RETURNED = ["bounds", "zoom", "center", "last_object_clicked", "last_object_clicked_tooltip",
-             "last_object_clicked_count"]
+_RETURNED = [
+    "bounds",
+    "zoom",
+    "center",
+    "last_object_clicked",
+    "last_object_clicked_tooltip",
+    "last_object_clicked_count",
+]
 
 
-def _bounds_for(lat: float, lon: float, zoom: int, width: int = _ASSUMED_WIDTH,
-                height: int = MAP_HEIGHT) -> BBox:
+def _bounds_for(lat: float, lon: float, zoom: int, width: int = _ASSUMED_WIDTH, height: int = MAP_HEIGHT) -> BBox:
     """Approximate bounds of the map until the browser reports the real ones."""
     return mapview.view_bounds(lat, lon, zoom, width_px=width, height_px=height)
 
@@ -52,19 +57,25 @@ def zoom_to_results(ds: Dataset, f: Filters) -> None:
     ext = ds.index.extent(replace(f, bbox=None))
     if ext is not None:
         width, height = map_size()
-        lat, lon, z = mapview.zoom_for_bbox(ext.west, ext.south, ext.east, ext.north, width_px=width,
-                                            height_px=height)
+        lat, lon, z = mapview.zoom_for_bbox(ext.west, ext.south, ext.east, ext.north, width_px=width, height_px=height)
         set_view(lat, lon, z)
         st.session_state[_FITTED] = True
 
 
-def view_for_box(west: float, south: float, east: float, north: float, *,
-                 fraction: float = 1.0) -> tuple[float, float, int]:
+def view_for_box(
+    west: float, south: float, east: float, north: float, *, fraction: float = 1.0
+) -> tuple[float, float, int]:
     """Centre and zoom at which a lon/lat box fills ``fraction`` of the map (a box may cross the antimeridian)."""
     if west > east:
         east += 360.0
-    lat, lon, z = mapview.zoom_for_bbox(west, south, east, north, width_px=max(1, int(_ASSUMED_WIDTH * fraction)),
-                                        height_px=max(1, int(MAP_HEIGHT * fraction)))
+    lat, lon, z = mapview.zoom_for_bbox(
+        west,
+        south,
+        east,
+        north,
+        width_px=max(1, int(_ASSUMED_WIDTH * fraction)),
+        height_px=max(1, int(MAP_HEIGHT * fraction)),
+    )
     return lat, ((lon + 180) % 360) - 180, z
 
 
@@ -101,8 +112,9 @@ def follow_filters(ds: Dataset, f: Filters) -> None:
     key = replace(f, bbox=None)
     prev = ss.get(_LAST_FILTERS)
     ss[_LAST_FILTERS] = key
-    if ss.pop(_FIT_PENDING, False) or (prev is not None and prev != key and (
-            ss.get(_FITTED) or ds.index.count(replace(key, bbox=view_bbox())) == 0)):
+    if ss.pop(_FIT_PENDING, False) or (
+        prev is not None and prev != key and (ss.get(_FITTED) or ds.index.count(replace(key, bbox=view_bbox())) == 0)
+    ):
         zoom_to_results(ds, f)
 
 
@@ -124,8 +136,13 @@ def absorb_map_return() -> str | None:
     center, zoom, bounds = ret.get("center"), ret.get("zoom"), ret.get("bounds")
     # the browser's report is anyone's input: numbers are checked and clamped (2 ** zoom is computed)
     view = safe_view(center.get("lat"), center.get("lng"), zoom) if isinstance(center, dict) else None
-    moved = (view is not None and isinstance(bounds, dict) and isinstance(bounds.get("_southWest"), dict)
-             and isinstance(bounds.get("_northEast"), dict) and view != ss.get("m_last_ret"))
+    moved = (
+        view is not None
+        and isinstance(bounds, dict)
+        and isinstance(bounds.get("_southWest"), dict)
+        and isinstance(bounds.get("_northEast"), dict)
+        and view != ss.get("m_last_ret")
+    )
     if moved:
         ss["m_last_ret"] = view
         if _user_moved(*view):
@@ -134,12 +151,14 @@ def absorb_map_return() -> str | None:
         sw, ne = bounds["_southWest"], bounds["_northEast"]
         _remember_size(sw, ne, view[2])
         try:
-            ss["m_bounds"] = BBox.from_view(float(sw["lng"]), float(sw["lat"]), float(ne["lng"]),
-                                            float(ne["lat"]))
+            ss["m_bounds"] = BBox.from_view(float(sw["lng"]), float(sw["lat"]), float(ne["lng"]), float(ne["lat"]))
         except (TypeError, ValueError, KeyError, InvalidFilterError):
             ss["m_bounds"] = _bounds_for(*ss[keys.VIEW])
-    click = (ret.get("last_object_clicked_count"), ret.get("last_object_clicked_tooltip"),
-             str(ret.get("last_object_clicked")))
+    click = (
+        ret.get("last_object_clicked_count"),
+        ret.get("last_object_clicked_tooltip"),
+        str(ret.get("last_object_clicked")),
+    )
     if ret.get("last_object_clicked") is None or click == ss.get(keys.LAST_CLICK):
         return None
     ss[keys.LAST_CLICK] = click
@@ -172,8 +191,9 @@ def view_bbox() -> BBox:
     return st.session_state.get("m_bounds") or _bounds_for(*st.session_state[keys.VIEW])
 
 
-def draw_map(ds: Dataset, f: Filters, *, selected_row: dict[str, Any] | None,
-             drape: tuple[bytes, str] | None) -> tuple[str, int]:
+def draw_map(
+    ds: Dataset, f: Filters, *, selected_row: dict[str, Any] | None, drape: tuple[bytes, str] | None
+) -> tuple[str, int]:
     """Render the map for filters ``f`` in the current view; returns (kind, matches in view)."""
     ss = st.session_state
     lat, lon, zoom = ss[keys.VIEW]
@@ -186,21 +206,38 @@ def draw_map(ds: Dataset, f: Filters, *, selected_row: dict[str, Any] | None,
     m, offline_ok = mapview.base_map(lat=init[0], lon=init[1], zoom=init[2], base=init[3])
     view_f = replace(f, bbox=view_bbox())
     view = cached_map_view(ds, view_f, zoom)
-    groups = [mapview.view_layer(view, zoom, by_source=bool(ss.get(keys.CELLS_BY_SOURCE))),
-              mapview.selection_layer(selected_row), mapview.base_switch_layer(base)]
+    groups = [
+        mapview.view_layer(view, zoom, by_source=bool(ss.get(keys.CELLS_BY_SOURCE))),
+        mapview.selection_layer(selected_row),
+        mapview.base_switch_layer(base),
+    ]
     if drape is not None:
-        groups.append(mapview.drape_layer(selected_row, drape[0], drape[1],
-                                          opacity=float(ss.get(keys.OPACITY, 0.8))))
-    st_folium(m, key=keys.MAP, height=MAP_HEIGHT, use_container_width=True, returned_objects=_RETURNED,
-              feature_group_to_add=groups, center=(lat, lon), zoom=zoom)
+        groups.append(mapview.drape_layer(selected_row, drape[0], drape[1], opacity=float(ss.get(keys.OPACITY, 0.8))))
+    st_folium(
+        m,
+        key=keys.MAP,
+        height=MAP_HEIGHT,
+        use_container_width=True,
+        returned_objects=_RETURNED,
+        feature_group_to_add=groups,
+        center=(lat, lon),
+        zoom=zoom,
+    )
     if not offline_ok:
         st.caption(MISSING_ASSETS_NOTICE)
     return view.kind, view.total
 
 
 @st.fragment
-def map_panel(ds: Dataset, f: Filters, *, selected_row: dict[str, Any] | None,
-              drape: tuple[bytes, str] | None, legend_codes: list[str], write_url: Callable[[], None]) -> None:
+def map_panel(
+    ds: Dataset,
+    f: Filters,
+    *,
+    selected_row: dict[str, Any] | None,
+    drape: tuple[bytes, str] | None,
+    legend_codes: list[str],
+    write_url: Callable[[], None],
+) -> None:
     """The map, its "in view" line and its legend as a fragment: a pan or zoom reruns only this, not the page.
 
     A click that selects an image, or a move while "only images in the map view" filters the page,
@@ -217,11 +254,9 @@ def map_panel(ds: Dataset, f: Filters, *, selected_row: dict[str, Any] | None,
     with timed("fragment map") if alone else nullcontext():
         kind, in_view = draw_map(ds, f, selected_row=selected_row, drape=drape)
     if kind == "cells":
-        st.caption(f"{in_view:,} matches in view, shown as density cells; zoom in or click a cell to see "
-                   "footprints.")
+        st.caption(f"{in_view:,} matches in view, shown as density cells; zoom in or click a cell to see footprints.")
     else:
-        st.caption(f"{in_view:,} footprint{'' if in_view == 1 else 's'} in view. Hover for details, "
-                   "click to select.")
+        st.caption(f"{in_view:,} footprint{'' if in_view == 1 else 's'} in view. Hover for details, click to select.")
     map_legend(ds, f, kind, legend_codes)
     write_url()  # the link follows the view on fragment reruns too
 
@@ -238,13 +273,14 @@ def _swatches(items: list[tuple[str, str]], title: str = "") -> None:
     """(colour, label) pairs as a one-line legend (our own labels, escaped anyway)."""
     spans = "".join(
         f'<span class="sv-legend-item" style="white-space:nowrap;margin-right:14px"><span style="display:'
-        f'inline-block;width:12px;height:12px;background:{html_text(color)};opacity:.8;border-radius:2px;'
+        f"inline-block;width:12px;height:12px;background:{html_text(color)};opacity:.8;border-radius:2px;"
         f'margin-right:4px;vertical-align:-1px"></span>{html_text(label)}</span>'
         for color, label in items
     )
     head = f"<b>{html_text(title)}</b> " if title else ""
-    st.markdown(f'<div class="sv-legend" style="font-size:0.8rem;line-height:1.9">{head}{spans}</div>',
-                unsafe_allow_html=True)
+    st.markdown(
+        f'<div class="sv-legend" style="font-size:0.8rem;line-height:1.9">{head}{spans}</div>', unsafe_allow_html=True
+    )
 
 
 def legend(ds: Dataset, codes: list[str]) -> None:
@@ -277,5 +313,8 @@ def map_legend(ds: Dataset, f: Filters, kind: str, codes: list[str]) -> None:
 def cells_key(cells: Any) -> None:
     """Legend of density cells, and the switch between count shades and dominant-source colours."""
     cells_legend(cells, by_source=bool(st.session_state.get(keys.CELLS_BY_SOURCE)))
-    st.toggle("Colour cells by dominant source", key=keys.CELLS_BY_SOURCE,
-              help="Instead of shading by image count, colour each cell by the source most of its images come from")
+    st.toggle(
+        "Colour cells by dominant source",
+        key=keys.CELLS_BY_SOURCE,
+        help="Instead of shading by image count, colour each cell by the source most of its images come from",
+    )

@@ -32,8 +32,7 @@ PAGES: tuple[tuple[str, str, str], ...] = (
 def run_app() -> None:
     """Page config and navigation; runs the page the URL names (the map by default)."""
     st.set_page_config(page_title="SkyScript Explorer", layout="wide")
-    pages = [st.Page(path, title=title, url_path=url, default=(i == 0))
-             for i, (path, title, url) in enumerate(PAGES)]
+    pages = [st.Page(path, title=title, url_path=url, default=(i == 0)) for i, (path, title, url) in enumerate(PAGES)]
     page = st.navigation(pages)
     with timed(f"page {page.url_path or 'map'}"):
         page.run()

@@ -54,18 +54,28 @@ def overview(ds: Dataset, f: Filters) -> None:
     c[3].metric("1° cells covered", f"{d['cells_1deg']:,}", help="Distinct 1°×1° lon/lat cells with images")
     years = bsy["year"].dropna() if not bsy.empty else pd.Series(dtype=float)
     c[4].metric("Years", f"{int(years.min())}–{int(years.max())}" if len(years) else "—")
-    st.download_button("Download report", key="download_report", file_name="skyscript-report.html",
-                       mime="text/html", icon=":material/download:",
-                       data=lambda: build_report(ds.index, f, images=ds.images, data=d),  # built on click only
-                       help="One HTML file with these numbers, charts, a coverage map, sample images and "
-                            "problems; it opens without network, for people who never open the app")
+    st.download_button(
+        "Download report",
+        key="download_report",
+        file_name="skyscript-report.html",
+        mime="text/html",
+        icon=":material/download:",
+        data=lambda: build_report(ds.index, f, images=ds.images, data=d),  # built on click only
+        help="One HTML file with these numbers, charts, a coverage map, sample images and "
+        "problems; it opens without network, for people who never open the app",
+    )
 
     left, right = st.columns([3, 2])
     with left:
         st.markdown("**Where the images are** (density of footprints)")
         ext = d["extent"]
-        lat, lon, z = (25.0, 5.0, 1) if ext is None else mapview.zoom_for_bbox(  # fit the matches
-            ext.west, ext.south, ext.east, ext.north, width_px=460, height_px=330)  # type: ignore[attr-defined]
+        lat, lon, z = (
+            (25.0, 5.0, 1)
+            if ext is None
+            else mapview.zoom_for_bbox(  # fit the matches
+                ext.west, ext.south, ext.east, ext.north, width_px=460, height_px=330
+            )
+        )  # type: ignore[attr-defined]
         m, _ = mapview.base_map(lat=lat, lon=lon, zoom=min(z, 10), base=st.session_state.get(keys.BASE, "offline"))
         by_source = bool(st.session_state.get(keys.CELLS_BY_SOURCE))
         mapview.cells_layer(d["cells"], by_source=by_source).add_to(m)  # type: ignore[arg-type]
@@ -78,18 +88,26 @@ def overview(ds: Dataset, f: Filters) -> None:
     a, b = st.columns(2)
     with a:
         st.markdown("**Top tag keys: focus object**")
-        st.altair_chart(charts.bars(d["keys_focus"], "images", "tag", title="images"),  # type: ignore[arg-type]
-                        width="stretch")
+        st.altair_chart(
+            charts.bars(d["keys_focus"], "images", "tag", title="images"),  # type: ignore[arg-type]
+            width="stretch",
+        )
         st.markdown("**Top key=value pairs: focus object**")
-        st.altair_chart(charts.bars(d["pairs_focus"], "images", "tag", title="images"),  # type: ignore[arg-type]
-                        width="stretch")
+        st.altair_chart(
+            charts.bars(d["pairs_focus"], "images", "tag", title="images"),  # type: ignore[arg-type]
+            width="stretch",
+        )
     with b:
         st.markdown("**Top tag keys: surrounding objects**")
-        st.altair_chart(charts.bars(d["keys_surr"], "images", "tag", title="images", color="#6b8e9b"),  # type: ignore[arg-type]
-                        width="stretch")
+        st.altair_chart(
+            charts.bars(d["keys_surr"], "images", "tag", title="images", color="#6b8e9b"),  # type: ignore[arg-type]
+            width="stretch",
+        )
         st.markdown("**Top key=value pairs: surrounding objects**")
-        st.altair_chart(charts.bars(d["pairs_surr"], "images", "tag", title="images", color="#6b8e9b"),  # type: ignore[arg-type]
-                        width="stretch")
+        st.altair_chart(
+            charts.bars(d["pairs_surr"], "images", "tag", title="images", color="#6b8e9b"),  # type: ignore[arg-type]
+            width="stretch",
+        )
     a, b = st.columns(2)
     with a:
         st.markdown("**Object types**")
@@ -108,8 +126,7 @@ def overview(ds: Dataset, f: Filters) -> None:
     if cov.empty:
         st.caption("No tagged images under these filters.")
     else:
-        event = st.altair_chart(charts.coverage_matrix(cov), width="stretch", on_select="rerun",
-                                key="coverage_chart")
+        event = st.altair_chart(charts.coverage_matrix(cov), width="stretch", on_select="rerun", key="coverage_chart")
         if event and (event.get("selection") or {}).get("cell"):
             _apply_cell(event)  # type: ignore[arg-type]
             st.rerun()
@@ -119,13 +136,15 @@ def saved_views(ds: Dataset, f: Filters) -> None:
     """Named, shareable views: save the current filters under a name; list saved ones as links."""
     with st.sidebar.expander("Saved views"):
         name = st.text_input("Name this view", key="view_name", placeholder="tennis courts at 10 cm")
-        confirm = st.checkbox("Replace my view of this name", key="view_replace",
-                              help="A view can only be replaced by whoever saved it")
+        confirm = st.checkbox(
+            "Replace my view of this name", key="view_replace", help="A view can only be replaced by whoever saved it"
+        )
         if st.button("Save view", key="save_view", disabled=not name.strip()):
             who, verified = identity()
             try:
-                store(ds).save_view(name, urlencode(filters_to_params(f), doseq=True), owner=who,
-                                    verified=verified, replace=confirm)
+                store(ds).save_view(
+                    name, urlencode(filters_to_params(f), doseq=True), owner=who, verified=verified, replace=confirm
+                )
                 st.toast(f"Saved view {md_text(name)}")
             except SkyscriptVizError as exc:
                 st.error(md_text(str(exc)))
@@ -137,22 +156,32 @@ def quality(ds: Dataset, f: Filters) -> None:
     """Every check with its count under the filters, one sentence each, and a drill-down gallery."""
     counts = ds.index.problem_counts()
     if not ds.index.has_pixel_checks:
-        st.info("Pixel checks (blank, low contrast, duplicates, undecodable) have not been computed. Run "
-                f"{md_code(f'python -m skyscript_viz index {ds.root} --pixels')} (decodes every image once).")
+        st.info(
+            "Pixel checks (blank, low contrast, duplicates, undecodable) have not been computed. Run "
+            f"{md_code(f'python -m skyscript_viz index {ds.root} --pixels')} (decodes every image once)."
+        )
     rows = []
     for kind in sorted(set(counts) | set(CHECKS)):
         title, why = CHECKS.get(kind, (kind.replace("_", " ").capitalize(), PROBLEM_HELP.get(kind, "")))
         n_here = cached_count(ds, replace(f, problems=(kind,)))
-        rows.append({"check": kind, "title": title, "records": counts.get(kind, 0),
-                     "images matching filters": n_here, "what it flags and why it matters": why})
+        rows.append(
+            {
+                "check": kind,
+                "title": title,
+                "records": counts.get(kind, 0),
+                "images matching filters": n_here,
+                "what it flags and why it matters": why,
+            }
+        )
     table = pd.DataFrame(rows)
     st.dataframe(table, hide_index=True, width="stretch")
     kinds = [r["check"] for r in rows if r["records"]]
     if not kinds:
         st.success("No problems recorded.")
         return
-    kind = st.selectbox("Show the affected images of", kinds, key="quality_kind",
-                        format_func=lambda k: f"{k} ({counts.get(k, 0):,})")
+    kind = st.selectbox(
+        "Show the affected images of", kinds, key="quality_kind", format_func=lambda k: f"{k} ({counts.get(k, 0):,})"
+    )
     sub = replace(f, problems=(kind,))
     page = ds.index.page(sub, limit=24)
     if page.rows.empty:
@@ -212,10 +241,14 @@ def benchmarks(ds: Dataset) -> None:
             if b.kind == "classification":
                 dist = df.groupby("label").size().reset_index(name="images")
                 extra = sorted(set(dist["label"]) - set(b.classnames)) if b.classnames else []
-                st.caption(f"{len(df):,} images, {len(dist)} classes" + (
-                    f"; labels not in classnames.txt: {md_text(', '.join(extra))}" if extra else ""))
-                st.altair_chart(charts.bars(dist, "images", "label", title="images",
-                                            height=max(120, 18 * len(dist))), width="stretch")
+                st.caption(
+                    f"{len(df):,} images, {len(dist)} classes"
+                    + (f"; labels not in classnames.txt: {md_text(', '.join(extra))}" if extra else "")
+                )
+                st.altair_chart(
+                    charts.bars(dist, "images", "label", title="images", height=max(120, 18 * len(dist))),
+                    width="stretch",
+                )
                 label = st.selectbox("Class", sorted(dist["label"]), key=f"bench_{b.name}_class")
                 sel = df[df["label"] == label].head(12)
                 _bench_images(b, list(sel["filepath"]), [label] * len(sel))
@@ -229,7 +262,15 @@ def benchmarks(ds: Dataset) -> None:
                 _bench_images(b, list(groups["filepath"]), [" / ".join(c[:2]) for c in groups[col]])
     if missing:
         st.markdown("**Not downloaded** (from the SkyScript README's benchmark list):")
-        st.dataframe(pd.DataFrame({"set": [b.name for b in missing], "kind": [b.kind for b in missing],
-                                   "what": [b.description for b in missing],
-                                   "download": [download_command(b.name) for b in missing]}),
-                     hide_index=True, width="stretch")
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    "set": [b.name for b in missing],
+                    "kind": [b.kind for b in missing],
+                    "what": [b.description for b in missing],
+                    "download": [download_command(b.name) for b in missing],
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+        )

@@ -16,8 +16,7 @@ __all__ = ["open_remote_dataset"]
 
 
 def _example_command(url: str) -> str:
-    return (f"python -m skyscript_viz index {url} --parts 2,3 "
-            "--csv SkyScript_train_top30pct_filtered_by_CLIP_openai.csv")
+    return f"python -m skyscript_viz index {url} --parts 2,3 --csv SkyScript_train_top30pct_filtered_by_CLIP_openai.csv"
 
 
 def open_remote_dataset(url: str, origin: str, opener: Callable[[str, bool], Any]) -> Any:
@@ -52,14 +51,18 @@ def open_remote_dataset(url: str, origin: str, opener: Callable[[str, bool], Any
         st.stop()
     parts = md_text(", ".join(map(str, manifest.get("parts") or [])))
     csvs = md_text(", ".join(map(str, manifest.get("csvs") or [])) or "none")
-    st.warning(f"The index of {md_code(url)} (parts {parts}; CSVs {csvs}) is not finished. Finish it from a terminal "
-               f"with {md_code(f'python -m skyscript_viz index {url}')} (resumes interrupted downloads), or here:")
+    st.warning(
+        f"The index of {md_code(url)} (parts {parts}; CSVs {csvs}) is not finished. Finish it from a terminal "
+        f"with {md_code(f'python -m skyscript_viz index {url}')} (resumes interrupted downloads), or here:"
+    )
     if st.button("Finish indexing now", key="build_remote_index"):
         bar = st.progress(0.0, text="downloading…")
 
         def dl_progress(label: str, done: int, total: int) -> None:
-            bar.progress(min(1.0, done / max(1, total)), text=f"{md_text(label)}: {remote.human_bytes(done)} / "
-                                                              f"{remote.human_bytes(total)}")
+            bar.progress(
+                min(1.0, done / max(1, total)),
+                text=f"{md_text(label)}: {remote.human_bytes(done)} / {remote.human_bytes(total)}",
+            )
 
         def progress(part: int, done: int, total: int) -> None:
             bar.progress(min(1.0, done / max(1, total)), text=f"part {part}: {done:,} / {total:,}")

@@ -115,8 +115,13 @@ def reviewer_box() -> str:
 
 def verdict_widget() -> None:
     """The "Reviewed as" multiselect (its value is read by apply_verdicts, also before it is drawn)."""
-    st.sidebar.multiselect("Reviewed as", list(VERDICTS), key=VERDICT_FILTER, format_func=VERDICTS.__getitem__,
-                           help="Only images whose latest verdict (by anyone) is one of these")
+    st.sidebar.multiselect(
+        "Reviewed as",
+        list(VERDICTS),
+        key=VERDICT_FILTER,
+        format_func=VERDICTS.__getitem__,
+        help="Only images whose latest verdict (by anyone) is one of these",
+    )
 
 
 def apply_verdicts(ds: Dataset, f: Filters) -> Filters:
@@ -127,8 +132,7 @@ def apply_verdicts(ds: Dataset, f: Filters) -> Filters:
     return replace(f, ids=ds.index.ids_for(safe_read(ds, lambda s: s.filepaths_with(picked), [])))
 
 
-def verdict_form(ds: Dataset, rec: ImageRecord, *, key: str, audit: str | None = None,
-                 compact: bool = False) -> bool:
+def verdict_form(ds: Dataset, rec: ImageRecord, *, key: str, audit: str | None = None, compact: bool = False) -> bool:
     """Buttons to give a verdict on one image; returns True when one was recorded this run."""
     name, verified = identity()
     if store(ds).read_only:
@@ -139,8 +143,13 @@ def verdict_form(ds: Dataset, rec: ImageRecord, *, key: str, audit: str | None =
     # the labels to "G.", "B.", "B." (which "B." is "Bad caption"?)
     buttons = st.container(horizontal=True, gap="small")
     for code, label in VERDICTS.items():
-        if buttons.button(label, key=f"{key}_{code}", width="content", disabled=not name,
-                          type="primary" if code == "good" else "secondary"):
+        if buttons.button(
+            label,
+            key=f"{key}_{code}",
+            width="content",
+            disabled=not name,
+            type="primary" if code == "good" else "secondary",
+        ):
             try:
                 store(ds).add(rec.filepath, code, reviewer=name, note=note, audit=audit, verified=verified)
             except SkyscriptVizError as exc:
@@ -149,7 +158,9 @@ def verdict_form(ds: Dataset, rec: ImageRecord, *, key: str, audit: str | None =
             st.toast(f"Saved: {label} for {md_code(rec.filepath)}")
             return True
     if not name:
-        st.caption("Sign in (sidebar) to give verdicts." if verified else "Type your name in the sidebar to give verdicts.")
+        st.caption(
+            "Sign in (sidebar) to give verdicts." if verified else "Type your name in the sidebar to give verdicts."
+        )
     return False
 
 
@@ -161,13 +172,17 @@ def verdict_history(ds: Dataset, rec: ImageRecord) -> None:
     if hist.empty:
         st.caption("No verdict yet.")
         return
-    table = pd.DataFrame({
-        "when (UTC)": pd.to_datetime(hist["created"], unit="s").dt.strftime("%Y-%m-%d %H:%M"),
-        "reviewer": [md_text(r if v else f"{r} (unverified)")
-                     for r, v in zip(hist["reviewer"], hist["verified"], strict=True)],
-        "verdict": hist["verdict"].map(VERDICTS).fillna(hist["verdict"]).map(md_text),
-        "note": hist["note"].map(md_text),
-    })
+    table = pd.DataFrame(
+        {
+            "when (UTC)": pd.to_datetime(hist["created"], unit="s").dt.strftime("%Y-%m-%d %H:%M"),
+            "reviewer": [
+                md_text(r if v else f"{r} (unverified)")
+                for r, v in zip(hist["reviewer"], hist["verified"], strict=True)
+            ],
+            "verdict": hist["verdict"].map(VERDICTS).fillna(hist["verdict"]).map(md_text),
+            "note": hist["note"].map(md_text),
+        }
+    )
     st.table(table, hide_index=True)
 
 
@@ -190,21 +205,29 @@ def audit_estimate(ds: Dataset, audit: dict[str, object]) -> Estimate:
         lo, hi = wilson_interval(e, n)
         return Estimate(e / n if n else 0.0, lo, hi, n, e, "Wilson score interval, 95 %")
     pop = pd.DataFrame(audit["population"])  # type: ignore[arg-type]
-    judged_by = (merged.assign(bad=merged["verdict"] != "good")
-                 .groupby(["source", "year"], dropna=False)["bad"].agg(["size", "sum"]).reset_index())
+    judged_by = (
+        merged.assign(bad=merged["verdict"] != "good")
+        .groupby(["source", "year"], dropna=False)["bad"]
+        .agg(["size", "sum"])
+        .reset_index()
+    )
     # a merge matches missing keys with missing keys: images without a source or year (a bad file
     # name) form their own stratum instead of silently dropping out (NaN == NaN is False)
     both = judged_by.merge(pop, on=["source", "year"], how="left")
-    strata = [(int(N) if pd.notna(N) else 0, int(n), int(e))
-              for N, n, e in zip(both["population"], both["size"], both["sum"], strict=True)]
+    strata = [
+        (int(N) if pd.notna(N) else 0, int(n), int(e))
+        for N, n, e in zip(both["population"], both["size"], both["sum"], strict=True)
+    ]
     return stratified_estimate(strata)
 
 
 def estimate_line(est: Estimate) -> str:
     if est.n == 0:
         return "No verdicts in this audit yet."
-    return (f"**Error rate about {100 * est.rate:.1f}% ({100 * est.low:.1f}–{100 * est.high:.1f}%)** "
-            f"from {est.n:,} judged images ({est.errors:,} not good). Method: {md_text(est.method)}.")
+    return (
+        f"**Error rate about {100 * est.rate:.1f}% ({100 * est.low:.1f}–{100 * est.high:.1f}%)** "
+        f"from {est.n:,} judged images ({est.errors:,} not good). Method: {md_text(est.method)}."
+    )
 
 
 def start_audit(ds: Dataset, f: Filters, mode: str, size: int, seed: int) -> dict[str, object]:
@@ -216,8 +239,11 @@ def start_audit(ds: Dataset, f: Filters, mode: str, size: int, seed: int) -> dic
         rows, pop_df = ds.index.stratified_sample(f, size, seed=seed)
         pop = pop_df.to_dict("records")
     keep = rows[["id", "filepath", "source", "year"]].to_dict("records")
-    done = set(safe_read(ds, lambda s: s.current(audit=audit_id(f, mode, size, seed)),
-                         unavailable_store("").current())["filepath"])
+    done = set(
+        safe_read(ds, lambda s: s.current(audit=audit_id(f, mode, size, seed)), unavailable_store("").current())[
+            "filepath"
+        ]
+    )
     pos = next((i for i, r in enumerate(keep) if r["filepath"] not in done), len(keep))
     return {"id": audit_id(f, mode, size, seed), "mode": mode, "rows": keep, "population": pop, "pos": pos}
 
@@ -226,8 +252,10 @@ def audit_step(ds: Dataset, audit: dict[str, object], detail: object) -> None:
     """Show the running estimate and the current image with verdict buttons (a verdict moves on)."""
     rows: list[dict[str, object]] = audit["rows"]  # type: ignore[assignment]
     if not rows:
-        st.info("No image matches the current filters, so there is nothing to sample. Widen the filters "
-                "and start the audit again.")
+        st.info(
+            "No image matches the current filters, so there is nothing to sample. Widen the filters "
+            "and start the audit again."
+        )
         return
     est = audit_estimate(ds, audit)
     st.markdown(estimate_line(est))

@@ -29,8 +29,9 @@ def seed_from_url(ds: Dataset) -> None:
                 st.session_state[k] = st.session_state[k]
         return
     known_sources = [str(v.value) for v in cached_facets(ds, Filters())["source"] if v.value is not None]
-    state, notices = parse_params(_params(), known_sources=known_sources,
-                                  known_subsets=[s.slug for s in ds.index.subsets])
+    state, notices = parse_params(
+        _params(), known_sources=known_sources, known_subsets=[s.slug for s in ds.index.subsets]
+    )
     ss = st.session_state
     f = state.filters
     ss[keys.SOURCES] = list(f.sources)
@@ -77,11 +78,19 @@ def current_view(filters: Filters) -> ViewState:
     lat, lon, zoom = ss.get(keys.VIEW) or (None, None, None)
     return replace(
         ViewState(),
-        filters=filters, lat=lat, lon=lon, zoom=zoom, base=ss.get(keys.BASE, "offline"),
-        selected=ss.get(keys.SELECTED), drape=bool(ss.get(keys.DRAPE)),
-        opacity=float(ss.get(keys.OPACITY, 0.8)), in_view=bool(ss.get(keys.IN_VIEW)),
-        sort=ss.get(keys.SORT, "random"), seed=int(ss.get(keys.SEED, 0)),
-        page=int(ss.get(keys.PAGE, 1)), size=int(ss.get(keys.SIZE, 48)),
+        filters=filters,
+        lat=lat,
+        lon=lon,
+        zoom=zoom,
+        base=ss.get(keys.BASE, "offline"),
+        selected=ss.get(keys.SELECTED),
+        drape=bool(ss.get(keys.DRAPE)),
+        opacity=float(ss.get(keys.OPACITY, 0.8)),
+        in_view=bool(ss.get(keys.IN_VIEW)),
+        sort=ss.get(keys.SORT, "random"),
+        seed=int(ss.get(keys.SEED, 0)),
+        page=int(ss.get(keys.PAGE, 1)),
+        size=int(ss.get(keys.SIZE, 48)),
         verdicts=tuple(ss.get(keys.VERDICTS) or ()),
     )
 

@@ -86,8 +86,15 @@ def free_port() -> int:
 class StreamlitServer:
     """A running ``streamlit run`` subprocess."""
 
-    def __init__(self, app_path: Path, env: dict[str, str] | None, args: list[str], tmp_root: Path,
-                 port: int | None = None, python: str | None = None) -> None:
+    def __init__(
+        self,
+        app_path: Path,
+        env: dict[str, str] | None,
+        args: list[str],
+        tmp_root: Path,
+        port: int | None = None,
+        python: str | None = None,
+    ) -> None:
         self.app_path = app_path.resolve()
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -179,8 +186,13 @@ def streamlit_server(
     servers: list[StreamlitServer] = []
     tmp_root = tmp_path_factory.mktemp("streamlit")
 
-    def start(app_path: str | Path, env: dict[str, str] | None = None, args: list[str] | tuple[str, ...] = (),
-              port: int | None = None, python: str | None = None) -> str:
+    def start(
+        app_path: str | Path,
+        env: dict[str, str] | None = None,
+        args: list[str] | tuple[str, ...] = (),
+        port: int | None = None,
+        python: str | None = None,
+    ) -> str:
         path = Path(app_path)
         if not path.is_absolute():
             path = REPO_ROOT / path

@@ -58,8 +58,10 @@ def test_cells_legend_and_dominant_source_colours(default_demo, streamlit_server
     wait_idle(page)
     page.locator(".sv-legend", has_text="Most images from:").wait_for(timeout=LOAD_TIMEOUT)
     inner = inner_frame(page)
-    inner.wait_for_function(f"() => ({CELL_FILLS})().some(c => !{sorted(_rgb(c) for c in mapview.DENSITY_COLORS)!r}"
-                            ".includes(c))", timeout=LOAD_TIMEOUT)
+    inner.wait_for_function(
+        f"() => ({CELL_FILLS})().some(c => !{sorted(_rgb(c) for c in mapview.DENSITY_COLORS)!r}.includes(c))",
+        timeout=LOAD_TIMEOUT,
+    )
     fills = set(inner.evaluate(CELL_FILLS))
     sources = {str(v.value) for v in default_demo.index.facets(Filters())["source"] if v.value}
     colours = {_rgb(source_info(s).color) for s in sources}
@@ -80,8 +82,7 @@ def test_no_developer_chrome(default_demo, streamlit_server, page) -> None:
         assert "Rerun" not in popover and "Clear cache" not in popover, popover
 
 
-def test_report_opens_offline_with_charts_and_thumbnails(default_demo, page, tmp_path: Path,
-                                                          screenshot_path) -> None:
+def test_report_opens_offline_with_charts_and_thumbnails(default_demo, page, tmp_path: Path, screenshot_path) -> None:
     out = tmp_path / "report.html"
     size = write_report(default_demo.index, Filters(), out)
     assert size < 10_000_000

@@ -25,8 +25,13 @@ pytestmark = pytest.mark.e2e
 REPO_ROOT = Path(__file__).resolve().parents[2]
 IFRAME = 'iframe[title="streamlit_folium.st_folium"]'
 LOAD_TIMEOUT = 90_000  # ms: the fresh interpreter compiles every module on its first run
-OFFLINE_ENV = {"HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9", "ALL_PROXY":
-               "http://127.0.0.1:9", "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"}
+OFFLINE_ENV = {
+    "HTTP_PROXY": "http://127.0.0.1:9",
+    "HTTPS_PROXY": "http://127.0.0.1:9",
+    "ALL_PROXY": "http://127.0.0.1:9",
+    "NO_PROXY": "127.0.0.1,localhost",
+    "no_proxy": "127.0.0.1,localhost",
+}
 TILES_LOADED = """() => Array.from(document.querySelectorAll('img.leaflet-tile'))
                     .some(i => i.src.includes('/tiles/') && i.complete && i.naturalWidth > 0)"""
 
@@ -41,8 +46,21 @@ def fresh_python() -> str:
         stage = Path(tempfile.mkdtemp(prefix="skyscript-fresh-venv-"))
         subprocess.run([sys.executable, "-m", "venv", "--clear", str(stage)], check=True)
         env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
-        done = subprocess.run([str(stage / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check",
-                               "-r", str(REPO_ROOT / "requirements.txt")], env=env, capture_output=True, text=True)
+        done = subprocess.run(
+            [
+                str(stage / "bin" / "python"),
+                "-m",
+                "pip",
+                "install",
+                "-q",
+                "--disable-pip-version-check",
+                "-r",
+                str(REPO_ROOT / "requirements.txt"),
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
         if done.returncode != 0:
             pytest.fail(f"pip install -r requirements.txt failed:\n{done.stderr[-4000:]}", pytrace=False)
         (stage / ".complete").touch()
@@ -58,9 +76,18 @@ def fresh_python() -> str:
 
 
 def test_fresh_venv_has_only_requirements(fresh_python: str) -> None:
-    out = subprocess.run([fresh_python, "-c", "import sys; print(sys.prefix != sys.base_prefix);"
-                          "import importlib.util as u; print(u.find_spec('pytest') is None)"],
-                         capture_output=True, text=True, check=True, cwd="/")
+    out = subprocess.run(
+        [
+            fresh_python,
+            "-c",
+            "import sys; print(sys.prefix != sys.base_prefix);"
+            "import importlib.util as u; print(u.find_spec('pytest') is None)",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd="/",
+    )
     assert out.stdout.split() == ["True", "True"]  # a virtualenv, and no test tool leaked into it
 
 
@@ -73,8 +100,9 @@ def _map_drawn(page: Any) -> None:
     assert inner.evaluate("() => typeof L === 'object' && L.version") == "1.9.3"
 
 
-def test_fresh_install_draws_the_map_offline(fresh_python: str, demo_small: tuple[Path, Any], streamlit_server,
-                                             page, screenshot_path) -> None:
+def test_fresh_install_draws_the_map_offline(
+    fresh_python: str, demo_small: tuple[Path, Any], streamlit_server, page, screenshot_path
+) -> None:
     env = {"SKYSCRIPT_ROOT": str(demo_small[0]), **OFFLINE_ENV}
     base = streamlit_server("app.py", env=env, python=fresh_python)
     for path in ("map", "overview"):

@@ -67,7 +67,8 @@ def wait_idle(page: Any) -> None:
 
 def assert_no_exception(page: Any) -> None:
     assert page.locator('[data-testid="stException"]').count() == 0, page.locator(
-        '[data-testid="stException"]').first.inner_text()
+        '[data-testid="stException"]'
+    ).first.inner_text()
 
 
 def headline(page: Any) -> int:
@@ -102,8 +103,7 @@ def open_app(page: Any, url: str) -> None:
 
 def view_url(base: str, row: dict[str, Any], **extra: str) -> str:
     """A link centred on a footprint, zoomed so that it fills a good part of the map."""
-    _, _, z = mapview.zoom_for_bbox(row["west"], row["south"], row["east"], row["north"],
-                                    width_px=300, height_px=300)
+    _, _, z = mapview.zoom_for_bbox(row["west"], row["south"], row["east"], row["north"], width_px=300, height_px=300)
     params = {"lat": f"{row['cy']:.6f}", "lon": f"{row['cx']:.6f}", "z": str(z), **extra}
     return f"{base}/?{urlencode(params)}"
 
@@ -179,8 +179,9 @@ def click_footprint_at_center(page: Any) -> str:
         assert fp, last
         page.mouse.click(x, y)
         try:
-            page.wait_for_function("(fp) => new URLSearchParams(location.search).get('sel') === fp",
-                                   arg=fp, timeout=15_000)
+            page.wait_for_function(
+                "(fp) => new URLSearchParams(location.search).get('sel') === fp", arg=fp, timeout=15_000
+            )
         except Exception:  # noqa: BLE001
             continue
         return fp
@@ -232,15 +233,15 @@ def poll(cond: Any, page: Any, message: str, timeout_ms: int = 15_000) -> None:
 
 def console_problems(page: Any) -> list[str]:
     """Console errors other than the aborted internet requests the test provoked on purpose."""
-    return [e for e in page.console_errors if "ERR_INTERNET_DISCONNECTED" not in e
-            and "Failed to load resource" not in e]
+    return [
+        e for e in page.console_errors if "ERR_INTERNET_DISCONNECTED" not in e and "Failed to load resource" not in e
+    ]
 
 
 # ---- tests --------------------------------------------------------------------------------------
 
 
-def test_default_demo_click_select_and_share(default_demo, streamlit_server, page, browser,
-                                             screenshot_path) -> None:
+def test_default_demo_click_select_and_share(default_demo, streamlit_server, page, browser, screenshot_path) -> None:
     d = default_demo
     base = streamlit_server("app.py", env=d.env)
     page.set_viewport_size(SHOTS["1366x768"])
@@ -358,8 +359,9 @@ def test_hostile_text_fires_no_dialog(default_demo, streamlit_server, page, scre
     # nothing from the data became an element, nothing ran
     for f in (page.main_frame, frame):
         assert f.evaluate("() => document.querySelectorAll('img[src=\"x\"], img[onerror]').length") == 0
-        assert f.evaluate(
-            "() => Array.from(document.scripts).filter(s => s.textContent.includes('alert(2)')).length") == 0
+        assert (
+            f.evaluate("() => Array.from(document.scripts).filter(s => s.textContent.includes('alert(2)')).length") == 0
+        )
     shot(page, screenshot_path, "hostile")
     assert dialogs == []
     assert [e for e in page.console_errors if "alert" in e] == []
@@ -398,9 +400,14 @@ def test_drape_and_satellite_offline(default_demo, streamlit_server, page, scree
     # the browser did ask for satellite tiles, and they were refused
     poll(lambda: any("arcgisonline" in u for u in page.blocked_requests), page, "no satellite tile requested")
     wait_idle(page)
-    poll(lambda: frame.locator('img.leaflet-tile[src*="arcgisonline"]').count() > 0
-         and frame.locator('img.leaflet-tile[src*="/tiles/"]').count() == 0, page,
-         "the satellite layer did not replace the offline one")
+    poll(
+        lambda: (
+            frame.locator('img.leaflet-tile[src*="arcgisonline"]').count() > 0
+            and frame.locator('img.leaflet-tile[src*="/tiles/"]').count() == 0
+        ),
+        page,
+        "the satellite layer did not replace the offline one",
+    )
     assert page.locator(IFRAME).count() == 1
     assert page.locator(IFRAME).get_attribute("data-sv-mark") == "kept", "the map was rebuilt in a new iframe"
     assert page.locator(IFRAME).is_visible()

@@ -21,7 +21,8 @@ def _assets_present() -> None:
         pytest.fail("map scripts missing: run `pip install -r requirements.txt`", pytrace=False)
 
 
-def test_static_leaflet_is_served_as_javascript(_assets_present, streamlit_server) -> None:
+@pytest.mark.usefixtures("_assets_present")
+def test_static_leaflet_is_served_as_javascript(streamlit_server) -> None:
     base = streamlit_server(APP)
     with urllib.request.urlopen(base + assets.LEAFLET_JS_URL, timeout=10) as resp:
         ctype = resp.headers.get("Content-Type", "")
@@ -35,7 +36,8 @@ def test_static_leaflet_is_served_as_javascript(_assets_present, streamlit_serve
         assert resp.read(8) == b"\x89PNG\r\n\x1a\n"
 
 
-def test_map_renders_offline(_assets_present, streamlit_server, page, screenshot_path) -> None:
+@pytest.mark.usefixtures("_assets_present")
+def test_map_renders_offline(streamlit_server, page, screenshot_path) -> None:
     base = streamlit_server(APP)
     page.goto(base, wait_until="domcontentloaded")
     page.get_by_text("offline assets: local").wait_for(timeout=30_000)

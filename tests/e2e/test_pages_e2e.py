@@ -49,8 +49,9 @@ def _server(e2e_demo: tuple[Path, ImageIndex], streamlit_server: Callable[..., s
 
 
 @pytest.fixture
-def app_url(e2e_demo: tuple[Path, ImageIndex], streamlit_server: Callable[..., str], tmp_path: Path,
-            browser: Any) -> str:
+def app_url(
+    e2e_demo: tuple[Path, ImageIndex], streamlit_server: Callable[..., str], tmp_path: Path, browser: Any
+) -> str:
     """A running app that has served its home page once (see test_deep_link_on_a_fresh_server)."""
     base = _server(e2e_demo, streamlit_server, tmp_path)
     ctx = _local_only_context(browser)
@@ -79,11 +80,13 @@ def _wait_idle(page: Any) -> None:
     page.wait_for_function(
         "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
         " || !document.querySelector('[data-testid=\"stStatusWidget\"]').innerText.includes('Running')",
-        timeout=30_000)
+        timeout=30_000,
+    )
 
 
-def test_gallery_open_lands_on_the_image_page(e2e_demo: tuple[Path, ImageIndex], app_url: str, page: Any,
-                                              screenshot_path: Callable[[str], Path]) -> None:
+def test_gallery_open_lands_on_the_image_page(
+    e2e_demo: tuple[Path, ImageIndex], app_url: str, page: Any, screenshot_path: Callable[[str], Path]
+) -> None:
     _, idx = e2e_demo
     pos, row, same = _with_same_object(idx)
     n_pages = -(-idx.n_images // PAGE_SIZE)
@@ -109,17 +112,21 @@ def test_gallery_open_lands_on_the_image_page(e2e_demo: tuple[Path, ImageIndex],
     # the strip holds the object's other images, each with its own "Open"
     strip = page.locator("[class*='st-key-same_open_'] button")
     strip.first.wait_for()
-    assert sorted(int(re.search(r"st-key-same_open_(\d+)", c).group(1))  # type: ignore[union-attr]
-                  for c in page.locator("[class*='st-key-same_open_']").evaluate_all(
-                      "els => els.map(e => e.className)")) == sorted(same[:12])
+    assert (
+        sorted(
+            int(re.search(r"st-key-same_open_(\d+)", c).group(1))  # type: ignore[union-attr]
+            for c in page.locator("[class*='st-key-same_open_']").evaluate_all("els => els.map(e => e.className)")
+        )
+        == sorted(same[:12])
+    )
     heading.scroll_into_view_if_needed()
     page.screenshot(path=str(screenshot_path("image")), full_page=True)
     assert not [e for e in page.console_errors if e.startswith("pageerror")], page.console_errors
 
 
-def test_verdict_given_in_one_session_is_seen_in_another(e2e_demo: tuple[Path, ImageIndex], app_url: str,
-                                                         page: Any, browser: Any,
-                                                         screenshot_path: Callable[[str], Path]) -> None:
+def test_verdict_given_in_one_session_is_seen_in_another(
+    e2e_demo: tuple[Path, ImageIndex], app_url: str, page: Any, browser: Any, screenshot_path: Callable[[str], Path]
+) -> None:
     _, idx = e2e_demo
     _, row, _ = _with_same_object(idx)
     fp = row["filepath"]
@@ -133,7 +140,9 @@ def test_verdict_given_in_one_session_is_seen_in_another(e2e_demo: tuple[Path, I
     name.press("Enter")
     page.wait_for_function(
         "() => { const b = document.querySelector('.st-key-image_verdict_bad_caption button');"
-        " return b && !b.disabled; }", timeout=30_000)
+        " return b && !b.disabled; }",
+        timeout=30_000,
+    )
     bad_caption.click()
     page.get_by_text(f"Saved: Bad caption for {md_text(fp)}".replace("\\", "")).first.wait_for(timeout=30_000)
     _wait_idle(page)
@@ -159,9 +168,11 @@ def test_verdict_given_in_one_session_is_seen_in_another(e2e_demo: tuple[Path, I
 
 def test_benchmarks_page_shows_the_demo_sets(app_url: str, page: Any, screenshot_path: Callable[[str], Path]) -> None:
     page.goto(f"{app_url}/benchmarks", wait_until="domcontentloaded")
-    for label in ("roof_shape — Fine-grained: roof shape (classification)",
-                  "surface — Fine-grained: road surface material (classification)",
-                  "ucmcaptions — UCM-Captions cross-modal retrieval (retrieval)"):
+    for label in (
+        "roof_shape — Fine-grained: roof shape (classification)",
+        "surface — Fine-grained: road surface material (classification)",
+        "ucmcaptions — UCM-Captions cross-modal retrieval (retrieval)",
+    ):
         page.get_by_text(label).wait_for(timeout=60_000)
     for caption in ("24 images, 6 classes", "20 images, 5 classes", "8 images, 24 captions"):
         page.get_by_text(caption).wait_for()
@@ -169,14 +180,16 @@ def test_benchmarks_page_shows_the_demo_sets(app_url: str, page: Any, screenshot
     # benchmark thumbnails are served by the app itself, and they load
     page.wait_for_function(
         "() => Array.from(document.querySelectorAll('[data-testid=\"stImage\"] img'))"
-        ".filter(i => i.complete && i.naturalWidth > 0).length >= 16", timeout=30_000)
+        ".filter(i => i.complete && i.naturalWidth > 0).length >= 16",
+        timeout=30_000,
+    )
     page.screenshot(path=str(screenshot_path("benchmarks")), full_page=True)
     assert not [e for e in page.console_errors if e.startswith("pageerror")], page.console_errors
 
 
-
-def test_deep_link_on_a_fresh_server(e2e_demo: tuple[Path, ImageIndex], streamlit_server: Callable[..., str],
-                                     tmp_path: Path, page: Any) -> None:
+def test_deep_link_on_a_fresh_server(
+    e2e_demo: tuple[Path, ImageIndex], streamlit_server: Callable[..., str], tmp_path: Path, page: Any
+) -> None:
     base = _server(e2e_demo, streamlit_server, tmp_path)
     page.goto(f"{base}/gallery?sort=id", wait_until="domcontentloaded")
     page.get_by_text("images match").first.wait_for(timeout=60_000)

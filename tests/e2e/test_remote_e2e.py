@@ -22,24 +22,32 @@ IFRAME = 'iframe[title="streamlit_folium.st_folium"]'
 
 
 @pytest.fixture
-def served(demo_small: tuple[Path, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-           ) -> Iterator[tuple[RangeServer, Path]]:
+def served(
+    demo_small: tuple[Path, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[RangeServer, Path]]:
     if not assets.assets_available():
         pytest.fail("map scripts missing: run `pip install -r requirements.txt`", pytrace=False)
     pub = make_zip_root(demo_small[0], tmp_path / "pub" / "SkyScript")
     cache = tmp_path / "cache"
     monkeypatch.setenv("SKYSCRIPT_CACHE", str(cache))
     with RangeServer(pub) as srv:
-        assert cli.main(["index", srv.url, "--workers", "1", "--parts", "2-7",
-                         "--csv", "SkyScript_train_unfiltered_5M.csv"]) == 0
+        assert (
+            cli.main(
+                ["index", srv.url, "--workers", "1", "--parts", "2-7", "--csv", "SkyScript_train_unfiltered_5M.csv"]
+            )
+            == 0
+        )
         yield srv, cache
 
 
-def test_map_and_image_from_a_url_root(served: tuple[RangeServer, Path], streamlit_server: Any, page: Any,
-                                       tmp_path: Path, screenshot_path: Any) -> None:
+def test_map_and_image_from_a_url_root(
+    served: tuple[RangeServer, Path], streamlit_server: Any, page: Any, tmp_path: Path, screenshot_path: Any
+) -> None:
     srv, cache = served
-    base = streamlit_server("app.py", env={"SKYSCRIPT_ROOT": srv.url, "SKYSCRIPT_CACHE": str(cache),
-                                           "XDG_CACHE_HOME": str(tmp_path / "xdg")})
+    base = streamlit_server(
+        "app.py",
+        env={"SKYSCRIPT_ROOT": srv.url, "SKYSCRIPT_CACHE": str(cache), "XDG_CACHE_HOME": str(tmp_path / "xdg")},
+    )
     page.goto(base, wait_until="domcontentloaded")
     page.get_by_text("images match").first.wait_for(timeout=60_000)
     frame = page.frame_locator(IFRAME)
@@ -54,8 +62,11 @@ def test_map_and_image_from_a_url_root(served: tuple[RangeServer, Path], streaml
     caption.wait_for(timeout=30_000)
     img = page.locator("img[src*='/media/']").first
     img.wait_for(state="visible", timeout=30_000)
-    page.wait_for_function("() => Array.from(document.querySelectorAll(\"img[src*='/media/']\"))"
-                           ".some(i => i.complete && i.naturalWidth > 32)", timeout=30_000)
+    page.wait_for_function(
+        "() => Array.from(document.querySelectorAll(\"img[src*='/media/']\"))"
+        ".some(i => i.complete && i.naturalWidth > 32)",
+        timeout=30_000,
+    )
     assert page.get_by_text("Image not shown").count() == 0
     page.screenshot(path=str(screenshot_path("selected")), full_page=True)
 

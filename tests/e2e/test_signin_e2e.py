@@ -26,12 +26,15 @@ def oidc() -> Iterator[str]:
     """A local OpenID provider; the user ``ada`` signs in as ada@example.org."""
     from oidc_provider_mock import User, run_server_in_thread
 
-    with run_server_in_thread(user_claims=[User(sub="ada", claims={"email": "ada@example.org", "name": "Ada"})]) as server:
+    with run_server_in_thread(
+        user_claims=[User(sub="ada", claims={"email": "ada@example.org", "name": "Ada"})]
+    ) as server:
         yield f"http://localhost:{server.server_port}"
 
 
-def test_a_signed_in_reviewer_gives_verified_verdicts(tmp_path: Path, oidc: str, streamlit_server: Callable[..., str],
-                                                       page: Any, screenshot_path: Callable[[str], Path]) -> None:
+def test_a_signed_in_reviewer_gives_verified_verdicts(
+    tmp_path: Path, oidc: str, streamlit_server: Callable[..., str], page: Any, screenshot_path: Callable[[str], Path]
+) -> None:
     from skyscript_viz.demo import generate
 
     root = tmp_path / "root"
@@ -51,8 +54,12 @@ client_id = "skyscript-explorer"
 client_secret = "anything"
 server_metadata_url = "{oidc}/.well-known/openid-configuration"
 """)
-    base = streamlit_server("app.py", env={"SKYSCRIPT_ROOT": str(root), "XDG_CACHE_HOME": str(tmp_path / "c")},
-                            args=["--secrets.files", str(secrets)], port=port)
+    base = streamlit_server(
+        "app.py",
+        env={"SKYSCRIPT_ROOT": str(root), "XDG_CACHE_HOME": str(tmp_path / "c")},
+        args=["--secrets.files", str(secrets)],
+        port=port,
+    )
     page.goto(f"{base}/image?sel={quote(fp, safe='')}", wait_until="domcontentloaded")
     page.get_by_text("Sign in (sidebar) to give verdicts.").wait_for(timeout=60_000)
     assert page.get_by_label("Your name (for verdicts)").count() == 0  # no typed names with sign-in
@@ -62,8 +69,9 @@ server_metadata_url = "{oidc}/.well-known/openid-configuration"
     page.locator("code", has_text="ada@example.org").first.wait_for()
     page.goto(f"{base}/image?sel={quote(fp, safe='')}", wait_until="domcontentloaded")
     page.wait_for_function(
-        "() => { const b = document.querySelector('.st-key-image_verdict_good button');"
-        " return b && !b.disabled; }", timeout=60_000)
+        "() => { const b = document.querySelector('.st-key-image_verdict_good button'); return b && !b.disabled; }",
+        timeout=60_000,
+    )
     page.locator(".st-key-image_verdict_good button").click()
     page.get_by_text("Saved: Good").first.wait_for(timeout=30_000)
     history = page.locator("table", has_text="ada@example.org")
@@ -72,4 +80,5 @@ server_metadata_url = "{oidc}/.well-known/openid-configuration"
     page.screenshot(path=str(screenshot_path("signed-in-verdict")), full_page=True)
     hist = ReviewStore(root / ".skyscript_viz" / "reviews.sqlite").history(fp)
     assert list(zip(hist["reviewer"], hist["verified"], hist["verdict"], strict=True)) == [
-        ("ada@example.org", True, "good")]
+        ("ada@example.org", True, "good")
+    ]

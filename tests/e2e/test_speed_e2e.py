@@ -38,7 +38,9 @@ def app_url(e2e_demo: tuple[Path, ImageIndex], streamlit_server: Callable[..., s
 def wait_idle(page: Any) -> None:
     page.wait_for_function(
         """() => { const a = document.querySelector('[data-testid="stApp"]');
-                   return a && a.getAttribute('data-test-script-state') === 'notRunning'; }""", timeout=TIMEOUT)
+                   return a && a.getAttribute('data-test-script-state') === 'notRunning'; }""",
+        timeout=TIMEOUT,
+    )
 
 
 def query(page: Any) -> dict[str, str]:
@@ -50,8 +52,9 @@ def headline(page: Any) -> int:
     return int(re.sub(r"\D", "", text.split("images")[0]))
 
 
-def test_gallery_thumbnails_come_by_url_with_a_cache_header(e2e_demo: tuple[Path, ImageIndex], app_url: str,
-                                                            page: Any, screenshot_path: Callable[[str], Path]) -> None:
+def test_gallery_thumbnails_come_by_url_with_a_cache_header(
+    e2e_demo: tuple[Path, ImageIndex], app_url: str, page: Any, screenshot_path: Callable[[str], Path]
+) -> None:
     root, idx = e2e_demo
     thumbs: dict[int, Any] = {}
 
@@ -66,7 +69,9 @@ def test_gallery_thumbnails_come_by_url_with_a_cache_header(e2e_demo: tuple[Path
     opens.first.wait_for(timeout=TIMEOUT)
     page.wait_for_function(
         "() => { const imgs = [...document.querySelectorAll('[data-testid=\"stImage\"] img')];"
-        " return imgs.length === 12 && imgs.every(i => i.complete && i.naturalWidth > 0); }", timeout=TIMEOUT)
+        " return imgs.length === 12 && imgs.every(i => i.complete && i.naturalWidth > 0); }",
+        timeout=TIMEOUT,
+    )
     srcs = page.locator('[data-testid="stImage"] img').evaluate_all("els => els.map(e => e.src)")
     assert all(re.search(r"/thumb/[^/]+/\d+\.jpg$", s) for s in srcs), srcs  # by URL, not through the session
     rows = idx.page(Filters(), order="id", limit=12).rows.to_dict("records")
@@ -86,8 +91,12 @@ def test_gallery_thumbnails_come_by_url_with_a_cache_header(e2e_demo: tuple[Path
 
     # the route answers nothing but thumbnails of known images
     gen = re.search(r"/thumb/([^/]+)/", srcs[0]).group(1)  # type: ignore[union-attr]
-    for bad in (f"/thumb/{gen}/999999999.jpg", f"/thumb/{gen}/x.jpg", "/thumb/nogeneration/1.jpg",
-                f"/thumb/{gen}/..%2f..%2fmeta2.zip"):
+    for bad in (
+        f"/thumb/{gen}/999999999.jpg",
+        f"/thumb/{gen}/x.jpg",
+        "/thumb/nogeneration/1.jpg",
+        f"/thumb/{gen}/..%2f..%2fmeta2.zip",
+    ):
         with pytest.raises(urllib.error.HTTPError) as err:
             urllib.request.urlopen(app_url + bad, timeout=10)
         assert err.value.code in (400, 404), bad  # 400: Streamlit's own path check got there first
@@ -98,7 +107,9 @@ def test_gallery_thumbnails_come_by_url_with_a_cache_header(e2e_demo: tuple[Path
     page.locator("[data-testid='stSidebarNav'] a", has_text="Gallery").first.click()
     page.wait_for_function(
         "() => { const imgs = [...document.querySelectorAll('[data-testid=\"stImage\"] img')];"
-        " return imgs.length === 12 && imgs.every(i => i.complete && i.naturalWidth > 0); }", timeout=TIMEOUT)
+        " return imgs.length === 12 && imgs.every(i => i.complete && i.naturalWidth > 0); }",
+        timeout=TIMEOUT,
+    )
     assert not [e for e in page.console_errors if e.startswith("pageerror")], page.console_errors
 
 
@@ -112,8 +123,9 @@ def _drag_map(page: Any, dx: int, dy: int) -> None:
     page.mouse.up()
 
 
-def test_pan_and_zoom_in_the_map_fragment(e2e_demo: tuple[Path, ImageIndex], app_url: str, page: Any,
-                                          screenshot_path: Callable[[str], Path]) -> None:
+def test_pan_and_zoom_in_the_map_fragment(
+    e2e_demo: tuple[Path, ImageIndex], app_url: str, page: Any, screenshot_path: Callable[[str], Path]
+) -> None:
     _, idx = e2e_demo
     page.goto(app_url, wait_until="domcontentloaded")
     frame = page.frame_locator(IFRAME)
@@ -124,8 +136,9 @@ def test_pan_and_zoom_in_the_map_fragment(e2e_demo: tuple[Path, ImageIndex], app
 
     # a pan moves the view: the link follows and the map still draws the matches
     _drag_map(page, -160, -90)
-    page.wait_for_function("(lon) => new URLSearchParams(location.search).get('lon') !== lon",
-                           arg=before["lon"], timeout=TIMEOUT)
+    page.wait_for_function(
+        "(lon) => new URLSearchParams(location.search).get('lon') !== lon", arg=before["lon"], timeout=TIMEOUT
+    )
     wait_idle(page)
     assert page.locator(IFRAME).count() == 1
     page.get_by_text(re.compile(r"in view")).first.wait_for()
@@ -134,8 +147,9 @@ def test_pan_and_zoom_in_the_map_fragment(e2e_demo: tuple[Path, ImageIndex], app
     # one zoom step: the link's zoom follows
     z = int(query(page)["z"])
     frame.locator(".leaflet-control-zoom-in").click()
-    page.wait_for_function("(z) => new URLSearchParams(location.search).get('z') === String(z)", arg=z + 1,
-                           timeout=TIMEOUT)
+    page.wait_for_function(
+        "(z) => new URLSearchParams(location.search).get('z') === String(z)", arg=z + 1, timeout=TIMEOUT
+    )
     wait_idle(page)
 
     # with "Only images in the map view", a zoom refilters the page (not only the map)
@@ -144,8 +158,9 @@ def test_pan_and_zoom_in_the_map_fragment(e2e_demo: tuple[Path, ImageIndex], app
     wait_idle(page)
     old_box = query(page)["bbox"]
     frame.locator(".leaflet-control-zoom-in").click()
-    page.wait_for_function("(b) => new URLSearchParams(location.search).get('bbox') !== b", arg=old_box,
-                           timeout=TIMEOUT)
+    page.wait_for_function(
+        "(b) => new URLSearchParams(location.search).get('bbox') !== b", arg=old_box, timeout=TIMEOUT
+    )
     wait_idle(page)
     box = BBox.parse(query(page)["bbox"])
     expected = idx.count(Filters(bbox=box))

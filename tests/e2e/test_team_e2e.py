@@ -34,10 +34,15 @@ def shared_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def test_a_verdict_given_on_one_server_is_seen_on_the_other(shared_root: Path, pg: Any, tmp_path: Path,
-                                                             streamlit_server: Callable[..., str], page: Any,
-                                                             browser: Any,
-                                                             screenshot_path: Callable[[str], Path]) -> None:
+def test_a_verdict_given_on_one_server_is_seen_on_the_other(
+    shared_root: Path,
+    pg: Any,
+    tmp_path: Path,
+    streamlit_server: Callable[..., str],
+    page: Any,
+    browser: Any,
+    screenshot_path: Callable[[str], Path],
+) -> None:
     url = pg.create("team_e2e")
     env = {"SKYSCRIPT_ROOT": str(shared_root), "SKYSCRIPT_DB": url}
     first = streamlit_server("app.py", env={**env, "XDG_CACHE_HOME": str(tmp_path / "c1")})
@@ -54,7 +59,9 @@ def test_a_verdict_given_on_one_server_is_seen_on_the_other(shared_root: Path, p
     name.press("Enter")
     page.wait_for_function(
         "() => { const b = document.querySelector('.st-key-image_verdict_wrong_place button');"
-        " return b && !b.disabled; }", timeout=30_000)
+        " return b && !b.disabled; }",
+        timeout=30_000,
+    )
     page.locator(".st-key-image_verdict_wrong_place button").click()
     page.get_by_text(f"Saved: Wrong place for {md_text(fp)}".replace("\\", "")).first.wait_for(timeout=30_000)
     # acknowledged: now the first server dies without a chance to flush anything

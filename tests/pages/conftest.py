@@ -63,7 +63,7 @@ def app(app_env: Path) -> Iterator[Callable[..., Any]]:
             at.query_params[key] = value
         return at.run()
 
-    yield start
+    return start
 
 
 @pytest.fixture

@@ -54,8 +54,9 @@ def test_first_view_fits_the_whole_demo(app, page_index) -> None:
     ext = page_index.extent(Filters())
     lat, lon, z = at.session_state[keys.VIEW]
     # before the browser reports the map's size, a laptop-sized map column is assumed
-    assert (lat, lon, z) == mapview.zoom_for_bbox(ext.west, ext.south, ext.east, ext.north,
-                                                  width_px=mapui._FIT_WIDTH, height_px=mapui.MAP_HEIGHT)
+    assert (lat, lon, z) == mapview.zoom_for_bbox(
+        ext.west, ext.south, ext.east, ext.north, width_px=mapui._FIT_WIDTH, height_px=mapui.MAP_HEIGHT
+    )
 
 
 def test_filter_change_that_moves_the_data_moves_the_map(app, page_index) -> None:
@@ -71,10 +72,15 @@ def test_filter_change_keeps_a_view_the_user_chose_while_it_shows_matches(app, p
     lat, lon, z = at.session_state[keys.VIEW]
     moved = (lat + 0.01 * 360 / 2**z * 4, lon, z + 1)  # the user zoomed in a bit off-centre
     at.session_state[keys.MAP] = {
-        "center": {"lat": moved[0], "lng": moved[1]}, "zoom": moved[2],
-        "bounds": {"_southWest": {"lat": moved[0] - 3, "lng": moved[1] - 8},
-                   "_northEast": {"lat": moved[0] + 3, "lng": moved[1] + 8}},
-        "last_object_clicked": None, "last_object_clicked_tooltip": None, "last_object_clicked_count": 0,
+        "center": {"lat": moved[0], "lng": moved[1]},
+        "zoom": moved[2],
+        "bounds": {
+            "_southWest": {"lat": moved[0] - 3, "lng": moved[1] - 8},
+            "_northEast": {"lat": moved[0] + 3, "lng": moved[1] + 8},
+        },
+        "last_object_clicked": None,
+        "last_object_clicked_tooltip": None,
+        "last_object_clicked_count": 0,
     }
     ok(at.run())
     assert at.session_state[keys.VIEW][2] == moved[2]
@@ -91,8 +97,11 @@ def cells_view(monkeypatch: pytest.MonkeyPatch) -> None:
     from skyscript_viz.index import ImageIndex
 
     real = ImageIndex.map_view
-    monkeypatch.setattr(ImageIndex, "map_view", lambda self, f, *, zoom, max_footprints=10: real(
-        self, f, zoom=zoom, max_footprints=max_footprints))
+    monkeypatch.setattr(
+        ImageIndex,
+        "map_view",
+        lambda self, f, *, zoom, max_footprints=10: real(self, f, zoom=zoom, max_footprints=max_footprints),
+    )
     st.cache_data.clear()  # map views cached by other tests were drawn with the real threshold
     yield
     st.cache_data.clear()
@@ -128,4 +137,3 @@ def test_tag_bars_label_every_bar() -> None:
     spec = charts.bars(df, "images", "tag", title="images").to_dict()
     assert spec["encoding"]["y"]["axis"]["labelOverlap"] is False
     assert spec["height"] >= 15 * 18
-

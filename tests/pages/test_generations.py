@@ -31,8 +31,9 @@ def images(at: Any) -> int:
     return int(next(m.value for m in at.metric if m.label == "Images").replace(",", ""))
 
 
-def test_a_server_sees_a_new_generation_only_when_it_is_complete(open_page: Callable[..., Any],
-                                                                   page_root: Path) -> None:
+def test_a_server_sees_a_new_generation_only_when_it_is_complete(
+    open_page: Callable[..., Any], page_root: Path
+) -> None:
     before = images(open_page("overview"))
     gen = current_generation(page_root)
     idx = page_root / ".skyscript_viz"

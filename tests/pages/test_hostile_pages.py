@@ -37,11 +37,49 @@ CR_LINK = f"x\r\r![b](https://{EVIL}/t.png)\r\r[Session expired - sign in](https
 HOSTILE_SET = ":red[set] ![i](t.png) :smile: <b>x"  # a folder name: no slash
 HOSTILE_NOTE = f"![tracker](https://{EVIL}/p.png) [re-login](https://{EVIL}/login)\n===\n    code :red[x]"
 HOSTILE_VALUES = [
-    CR_LINK, f"<img src=https://{EVIL}/x.png>", f"[a](https://{EVIL})", "# head\n=====", ":material/home: :red[x]",
-    "\x00\x01\x7f", "é" * 3000, "1e999", "nan", "-0", "9" * 5000, "", " ", "%", "a,b,,c", "=" * 10, "\r\n\t",
+    CR_LINK,
+    f"<img src=https://{EVIL}/x.png>",
+    f"[a](https://{EVIL})",
+    "# head\n=====",
+    ":material/home: :red[x]",
+    "\x00\x01\x7f",
+    "é" * 3000,
+    "1e999",
+    "nan",
+    "-0",
+    "9" * 5000,
+    "",
+    " ",
+    "%",
+    "a,b,,c",
+    "=" * 10,
+    "\r\n\t",
 ]
-PARAM_KEYS = ["src", "y", "m", "type", "tag", "tags", "q", "sub", "bbox", "prob", "lat", "lon", "z", "base", "sel",
-              "drape", "op", "sort", "seed", "page", "size", "rev", "x-unknown"]
+PARAM_KEYS = [
+    "src",
+    "y",
+    "m",
+    "type",
+    "tag",
+    "tags",
+    "q",
+    "sub",
+    "bbox",
+    "prob",
+    "lat",
+    "lon",
+    "z",
+    "base",
+    "sel",
+    "drape",
+    "op",
+    "sort",
+    "seed",
+    "page",
+    "size",
+    "rev",
+    "x-unknown",
+]
 _MD = MarkdownIt("gfm-like", {"linkify": False})
 
 
@@ -62,8 +100,12 @@ def _markup_of(text: str) -> list[tuple[str, dict[str, str | None]]]:
 
 def assert_no_injected_markup(at: Any) -> None:
     """No element shows an image, a heading made of data, or a link to a foreign host."""
-    texts = [e.value for kind in ("markdown", "caption", "error", "warning", "info", "success", "toast")
-             for e in at.get(kind) if isinstance(getattr(e, "value", None), str)]
+    texts = [
+        e.value
+        for kind in ("markdown", "caption", "error", "warning", "info", "success", "toast")
+        for e in at.get(kind)
+        if isinstance(getattr(e, "value", None), str)
+    ]
     texts += [e.label for e in at.get("expander")]
     for t in at.get("table"):
         texts += [str(v) for v in t.value.to_numpy().ravel()]
@@ -96,7 +138,7 @@ def hostile_root(demo_small: tuple[Path, Any], tmp_path_factory: pytest.TempPath
     with path.open("w", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(["FilePath", "Label"])
-        w.writerows(rows[1:] + [["short"], ["", "gabled"], [f"![x](https://{EVIL}/y.png)", ":red[x]"]])
+        w.writerows([*rows[1:], ["short"], ["", "gabled"], [f"![x](https://{EVIL}/y.png)", ":red[x]"]])
     build_index(root)
     return root
 
@@ -145,11 +187,13 @@ def test_benchmark_with_capitalised_headers_and_a_hostile_name(open_page: Callab
     assert_no_injected_markup(at)
 
 
-def test_reviewer_text_in_the_history_table_stays_text(open_page: Callable[..., Any],
-                                                       hostile_index: ImageIndex) -> None:
+def test_reviewer_text_in_the_history_table_stays_text(
+    open_page: Callable[..., Any], hostile_index: ImageIndex
+) -> None:
     fp = str(hostile_index.page(Filters(), order="id", limit=1).rows["filepath"][0])
     ReviewStore(hostile_index.index_dir / "reviews.sqlite").add(
-        fp, "bad_caption", reviewer=f"[Admin](https://{EVIL}/a)", note=HOSTILE_NOTE)
+        fp, "bad_caption", reviewer=f"[Admin](https://{EVIL}/a)", note=HOSTILE_NOTE
+    )
     at = ok(open_page("image", {"sel": fp}))
     (table,) = [t.value for t in at.table]
     assert len(table) >= 1
@@ -159,13 +203,22 @@ def test_reviewer_text_in_the_history_table_stays_text(open_page: Callable[..., 
 def test_zoom_reported_by_the_browser_is_clamped(open_page: Callable[..., Any]) -> None:
     at = ok(open_page("map"))
     span = {"_southWest": {"lat": 40.0, "lng": 0.0}, "_northEast": {"lat": 50.0, "lng": 10.0}}
-    at.session_state[keys.MAP] = {"center": {"lat": 45.0, "lng": 5.0}, "zoom": 1e6, "bounds": span,
-                                  "last_object_clicked": None}
+    at.session_state[keys.MAP] = {
+        "center": {"lat": 45.0, "lng": 5.0},
+        "zoom": 1e6,
+        "bounds": span,
+        "last_object_clicked": None,
+    }
     ok(at.run())
     assert at.session_state[keys.VIEW] == (45.0, 5.0, MAX_ZOOM)
-    at.session_state[keys.MAP] = {"center": {"lat": "nan", "lng": []}, "zoom": "x", "bounds": "?",
-                                  "last_object_clicked": {"lat": None}, "last_object_clicked_tooltip": 7,
-                                  "last_object_clicked_count": 1}
+    at.session_state[keys.MAP] = {
+        "center": {"lat": "nan", "lng": []},
+        "zoom": "x",
+        "bounds": "?",
+        "last_object_clicked": {"lat": None},
+        "last_object_clicked_tooltip": 7,
+        "last_object_clicked_count": 1,
+    }
     ok(at.run())
 
 
@@ -176,8 +229,9 @@ def test_a_link_with_hundreds_of_tags_is_cut_short(open_page: Callable[..., Any]
     assert "979 tag filters beyond the first 20 ignored" in notice.replace("\\", "")
 
 
-def test_too_large_a_download_points_to_the_cli(open_page: Callable[..., Any], hostile_index: ImageIndex,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_too_large_a_download_points_to_the_cli(
+    open_page: Callable[..., Any], hostile_index: ImageIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(export_mod, "BROWSER_MAX_ROWS", 3)
     at = ok(open_page("gallery"))
     (msg,) = [i.value for i in at.sidebar.info if "browser download" in i.value]
@@ -187,20 +241,28 @@ def test_too_large_a_download_points_to_the_cli(open_page: Callable[..., Any], h
 
 # ---- fuzz: random and hostile query strings at every page ---------------------------------------------
 
-_values = st.one_of(st.sampled_from(HOSTILE_VALUES), st.text(max_size=30),
-                    st.integers(-10**12, 10**12).map(str), st.floats().map(str))
-_queries = st.dictionaries(st.sampled_from(PARAM_KEYS),
-                           st.one_of(_values, st.lists(_values, min_size=1, max_size=4)), max_size=6)
+_values = st.one_of(
+    st.sampled_from(HOSTILE_VALUES), st.text(max_size=30), st.integers(-(10**12), 10**12).map(str), st.floats().map(str)
+)
+_queries = st.dictionaries(
+    st.sampled_from(PARAM_KEYS), st.one_of(_values, st.lists(_values, min_size=1, max_size=4)), max_size=6
+)
 
 
 @pytest.mark.parametrize("page", PAGES)
 def test_fuzzed_links_never_reach_the_user_as_an_exception(open_page: Callable[..., Any], page: str) -> None:
     @given(_queries)
-    @settings(max_examples=4, deadline=None, database=None,
-              suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+    @settings(
+        max_examples=4,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
     def run(query: dict[str, Any]) -> None:
-        clean = {k: ([x.replace("\x00", "") for x in v] if isinstance(v, list) else v.replace("\x00", ""))
-                 for k, v in query.items()}
+        clean = {
+            k: ([x.replace("\x00", "") for x in v] if isinstance(v, list) else v.replace("\x00", ""))
+            for k, v in query.items()
+        }
         at = ok(open_page(page, clean))
         assert_no_injected_markup(at)
 

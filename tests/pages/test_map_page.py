@@ -38,8 +38,7 @@ def ok(at: Any) -> Any:
 
 def headline(at: Any) -> int:
     """The "N images match" headline above the map."""
-    found = [int(m.group(1).replace(",", "")) for md in at.main.markdown
-             if (m := HEADLINE.fullmatch(md.value.strip()))]
+    found = [int(m.group(1).replace(",", "")) for md in at.main.markdown if (m := HEADLINE.fullmatch(md.value.strip()))]
     assert len(found) == 1, [md.value[:80] for md in at.main.markdown]
     return found[0]
 
@@ -329,12 +328,13 @@ def test_all_filters_together_and_facet_counts(app, page_index) -> None:
     facets = {v.value: v.count for v in page_index.facets(f)["source"]}
     ms = at.multiselect(key=keys.SOURCES)
     for code in ("CH", "US", "FI"):
-        assert any(o.startswith(f"{code} ") and o.endswith(f"({facets.get(code, 0):,})") for o in ms.options), \
-            (code, ms.options)
+        assert any(o.startswith(f"{code} ") and o.endswith(f"({facets.get(code, 0):,})") for o in ms.options), (
+            code,
+            ms.options,
+        )
     ms.set_value(["CH", "US", "DE", "FI"])
     ok(at.run())
-    f2 = Filters(sources=("CH", "US", "DE", "FI"), year_min=lo + 1, obj_types=("a", "w"),
-                 tags=(TagExpr.parse(tag),))
+    f2 = Filters(sources=("CH", "US", "DE", "FI"), year_min=lo + 1, obj_types=("a", "w"), tags=(TagExpr.parse(tag),))
     assert count(at) == page_index.count(f2)
 
 
@@ -360,8 +360,16 @@ def test_reset_clears_every_filter(app, page_index) -> None:
     ok(at.button(key="reset_filters").click().run())
     assert count(at) == page_index.n_images
     assert widget_values(at) == {
-        "sources": [], "years": (lo, hi), "months": [], "types": [], "tags": [], "tag_mode": "all",
-        "caption": "", "subsets": [], "in_view": False, "problems": False,
+        "sources": [],
+        "years": (lo, hi),
+        "months": [],
+        "types": [],
+        "tags": [],
+        "tag_mode": "all",
+        "caption": "",
+        "subsets": [],
+        "in_view": False,
+        "problems": False,
     }
     assert not has_widget(at.multiselect, keys.TAGS)  # no tag filters, so no list of them
     assert set(at.query_params) == {"lat", "lon", "z"}, at.query_params
@@ -400,9 +408,16 @@ def test_query_params_round_trip_into_a_new_session(app, page_index, page_manife
     selected = at1.session_state[keys.SELECTED]
     assert selected
     n1 = count(at1)
-    f = Filters(sources=("CH", "DE", "FI", "US", "S2"), year_min=lo + 1, months=(4, 5, 6, 7, 8, 9, 10),
-                obj_types=("a", "w"), tags=(TagExpr.parse(f"surrounding:{tag_a}"), TagExpr.parse(tag_b)),
-                tag_mode="any", caption=word[:-1], subsets=("unfiltered",))
+    f = Filters(
+        sources=("CH", "DE", "FI", "US", "S2"),
+        year_min=lo + 1,
+        months=(4, 5, 6, 7, 8, 9, 10),
+        obj_types=("a", "w"),
+        tags=(TagExpr.parse(f"surrounding:{tag_a}"), TagExpr.parse(tag_b)),
+        tag_mode="any",
+        caption=word[:-1],
+        subsets=("unfiltered",),
+    )
     assert n1 == page_index.count(f) > 0
     params = dict(at1.query_params)
     assert params["sel"] == selected and params["base"] == "satellite", params
@@ -429,8 +444,9 @@ def test_year_from_url_sets_the_slider(app, page_index) -> None:
     at = ok(app({"y": f"{lo + 1}-{hi - 1}", "m": "6,7", "type": "w", "src": "ch,fi"}))
     assert at.slider(key=YEAR_SLIDER).value == (lo + 1, hi - 1)
     assert at.multiselect(key=keys.SOURCES).value == ["CH", "FI"]
-    assert count(at) == page_index.count(Filters(sources=("CH", "FI"), year_min=lo + 1, year_max=hi - 1,
-                                                 months=(6, 7), obj_types=("w",)))
+    assert count(at) == page_index.count(
+        Filters(sources=("CH", "FI"), year_min=lo + 1, year_max=hi - 1, months=(6, 7), obj_types=("w",))
+    )
 
 
 def test_bbox_from_url_filters_and_frames_the_map(app, page_index) -> None:
@@ -482,11 +498,25 @@ def test_bad_query_string_shows_notice_and_no_exception(app, page_index) -> None
     assert int(at.query_params["z"]) <= 22 and -90 <= float(at.query_params["lat"]) <= 90
 
 
-@pytest.mark.parametrize("params", [
-    {"m": "13"}, {"type": "x"}, {"tag": "=oops"}, {"tags": "some"}, {"sub": "nope"}, {"bbox": "1,2,3"},
-    {"base": "mars"}, {"op": "2"}, {"page": "0"}, {"seed": "-1"}, {"lon": "1e999", "lat": "1"},
-    {"y": "2030-2010"}, {"sel": "   "}, {"src": ""},
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"m": "13"},
+        {"type": "x"},
+        {"tag": "=oops"},
+        {"tags": "some"},
+        {"sub": "nope"},
+        {"bbox": "1,2,3"},
+        {"base": "mars"},
+        {"op": "2"},
+        {"page": "0"},
+        {"seed": "-1"},
+        {"lon": "1e999", "lat": "1"},
+        {"y": "2030-2010"},
+        {"sel": "   "},
+        {"src": ""},
+    ],
+)
 def test_more_bad_values_never_crash(app, page_index, params) -> None:
     at = ok(app(params))
     assert count(at) == page_index.n_images
@@ -652,14 +682,26 @@ def text_content(tooltip_html: str) -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", tooltip_html)).strip()
 
 
-def map_return(*, lat: float, lon: float, zoom: int, clicked: tuple[float, float] | None = None,
-               tooltip: str | None = None, n_clicks: int = 0, span: float = 1.0) -> dict[str, Any]:
+def map_return(
+    *,
+    lat: float,
+    lon: float,
+    zoom: int,
+    clicked: tuple[float, float] | None = None,
+    tooltip: str | None = None,
+    n_clicks: int = 0,
+    span: float = 1.0,
+) -> dict[str, Any]:
     return {
-        "center": {"lat": lat, "lng": lon}, "zoom": zoom,
-        "bounds": {"_southWest": {"lat": lat - span, "lng": lon - span},
-                   "_northEast": {"lat": lat + span, "lng": lon + span}},
+        "center": {"lat": lat, "lng": lon},
+        "zoom": zoom,
+        "bounds": {
+            "_southWest": {"lat": lat - span, "lng": lon - span},
+            "_northEast": {"lat": lat + span, "lng": lon + span},
+        },
         "last_object_clicked": None if clicked is None else {"lat": clicked[0], "lng": clicked[1]},
-        "last_object_clicked_tooltip": tooltip, "last_object_clicked_count": n_clicks,
+        "last_object_clicked_tooltip": tooltip,
+        "last_object_clicked_count": n_clicks,
     }
 
 
@@ -667,8 +709,11 @@ def test_click_on_footprint_selects_its_image(app, page_index) -> None:
     """Each footprint's tooltip, as the browser reports a click on it, selects that image."""
     at = ok(app())
     tips = [t for kind, t in map_layers(at)["tooltips"] if kind == "sv-footprint"]
-    in_view = [int(m.group(1).replace(",", "")) for c in at.caption
-               if (m := re.match(r"([\d,]+) footprints? in view", c.value))]
+    in_view = [
+        int(m.group(1).replace(",", ""))
+        for c in at.caption
+        if (m := re.match(r"([\d,]+) footprints? in view", c.value))
+    ]
     assert tips and in_view == [len(tips)], (len(tips), in_view)
     rows = page_index.footprints(Filters()).rows
     by_path = set(rows["filepath"])
@@ -676,8 +721,9 @@ def test_click_on_footprint_selects_its_image(app, page_index) -> None:
     for tip in tips[:12]:
         clicks += 1
         text = text_content(tip)
-        at.session_state[keys.MAP] = map_return(lat=20.0, lon=0.0, zoom=2, clicked=(1.0, 2.0), tooltip=text,
-                                                n_clicks=clicks, span=80)
+        at.session_state[keys.MAP] = map_return(
+            lat=20.0, lon=0.0, zoom=2, clicked=(1.0, 2.0), tooltip=text, n_clicks=clicks, span=80
+        )
         ok(at.run())
         sel = at.session_state[keys.SELECTED]
         assert sel in by_path and sel in text.splitlines(), (text, sel)
@@ -708,9 +754,15 @@ def test_pan_and_zoom_update_view_and_link(app, page_index) -> None:
 
 def test_click_on_density_cell_zooms_in(app) -> None:
     at = ok(app())
-    at.session_state[keys.MAP] = map_return(lat=20.0, lon=0.0, zoom=3, clicked=(46.5, 8.25), n_clicks=1,
-                                            tooltip="12 images\nmostly CH · SWISSIMAGE 10 cm (100%), 1 source\n"
-                                                    "click to zoom in", span=60)
+    at.session_state[keys.MAP] = map_return(
+        lat=20.0,
+        lon=0.0,
+        zoom=3,
+        clicked=(46.5, 8.25),
+        n_clicks=1,
+        tooltip="12 images\nmostly CH · SWISSIMAGE 10 cm (100%), 1 source\nclick to zoom in",
+        span=60,
+    )
     ok(at.run())
     assert at.session_state[keys.VIEW] == (46.5, 8.25, 5)
     assert at.session_state.get(keys.SELECTED) is None

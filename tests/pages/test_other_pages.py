@@ -35,8 +35,15 @@ pytestmark = pytest.mark.filterwarnings("error::UserWarning")
 REPO_ROOT = Path(__file__).resolve().parents[2]
 APP = REPO_ROOT / "app.py"
 PAGES = sorted(p.stem for p in (REPO_ROOT / "app_pages").glob("*.py"))
-TITLES = {"map": "Map", "gallery": "Gallery", "image": "Image", "overview": "Overview", "quality": "Quality",
-          "audit": "Audit", "benchmarks": "Benchmarks"}
+TITLES = {
+    "map": "Map",
+    "gallery": "Gallery",
+    "image": "Image",
+    "overview": "Overview",
+    "quality": "Quality",
+    "audit": "Audit",
+    "benchmarks": "Benchmarks",
+}
 PAGE_TEXT = re.compile(r"page ([\d,]+) of ([\d,]+)")
 TILE = re.compile(r"\*\*(?P<src>\S+?)(?: · (?P<year>\d{4}))?(?: · [^*]+)?\*\*  \n(?P<caption>.*)", re.S)
 SIDEBAR_COUNT = re.compile(r"\*\*([\d,]+)\*\* of ([\d,]+) images match")
@@ -116,8 +123,11 @@ def headline(at: Any) -> int:
 
 
 def sidebar_count(at: Any) -> int:
-    found = [int(m.group(1).replace(",", "")) for md in at.sidebar.markdown
-             if (m := SIDEBAR_COUNT.fullmatch(md.value.strip()))]
+    found = [
+        int(m.group(1).replace(",", ""))
+        for md in at.sidebar.markdown
+        if (m := SIDEBAR_COUNT.fullmatch(md.value.strip()))
+    ]
     assert len(found) == 1
     return found[0]
 
@@ -223,8 +233,9 @@ def test_gallery_year_sort(open_page: Callable[..., Any], page_index: ImageIndex
     assert at.query_params["sort"] == "year_desc"
 
 
-def test_thumbnails_show_missing_values_plainly(open_page: Callable[..., Any], page_manifest: Any,
-                                               page_index: ImageIndex) -> None:
+def test_thumbnails_show_missing_values_plainly(
+    open_page: Callable[..., Any], page_manifest: Any, page_index: ImageIndex
+) -> None:
     # an image in no caption CSV has no caption, a badly named one no source: never "nan"
     at = open_page("quality")
     ok(at.selectbox(key="quality_kind").set_value("image_without_csv_row").run())
@@ -242,8 +253,9 @@ def test_thumbnails_show_missing_values_plainly(open_page: Callable[..., Any], p
 
 def test_link_to_one_checks_images(open_page: Callable[..., Any], page_index: ImageIndex, page_manifest: Any) -> None:
     at = open_page("gallery", {"prob": "blank_image", "sort": "id"})
-    assert headline(at) == page_index.count(Filters(problems=("blank_image",))) == len(
-        page_manifest.faults["blank_image"])
+    assert (
+        headline(at) == page_index.count(Filters(problems=("blank_image",))) == len(page_manifest.faults["blank_image"])
+    )
     assert at.query_params["prob"] == "blank_image"
 
 
@@ -290,8 +302,9 @@ def test_image_page_without_selection_says_how_to_pick(open_page: Callable[..., 
     assert len(at.error) == 0
 
 
-def test_image_page_verdict_and_history(open_page: Callable[..., Any], page_index: ImageIndex,
-                                        store: ReviewStore) -> None:
+def test_image_page_verdict_and_history(
+    open_page: Callable[..., Any], page_index: ImageIndex, store: ReviewStore
+) -> None:
     fp = str(page_index.page(Filters(), order="id", offset=5, limit=1).rows["filepath"][0])
     at = open_page("image", {"sel": fp})
     assert at.button(key="image_verdict_bad_caption").disabled  # no name yet
@@ -301,7 +314,8 @@ def test_image_page_verdict_and_history(open_page: Callable[..., Any], page_inde
     ok(at.button(key="image_verdict_bad_caption").click().run())
     hist = store.history(fp)
     assert list(zip(hist["reviewer"], hist["verdict"], hist["note"], strict=True)) == [
-        ("Imogen", "bad_caption", "caption says pub, shows a car park")]
+        ("Imogen", "bad_caption", "caption says pub, shows a car park")
+    ]
     # the history table on the page shows it (after the rerun that follows the click), and a second
     # reviewer's verdict joins it
     ok(at.run())
@@ -314,8 +328,10 @@ def test_image_page_verdict_and_history(open_page: Callable[..., Any], page_inde
     ok(other.button(key="image_verdict_good").click().run())
     ok(other.run())
     (table,) = [t.value for t in other.table]
-    assert list(zip(table["reviewer"], table["verdict"], strict=True)) == [(md_text("Imogen (unverified)"), "Bad caption"),
-                                                                     (md_text("Ole (unverified)"), "Good")]
+    assert list(zip(table["reviewer"], table["verdict"], strict=True)) == [
+        (md_text("Imogen (unverified)"), "Bad caption"),
+        (md_text("Ole (unverified)"), "Good"),
+    ]
     assert len(store.current().query("filepath == @fp")) == 2
 
 
@@ -330,8 +346,9 @@ def deferred(monkeypatch: pytest.MonkeyPatch) -> dict[str, dict[str, Any]]:
     seen: dict[str, dict[str, Any]] = {}
     original = MediaFileManager.add_deferred
 
-    def add_deferred(self: Any, data_callable: Any, mimetype: Any, coordinates: str, file_name: Any = None,
-                     **kw: Any) -> str:
+    def add_deferred(
+        self: Any, data_callable: Any, mimetype: Any, coordinates: str, file_name: Any = None, **kw: Any
+    ) -> str:
         file_id = original(self, data_callable, mimetype, coordinates, file_name, **kw)
         seen[file_id] = {"callable": data_callable, "mimetype": mimetype, "file_name": file_name}
         return file_id
@@ -341,8 +358,9 @@ def deferred(monkeypatch: pytest.MonkeyPatch) -> dict[str, dict[str, Any]]:
 
 
 @pytest.mark.parametrize("page", ["map", "gallery", "overview", "quality", "image", "audit"])
-def test_export_buttons_give_the_filters_matches(open_page: Callable[..., Any], page_index: ImageIndex,
-                                                 deferred: dict[str, dict[str, Any]], page: str) -> None:
+def test_export_buttons_give_the_filters_matches(
+    open_page: Callable[..., Any], page_index: ImageIndex, deferred: dict[str, dict[str, Any]], page: str
+) -> None:
     at = open_page(page, {"src": "CH,FI", "y": "2018-2021"})
     f = Filters(sources=("CH", "FI"), year_min=2018, year_max=2021)
     n = page_index.count(f)
@@ -365,8 +383,9 @@ def test_export_buttons_give_the_filters_matches(open_page: Callable[..., Any], 
 # ---- overview -----------------------------------------------------------------------------------------
 
 
-def test_overview_download_report_is_the_filters_report(open_page: Callable[..., Any], page_index: ImageIndex,
-                                                         deferred: dict[str, dict[str, Any]]) -> None:
+def test_overview_download_report_is_the_filters_report(
+    open_page: Callable[..., Any], page_index: ImageIndex, deferred: dict[str, dict[str, Any]]
+) -> None:
     at = open_page("overview", {"src": "FI"})
     (b,) = [b for b in at.get("download_button") if b.key == "download_report"]
     assert b.label == "Download report"
@@ -378,10 +397,12 @@ def test_overview_download_report_is_the_filters_report(open_page: Callable[...,
     assert doc.startswith("<!doctype html>") and "src=FI" in doc and f'<div class="num">{n:,}</div>' in doc
 
 
-@pytest.mark.parametrize("params,f", [({}, Filters()), ({"src": "FI,S2"}, Filters(sources=("FI", "S2")))],
-                         ids=["all", "src=FI,S2"])
-def test_overview_metrics_equal_the_library(open_page: Callable[..., Any], page_index: ImageIndex,
-                                            params: dict[str, str], f: Filters) -> None:
+@pytest.mark.parametrize(
+    ("params", "f"), [({}, Filters()), ({"src": "FI,S2"}, Filters(sources=("FI", "S2")))], ids=["all", "src=FI,S2"]
+)
+def test_overview_metrics_equal_the_library(
+    open_page: Callable[..., Any], page_index: ImageIndex, params: dict[str, str], f: Filters
+) -> None:
     at = open_page("overview", params)
     metrics = {m.label: m.value for m in at.metric}
     by = page_index.counts_by(f, ("source", "year"))
@@ -402,7 +423,12 @@ def test_overview_metrics_equal_the_library(open_page: Callable[..., Any], page_
 def test_overview_with_no_matches(open_page: Callable[..., Any], page_index: ImageIndex) -> None:
     at = open_page("overview", {"q": "no caption says this"})
     metrics = {m.label: m.value for m in at.metric}
-    assert (metrics["Images"], metrics["Sources"], metrics["1° cells covered"], metrics["Years"]) == ("0", "0", "0", "—")
+    assert (metrics["Images"], metrics["Sources"], metrics["1° cells covered"], metrics["Years"]) == (
+        "0",
+        "0",
+        "0",
+        "—",
+    )
     assert any("No tagged images under these filters." in c for c in texts(at.caption))
 
 
@@ -418,8 +444,9 @@ def test_saved_view_round_trip(open_page: Callable[..., Any], store: ReviewStore
 # ---- quality ------------------------------------------------------------------------------------------
 
 
-def test_quality_lists_each_check_with_its_count(open_page: Callable[..., Any], page_index: ImageIndex,
-                                                 page_manifest: Any) -> None:
+def test_quality_lists_each_check_with_its_count(
+    open_page: Callable[..., Any], page_index: ImageIndex, page_manifest: Any
+) -> None:
     assert page_index.has_pixel_checks
     at = open_page("quality")
     assert not any("have not been computed" in i for i in texts(at.info))
@@ -440,8 +467,9 @@ def test_quality_lists_each_check_with_its_count(open_page: Callable[..., Any], 
     assert shown == set(page_manifest.faults["duplicate_content"])
 
 
-def test_quality_without_pixel_pass_says_how_to_run_it(open_page: Callable[..., Any], demo_small: tuple[Path, Any],
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_quality_without_pixel_pass_says_how_to_run_it(
+    open_page: Callable[..., Any], demo_small: tuple[Path, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
     # the shared demo of tests/conftest.py has no pixel pass: the page says how to run it
     monkeypatch.setenv("SKYSCRIPT_ROOT", str(demo_small[0]))
     at = open_page("quality")
@@ -472,12 +500,14 @@ def test_audit_running_estimate(open_page: Callable[..., Any], page_index: Image
 
     ok(at.button(key="audit_0_good").click().run())
     lo, hi = wilson_interval(0, 1)
-    assert line(at).startswith(f"**Error rate about 0.0% ({100 * lo:.1f}–{100 * hi:.1f}%)** from 1 judged images "
-                               "(0 not good)")
+    assert line(at).startswith(
+        f"**Error rate about 0.0% ({100 * lo:.1f}–{100 * hi:.1f}%)** from 1 judged images (0 not good)"
+    )
     ok(at.button(key="audit_1_bad_caption").click().run())
     lo, hi = wilson_interval(1, 2)
-    assert line(at).startswith(f"**Error rate about 50.0% ({100 * lo:.1f}–{100 * hi:.1f}%)** from 2 judged images "
-                               "(1 not good)")
+    assert line(at).startswith(
+        f"**Error rate about 50.0% ({100 * lo:.1f}–{100 * hi:.1f}%)** from 2 judged images (1 not good)"
+    )
     assert any("2 / 4 judged" in str(p.proto) for p in at.get("progress"))
     ok(at.button(key="audit_2_bad_image").click().run())
     ok(at.button(key="audit_3_good").click().run())
@@ -530,9 +560,11 @@ def test_stratified_audit_counts_images_without_source_or_year(page_index: Image
 def test_benchmarks_page_lists_present_and_missing_sets(open_page: Callable[..., Any]) -> None:
     at = open_page("benchmarks")
     labels = [e.label for e in at.expander]
-    assert labels == [md_label("roof_shape — Fine-grained: roof shape (classification)"),
-                      md_label("surface — Fine-grained: road surface material (classification)"),
-                      md_label("ucmcaptions — UCM-Captions cross-modal retrieval (retrieval)")]
+    assert labels == [
+        md_label("roof_shape — Fine-grained: roof shape (classification)"),
+        md_label("surface — Fine-grained: road surface material (classification)"),
+        md_label("ucmcaptions — UCM-Captions cross-modal retrieval (retrieval)"),
+    ]
     caps = texts(at.caption)
     assert "24 images, 6 classes" in caps and "20 images, 5 classes" in caps and "8 images, 24 captions" in caps
     # the four images of the first class of each classification set, the eight retrieval scenes
@@ -561,8 +593,9 @@ def _verdict_fixture(page_index: ImageIndex, store: ReviewStore) -> list[int]:
     return sorted([*ids(picked), page_index.id_for(other)])  # type: ignore[list-item]
 
 
-def test_reviewed_as_filter_narrows_the_matches(open_page: Callable[..., Any], page_index: ImageIndex,
-                                                store: ReviewStore) -> None:
+def test_reviewed_as_filter_narrows_the_matches(
+    open_page: Callable[..., Any], page_index: ImageIndex, store: ReviewStore
+) -> None:
     want = _verdict_fixture(page_index, store)
     at = open_page("gallery", {"sort": "id"})
     ok(at.sidebar.multiselect(key="f_verdicts").set_value(["wrong_place"]).run())
@@ -576,16 +609,18 @@ def test_reviewed_as_filter_narrows_the_matches(open_page: Callable[..., Any], p
     assert headline(at) == len(either) == len(set(either)) and set(want) <= set(tiles(at))
 
 
-def test_reviewed_as_filter_narrows_the_sidebar_count(open_page: Callable[..., Any], page_index: ImageIndex,
-                                                      store: ReviewStore) -> None:
+def test_reviewed_as_filter_narrows_the_sidebar_count(
+    open_page: Callable[..., Any], page_index: ImageIndex, store: ReviewStore
+) -> None:
     _verdict_fixture(page_index, store)
     at = open_page("gallery", {"sort": "id"})
     ok(at.sidebar.multiselect(key="f_verdicts").set_value(["wrong_place"]).run())
     assert sidebar_count(at) == headline(at)
 
 
-def test_reviewed_as_filter_is_in_the_link(open_page: Callable[..., Any], page_index: ImageIndex,
-                                           store: ReviewStore) -> None:
+def test_reviewed_as_filter_is_in_the_link(
+    open_page: Callable[..., Any], page_index: ImageIndex, store: ReviewStore
+) -> None:
     """A link with rev= opens with the "Reviewed as" filter set, and setting it writes rev= to the link."""
     want = _verdict_fixture(page_index, store)
     at = open_page("gallery", {"sort": "id", "rev": "wrong_place"})

@@ -50,8 +50,9 @@ def warnings(at: Any) -> list[str]:
     return [re.sub(r"\\(.)", r"\1", str(w.value)).replace("\u2060", "") for w in at.sidebar.warning]
 
 
-def test_a_corrupt_verdict_database_leaves_the_pages_up(open_page: Callable[..., Any], index_dir: Path,
-                                                        a_filepath: str) -> None:
+def test_a_corrupt_verdict_database_leaves_the_pages_up(
+    open_page: Callable[..., Any], index_dir: Path, a_filepath: str
+) -> None:
     for side in ("reviews.sqlite-wal", "reviews.sqlite-shm"):  # a copied WAL would still hold a valid page 1
         (index_dir / side).unlink(missing_ok=True)
     (index_dir / "reviews.sqlite").write_bytes(b"\x00garbage, not SQLite" * 500)
@@ -64,8 +65,9 @@ def test_a_corrupt_verdict_database_leaves_the_pages_up(open_page: Callable[...,
     assert any("cannot be given here" in str(c.value) for c in at.caption)
 
 
-def test_a_read_only_index_folder_shows_verdicts_read_only(open_page: Callable[..., Any], index_dir: Path,
-                                                          a_filepath: str) -> None:
+def test_a_read_only_index_folder_shows_verdicts_read_only(
+    open_page: Callable[..., Any], index_dir: Path, a_filepath: str
+) -> None:
     ReviewStore(index_dir / "reviews.sqlite").add(a_filepath, "bad_caption", reviewer="Ada", note="a pub?")
     dispose_all()  # no connection from before may keep the file open for writing
     with read_only_folder(index_dir):
@@ -108,8 +110,9 @@ def test_a_saved_view_is_not_overwritten_by_another_visitor(open_page: Callable[
     assert store.views() == [("Team view", "src=ES")]
 
 
-def test_a_database_server_gone_mid_session_leaves_the_pages_up(open_page: Callable[..., Any], a_filepath: str,
-                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_database_server_gone_mid_session_leaves_the_pages_up(
+    open_page: Callable[..., Any], a_filepath: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from tests.pgserver import PgServer
 
     server = PgServer().start()  # its own server: this test stops it
@@ -133,8 +136,9 @@ def test_a_database_server_gone_mid_session_leaves_the_pages_up(open_page: Calla
         server.stop()
 
 
-def test_the_db_option_on_the_command_line_names_the_database(open_page: Callable[..., Any], a_filepath: str,
-                                                              tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_db_option_on_the_command_line_names_the_database(
+    open_page: Callable[..., Any], a_filepath: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import sys
 
     elsewhere = tmp_path / "team" / "verdicts.sqlite"
