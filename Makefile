@@ -21,15 +21,17 @@ STREAMLIT_ARGS ?=
 export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
 export PIP_PROGRESS_BAR := off
 
-.PHONY: help run test test-fast test-e2e lint typecheck report bench bench-pages sample chromium postgresql venv venv-dev clean distclean
+.PHONY: help run test test-fast test-e2e check lint fmt typecheck report bench bench-pages sample chromium postgresql venv venv-dev clean distclean
 
 help:
 	@echo "make run        install the app into .venv, streamlit run app.py (works offline)"
 	@echo "make test       full test suite incl. browser tests (installs Debian chromium and postgresql as root if missing)"
 	@echo "make test-fast  tests without the browser (pytest -m 'not e2e')"
 	@echo "make test-e2e   only the browser tests"
-	@echo "make lint       ruff check"
-	@echo "make typecheck  mypy (advisory)"
+	@echo "make check      lint + typecheck (what CI runs before the tests)"
+	@echo "make lint       ruff check + ruff format --check"
+	@echo "make fmt        ruff format + ruff check --fix"
+	@echo "make typecheck  mypy, strict on the library"
 	@echo "make bench      python bench/run.py"
 	@echo "make bench-pages page timings in Chromium (bench/browser.py; BENCH_PAGES_ARGS=\"--n 300000\")"
 	@echo "make sample     python -m skyscript_viz demo"
@@ -49,13 +51,13 @@ $(VENV_CFG):
 	fi
 	@touch $@
 
-$(STAMPS)/app: requirements.txt $(VENV_CFG)
-	$(PIP) install -q -r requirements.txt
+$(STAMPS)/app: requirements.txt constraints.txt $(VENV_CFG)
+	$(PIP) install -q -r requirements.txt -c constraints.txt
 	@mkdir -p $(STAMPS) && touch $@
 
 # requirements-dev.txt includes requirements.txt, so this also brings the app stamp up to date
-$(STAMPS)/dev: requirements.txt requirements-dev.txt $(VENV_CFG)
-	$(PIP) install -q -r requirements-dev.txt
+$(STAMPS)/dev: requirements.txt requirements-dev.txt constraints.txt $(VENV_CFG)
+	$(PIP) install -q -r requirements-dev.txt -c constraints.txt
 	@mkdir -p $(STAMPS) && touch $@ && touch $(STAMPS)/app
 
 venv: $(STAMPS)/app
@@ -97,11 +99,18 @@ test-fast: postgresql $(STAMPS)/dev
 test-e2e: chromium postgresql $(STAMPS)/dev
 	$(VPY) -m pytest -m e2e $(PYTEST_ARGS)
 
+check: lint typecheck
+
 lint: $(STAMPS)/dev
 	$(VPY) -m ruff check .
+	$(VPY) -m ruff format --check .
+
+fmt: $(STAMPS)/dev
+	$(VPY) -m ruff format .
+	$(VPY) -m ruff check --fix .
 
 typecheck: $(STAMPS)/dev
-	-$(VPY) -m mypy
+	$(VPY) -m mypy
 
 bench: $(STAMPS)/app
 	$(VPY) bench/run.py
