@@ -30,6 +30,7 @@ from .buildlock import build_lock
 from .discovery import DatasetLayout, Part, discover
 from .errors import IndexBuildError
 from .partread import read_part as _read_part
+from .query import sql_literal
 
 __all__ = [
     "BuildReport",
@@ -123,10 +124,6 @@ class BuildReport:
         return self.n_images / self.seconds if self.seconds > 0 else float("inf")
 
 
-def _sql_str(s: str) -> str:
-    return "'" + s.replace("'", "''") + "'"
-
-
 _ESCAPE_RE = r"(^|/)\.\.(/|$)"
 # strict_mode: a row with too many columns is rejected (reported as bad_csv_row), not silently cut.
 _CSV_OPTS = "header=true, delim=',', quote='\"', escape='\"', auto_detect=false, strict_mode=true"
@@ -186,9 +183,9 @@ def _merge(
     import duckdb
 
     con = _TimedCon(duckdb.connect())
-    con.execute(f"SET memory_limit={_sql_str(memory_limit)}")
+    con.execute(f"SET memory_limit={sql_literal(memory_limit)}")
     tmpdir = gen_dir / ".duckdb_tmp"
-    con.execute(f"SET temp_directory={_sql_str(str(tmpdir))}")
+    con.execute(f"SET temp_directory={sql_literal(str(tmpdir))}")
     con.execute("SET preserve_insertion_order=false")
     con.execute("SET enable_progress_bar=false")
 
@@ -201,7 +198,7 @@ def _merge(
         off += n
     union_imgs = (
         " UNION ALL ".join(
-            f"SELECT local + {o} AS id, * EXCLUDE (local) FROM read_parquet({_sql_str(str(d / 'images.parquet'))})"
+            f"SELECT local + {o} AS id, * EXCLUDE (local) FROM read_parquet({sql_literal(str(d / 'images.parquet'))})"
             for _, o, d in offsets
         )
         or "SELECT NULL::INTEGER AS id WHERE false"
@@ -211,12 +208,12 @@ def _merge(
     # Vocabulary: global ids in (key, value) order so that all values of one key form a contiguous range.
     union_vocab = " UNION ALL ".join(
         f"SELECT {i} AS p, kv, key, value, n_focus, n_surrounding, n_images "
-        f"FROM read_parquet({_sql_str(str(d / 'vocab.parquet'))})"
+        f"FROM read_parquet({sql_literal(str(d / 'vocab.parquet'))})"
         for i, (_, _, d) in enumerate(offsets)
     )
     union_tags = " UNION ALL ".join(
         f"SELECT {i} AS p, local + {o} AS image_id, role, obj, kv FROM "
-        f"read_parquet({_sql_str(str(d / 'tags.parquet'))})"
+        f"read_parquet({sql_literal(str(d / 'tags.parquet'))})"
         for i, (_, o, d) in enumerate(offsets)
     )
     if offsets:
@@ -232,18 +229,18 @@ def _merge(
         con.execute(f"""COPY (SELECT m.kv_id, t.image_id::INTEGER AS image_id, t.role, t.obj
                         FROM ({union_tags}) t JOIN pmap m ON t.p = m.p AND t.kv = m.kv
                         ORDER BY m.kv_id, t.image_id)
-                        TO {_sql_str(str(gen_dir / "tags.parquet"))} (FORMAT parquet, ROW_GROUP_SIZE 65536)""")
+                        TO {sql_literal(str(gen_dir / "tags.parquet"))} (FORMAT parquet, ROW_GROUP_SIZE 65536)""")
     else:
         con.execute("""CREATE TEMP TABLE gv (kv_id INTEGER, key VARCHAR, value VARCHAR, n_focus BIGINT,
                        n_surrounding BIGINT, n_images BIGINT)""")
         con.execute(f"""COPY (SELECT 0::INTEGER AS kv_id, 0::INTEGER AS image_id, 0::TINYINT AS role,
-                        0::INTEGER AS obj WHERE false) TO {_sql_str(str(gen_dir / "tags.parquet"))}
+                        0::INTEGER AS obj WHERE false) TO {sql_literal(str(gen_dir / "tags.parquet"))}
                         (FORMAT parquet)""")
     con.execute(f"""COPY (SELECT kv_id, key, value, n_focus, n_surrounding, n_images FROM gv ORDER BY kv_id)
-                    TO {_sql_str(str(gen_dir / "vocab.parquet"))} (FORMAT parquet)""")
+                    TO {sql_literal(str(gen_dir / "vocab.parquet"))} (FORMAT parquet)""")
     union_keys = (
         " UNION ALL ".join(
-            f"SELECT key, n_focus, n_surrounding, n_images FROM read_parquet({_sql_str(str(d / 'keys.parquet'))})"
+            f"SELECT key, n_focus, n_surrounding, n_images FROM read_parquet({sql_literal(str(d / 'keys.parquet'))})"
             for _, _, d in offsets
         )
         or "SELECT NULL::VARCHAR AS key, 0 AS n_focus, 0 AS n_surrounding, 0 AS n_images WHERE false"
@@ -259,12 +256,12 @@ def _merge(
     lenient_notes: list[str] = []
     for i, c in enumerate(layout.csvs):
         names = _csv_header(c.path)
-        opts = _CSV_OPTS + ", columns={" + ", ".join(f"{_sql_str(n)}: 'VARCHAR'" for n in names) + "}"
+        opts = _CSV_OPTS + ", columns={" + ", ".join(f"{sql_literal(n)}: 'VARCHAR'" for n in names) + "}"
         title = "title" if "title" in names else "NULL"
         multi = "title_multi_objects" if "title_multi_objects" in names else "NULL"
         read_sql = f"""CREATE OR REPLACE TEMP TABLE csv{i} AS SELECT filepath AS raw_fp, {title} AS title,
                         {multi} AS title_multi_objects
-                        FROM read_csv({_sql_str(str(c.path))}, {{opts}},
+                        FROM read_csv({sql_literal(str(c.path))}, {{opts}},
                                       store_rejects=true, rejects_table='rej{i}', rejects_scan='rscan{i}')"""
         try:
             con.execute(read_sql.format(opts=opts))
@@ -274,18 +271,18 @@ def _merge(
             con.execute(read_sql.format(opts=opts.replace("strict_mode=true", "strict_mode=false")))
             lenient_notes.append(f"""SELECT NULL::VARCHAR AS filepath, 'bad_csv_row' AS kind,
                 {
-                _sql_str(
+                sql_literal(
                     c.relpath
                     + ": not standard CSV ("
                     + str(exc).splitlines()[0][:120]
                     + "); read leniently, extra columns may have been cut"
                 )
             } AS detail,
-                {_sql_str(c.relpath)} AS origin""")
+                {sql_literal(c.relpath)} AS origin""")
         # One problem per rejected line (a line with too many columns is rejected once per extra column).
         rejects.append(f"""SELECT NULL::VARCHAR AS filepath, 'bad_csv_row' AS kind,
-                           {_sql_str(c.relpath)} || ' line ' || line || ': ' || msg || ' — '
-                           || left(csv_line, 120) AS detail, {_sql_str(c.relpath)} AS origin
+                           {sql_literal(c.relpath)} || ' line ' || line || ': ' || msg || ' — '
+                           || left(csv_line, 120) AS detail, {sql_literal(c.relpath)} AS origin
                            FROM (SELECT line, arg_max(error_message, coalesce(column_idx, 0)) AS msg,
                                         any_value(csv_line) AS csv_line FROM rej{i} GROUP BY line)""")
         csv_sql.append(f"""SELECT {i} AS csv_idx, {c.priority * 100 + i} AS prio, {str(c.rewritten).lower()} AS rewritten, raw_fp,
@@ -318,14 +315,14 @@ def _merge(
 
     csv_names = {i: c.relpath for i, c in enumerate(layout.csvs)}
     csv_case = (
-        "CASE csv_idx " + " ".join(f"WHEN {i} THEN {_sql_str(n)}" for i, n in csv_names.items()) + " END"
+        "CASE csv_idx " + " ".join(f"WHEN {i} THEN {sql_literal(n)}" for i, n in csv_names.items()) + " END"
         if csv_names
         else "NULL"
     )
     problem_sql = [
         """SELECT filepath, kind, detail, 'meta' AS origin FROM ("""
         + " UNION ALL ".join(
-            f"SELECT * FROM read_parquet({_sql_str(str(d / 'problems.parquet'))})" for _, _, d in offsets
+            f"SELECT * FROM read_parquet({sql_literal(str(d / 'problems.parquet'))})" for _, _, d in offsets
         )
         + ")"
         if offsets
@@ -368,7 +365,7 @@ def _merge(
     con.execute("""CREATE TEMP TABLE probs_id AS SELECT i.id, p.* FROM probs p
                    LEFT JOIN imgs i ON p.filepath = i.filepath""")
     con.execute(f"""COPY (SELECT id, filepath, kind, detail, origin FROM probs_id ORDER BY kind, filepath)
-                    TO {_sql_str(str(gen_dir / "problems.parquet"))} (FORMAT parquet)""")
+                    TO {sql_literal(str(gen_dir / "problems.parquet"))} (FORMAT parquet)""")
     con.execute(f"""COPY (SELECT f.* EXCLUDE (focus_words),
                       CASE WHEN box_valid THEN (west + east) / 2 END AS cx,
                       CASE WHEN box_valid THEN (south + north) / 2 END AS cy,
@@ -382,15 +379,15 @@ def _merge(
                     FROM final_imgs f
                     LEFT JOIN (SELECT id, count(*) AS n FROM probs_id WHERE id IS NOT NULL GROUP BY id) p
                     USING (id) ORDER BY f.id)
-                    TO {_sql_str(str(gen_dir / "images.parquet"))} (FORMAT parquet, ROW_GROUP_SIZE 65536)""")
+                    TO {sql_literal(str(gen_dir / "images.parquet"))} (FORMAT parquet, ROW_GROUP_SIZE 65536)""")
 
     # The serving copy: a DuckDB database file (compressed, buffer-managed, zone maps per 2,048 rows),
     # opened read-only by the app; Parquet files stay the open, documented format.
     db_path, db_tmp = _db_path(gen_dir)
-    con.execute(f"ATTACH {_sql_str(str(db_path))} AS db")
+    con.execute(f"ATTACH {sql_literal(str(db_path))} AS db")
     for table in ("tags", "vocab", "problems"):
         con.execute(
-            f"CREATE TABLE db.{table} AS SELECT * FROM read_parquet({_sql_str(str(gen_dir / (table + '.parquet')))})"
+            f"CREATE TABLE db.{table} AS SELECT * FROM read_parquet({sql_literal(str(gen_dir / (table + '.parquet')))})"
         )
     # Tag bitmasks: the TAG_BITS most frequent keys and key=value pairs each get a bit, and every image
     # carries which of them it has (on the focus object, a surrounding one, either). A filter on a
@@ -438,7 +435,7 @@ def _merge(
     con.execute(f"""CREATE TABLE db.images AS SELECT i.*,
                       {", ".join(f"coalesce(b.{c}, 0) AS {c}" for c in TAG_BIT_COLUMNS)},
                       ct.cap_id AS title_cid, cm.cap_id AS multi_cid
-                    FROM read_parquet({_sql_str(str(gen_dir / "images.parquet"))}) i
+                    FROM read_parquet({sql_literal(str(gen_dir / "images.parquet"))}) i
                     LEFT JOIN img_bits b ON b.image_id = i.id
                     LEFT JOIN db.caption_titles ct ON ct.text = i.title
                     LEFT JOIN db.caption_multis cm ON cm.text = i.title_multi_objects

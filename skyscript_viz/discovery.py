@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Literal
 
 from .errors import DatasetRootError
+from .subsets import OFFICIAL_CSVS
 
 __all__ = [
     "CaptionCsv",
@@ -31,30 +32,6 @@ StoreKind = Literal["folder", "zip", "remote-zip"]
 _PART = re.compile(r"(images|meta)([0-9]+)(\.zip)?")
 # In the local cache of a remote root (remote.json beside it): an image zip's cached central directory.
 _REMOTE_DIR = re.compile(r"images([0-9]+)\.zipdir\.arrow")
-
-# Official caption CSVs, most inclusive first: the first CSV holding a row gives its captions.
-_OFFICIAL: list[tuple[str, str, str]] = [
-    ("SkyScript_train_unfiltered_5M", "unfiltered", "All training images (unfiltered 5M)"),
-    ("SkyScript_train_top50pct_filtered_by_CLIP_openai", "top50_openai", "Top 50% by CLIP (OpenAI)"),
-    ("SkyScript_train_top30pct_filtered_by_CLIP_openai", "top30_openai", "Top 30% by CLIP (OpenAI)"),
-    ("SkyScript_train_top50pct_filtered_by_CLIP_laion_RS", "top50_laionrs", "Top 50% by CLIP (LAION-RS)"),
-    ("SkyScript_train_top30pct_filtered_by_CLIP_laion_RS", "top30_laionrs", "Top 30% by CLIP (LAION-RS)"),
-    ("SkyScript_val_5K_filtered_by_CLIP_openai", "val", "Validation 5K (CLIP OpenAI)"),
-    ("SkyScript_test_30K_filtered_by_CLIP_openai", "test", "Test 30K (CLIP OpenAI)"),
-    ("SkyScript_val_5K_filtered_by_CLIP_laion_RS", "val_laionrs", "Validation 5K (CLIP LAION-RS)"),
-    ("SkyScript_test_30K_filtered_by_CLIP_laion_RS", "test_laionrs", "Test 30K (CLIP LAION-RS)"),
-    ("SkyScript_train_unfiltered_5M_language_polished", "polished_unfiltered", "Language-polished captions, all"),
-    (
-        "SkyScript_train_top50pct_filtered_by_CLIP_laion_RS_language_polished",
-        "polished_top50_laionrs",
-        "Language-polished captions, top 50% (LAION-RS)",
-    ),
-    (
-        "SkyScript_train_top30pct_filtered_by_CLIP_laion_RS_language_polished",
-        "polished_top30_laionrs",
-        "Language-polished captions, top 30% (LAION-RS)",
-    ),
-]
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,11 +114,11 @@ class DatasetLayout:
 def subset_for_csv(path: Path) -> tuple[str, str, int]:
     """(slug, label, priority) for a caption CSV, from its official name or its stem."""
     stem = path.stem
-    for i, (official, slug, label) in enumerate(_OFFICIAL):
+    for i, (official, slug, label) in enumerate(OFFICIAL_CSVS):
         if stem == official:
             return slug, label, i
     slug = re.sub(r"[^a-z0-9]+", "_", stem.lower()).strip("_") or "csv"
-    return slug, stem, len(_OFFICIAL)
+    return slug, stem, len(OFFICIAL_CSVS)
 
 
 def _has_filepath_column(path: Path) -> bool:

@@ -22,14 +22,13 @@ from PIL import Image, ImageDraw
 
 from .errors import ImageRefusedError, ZipFormatError
 from .safeio import NotRegularFileError, read_regular
-from .zipdir import LocalZip, ZipEntry, read_directory, read_member
+from .zipdir import MAX_IMAGE_BYTES, LocalZip, ZipEntry, read_directory, read_member
 
 __all__ = ["ImageResult", "ImageStore", "placeholder_image"]
 
 # Pillow only warns above MAX_IMAGE_PIXELS (and raises above twice that); SkyScript images are a few
 # hundred pixels wide, so anything over this is refused before decoding (_open_jpeg).
 Image.MAX_IMAGE_PIXELS = 64_000_000
-MAX_IMAGE_BYTES = 32 << 20  # a SkyScript JPEG is ~50 KB
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 _ZIP_FIELDS = ("zip_offset", "zip_csize", "zip_usize", "zip_method", "zip_crc", "zip_flags", "zip_nlen", "zip_xlen")
 

@@ -24,7 +24,7 @@ import pyarrow as pa
 from .build import INTERNAL_COLUMNS, ZIP_LOCATION_COLUMNS, default_index_dir
 from .errors import IndexNotFoundError, InvalidFilterError
 from .quality import PIXELS_FILE, pixel_problems_sql
-from .query import FACET_DIMENSIONS, BBox, Filters, build_where
+from .query import FACET_DIMENSIONS, BBox, Filters, build_where, sql_literal
 
 __all__ = [
     "DEFAULT_MAX_FOOTPRINTS",
@@ -788,9 +788,8 @@ class ImageIndex:
             if fmt == "csv"
             else "FORMAT parquet, COMPRESSION zstd"
         )
-        target = str(path).replace("'", "''")
         row = self._q(
-            f"COPY (SELECT {cols} FROM images WHERE {where} ORDER BY id) TO '{target}' ({opts})", params
+            f"COPY (SELECT {cols} FROM images WHERE {where} ORDER BY id) TO {sql_literal(str(path))} ({opts})", params
         ).fetchone()
         return int(row[0]) if row else 0
 

@@ -23,6 +23,7 @@ import pyarrow.parquet as pq
 from PIL import Image
 
 from .problems import PROBLEMS, Problem, ProblemKind
+from .query import sql_literal
 
 __all__ = [
     "CHECKS",
@@ -163,7 +164,7 @@ def run_pixel_pass(
 
 def pixel_problems_sql(pixels_path: Path) -> str:
     """SQL yielding (id, filepath, kind, detail, origin) rows for the pixel checks."""
-    src = "read_parquet('" + str(pixels_path).replace("'", "''") + "')"
+    src = f"read_parquet({sql_literal(str(pixels_path))})"
     return f"""
         SELECT i.id, p.filepath, 'corrupt_image' AS kind, p.error AS detail, 'pixels' AS origin
           FROM {src} p JOIN images i USING (filepath) WHERE p.error IS NOT NULL

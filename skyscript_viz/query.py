@@ -22,6 +22,7 @@ __all__ = [
     "Role",
     "TagExpr",
     "build_where",
+    "sql_literal",
 ]
 
 Role = Literal["focus", "surrounding", "any"]
@@ -177,6 +178,12 @@ class Resolver(Protocol):
 
 
 _ROLE_CODE = {"focus": 0, "surrounding": 1}
+
+
+def sql_literal(text: str) -> str:
+    """``text`` as a SQL string literal, for the few places DuckDB takes no parameter (file paths in
+    ``read_parquet``/``COPY ... TO``, ``SET``): quotes doubled, so a path with ``'`` stays one literal."""
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _in_list(column: str, values: tuple[object, ...], params: list[object]) -> str:

@@ -57,6 +57,7 @@ from .errors import (
     RemoteUnreachableError,
     ZipFormatError,
 )
+from .subsets import OFFICIAL_CSVS
 
 __all__ = [
     "DEFAULT_CSVS",
@@ -808,12 +809,10 @@ def parse_parts(text: str | Iterable[int] | None) -> list[int] | None:
 
 def csv_name(name: str) -> str:
     """A caption CSV as given by the user (file name, ``dataframe/`` name, or subset slug) -> file name."""
-    from .discovery import _OFFICIAL
-
     n = name.strip().replace("\\", "/")
     if n.startswith("dataframe/"):
         n = n[len("dataframe/") :]
-    for official, slug, _label in _OFFICIAL:
+    for official, slug, _label in OFFICIAL_CSVS:
         if n in (slug, official):
             return official + ".csv"
     if not n.lower().endswith(".csv"):
@@ -1133,10 +1132,8 @@ class RemoteImages:
         if entry.flags & 0x1 or entry.method not in (0, 8, 12):
             raise RemoteError(f"{e['name']} in {zname}: encrypted or an unsupported compression method")
         try:
-            from .images import MAX_IMAGE_BYTES
-
             return zipdir.read_member(
-                lambda a, b: tr.read(zurl, a, b, size), entry, size=size, label=zname, max_size=MAX_IMAGE_BYTES
+                lambda a, b: tr.read(zurl, a, b, size), entry, size=size, label=zname, max_size=zipdir.MAX_IMAGE_BYTES
             )
         except ZipFormatError as exc:
             raise RemoteChangedError(

@@ -38,6 +38,7 @@ ReadAt = Callable[[int, int], bytes]  # bytes [start, end) of the zip (fewer onl
 
 MAX_MEMBER_SIZE = 256 << 20  # SkyScript images are ~50 KB and meta pickles ~1 KB
 MAX_DIRECTORY_SIZE = 1 << 30  # ~10M members
+MAX_IMAGE_BYTES = 32 << 20  # one image member: a SkyScript JPEG is ~50 KB
 LOCAL_HEADER_SLACK = 1024  # a local header's extra field may be longer than the central one
 
 _EOCD = struct.Struct("<4s4H2LH")  # 22 bytes

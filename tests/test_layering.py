@@ -74,3 +74,35 @@ def test_page_files_are_not_in_streamlits_legacy_pages_folder() -> None:
     root = Path(__file__).resolve().parent.parent
     assert not (root / "pages").exists()
     assert sorted(p.name for p in (root / "app_pages").glob("*.py"))
+
+
+def _imports(path: Path) -> set[str]:
+    """Modules of skyscript_viz that ``path`` imports (module level or inside functions)."""
+    import ast
+
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module:
+            found.add(node.module.split(".")[0])
+        elif isinstance(node, ast.ImportFrom) and node.level == 1:
+            found.update(a.name for a in node.names)
+    return found
+
+
+def test_library_modules_import_each_other_without_cycles() -> None:
+    """The top-level modules of skyscript_viz form no import cycle (function-local imports included)."""
+    lib = Path(skyscript_viz.__file__).resolve().parent
+    modules = {p.stem: p for p in lib.glob("*.py") if p.stem != "__init__"}
+    graph = {name: _imports(path) & set(modules) for name, path in modules.items()}
+    cycles = []
+
+    def visit(node: str, stack: list[str]) -> None:
+        for dep in sorted(graph[node]):
+            if dep in stack:
+                cycles.append([*stack[stack.index(dep) :], dep])
+            elif len(stack) < 12:
+                visit(dep, [*stack, dep])
+
+    for name in sorted(graph):
+        visit(name, [name])
+    assert not cycles, sorted({" -> ".join(c) for c in cycles})[:5]
