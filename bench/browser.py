@@ -239,8 +239,13 @@ class Bench:
         t0_ms = time.time() * 1000
         action()
         runs = len(sessions) if needs_run else 0
-        snaps = wait_all_idle(sessions, t0_ms, ready, lambda: len(self._script_times(consume=False)) >= runs)
-        step = Step(name, max(s["last"] for s in snaps) / 1000 - t0_ms / 1000)
+        try:
+            snaps = wait_all_idle(sessions, t0_ms, ready, lambda: len(self._script_times(consume=False)) >= runs)
+            step = Step(name, max(s["last"] for s in snaps) / 1000 - t0_ms / 1000)
+        except TimeoutError as exc:  # one step that never gets ready must not lose the rest of the run
+            print(f"{name}: {exc}", flush=True)
+            snaps = [s.snap() or {"wsIn": 0, "wsOut": 0, "longMs": 0, "last": t0_ms} for s in sessions]
+            step = Step(f"{name} (NOT READY: timed out)", STEP_TIMEOUT_S)
         for sess, b, s in zip(sessions, before, snaps, strict=True):
             same_doc = s["wsIn"] >= b["wsIn"]
             step.ws_in += s["wsIn"] - (b["wsIn"] if same_doc else 0)
