@@ -42,11 +42,11 @@ def _open_jpeg(data: bytes) -> Image.Image:
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         im = Image.open(io.BytesIO(data), formats=["JPEG"])
     w, h = im.size
-    if w * h > Image.MAX_IMAGE_PIXELS:
+    limit = Image.MAX_IMAGE_PIXELS  # None would mean no limit
+    if limit is not None and w * h > limit:
         im.close()
         raise ImageRefusedError(
-            f"image refused: {w:,} x {h:,} pixels is over the "
-            f"{Image.MAX_IMAGE_PIXELS:,}-pixel limit (decompression-bomb guard)"
+            f"image refused: {w:,} x {h:,} pixels is over the {limit:,}-pixel limit (decompression-bomb guard)"
         )
     return im
 

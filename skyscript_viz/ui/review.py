@@ -49,7 +49,8 @@ def _db_from_args() -> str | None:
     """``--db`` after ``--`` on the streamlit command line."""
     parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument("--db")
-    return parser.parse_known_args(sys.argv[1:])[0].db
+    db: str | None = parser.parse_known_args(sys.argv[1:])[0].db
+    return db
 
 
 def _open(ds: Dataset) -> tuple[ReviewStore, str | None]:
@@ -197,14 +198,14 @@ def audit_estimate(ds: Dataset, audit: dict[str, object]) -> Estimate:
     if not audit["rows"]:  # nothing matched the filters: an empty sample has no columns to merge on
         return stratified_estimate([])
     cur = safe_read(ds, lambda s: s.current(audit=str(audit["id"])), unavailable_store("").current())
-    sample = pd.DataFrame(audit["rows"])  # type: ignore[arg-type]
+    sample = pd.DataFrame(audit["rows"])
     judged = cur.drop_duplicates("filepath", keep="last")[["filepath", "verdict"]]
     merged = sample.merge(judged, on="filepath", how="inner")
     if audit["mode"] == "plain":
         n, e = len(merged), int((merged["verdict"] != "good").sum())
         lo, hi = wilson_interval(e, n)
         return Estimate(e / n if n else 0.0, lo, hi, n, e, "Wilson score interval, 95 %")
-    pop = pd.DataFrame(audit["population"])  # type: ignore[arg-type]
+    pop = pd.DataFrame(audit["population"])
     judged_by = (
         merged.assign(bad=merged["verdict"] != "good")
         .groupby(["source", "year"], dropna=False)["bad"]
@@ -275,7 +276,7 @@ def audit_step(ds: Dataset, audit: dict[str, object], detail: object) -> None:
         if data is not None:
             st.download_button("Download all verdicts (CSV)", data, "verdicts.csv", "text/csv", key="audit_export")
         return
-    rec = ds.index.get(int(rows[pos]["id"]))  # type: ignore[call-overload]
+    rec = ds.index.get(int(rows[pos]["id"]))
     if rec is None:
         audit["pos"] = pos + 1
         st.rerun()
