@@ -483,7 +483,8 @@ def current_generation(root: Path | str) -> str:
 
 def _read_current(index_dir: Path) -> dict[str, Any] | None:
     try:
-        return json.loads((index_dir / "CURRENT").read_text())  # type: ignore[no-any-return]
+        info: dict[str, Any] = json.loads((index_dir / "CURRENT").read_text())
+        return info
     except (OSError, ValueError):
         return None
 

@@ -39,7 +39,7 @@ __all__ = [
 ]
 
 Format = Literal["csv", "geojson", "parquet"]
-EXPORT_FORMATS: dict[str, tuple[str, str]] = {
+EXPORT_FORMATS: dict[Format, tuple[str, str]] = {
     "csv": ("text/csv", ".csv"),
     "geojson": ("application/geo+json", ".geojson"),
     "parquet": ("application/vnd.apache.parquet", ".parquet"),
@@ -170,7 +170,7 @@ class ExportTooLargeError(SkyscriptVizError):
     """A download in the browser would be larger than its cap; the message gives the CLI command."""
 
 
-def cli_command(f: Filters, fmt: str, root: object = "ROOT") -> str:
+def cli_command(f: Filters, fmt: Format, root: object = "ROOT") -> str:
     """The command line that exports the same matches to a file (no size limit)."""
     from .state import filters_to_params
 
@@ -183,7 +183,7 @@ def cli_command(f: Filters, fmt: str, root: object = "ROOT") -> str:
     )
 
 
-def _too_large(what: str, f: Filters, fmt: str) -> ExportTooLargeError:
+def _too_large(what: str, f: Filters, fmt: Format) -> ExportTooLargeError:
     return ExportTooLargeError(
         f"{what}, too large to download in the browser; export it to a file from a "
         f"terminal instead: {cli_command(f, fmt)}"

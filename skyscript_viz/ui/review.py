@@ -7,13 +7,14 @@ import hashlib
 import sys
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypedDict, TypeVar
 
 import pandas as pd
 import streamlit as st
 from streamlit.errors import StreamlitSecretNotFoundError
 
 from ..errors import SkyscriptVizError
+from ..images import ImageResult
 from ..index import ImageRecord
 from ..query import Filters
 from ..reviewdb import resolve_db_url
@@ -193,7 +194,25 @@ def audit_id(f: Filters, mode: str, size: int, seed: int) -> str:
     return f"audit-{hashlib.sha1(text.encode()).hexdigest()[:10]}"
 
 
-def audit_estimate(ds: Dataset, audit: dict[str, object]) -> Estimate:
+class Audit(TypedDict):
+    """A running audit as session state holds it."""
+
+    id: str
+    mode: str
+    rows: list[dict[str, Any]]  # id, filepath, source, year of each sampled image
+    population: list[dict[str, Any]] | None  # images per source and year (stratified design only)
+    pos: int  # the sample row being judged
+
+
+class DetailPanels(Protocol):
+    """How audit_step draws an image: the ui.detail module, passed in by the page."""
+
+    def image_panel(self, ds: Dataset, rec: ImageRecord, img: ImageResult) -> None: ...
+    def captions_panel(self, rec: ImageRecord) -> None: ...
+    def tags_panel(self, rec: ImageRecord) -> None: ...
+
+
+def audit_estimate(ds: Dataset, audit: Audit) -> Estimate:
     """Error rate (verdict other than good) over the audit's sample so far, with a 95 % interval."""
     if not audit["rows"]:  # nothing matched the filters: an empty sample has no columns to merge on
         return stratified_estimate([])
@@ -231,7 +250,7 @@ def estimate_line(est: Estimate) -> str:
     )
 
 
-def start_audit(ds: Dataset, f: Filters, mode: str, size: int, seed: int) -> dict[str, object]:
+def start_audit(ds: Dataset, f: Filters, mode: str, size: int, seed: int) -> Audit:
     """Draw (or redraw: it is deterministic) an audit sample and return its state."""
     if mode == "plain":
         rows = ds.index.sample(f, size, seed=seed)
@@ -249,9 +268,9 @@ def start_audit(ds: Dataset, f: Filters, mode: str, size: int, seed: int) -> dic
     return {"id": audit_id(f, mode, size, seed), "mode": mode, "rows": keep, "population": pop, "pos": pos}
 
 
-def audit_step(ds: Dataset, audit: dict[str, object], detail: object) -> None:
+def audit_step(ds: Dataset, audit: Audit, detail: DetailPanels) -> None:
     """Show the running estimate and the current image with verdict buttons (a verdict moves on)."""
-    rows: list[dict[str, object]] = audit["rows"]  # type: ignore[assignment]
+    rows = audit["rows"]
     if not rows:
         st.info(
             "No image matches the current filters, so there is nothing to sample. Widen the filters "
@@ -261,7 +280,7 @@ def audit_step(ds: Dataset, audit: dict[str, object], detail: object) -> None:
     est = audit_estimate(ds, audit)
     st.markdown(estimate_line(est))
     st.caption(f"Audit {md_code(audit['id'])} · {md_text(audit['mode'])} design · sample of {len(rows):,}")
-    pos = int(audit["pos"])  # type: ignore[call-overload]
+    pos = int(audit["pos"])
     st.progress(min(1.0, pos / max(1, len(rows))), text=f"{min(pos, len(rows)):,} / {len(rows):,} judged")
     nav = st.columns([1, 1, 4])
     if nav[0].button("◀ Back", key="audit_back", disabled=pos <= 0):
@@ -284,10 +303,10 @@ def audit_step(ds: Dataset, audit: dict[str, object], detail: object) -> None:
     left, right = st.columns([3, 2])
     with left:
         img = ds.images.image(rec.row)
-        detail.image_panel(ds, rec, img)  # type: ignore[attr-defined]
+        detail.image_panel(ds, rec, img)
     with right:
-        detail.captions_panel(rec)  # type: ignore[attr-defined]
-        detail.tags_panel(rec)  # type: ignore[attr-defined]
+        detail.captions_panel(rec)
+        detail.tags_panel(rec)
         if verdict_form(ds, rec, key=f"audit_{pos}", audit=str(audit["id"])):
             audit["pos"] = pos + 1
             st.rerun()
