@@ -128,12 +128,11 @@ def discover_benchmarks(root: Path) -> list[BenchmarkSet]:
     names = list(BENCHMARK_SETS) + sorted(n for n in folders if n not in BENCHMARK_SETS)
     out: list[BenchmarkSet] = []
     for name in names:
-        kind, desc = BENCHMARK_SETS.get(name, (None, "found in benchmark/"))  # type: ignore[assignment]
         folder = folders.get(name)
-        if folder is None:
-            out.append(BenchmarkSet(name, kind, desc, None))
+        if folder is None:  # only a known set can be missing: the others come from the folders
+            out.append(BenchmarkSet(name, *BENCHMARK_SETS[name], None))
             continue
-        kind = kind or _guess_kind(folder)
+        kind, desc = BENCHMARK_SETS.get(name) or (_guess_kind(folder), "found in benchmark/")
         csv_path = _find_csv(folder, kind)
         classnames: list[str] = []
         cn = next(iter(sorted(folder.rglob("classnames.txt"))), None)

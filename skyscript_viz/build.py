@@ -451,7 +451,7 @@ def _merge(
         shutil.move(db_path, gen_dir / "index.duckdb")
         shutil.rmtree(db_tmp, ignore_errors=True)
 
-    n_images = con.execute("SELECT count(*) FROM imgs").fetchone()[0]  # type: ignore[index]
+    n_images = con.execute("SELECT count(*) FROM imgs").fetchone()[0]
     per_source_year = con.execute(
         "SELECT coalesce(source, '?'), coalesce(year, 0), count(*) FROM imgs GROUP BY ALL ORDER BY ALL"
     ).fetchall()
@@ -480,7 +480,8 @@ def current_generation(root: Path | str) -> str:
 
 def _read_current(index_dir: Path) -> dict[str, Any] | None:
     try:
-        return json.loads((index_dir / "CURRENT").read_text())  # type: ignore[no-any-return]
+        info: dict[str, Any] = json.loads((index_dir / "CURRENT").read_text())
+        return info
     except (OSError, ValueError):
         return None
 
@@ -568,7 +569,7 @@ def _build_locked(
             [p.number for p, _ in wanted],
             current.get("n_images", 0),
             time.perf_counter() - t0,
-            [tuple(x) for x in current.get("per_source_year", [])],  # type: ignore[misc]
+            [tuple(x) for x in current.get("per_source_year", [])],
             current.get("problems_by_kind", {}),
             layout.notes,
         )
@@ -653,7 +654,7 @@ def _build_locked(
         reused,
         merged["n_images"],
         time.perf_counter() - t0,
-        [tuple(x) for x in merged["per_source_year"]],  # type: ignore[misc]
+        [tuple(x) for x in merged["per_source_year"]],
         merged["problems_by_kind"],
         layout.notes,
     )

@@ -138,14 +138,14 @@ def _cmd_info(args: argparse.Namespace) -> int:
 def _cmd_export(args: argparse.Namespace) -> int:
     import time
 
-    from .export import export
+    from .export import export, export_format
     from .index import ImageIndex
 
     idx = ImageIndex.open(args.root, index_dir=args.index_dir)
     f = _filters_for(idx, args.filter or [])
     fmt = args.format or (Path(args.output).suffix.lstrip(".").lower() or "csv")
     t0 = time.perf_counter()
-    n = export(idx, f, args.output, fmt=fmt)
+    n = export(idx, f, args.output, fmt=export_format(fmt))
     dt = time.perf_counter() - t0
     print(f"{n:,} rows -> {args.output} ({fmt}) in {dt:.2f} s ({n / max(dt, 1e-9):,.0f} rows/s)")
     return 0

@@ -15,7 +15,7 @@ import shlex
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeGuard
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -34,15 +34,29 @@ __all__ = [
     "export",
     "export_bytes",
     "export_download",
+    "export_format",
     "geojson_chunks",
 ]
 
 Format = Literal["csv", "geojson", "parquet"]
-EXPORT_FORMATS: dict[str, tuple[str, str]] = {
+EXPORT_FORMATS: dict[Format, tuple[str, str]] = {
     "csv": ("text/csv", ".csv"),
     "geojson": ("application/geo+json", ".geojson"),
     "parquet": ("application/vnd.apache.parquet", ".parquet"),
 }
+
+
+def _is_format(name: str) -> TypeGuard[Format]:
+    return name in EXPORT_FORMATS
+
+
+def export_format(name: str) -> Format:
+    """``name`` as an export format; InvalidFilterError naming the formats there are when it is none."""
+    if _is_format(name):
+        return name
+    raise InvalidFilterError(f"export format {name!r} is not one of {', '.join(EXPORT_FORMATS)}")
+
+
 BROWSER_MAX_ROWS = 250_000  # rows a browser download may hold (the CLI has no limit)
 BROWSER_MAX_BYTES = 128 * 1024 * 1024  # bytes a browser download may hold (captions can be long)
 GEOJSON_PROPERTIES = (
@@ -156,7 +170,7 @@ class ExportTooLargeError(SkyscriptVizError):
     """A download in the browser would be larger than its cap; the message gives the CLI command."""
 
 
-def cli_command(f: Filters, fmt: str, root: object = "ROOT") -> str:
+def cli_command(f: Filters, fmt: Format, root: object = "ROOT") -> str:
     """The command line that exports the same matches to a file (no size limit)."""
     from .state import filters_to_params
 
@@ -169,7 +183,7 @@ def cli_command(f: Filters, fmt: str, root: object = "ROOT") -> str:
     )
 
 
-def _too_large(what: str, f: Filters, fmt: str) -> ExportTooLargeError:
+def _too_large(what: str, f: Filters, fmt: Format) -> ExportTooLargeError:
     return ExportTooLargeError(
         f"{what}, too large to download in the browser; export it to a file from a "
         f"terminal instead: {cli_command(f, fmt)}"
@@ -182,8 +196,7 @@ def export(index: ImageIndex, f: Filters, out: Path | str, *, fmt: Format, max_b
     Written to a temporary file next to ``out`` and renamed, so a failed export never leaves half a file.
     With ``max_bytes``, writing stops (ExportTooLargeError, no file) once the file would grow past it.
     """
-    if fmt not in EXPORT_FORMATS:
-        raise InvalidFilterError(f"export format {fmt!r} is not one of {', '.join(EXPORT_FORMATS)}")
+    fmt = export_format(fmt)  # callers from untyped code (argparse, widgets) may pass any string
     out = Path(out)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent or ".")
     os.close(fd)

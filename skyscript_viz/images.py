@@ -41,11 +41,11 @@ def _open_jpeg(data: bytes) -> Image.Image:
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         im = Image.open(io.BytesIO(data), formats=["JPEG"])
     w, h = im.size
-    if w * h > Image.MAX_IMAGE_PIXELS:
+    limit = Image.MAX_IMAGE_PIXELS  # None would mean no limit
+    if limit is not None and w * h > limit:
         im.close()
         raise ImageRefusedError(
-            f"image refused: {w:,} x {h:,} pixels is over the "
-            f"{Image.MAX_IMAGE_PIXELS:,}-pixel limit (decompression-bomb guard)"
+            f"image refused: {w:,} x {h:,} pixels is over the {limit:,}-pixel limit (decompression-bomb guard)"
         )
     return im
 
@@ -135,11 +135,11 @@ class ImageStore:
 
     def _read_zip(self, container: str, member: str, row: dict[str, Any]) -> bytes:
         z = self._zip(container)
-        loc = [_int(row.get(k)) for k in _ZIP_FIELDS]
-        if None in loc:  # an older index: look the member up in the zip's own directory
+        loc = [v for v in (_int(row.get(k)) for k in _ZIP_FIELDS) if v is not None]
+        if len(loc) < len(_ZIP_FIELDS):  # an older index: look the member up in the zip's own directory
             return self._zip(container, directory=True).read(member)
         off, csize, usize, method, crc, flags, nlen, xlen = loc
-        entry = ZipEntry(member, off, csize, usize, method, crc, flags, nlen, xlen)  # type: ignore[arg-type]
+        entry = ZipEntry(member, off, csize, usize, method, crc, flags, nlen, xlen)
         return read_member(z.read_at, entry, size=z.size, label=z.label, max_size=MAX_IMAGE_BYTES)
 
     def read_bytes(self, row: dict[str, Any]) -> bytes:

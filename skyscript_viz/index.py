@@ -167,7 +167,7 @@ class ImageIndex:
                 f"no index at {str(index_dir)!r}; build it with `python -m skyscript_viz index ROOT`"
             ) from None
         self.index_dir = index_dir
-        self.gen_dir = index_dir / info["generation"]
+        self.gen_dir: Path = index_dir / info["generation"]
         self.info: dict[str, Any] = info
         self.root = Path(info["root"])
         config: dict[str, Any] = {"memory_limit": memory_limit}
@@ -258,7 +258,7 @@ class ImageIndex:
             return None
         hit = self._candidates.get(needle, ...)
         if hit is not ...:
-            return hit  # type: ignore[return-value]
+            return hit
         best: tuple[int, list[str]] | None = None
         for m in CAPTION_WORD_RE.finditer(needle):
             inner_start, inner_end = m.start() > 0, m.end() < len(needle)  # a separator before / after it
@@ -592,7 +592,7 @@ class ImageIndex:
             rows = self._df("SELECT * FROM images WHERE id = ?", [int(key)])
         if rows.empty:
             return None
-        row = {k: (None if _isnull(v) else v) for k, v in rows.iloc[0].to_dict().items()}
+        row: dict[str, Any] = {k: (None if _isnull(v) else v) for k, v in rows.iloc[0].to_dict().items()}
         image_id = int(row["id"])
         tags = self._q(
             """SELECT t.role, t.obj, v.key, v.value FROM tags t JOIN vocab v USING (kv_id)
@@ -672,8 +672,9 @@ class ImageIndex:
     def image_locations(self) -> list[dict[str, Any]]:
         """(filepath, storage, container, member) of every image that has a file, for the pixel pass."""
         loc = "".join(f", {c}" for c in self._row_columns if c.startswith("zip_"))  # byte locations (format 6+)
-        return self._df(f"""SELECT filepath, storage, container, member{loc} FROM images WHERE has_image
-                            ORDER BY id""").to_dict("records")
+        records: list[dict[str, Any]] = self._df(f"""SELECT filepath, storage, container, member{loc}
+                            FROM images WHERE has_image ORDER BY id""").to_dict("records")
+        return records
 
     def sample(self, f: Filters, n: int, *, seed: int) -> pd.DataFrame:
         """A seeded random sample of ``n`` matches (the same seed gives the same sample)."""

@@ -17,7 +17,7 @@ from typing import Any
 
 import folium
 import pandas as pd
-from branca.element import MacroElement
+from branca.element import Figure, MacroElement
 from jinja2 import Template
 
 from . import assets
@@ -58,7 +58,7 @@ def _js_json(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False).replace("</", "<\\/")
 
 
-class _RectLayer(MacroElement):  # type: ignore[misc]
+class _RectLayer(MacroElement):
     """Rectangles from ``[[w, s, e, n, colour index, tooltip index], …]`` added to the parent group."""
 
     _template = Template("""
@@ -126,6 +126,14 @@ class _FocusWithoutScroll(MacroElement):
         self._name = "FocusWithoutScroll"
 
 
+def _figure(m: folium.Map) -> Figure:
+    """The page a map is drawn in (folium gives every map one when it is made)."""
+    root = m.get_root()
+    if not isinstance(root, Figure):
+        raise TypeError(f"the map's root is a {type(root).__name__}, not a branca Figure")
+    return root
+
+
 def base_map(*, lat: float, lon: float, zoom: int, base: str) -> tuple[folium.Map, bool]:
     """The map without data layers: local Leaflet assets and the chosen base layer.
 
@@ -136,7 +144,7 @@ def base_map(*, lat: float, lon: float, zoom: int, base: str) -> tuple[folium.Ma
     m, ok = assets.make_map(location=(lat, lon), zoom_start=zoom, default_layer=name)
     _FocusWithoutScroll().add_to(m)
     # Leaflet sizes controls in rem, and the component's iframe has a large root font: keep them small.
-    m.get_root().header.add_child(
+    _figure(m).header.add_child(
         folium.Element(
             "<style>.leaflet-control-attribution,.leaflet-control-scale-line{font-size:11px!important;"
             "line-height:1.4}.leaflet-tooltip{font-size:12px}</style>"
@@ -146,7 +154,7 @@ def base_map(*, lat: float, lon: float, zoom: int, base: str) -> tuple[folium.Ma
     return m, ok
 
 
-class _BaseSwitch(MacroElement):  # type: ignore[misc]
+class _BaseSwitch(MacroElement):
     """Shows one base tile layer and hides the others, in the map that is already on the page.
 
     Changing the base layer in the map's own script would give streamlit-folium a new map, which

@@ -340,12 +340,10 @@ def _read_listed(
     imgs = _by_stem(img_store, prefix, "", problem)
     metas = _by_stem(meta_store, prefix, "meta ", problem)
     for st in (img_store, meta_store):
-        for name in st.other if st else ():
-            problem(
-                f"{st.store.path.name}/{name}",
-                ProblemKind.UNEXPECTED_FILE,  # type: ignore[union-attr]
-                "not a .jpg/.pickle; ignored",
-            )
+        if st is None:
+            continue
+        for name in st.other:
+            problem(f"{st.store.path.name}/{name}", ProblemKind.UNEXPECTED_FILE, "not a .jpg/.pickle; ignored")
 
     stems = sorted(imgs.keys() | metas.keys())
     n = len(stems)
@@ -357,7 +355,7 @@ def _read_listed(
     # One tuple per image (transposed into columns at the end): far cheaper than 20 appends per image.
     rows: list[tuple[Any, ...]] = []
     append_row = rows.append
-    none5 = (None,) * 5
+    none5: tuple[int | None, ...] = (None,) * 5
 
     word_cache: dict[Any, str] = {}  # (key, value) -> its caption words
 

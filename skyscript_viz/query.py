@@ -27,7 +27,7 @@ __all__ = [
 
 Role = Literal["focus", "surrounding", "any"]
 FACET_DIMENSIONS = ("source", "year", "month", "obj_type", "subset")
-_ROLE_PREFIX = {
+_ROLE_PREFIX: dict[str, Role] = {
     "focus": "focus",
     "f": "focus",
     "surrounding": "surrounding",
@@ -105,7 +105,7 @@ class TagExpr:
         if not m or not m.group(2).strip():
             raise InvalidFilterError(f"tag {text!r} is not key, key=value or role:key=value")
         role = _ROLE_PREFIX[m.group(1)] if m.group(1) else "any"
-        return cls(m.group(2).strip(), m.group(3), role)  # type: ignore[arg-type]
+        return cls(m.group(2).strip(), m.group(3), role)
 
     def __str__(self) -> str:
         body = self.key if self.value is None else f"{self.key}={self.value}"

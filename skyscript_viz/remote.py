@@ -709,10 +709,12 @@ class ZipDirectory:
         self._names = self._table.column("name")
 
     def __len__(self) -> int:
-        return self._table.num_rows
+        n: int = self._table.num_rows  # pyarrow is untyped
+        return n
 
     def names(self) -> list[str]:
-        return self._names.to_pylist()
+        names: list[str] = self._names.to_pylist()
+        return names
 
     def lookup(self, name: str) -> dict[str, Any] | None:
         names = self._names
@@ -722,7 +724,8 @@ class ZipDirectory:
                 return len(names)
 
             def __getitem__(self, i: int) -> str:
-                return names[i].as_py()
+                name: str = names[i].as_py()
+                return name
 
         i = bisect.bisect_left(_Seq(), name)
         if i >= len(names) or names[i].as_py() != name:

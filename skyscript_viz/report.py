@@ -15,7 +15,7 @@ import html
 import io
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import pandas as pd
 
@@ -24,11 +24,11 @@ from .images import ImageStore
 from .index import ImageIndex
 from .problems import PROBLEM_HELP
 from .quality import CHECKS
-from .query import Filters
+from .query import BBox, Filters
 from .sources import source_info, source_label
 from .state import filters_to_params
 
-__all__ = ["MAX_REPORT_BYTES", "build_report", "coverage_png", "overview_data", "write_report"]
+__all__ = ["MAX_REPORT_BYTES", "OverviewData", "build_report", "coverage_png", "overview_data", "write_report"]
 
 MAX_REPORT_BYTES = 10_000_000
 THUMBS_PER_SOURCE = 6
@@ -37,7 +37,25 @@ EXAMPLES_PER_PROBLEM = 3
 MAP_WIDTH = 760
 
 
-def overview_data(idx: ImageIndex, f: Filters) -> dict[str, Any]:
+class OverviewData(TypedDict):
+    """The aggregates of one filter, as ``overview_data`` returns them (the DataFrames are ImageIndex's)."""
+
+    count: int
+    by_source_year: pd.DataFrame
+    by_type: pd.DataFrame
+    keys_focus: pd.DataFrame
+    keys_surr: pd.DataFrame
+    pairs_focus: pd.DataFrame
+    pairs_surr: pd.DataFrame
+    captions: pd.DataFrame
+    footprints: pd.DataFrame
+    coverage: pd.DataFrame
+    cells: pd.DataFrame
+    cells_1deg: int
+    extent: BBox | None
+
+
+def overview_data(idx: ImageIndex, f: Filters) -> OverviewData:
     """The aggregates the Overview page and the report show for ``f``."""
     return {
         "count": idx.count(f),
@@ -101,7 +119,7 @@ def coverage_png(cells: pd.DataFrame, *, width: int = MAP_WIDTH) -> bytes:
 # ---- sections -----------------------------------------------------------------------------------
 
 
-def _headline(idx: ImageIndex, d: dict[str, Any]) -> str:
+def _headline(idx: ImageIndex, d: OverviewData) -> str:
     bsy: pd.DataFrame = d["by_source_year"]
     years = bsy["year"].dropna() if not bsy.empty else pd.Series(dtype=float)
     cards = [
@@ -121,7 +139,7 @@ def _headline(idx: ImageIndex, d: dict[str, Any]) -> str:
     )
 
 
-def _charts(d: dict[str, Any]) -> str:
+def _charts(d: OverviewData) -> str:
     bsy: pd.DataFrame = d["by_source_year"].assign(source=lambda x: x["source"].fillna("??"))
     out = []
     if not bsy.empty:
@@ -141,13 +159,12 @@ def _charts(d: dict[str, Any]) -> str:
                 title="Images by source and year",
             )
         )
-    for key, title, color in (
-        ("keys_focus", "Top tag keys: focus object", "#0E7C86"),
-        ("keys_surr", "Top tag keys: surrounding objects", "#6b8e9b"),
-        ("pairs_focus", "Top key=value pairs: focus object", "#0E7C86"),
-        ("pairs_surr", "Top key=value pairs: surrounding objects", "#6b8e9b"),
+    for df, title, color in (
+        (d["keys_focus"], "Top tag keys: focus object", "#0E7C86"),
+        (d["keys_surr"], "Top tag keys: surrounding objects", "#6b8e9b"),
+        (d["pairs_focus"], "Top key=value pairs: focus object", "#0E7C86"),
+        (d["pairs_surr"], "Top key=value pairs: surrounding objects", "#6b8e9b"),
     ):
-        df: pd.DataFrame = d[key]
         if not df.empty:
             out.append(svgcharts.hbars(list(df["tag"]), list(df["images"]), color=color, title=title))
     bt: pd.DataFrame = d["by_type"]
@@ -220,7 +237,7 @@ def _footprint_table(fp: pd.DataFrame) -> str:
     )
 
 
-def _gallery(idx: ImageIndex, f: Filters, d: dict[str, Any], images: ImageStore, per_source: int) -> str:
+def _gallery(idx: ImageIndex, f: Filters, d: OverviewData, images: ImageStore, per_source: int) -> str:
     bsy: pd.DataFrame = d["by_source_year"]
     if bsy.empty:
         return "<p>No images match.</p>"
@@ -285,7 +302,7 @@ def build_report(
     f: Filters,
     *,
     images: ImageStore | None = None,
-    data: dict[str, Any] | None = None,
+    data: OverviewData | None = None,
     per_source: int = THUMBS_PER_SOURCE,
 ) -> str:
     """The report as one HTML document (every image embedded, no script, no external link)."""

@@ -248,7 +248,7 @@ def _draw(data: MapData, *, scale: float, ox: float, oy: float, width: int, heig
         for shift in (-1.0, 0.0, 1.0):
             if shape.x1 + shift < lo_x - margin or shape.x0 + shift > hi_x + margin:
                 continue
-            pts = ((*shape.xy, shift, 0.0)) * scale - (ox, oy)
+            pts = (shape.xy + np.array((shift, 0.0))) * scale - (ox, oy)
             flat = pts.ravel().tolist()
             if polygon:
                 draw.polygon(flat, fill=fill)

@@ -119,8 +119,8 @@ class Directory:
             for i, n in enumerate(self.names):
                 index.setdefault(n, i)
             self._index = index
-        i = self._index.get(name)
-        return None if i is None else self.entry(i)
+        pos = self._index.get(name)
+        return None if pos is None else self.entry(pos)
 
 
 def _find_eocd(tail: bytes) -> int:

@@ -116,7 +116,8 @@ _ANCHORS: dict[str, list[tuple[float, float, str]]] = {
 
 # Common real OSM tag combinations for scenes the two extracts lack; used only at synthetic positions.
 # (type, tags, (min size, max size) in m [width for ways], aspect h/w, setting, regions ("" = any)).
-_TEMPLATES: list[tuple[str, dict[str, str], tuple[float, float], float, str, str]] = [
+Template = tuple[str, dict[str, str], tuple[float, float], float, str, str]
+_TEMPLATES: list[Template] = [
     ("a", {"landuse": "farmland"}, (150, 600), 0.6, "rural", ""),
     ("a", {"landuse": "farmland", "crop": "wheat"}, (200, 700), 0.5, "rural", ""),
     ("a", {"landuse": "farmland", "crop": "maize"}, (200, 600), 0.6, "rural", "US DE ES"),

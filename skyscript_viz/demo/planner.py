@@ -11,7 +11,7 @@ from skyscript_viz.sources import SOURCES
 from .captions import _article, _captions, _phrase, _prefix
 from .manifest import FAULT_KINDS
 from .osm import _Img, _load_osm, _local, _Obj, _offset, _Placed, _rec_shape, _Shape, _Site
-from .places import _AERIAL, _ANCHORS, _COARSE, _SHARE, _TEMPLATES, _YEARS, SOURCE_RASTER
+from .places import _AERIAL, _ANCHORS, _COARSE, _SHARE, _TEMPLATES, _YEARS, SOURCE_RASTER, Template
 from .styles import _ROADS, _style
 
 _HOSTILE_TAG = "<img src=x onerror=alert(1)>"
@@ -52,7 +52,7 @@ class _Planner:
             return False
         if k == "highway" and v not in _ROADS:
             return False
-        size = max(rec["w"], rec["h"])
+        size: float = max(rec["w"], rec["h"])
         return size >= 150 if rec["t"] == "w" else size >= 80
 
     @staticmethod
@@ -84,7 +84,7 @@ class _Planner:
                 self.used_ids.add((t, oid))
                 return oid
 
-    def _template_obj(self, tpl: tuple[str, dict[str, str], tuple[float, float], float, str, str]) -> _Obj:
+    def _template_obj(self, tpl: Template) -> _Obj:
         t, tags, (lo, hi), aspect, _setting, _regions = tpl
         rng = self.rng
         ang = rng.random() * math.pi
@@ -127,7 +127,7 @@ class _Planner:
             shape = _Shape("point", [(0.0, 0.0)], 0.0)
         return _Obj(t, self._new_id(t), dict(tags), shape, _style(t, tags))
 
-    def _templates_for(self, setting: str, src: str, big: bool = False) -> list[tuple]:
+    def _templates_for(self, setting: str, src: str, big: bool = False) -> list[Template]:
         out = []
         for tpl in _TEMPLATES:
             _t, _tags, (_lo, hi), _a, s, regions = tpl

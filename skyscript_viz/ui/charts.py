@@ -16,7 +16,7 @@ def by_source_year(df: pd.DataFrame) -> alt.Chart:
     """Stacked bars: images per year, coloured by source."""
     df = df.assign(source=df["source"].fillna("??"), year=df["year"].astype("Int64").astype(str))
     codes = sorted(df["source"].unique())
-    return (
+    chart: alt.Chart = (  # altair's mark_* methods are untyped
         alt.Chart(df)
         .mark_bar()
         .encode(
@@ -27,6 +27,7 @@ def by_source_year(df: pd.DataFrame) -> alt.Chart:
         )
         .properties(height=260)
     )
+    return chart
 
 
 BAR_PX = 18  # height of one bar's row: room for its label at the axis font size
@@ -34,7 +35,7 @@ BAR_PX = 18  # height of one bar's row: room for its label at the axis font size
 
 def bars(df: pd.DataFrame, x: str, y: str, *, title: str, color: str = "#0E7C86", height: int = 260) -> alt.Chart:
     """Horizontal bars, every bar labelled (Vega-Lite would otherwise drop labels that might overlap)."""
-    return (
+    chart: alt.Chart = (  # altair's mark_* methods are untyped
         alt.Chart(df)
         .mark_bar(color=color)
         .encode(
@@ -44,10 +45,11 @@ def bars(df: pd.DataFrame, x: str, y: str, *, title: str, color: str = "#0E7C86"
         )
         .properties(height=max(height, BAR_PX * len(df)))
     )
+    return chart
 
 
 def caption_lengths(df: pd.DataFrame) -> alt.Chart:
-    return (
+    chart: alt.Chart = (  # altair's mark_* methods are untyped
         alt.Chart(df)
         .mark_bar(color="#0E7C86")
         .encode(
@@ -57,6 +59,7 @@ def caption_lengths(df: pd.DataFrame) -> alt.Chart:
         )
         .properties(height=220)
     )
+    return chart
 
 
 def footprint_sizes(df: pd.DataFrame) -> tuple[alt.LayerChart, pd.DataFrame]:
@@ -93,7 +96,7 @@ def coverage_matrix(df: pd.DataFrame) -> alt.Chart:
     df = df.assign(source=df["source"].fillna("??"), year=df["year"].astype("Int64").astype(str))
     df["row"] = df["source"] + " · " + df["year"]
     sel = alt.selection_point(name="cell", fields=["source", "year", "key"], on="click")
-    return (
+    chart: alt.Chart = (  # altair's mark_* methods are untyped
         alt.Chart(df)
         .mark_rect()
         .encode(
@@ -106,3 +109,4 @@ def coverage_matrix(df: pd.DataFrame) -> alt.Chart:
         .add_params(sel)
         .properties(height=max(200, 16 * df["row"].nunique()))
     )
+    return chart

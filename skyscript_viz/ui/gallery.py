@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import pandas as pd
 import streamlit as st
 
@@ -136,7 +138,7 @@ def export_panel(ds: Dataset, f: Filters) -> None:
         for fmt, (mime, ext) in export.EXPORT_FORMATS.items():
             st.download_button(
                 f"Download {fmt.upper()}",
-                data=lambda fmt=fmt: export.export_download(ds.index, f, fmt=fmt),  # type: ignore[misc]
+                data=partial(export.export_download, ds.index, f, fmt=fmt),  # built on click only
                 file_name=f"skyscript_export{ext}",
                 mime=mime,
                 key=f"export_{fmt}",

@@ -120,10 +120,10 @@ def follow_filters(ds: Dataset, f: Filters) -> None:
 
 def _user_moved(lat: float, lon: float, zoom: int) -> bool:
     """A reported view differs from the one the app set (not just rounded by the browser)."""
-    old = st.session_state.get(keys.VIEW)
+    old: tuple[float, float, int] | None = st.session_state.get(keys.VIEW)
     if old is None or int(zoom) != int(old[2]):
         return True
-    tol = 360.0 / 2 ** int(zoom) * 0.05  # 5 % of a 256 px tile
+    tol: float = 360.0 / 2 ** int(zoom) * 0.05  # 5 % of a 256 px tile
     return abs(lat - old[0]) > tol or abs(((lon - old[1] + 180) % 360) - 180) > tol
 
 
@@ -136,14 +136,13 @@ def absorb_map_return() -> str | None:
     center, zoom, bounds = ret.get("center"), ret.get("zoom"), ret.get("bounds")
     # the browser's report is anyone's input: numbers are checked and clamped (2 ** zoom is computed)
     view = safe_view(center.get("lat"), center.get("lng"), zoom) if isinstance(center, dict) else None
-    moved = (
+    if (
         view is not None
         and isinstance(bounds, dict)
         and isinstance(bounds.get("_southWest"), dict)
         and isinstance(bounds.get("_northEast"), dict)
         and view != ss.get("m_last_ret")
-    )
-    if moved:
+    ):  # the view moved
         ss["m_last_ret"] = view
         if _user_moved(*view):
             ss[_FITTED] = False

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
+from typing import Any
 from urllib.parse import urlencode
 
 import pandas as pd
@@ -16,7 +18,7 @@ from ..errors import SkyscriptVizError
 from ..problems import PROBLEM_HELP
 from ..quality import CHECKS
 from ..query import Filters, TagExpr
-from ..report import build_report, overview_data
+from ..report import OverviewData, build_report, overview_data
 from ..state import filters_to_params
 from ..text import md_code, md_label, md_link, md_text
 from . import charts, keys
@@ -27,13 +29,13 @@ from .review import identity, safe_read, store
 
 
 @st.cache_data(show_spinner=False, max_entries=32, hash_funcs={Dataset: lambda d: str(d.index.gen_dir)})
-def _overview_data(ds: Dataset, f: Filters) -> dict[str, object]:
+def _overview_data(ds: Dataset, f: Filters) -> OverviewData:
     return overview_data(ds.index, f)
 
 
-def _apply_cell(selection: dict[str, object]) -> None:
+def _apply_cell(selection: Mapping[str, Any]) -> None:
     """A click on a coverage-matrix cell: filter to that source, year and focus key."""
-    pts = (selection.get("selection") or {}).get("cell") or []  # type: ignore[union-attr]
+    pts = (selection.get("selection") or {}).get("cell") or []
     if not pts:
         return
     p = pts[0]
@@ -46,7 +48,7 @@ def _apply_cell(selection: dict[str, object]) -> None:
 
 def overview(ds: Dataset, f: Filters) -> None:
     d = _overview_data(ds, f)
-    bsy: pd.DataFrame = d["by_source_year"]  # type: ignore[assignment]
+    bsy: pd.DataFrame = d["by_source_year"]
     c = st.columns(5)
     c[0].metric("Images", f"{d['count']:,}")
     c[1].metric("Distinct tags", f"{ds.index.headline()['tags']:,}")
@@ -75,10 +77,10 @@ def overview(ds: Dataset, f: Filters) -> None:
             else mapview.zoom_for_bbox(  # fit the matches
                 ext.west, ext.south, ext.east, ext.north, width_px=460, height_px=330
             )
-        )  # type: ignore[attr-defined]
+        )
         m, _ = mapview.base_map(lat=lat, lon=lon, zoom=min(z, 10), base=st.session_state.get(keys.BASE, "offline"))
         by_source = bool(st.session_state.get(keys.CELLS_BY_SOURCE))
-        mapview.cells_layer(d["cells"], by_source=by_source).add_to(m)  # type: ignore[arg-type]
+        mapview.cells_layer(d["cells"], by_source=by_source).add_to(m)
         st_folium(m, key="overview_map", height=330, use_container_width=True, returned_objects=[])
         cells_key(d["cells"])
     with right:
@@ -89,46 +91,46 @@ def overview(ds: Dataset, f: Filters) -> None:
     with a:
         st.markdown("**Top tag keys: focus object**")
         st.altair_chart(
-            charts.bars(d["keys_focus"], "images", "tag", title="images"),  # type: ignore[arg-type]
+            charts.bars(d["keys_focus"], "images", "tag", title="images"),
             width="stretch",
         )
         st.markdown("**Top key=value pairs: focus object**")
         st.altair_chart(
-            charts.bars(d["pairs_focus"], "images", "tag", title="images"),  # type: ignore[arg-type]
+            charts.bars(d["pairs_focus"], "images", "tag", title="images"),
             width="stretch",
         )
     with b:
         st.markdown("**Top tag keys: surrounding objects**")
         st.altair_chart(
-            charts.bars(d["keys_surr"], "images", "tag", title="images", color="#6b8e9b"),  # type: ignore[arg-type]
+            charts.bars(d["keys_surr"], "images", "tag", title="images", color="#6b8e9b"),
             width="stretch",
         )
         st.markdown("**Top key=value pairs: surrounding objects**")
         st.altair_chart(
-            charts.bars(d["pairs_surr"], "images", "tag", title="images", color="#6b8e9b"),  # type: ignore[arg-type]
+            charts.bars(d["pairs_surr"], "images", "tag", title="images", color="#6b8e9b"),
             width="stretch",
         )
     a, b = st.columns(2)
     with a:
         st.markdown("**Object types**")
-        bt: pd.DataFrame = d["by_type"]  # type: ignore[assignment]
+        bt: pd.DataFrame = d["by_type"]
         bt = bt.assign(type=bt["obj_type"].map({"a": "area", "w": "way", "n": "node"}).fillna("unknown"))
         st.altair_chart(charts.bars(bt, "images", "type", title="images", height=140), width="stretch")
         st.markdown("**Caption length**")
-        st.altair_chart(charts.caption_lengths(d["captions"]), width="stretch")  # type: ignore[arg-type]
+        st.altair_chart(charts.caption_lengths(d["captions"]), width="stretch")
     with b:
         st.markdown("**Footprint size by source, against nominal resolution**")
-        chart, table = charts.footprint_sizes(d["footprints"])  # type: ignore[arg-type]
+        chart, table = charts.footprint_sizes(d["footprints"])
         st.altair_chart(chart, width="stretch")
         st.dataframe(table, hide_index=True, width="stretch")
     st.markdown("**Coverage: source × year × top focus tag keys** — click a cell to filter to it")
-    cov: pd.DataFrame = d["coverage"]  # type: ignore[assignment]
+    cov: pd.DataFrame = d["coverage"]
     if cov.empty:
         st.caption("No tagged images under these filters.")
     else:
         event = st.altair_chart(charts.coverage_matrix(cov), width="stretch", on_select="rerun", key="coverage_chart")
-        if event and (event.get("selection") or {}).get("cell"):
-            _apply_cell(event)  # type: ignore[arg-type]
+        if isinstance(event, dict) and (event.get("selection") or {}).get("cell"):  # a VegaLiteState
+            _apply_cell(event)
             st.rerun()
 
 
@@ -148,7 +150,8 @@ def saved_views(ds: Dataset, f: Filters) -> None:
                 st.toast(f"Saved view {md_text(name)}")
             except SkyscriptVizError as exc:
                 st.error(md_text(str(exc)))
-        for vname, query in safe_read(ds, lambda s: s.views(), []):
+        views: list[tuple[str, str]] = safe_read(ds, lambda s: s.views(), [])
+        for vname, query in views:
             st.markdown(md_link(vname, f"./overview?{query}"))
 
 
@@ -175,7 +178,7 @@ def quality(ds: Dataset, f: Filters) -> None:
         )
     table = pd.DataFrame(rows)
     st.dataframe(table, hide_index=True, width="stretch")
-    kinds = [r["check"] for r in rows if r["records"]]
+    kinds = [str(r["check"]) for r in rows if r["records"]]
     if not kinds:
         st.success("No problems recorded.")
         return

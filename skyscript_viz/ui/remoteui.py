@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TypeVar
 
 import streamlit as st
 
@@ -14,12 +14,14 @@ from ..text import md_code, md_text
 
 __all__ = ["open_remote_dataset"]
 
+_D = TypeVar("_D")
+
 
 def _example_command(url: str) -> str:
     return f"python -m skyscript_viz index {url} --parts 2,3 --csv SkyScript_train_top30pct_filtered_by_CLIP_openai.csv"
 
 
-def open_remote_dataset(url: str, origin: str, opener: Callable[[str, bool], Any]) -> Any:
+def open_remote_dataset(url: str, origin: str, opener: Callable[[str, bool], _D]) -> _D:
     """The dataset of a URL root, opened with ``opener(cache_root, demo)`` (no network needed once indexed).
 
     Not indexed yet: says which command downloads and indexes it; when an earlier ``index`` run chose the

@@ -7,13 +7,14 @@ import hashlib
 import sys
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypedDict, TypeVar
 
 import pandas as pd
 import streamlit as st
 from streamlit.errors import StreamlitSecretNotFoundError
 
 from ..errors import SkyscriptVizError
+from ..images import ImageResult
 from ..index import ImageRecord
 from ..query import Filters
 from ..reviewdb import resolve_db_url
@@ -49,7 +50,8 @@ def _db_from_args() -> str | None:
     """``--db`` after ``--`` on the streamlit command line."""
     parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument("--db")
-    return parser.parse_known_args(sys.argv[1:])[0].db
+    db: str | None = parser.parse_known_args(sys.argv[1:])[0].db
+    return db
 
 
 def _open(ds: Dataset) -> tuple[ReviewStore, str | None]:
@@ -192,19 +194,37 @@ def audit_id(f: Filters, mode: str, size: int, seed: int) -> str:
     return f"audit-{hashlib.sha1(text.encode()).hexdigest()[:10]}"
 
 
-def audit_estimate(ds: Dataset, audit: dict[str, object]) -> Estimate:
+class Audit(TypedDict):
+    """A running audit as session state holds it."""
+
+    id: str
+    mode: str
+    rows: list[dict[str, Any]]  # id, filepath, source, year of each sampled image
+    population: list[dict[str, Any]] | None  # images per source and year (stratified design only)
+    pos: int  # the sample row being judged
+
+
+class DetailPanels(Protocol):
+    """How audit_step draws an image: the ui.detail module, passed in by the page."""
+
+    def image_panel(self, ds: Dataset, rec: ImageRecord, img: ImageResult) -> None: ...
+    def captions_panel(self, rec: ImageRecord) -> None: ...
+    def tags_panel(self, rec: ImageRecord) -> None: ...
+
+
+def audit_estimate(ds: Dataset, audit: Audit) -> Estimate:
     """Error rate (verdict other than good) over the audit's sample so far, with a 95 % interval."""
     if not audit["rows"]:  # nothing matched the filters: an empty sample has no columns to merge on
         return stratified_estimate([])
     cur = safe_read(ds, lambda s: s.current(audit=str(audit["id"])), unavailable_store("").current())
-    sample = pd.DataFrame(audit["rows"])  # type: ignore[arg-type]
+    sample = pd.DataFrame(audit["rows"])
     judged = cur.drop_duplicates("filepath", keep="last")[["filepath", "verdict"]]
     merged = sample.merge(judged, on="filepath", how="inner")
     if audit["mode"] == "plain":
         n, e = len(merged), int((merged["verdict"] != "good").sum())
         lo, hi = wilson_interval(e, n)
         return Estimate(e / n if n else 0.0, lo, hi, n, e, "Wilson score interval, 95 %")
-    pop = pd.DataFrame(audit["population"])  # type: ignore[arg-type]
+    pop = pd.DataFrame(audit["population"])
     judged_by = (
         merged.assign(bad=merged["verdict"] != "good")
         .groupby(["source", "year"], dropna=False)["bad"]
@@ -230,7 +250,7 @@ def estimate_line(est: Estimate) -> str:
     )
 
 
-def start_audit(ds: Dataset, f: Filters, mode: str, size: int, seed: int) -> dict[str, object]:
+def start_audit(ds: Dataset, f: Filters, mode: str, size: int, seed: int) -> Audit:
     """Draw (or redraw: it is deterministic) an audit sample and return its state."""
     if mode == "plain":
         rows = ds.index.sample(f, size, seed=seed)
@@ -248,9 +268,9 @@ def start_audit(ds: Dataset, f: Filters, mode: str, size: int, seed: int) -> dic
     return {"id": audit_id(f, mode, size, seed), "mode": mode, "rows": keep, "population": pop, "pos": pos}
 
 
-def audit_step(ds: Dataset, audit: dict[str, object], detail: object) -> None:
+def audit_step(ds: Dataset, audit: Audit, detail: DetailPanels) -> None:
     """Show the running estimate and the current image with verdict buttons (a verdict moves on)."""
-    rows: list[dict[str, object]] = audit["rows"]  # type: ignore[assignment]
+    rows = audit["rows"]
     if not rows:
         st.info(
             "No image matches the current filters, so there is nothing to sample. Widen the filters "
@@ -260,7 +280,7 @@ def audit_step(ds: Dataset, audit: dict[str, object], detail: object) -> None:
     est = audit_estimate(ds, audit)
     st.markdown(estimate_line(est))
     st.caption(f"Audit {md_code(audit['id'])} · {md_text(audit['mode'])} design · sample of {len(rows):,}")
-    pos = int(audit["pos"])  # type: ignore[call-overload]
+    pos = int(audit["pos"])
     st.progress(min(1.0, pos / max(1, len(rows))), text=f"{min(pos, len(rows)):,} / {len(rows):,} judged")
     nav = st.columns([1, 1, 4])
     if nav[0].button("◀ Back", key="audit_back", disabled=pos <= 0):
@@ -275,7 +295,7 @@ def audit_step(ds: Dataset, audit: dict[str, object], detail: object) -> None:
         if data is not None:
             st.download_button("Download all verdicts (CSV)", data, "verdicts.csv", "text/csv", key="audit_export")
         return
-    rec = ds.index.get(int(rows[pos]["id"]))  # type: ignore[call-overload]
+    rec = ds.index.get(int(rows[pos]["id"]))
     if rec is None:
         audit["pos"] = pos + 1
         st.rerun()
@@ -283,10 +303,10 @@ def audit_step(ds: Dataset, audit: dict[str, object], detail: object) -> None:
     left, right = st.columns([3, 2])
     with left:
         img = ds.images.image(rec.row)
-        detail.image_panel(ds, rec, img)  # type: ignore[attr-defined]
+        detail.image_panel(ds, rec, img)
     with right:
-        detail.captions_panel(rec)  # type: ignore[attr-defined]
-        detail.tags_panel(rec)  # type: ignore[attr-defined]
+        detail.captions_panel(rec)
+        detail.tags_panel(rec)
         if verdict_form(ds, rec, key=f"audit_{pos}", audit=str(audit["id"])):
             audit["pos"] = pos + 1
             st.rerun()
