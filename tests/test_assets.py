@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import copy
 import re
 import subprocess
@@ -203,7 +204,9 @@ class _Client:
             await self.app(scope, receive, send)
 
         done: asyncio.Event
-        asyncio.run(run())
+        # a thread of its own: a session-wide Playwright browser keeps an event loop running in this one
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, run()).result()
         return _Resp(out["status"], out["headers"], out["body"])
 
 
