@@ -41,6 +41,8 @@ __all__ = [
 
 BASE_LAYERS = ("offline", "osm", "satellite")
 FILTER_KEYS = ("src", "y", "m", "type", "tag", "tags", "q", "sub", "bbox", "prob")
+VIEW_KEYS = ("lat", "lon", "z", "base", "sel", "drape", "op", "sort", "seed", "page", "size", "rev")
+PARAM_KEYS = FILTER_KEYS + VIEW_KEYS  # every name a link may carry
 PAGE_SIZES = (12, 24, 48, 96, 192)
 _PROBLEM_KINDS = frozenset(PROBLEM_HELP) | {"any"}
 # A link is anyone's input: lists are capped (each tag filter is a join in every query of every page:

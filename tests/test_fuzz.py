@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from skyscript_viz import remote
 from skyscript_viz.benchmarks import read_set_csv
 from skyscript_viz.safepickle import safe_loads
-from skyscript_viz.state import parse_params
+from skyscript_viz.state import PARAM_KEYS, parse_params
 from tests.remote_server import RangeServer
 
 FAST = settings(
@@ -23,36 +23,12 @@ FAST = settings(
     database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-_PARAM_KEYS = [
-    "src",
-    "y",
-    "m",
-    "type",
-    "tag",
-    "tags",
-    "q",
-    "sub",
-    "bbox",
-    "prob",
-    "lat",
-    "lon",
-    "z",
-    "base",
-    "sel",
-    "drape",
-    "op",
-    "sort",
-    "seed",
-    "page",
-    "size",
-    "rev",
-]
 
 
 @FAST
 @given(
     st.dictionaries(
-        st.one_of(st.sampled_from(_PARAM_KEYS), st.text(max_size=5)),
+        st.one_of(st.sampled_from(PARAM_KEYS), st.text(max_size=5)),
         st.one_of(st.text(max_size=300), st.lists(st.text(max_size=50), max_size=60)),
     )
 )

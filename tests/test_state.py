@@ -22,6 +22,7 @@ from skyscript_viz.state import (
     MAX_TAGS,
     MAX_ZOOM,
     PAGE_SIZES,
+    PARAM_KEYS,
     ViewState,
     filters_from_params,
     filters_to_params,
@@ -114,6 +115,7 @@ def view_states(draw: st.DrawFn) -> ViewState:
 @example(ViewState(filters=Filters(tags=(TagExpr("s:x"), TagExpr("any:y", "1"), TagExpr("f:z", None, "focus")))))
 def test_every_field_survives_a_link(state: ViewState) -> None:
     params = to_params(state)
+    assert set(params) <= set(PARAM_KEYS)  # the one list of link names (the fuzz tests draw from it)
     parsed, notices = parse_params(via_url(params))
     assert notices == []
     assert parsed == state

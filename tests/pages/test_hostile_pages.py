@@ -25,6 +25,7 @@ from skyscript_viz import Filters, ImageIndex, build_index
 from skyscript_viz import export as export_mod
 from skyscript_viz.reviews import ReviewStore
 from skyscript_viz.state import MAX_ZOOM
+from skyscript_viz.state import PARAM_KEYS as PARAM_KEYS_OF_LINKS
 from skyscript_viz.text import md_label
 from skyscript_viz.ui import keys
 
@@ -55,31 +56,7 @@ HOSTILE_VALUES = [
     "=" * 10,
     "\r\n\t",
 ]
-PARAM_KEYS = [
-    "src",
-    "y",
-    "m",
-    "type",
-    "tag",
-    "tags",
-    "q",
-    "sub",
-    "bbox",
-    "prob",
-    "lat",
-    "lon",
-    "z",
-    "base",
-    "sel",
-    "drape",
-    "op",
-    "sort",
-    "seed",
-    "page",
-    "size",
-    "rev",
-    "x-unknown",
-]
+PARAM_KEYS = [*PARAM_KEYS_OF_LINKS, "x-unknown"]
 _MD = MarkdownIt("gfm-like", {"linkify": False})
 
 
