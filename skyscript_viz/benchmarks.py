@@ -14,7 +14,19 @@ from typing import Literal
 
 import pandas as pd
 
-__all__ = ["BENCHMARK_SETS", "BenchmarkSet", "discover_benchmarks", "download_command", "read_set_csv", "resolve_image"]
+from .images import failure_reason, thumbnail_jpeg
+from .safeio import check_link, open_text, read_regular
+from .zipdir import MAX_IMAGE_BYTES
+
+__all__ = [
+    "BENCHMARK_SETS",
+    "BenchmarkSet",
+    "discover_benchmarks",
+    "download_command",
+    "read_set_csv",
+    "resolve_image",
+    "thumbnail",
+]
 
 DOWNLOAD_URL = "https://opendatasharing.s3.us-west-2.amazonaws.com/SkyScript/benchmark/{name}.zip"
 
@@ -35,6 +47,9 @@ BENCHMARK_SETS: dict[str, tuple[Literal["classification", "retrieval"], str]] = 
     "RSITMD": ("retrieval", "RSITMD cross-modal retrieval"),
     "ucmcaptions": ("retrieval", "UCM-Captions cross-modal retrieval"),
 }
+MAX_CSV_BYTES = 512 * 1024 * 1024  # the largest set's CSV (Million-AID) is a few tens of MB
+MAX_CLASSNAMES_BYTES = 1024 * 1024
+BENCH_IMAGE_FORMATS = ("JPEG", "PNG", "TIFF")  # what the published sets hold (UCM is TIFF)
 _CAPTION_COLUMNS = ("title", "caption", "captions", "sentence", "sentences", "text", "raw")
 
 
@@ -73,7 +88,7 @@ def read_set_csv(path: Path, required: str | None = None) -> tuple[pd.DataFrame,
     """A benchmark CSV as text columns with stripped lower-case names, and a note per kind of odd row."""
     problems: list[str] = []
     try:
-        with path.open(newline="", encoding="utf-8", errors="replace") as f:
+        with open_text(path, MAX_CSV_BYTES) as f:
             rows = list(csv.reader(line.replace("\0", "") for line in f))  # a NUL would stop the reader
     except (OSError, csv.Error) as exc:
         return pd.DataFrame(columns=["filepath"]), [f"{path.name} could not be read: {exc}"]
@@ -103,8 +118,10 @@ def download_command(name: str) -> str:
 
 def _find_csv(folder: Path, kind: str) -> Path | None:
     for path in sorted(folder.rglob("*.csv")):
+        if path.is_symlink() and check_link(path, folder):
+            continue
         try:
-            with path.open(newline="", encoding="utf-8", errors="replace") as f:
+            with open_text(path, MAX_CSV_BYTES) as f:
                 header = [h.strip().lower() for h in next(csv.reader(f), [])]
         except (OSError, csv.Error):
             continue
@@ -117,6 +134,15 @@ def _find_csv(folder: Path, kind: str) -> Path | None:
     return None
 
 
+def _leads_out(link: Path, root: Path) -> bool:
+    """True when the folder link ``link`` resolves outside ``root`` (or not at all)."""
+    try:
+        target, base = link.resolve(strict=True), root.resolve()
+    except (OSError, RuntimeError):
+        return True
+    return not (target == base or base in target.parents)
+
+
 def _guess_kind(folder: Path) -> Literal["classification", "retrieval"]:
     return "classification" if any(folder.rglob("classnames.txt")) else "retrieval"
 
@@ -124,11 +150,18 @@ def _guess_kind(folder: Path) -> Literal["classification", "retrieval"]:
 def discover_benchmarks(root: Path) -> list[BenchmarkSet]:
     """Every known set (present or missing) plus any other set folder found under ``root/benchmark``."""
     bench = Path(root) / "benchmark"
-    folders = {p.name: p for p in bench.iterdir() if p.is_dir()} if bench.is_dir() else {}
-    names = list(BENCHMARK_SETS) + sorted(n for n in folders if n not in BENCHMARK_SETS)
+    found = [p for p in bench.iterdir() if p.is_dir()] if bench.is_dir() and not bench.is_symlink() else []
+    folders = {p.name: p for p in found if not (p.is_symlink() and _leads_out(p, Path(root)))}
+    outside = {p.name for p in found} - set(folders)
+    names = list(BENCHMARK_SETS) + sorted(n for n in folders.keys() | outside if n not in BENCHMARK_SETS)
     out: list[BenchmarkSet] = []
     for name in names:
         folder = folders.get(name)
+        if name in outside:
+            kind, desc = BENCHMARK_SETS.get(name) or ("retrieval", "found in benchmark/")
+            out_why = "a symbolic link leading outside the dataset root; not read"
+            out.append(BenchmarkSet(name, kind, desc, bench / name, None, [], out_why))
+            continue
         if folder is None:  # only a known set can be missing: the others come from the folders
             out.append(BenchmarkSet(name, *BENCHMARK_SETS[name], None))
             continue
@@ -136,10 +169,16 @@ def discover_benchmarks(root: Path) -> list[BenchmarkSet]:
         csv_path = _find_csv(folder, kind)
         classnames: list[str] = []
         cn = next(iter(sorted(folder.rglob("classnames.txt"))), None)
-        if cn is not None:
-            classnames = [ln.strip() for ln in cn.read_text(errors="replace").splitlines() if ln.strip()]
         problem = None
-        if csv_path is None:
+        if cn is not None and cn.is_symlink() and (why := check_link(cn, folder)):
+            problem = f"classnames.txt: {why}"
+        elif cn is not None:
+            try:
+                text = read_regular(cn, MAX_CLASSNAMES_BYTES).decode("utf-8", "replace")
+                classnames = [ln.strip() for ln in text.splitlines() if ln.strip()]
+            except OSError as exc:
+                problem = f"classnames.txt could not be read: {exc}"
+        if problem is None and csv_path is None:
             problem = (
                 "no CSV with filepath,label"
                 if kind == "classification"
@@ -161,3 +200,12 @@ def resolve_image(bset: BenchmarkSet, filepath: str) -> Path | None:
         if (p == base or base in p.parents) and p.is_file():
             return p
     return None
+
+
+def thumbnail(path: Path, size: int = 160) -> tuple[bytes | None, str | None]:
+    """A JPEG thumbnail of a benchmark image and None, or None and why it could not be made (missing,
+    not a regular file, over the size or pixel limit, not JPEG/PNG/TIFF, damaged)."""
+    try:
+        return thumbnail_jpeg(read_regular(path, MAX_IMAGE_BYTES), size, BENCH_IMAGE_FORMATS), None
+    except Exception as exc:  # noqa: BLE001 - a broken benchmark image is reported under its tile
+        return None, failure_reason(exc)

@@ -27,19 +27,23 @@ from .zipdir import MAX_IMAGE_BYTES, LocalZip, ZipEntry, read_directory, read_me
 __all__ = ["ImageResult", "ImageStore", "placeholder_image"]
 
 # Pillow only warns above MAX_IMAGE_PIXELS (and raises above twice that); SkyScript images are a few
-# hundred pixels wide, so anything over this is refused before decoding (_open_jpeg).
+# hundred pixels wide, so anything over this is refused before decoding (open_image).
 Image.MAX_IMAGE_PIXELS = 64_000_000
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 _ZIP_FIELDS = ("zip_offset", "zip_csize", "zip_usize", "zip_method", "zip_crc", "zip_flags", "zip_nlen", "zip_xlen")
 
 
-def _open_jpeg(data: bytes) -> Image.Image:
-    """Pillow image of JPEG ``data`` with only its header read; other formats and bombs are refused."""
-    if data[:8] == _PNG_MAGIC:
+def open_image(data: bytes, formats: tuple[str, ...] = ("JPEG",)) -> Image.Image:
+    """Pillow image of ``data`` with only its header read; other formats and bombs are refused.
+
+    SkyScript images are all JPEG (a PNG is refused with its own reason); benchmark sets also hold PNG
+    and TIFF, so their reader passes those formats.
+    """
+    if data[:8] == _PNG_MAGIC and "PNG" not in formats:
         raise ImageRefusedError("image refused: a PNG, not a JPEG like every SkyScript image")
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
-        im = Image.open(io.BytesIO(data), formats=["JPEG"])
+        im = Image.open(io.BytesIO(data), formats=list(formats))
     w, h = im.size
     limit = Image.MAX_IMAGE_PIXELS  # None would mean no limit
     if limit is not None and w * h > limit:
@@ -48,6 +52,17 @@ def _open_jpeg(data: bytes) -> Image.Image:
             f"image refused: {w:,} x {h:,} pixels is over the {limit:,}-pixel limit (decompression-bomb guard)"
         )
     return im
+
+
+def thumbnail_jpeg(data: bytes, size: int, formats: tuple[str, ...] = ("JPEG",)) -> bytes:
+    """A JPEG no larger than ``size`` px of the image in ``data`` (refused as :func:`open_image` says)."""
+    with open_image(data, formats) as im:
+        im.draft("RGB", (size, size))  # JPEG: decode at reduced scale, much faster
+        small = im.convert("RGB")
+        small.thumbnail((size, size))
+        buf = io.BytesIO()
+        small.save(buf, "JPEG", quality=82)
+    return buf.getvalue()
 
 
 def _int(v: Any) -> int | None:
@@ -159,12 +174,12 @@ class ImageStore:
         """The full image, or a placeholder with the reason it could not be shown. Never raises."""
         try:
             data = self.read_bytes(row)
-            with _open_jpeg(data) as im:
+            with open_image(data) as im:
                 im.load()
                 w, h = im.size
             return ImageResult(data, "image/jpeg", None, w, h)
         except Exception as exc:  # noqa: BLE001 - any failure becomes a placeholder with its reason
-            return ImageResult(placeholder_image(_reason(exc)), "image/png", _reason(exc))
+            return ImageResult(placeholder_image(failure_reason(exc)), "image/png", failure_reason(exc))
 
     def thumbnail(self, row: dict[str, Any], *, size: int = 192) -> ImageResult:
         """A JPEG thumbnail no larger than ``size`` px, cached in memory and (if set up) on disk."""
@@ -190,16 +205,9 @@ class ImageStore:
             if disk.is_file():
                 return ImageResult(disk.read_bytes(), "image/jpeg")
         try:
-            data = self.read_bytes(row)
-            with _open_jpeg(data) as im:
-                im.draft("RGB", (size, size))  # JPEG: decode at reduced scale, much faster
-                im = im.convert("RGB")
-                im.thumbnail((size, size))
-                buf = io.BytesIO()
-                im.save(buf, "JPEG", quality=82)
-            out = buf.getvalue()
+            out = thumbnail_jpeg(self.read_bytes(row), size)
         except Exception as exc:  # noqa: BLE001
-            return ImageResult(placeholder_image(_reason(exc), size), "image/png", _reason(exc))
+            return ImageResult(placeholder_image(failure_reason(exc), size), "image/png", failure_reason(exc))
         if disk is not None:
             try:
                 disk.parent.mkdir(parents=True, exist_ok=True)
@@ -211,7 +219,8 @@ class ImageStore:
         return ImageResult(out, "image/jpeg")
 
 
-def _reason(exc: BaseException) -> str:
+def failure_reason(exc: BaseException) -> str:
+    """Why an image could not be shown, in words for the page (never a traceback)."""
     from .remote import RemoteError
 
     if isinstance(exc, RemoteError):  # its message names the server, the URL and the fix

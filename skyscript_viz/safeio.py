@@ -10,8 +10,9 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
+from typing import TextIO
 
-__all__ = ["NotRegularFileError", "check_link", "open_regular", "read_regular"]
+__all__ = ["NotRegularFileError", "check_link", "open_regular", "open_text", "read_regular"]
 
 
 class NotRegularFileError(OSError):
@@ -60,19 +61,36 @@ def open_regular(path: Path | str) -> int:
     return fd
 
 
+def _open_bounded(path: Path | str, max_size: int) -> tuple[int, int]:
+    """A descriptor of the regular file ``path`` and its size, refused over ``max_size`` bytes."""
+    fd = open_regular(path)
+    size = os.fstat(fd).st_size
+    if size > max_size:
+        os.close(fd)
+        raise NotRegularFileError(
+            f"{os.fspath(path)!r} is {size:,} bytes, over the {max_size:,}-byte limit for this kind of file; not read"
+        )
+    return fd, size
+
+
 def read_regular(path: Path | str, max_size: int) -> bytes:
     """The whole of a regular file no larger than ``max_size`` bytes (else NotRegularFileError)."""
-    fd = open_regular(path)
+    fd, size = _open_bounded(path, max_size)
     try:
-        size = os.fstat(fd).st_size
-        if size > max_size:
-            raise NotRegularFileError(
-                f"{os.fspath(path)!r} is {size:,} bytes, over the {max_size:,}-byte "
-                "limit for this kind of file; not read"
-            )
         data = os.pread(fd, size + 1, 0)
         if len(data) > max_size:  # it grew meanwhile
             raise NotRegularFileError(f"{os.fspath(path)!r} grew past {max_size:,} bytes while read")
         return data
     finally:
         os.close(fd)
+
+
+def open_text(path: Path | str, max_size: int) -> TextIO:
+    """A regular file no larger than ``max_size`` bytes opened as UTF-8 text (bad bytes replaced, newlines
+    kept for the csv module); else NotRegularFileError. The caller closes it."""
+    fd, _ = _open_bounded(path, max_size)
+    try:
+        return open(fd, encoding="utf-8", errors="replace", newline="")  # the caller closes it
+    except BaseException:
+        os.close(fd)
+        raise

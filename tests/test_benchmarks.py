@@ -8,13 +8,23 @@ The generated demo root (``demo_small`` in tests/conftest.py) carries two classi
 from __future__ import annotations
 
 import csv
+import io
+import os
 import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image
 
-from skyscript_viz.benchmarks import BENCHMARK_SETS, BenchmarkSet, discover_benchmarks, download_command, resolve_image
+from skyscript_viz.benchmarks import (
+    BENCHMARK_SETS,
+    BenchmarkSet,
+    discover_benchmarks,
+    download_command,
+    resolve_image,
+    thumbnail,
+)
 
 DEMO_SETS = {"roof_shape": "classification", "surface": "classification", "ucmcaptions": "retrieval"}
 
@@ -196,3 +206,47 @@ def test_unreadable_benchmark_csv_is_a_problem_not_a_crash(bench_copy: Path) -> 
     df, odd = b.load()
     assert list(df.columns) == ["filepath", "label"]
     assert odd  # the binary line and the unterminated quote are reported, not raised
+
+
+# ---- hostile benchmark folders ------------------------------------------------------------------------
+
+
+def test_a_set_folder_linking_out_of_the_root_is_reported_not_walked(bench_copy: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "elsewhere"
+    shutil.copytree(bench_copy / "benchmark" / "surface", outside)
+    (bench_copy / "benchmark" / "linked").symlink_to(outside, target_is_directory=True)
+    b = _by_name(bench_copy)["linked"]
+    assert not b.present and b.csv is None
+    assert b.problem == "a symbolic link leading outside the dataset root; not read"
+
+
+def test_special_files_in_a_set_are_refused_without_blocking(bench_copy: Path) -> None:
+    folder = bench_copy / "benchmark" / "roof_shape"
+    (folder / "classnames.txt").unlink()
+    (folder / "classnames.txt").symlink_to("/dev/zero")  # a plain read would never end
+    csv_path = next(folder.rglob("*.csv"))
+    csv_path.rename(csv_path.with_suffix(".bak"))
+    os.mkfifo(folder / "a.csv")  # a plain open would wait for a writer forever
+    b = _by_name(bench_copy)["roof_shape"]
+    assert b.classnames == []
+    assert b.problem == "classnames.txt: a symbolic link leading outside the dataset root; not read"
+    assert b.csv is None
+
+
+def test_benchmark_thumbnails_refuse_what_is_not_an_image_of_a_sane_size(tmp_path: Path) -> None:
+    ok = tmp_path / "ok.tif"
+    Image.new("RGB", (400, 300), (10, 200, 30)).save(ok, "TIFF")  # UCM ships TIFF: accepted
+    data, why = thumbnail(ok)
+    assert why is None and data is not None
+    with Image.open(io.BytesIO(data)) as im:
+        assert im.format == "JPEG" and max(im.size) == 160
+    big = tmp_path / "big.png"
+    Image.new("1", (9000, 9000)).save(big, "PNG")  # 81M pixels: refused before decoding
+    data, why = thumbnail(big)
+    assert data is None and why is not None and "pixel" in why
+    text = tmp_path / "page.jpg"
+    text.write_bytes(b"<html>not found</html>")
+    data, why = thumbnail(text)
+    assert data is None and why
+    data, why = thumbnail(tmp_path / "nope.jpg")
+    assert data is None and why == "image file missing from the dataset"

@@ -656,7 +656,7 @@ def test_app_on_a_url_root(indexed: tuple[RangeServer, Path], monkeypatch: pytes
 
 
 def test_image_placeholder_reason_for_remote_errors() -> None:
-    from skyscript_viz.images import _reason
+    from skyscript_viz.images import failure_reason
 
     msg = "cannot reach example.org (connection refused) for https://example.org/x/images2.zip"
-    assert _reason(remote.RemoteUnreachableError(msg)) == msg
+    assert failure_reason(remote.RemoteUnreachableError(msg)) == msg

@@ -9,11 +9,11 @@ from urllib.parse import urlencode
 
 import pandas as pd
 import streamlit as st
-from PIL import Image
 from streamlit_folium import st_folium
 
 from .. import mapview
 from ..benchmarks import BenchmarkSet, discover_benchmarks, download_command, resolve_image
+from ..benchmarks import thumbnail as bench_thumbnail
 from ..errors import SkyscriptVizError
 from ..problems import PROBLEM_HELP
 from ..quality import CHECKS
@@ -197,28 +197,14 @@ def quality(ds: Dataset, f: Filters) -> None:
 
 
 @st.cache_data(show_spinner=False, max_entries=512)
-def _bench_thumb(path: str) -> bytes | None:
-    """A small JPEG of a benchmark image, or None when the file is not a readable image."""
-    import io
-
-    try:
-        with Image.open(path) as im:
-            im.thumbnail((160, 160))
-            buf = io.BytesIO()
-            im.convert("RGB").save(buf, "JPEG", quality=80)
-            return buf.getvalue()
-    except Exception:  # noqa: BLE001 - a broken benchmark image is reported under its tile
-        return None
-
-
 def _bench_images(bset: BenchmarkSet, paths: list[str], captions: list[str]) -> None:
     cols = st.columns(6)
     for i, (fp, cap) in enumerate(zip(paths, captions, strict=True)):
         p = resolve_image(bset, fp)
         with cols[i % 6]:
-            thumb = None if p is None else _bench_thumb(str(p))
+            thumb, why = (None, "missing") if p is None else bench_thumbnail(p)
             if thumb is None:
-                st.caption(f"{'missing' if p is None else 'unreadable'}: {md_text(fp)}")
+                st.caption(f"{md_text(why or 'unreadable')}: {md_text(fp)}")
             else:
                 st.image(thumb, width="stretch")
                 st.caption(md_text(cap))
