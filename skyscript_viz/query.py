@@ -177,6 +177,7 @@ class Resolver(Protocol):
         ...
 
 
+_ROLE_COLUMN = {"any": "any", "focus": "focus", "surrounding": "surr"}
 _ROLE_CODE = {"focus": 0, "surrounding": 1}
 
 
@@ -242,75 +243,74 @@ def build_where(
     if f.obj_types:
         conds.append(_in_list(f"{a}obj_type", f.obj_types, params))
     if f.subsets:
-        mask = 0
-        for slug in f.subsets:
-            bit = r.subset_bit(slug)
-            if bit is not None:
-                mask |= 1 << bit
+        bits = (r.subset_bit(slug) for slug in f.subsets)
         conds.append(f"({a}subsets & ?) <> 0")
-        params.append(mask)
+        params.append(sum({1 << b for b in bits if b is not None}))
     if f.bbox is not None:
-        b = f.bbox
-        conds.append(f"{a}cy BETWEEN ? AND ?")
-        params.extend([b.south, b.north])
-        if b.crosses_antimeridian:
-            conds.append(f"({a}cx >= ? OR {a}cx <= ?)")
-        else:
-            conds.append(f"{a}cx BETWEEN ? AND ?")
-        params.extend([b.west, b.east])
+        conds.append(_bbox_cond(a, f.bbox, params))
     if f.caption.strip():
         conds.append(_caption_cond(a, f.caption.strip().lower(), r, params))
     if f.problems:
-        kinds = tuple(k for k in f.problems if k != "any")
-        if ("any" in f.problems or not kinds) and problems_table == "problems":
-            conds.append(f"{a}n_problems > 0")
-        elif "any" in f.problems or not kinds:
-            conds.append(f"{a}id IN (SELECT id FROM {problems_table} WHERE id IS NOT NULL)")
-        else:
-            sub = _in_list("kind", kinds, params)
-            conds.append(f"{a}id IN (SELECT id FROM {problems_table} WHERE {sub} AND id IS NOT NULL)")
+        conds.append(_problems_cond(a, f.problems, problems_table, params))
     if f.ids is not None:
-        if f.ids:
-            conds.append(_in_list(f"{a}id", f.ids, params))
-        else:
-            conds.append("FALSE")
+        conds.append(_in_list(f"{a}id", f.ids, params) if f.ids else "FALSE")
     if f.tags:
-        bit_terms: list[tuple[str, list[object]]] = []  # frequent tags: a bit test on the images row
-        semi_terms: list[tuple[str, list[object]]] = []  # others: conditions on tag rows
-        in_order: list[tuple[str, list[object]]] = []  # every term as a full condition, in the given order
-        for t in f.tags:
-            bit = r.tag_bit(t.key, t.value) if hasattr(r, "tag_bit") else None
-            if bit is not None:
-                column = (
-                    f"{a}tb_{'keys' if t.value is None else 'pairs'}_"
-                    + {"any": "any", "focus": "focus", "surrounding": "surr"}[t.role]
-                )
-                bit_terms.append((f"({column} & ?) <> 0", [1 << bit]))
-                in_order.append(bit_terms[-1])
-                continue
-            rng = r.kv_range(t.key, t.value)
-            if rng is None:
-                in_order.append(("FALSE", []))
-                continue
-            tp: list[object] = [rng[0], rng[1]]
-            term = "kv_id BETWEEN ? AND ?"
-            if t.role != "any":
-                term += " AND role = ?"
-                tp.append(_ROLE_CODE[t.role])
-            semi_terms.append((term, tp))
-            in_order.append((f"{a}id IN (SELECT image_id FROM tags WHERE {term})", tp))
-        if f.tag_mode == "all":
-            for cond, tp in in_order:
-                conds.append(cond)
-                params.extend(tp)
-        else:
-            parts = [cond for cond, _ in bit_terms]
-            for _, tp in bit_terms:
-                params.extend(tp)
-            if semi_terms:
-                inner = " OR ".join(f"({term})" for term, _ in semi_terms)
-                parts.append(f"{a}id IN (SELECT image_id FROM tags WHERE {inner})")
-                for _, tp in semi_terms:
-                    params.extend(tp)
-            conds.append("FALSE" if not parts else parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")")
+        conds.extend(_tag_conds(a, f, r, params))
     return (" AND ".join(conds) if conds else "TRUE"), params
+
+
+def _bbox_cond(a: str, b: BBox, params: list[object]) -> str:
+    """Centres inside ``b`` (two longitude ranges when it crosses the antimeridian)."""
+    params.extend([b.south, b.north, b.west, b.east])
+    lon = f"({a}cx >= ? OR {a}cx <= ?)" if b.crosses_antimeridian else f"{a}cx BETWEEN ? AND ?"
+    return f"{a}cy BETWEEN ? AND ? AND {lon}"
+
+
+def _problems_cond(a: str, problems: tuple[str, ...], problems_table: str, params: list[object]) -> str:
+    """Images with any recorded problem, or with one of the named kinds."""
+    kinds = tuple(k for k in problems if k != "any")
+    if ("any" in problems or not kinds) and problems_table == "problems":
+        return f"{a}n_problems > 0"
+    if "any" in problems or not kinds:
+        return f"{a}id IN (SELECT id FROM {problems_table} WHERE id IS NOT NULL)"
+    sub = _in_list("kind", kinds, params)
+    return f"{a}id IN (SELECT id FROM {problems_table} WHERE {sub} AND id IS NOT NULL)"
+
+
+def _tag_conds(a: str, f: Filters, r: Resolver, params: list[object]) -> list[str]:
+    """The tag filter: frequent tags as a bit test on the images row, others as a semi-join on tag rows;
+    every term (``all``) or any of them (``any``)."""
+    bit_terms: list[tuple[str, list[object]]] = []
+    semi_terms: list[tuple[str, list[object]]] = []
+    in_order: list[tuple[str, list[object]]] = []  # every term as a full condition, in the given order
+    for t in f.tags:
+        bit = r.tag_bit(t.key, t.value) if hasattr(r, "tag_bit") else None
+        if bit is not None:
+            column = f"{a}tb_{'keys' if t.value is None else 'pairs'}_" + _ROLE_COLUMN[t.role]
+            bit_terms.append((f"({column} & ?) <> 0", [1 << bit]))
+            in_order.append(bit_terms[-1])
+            continue
+        rng = r.kv_range(t.key, t.value)
+        if rng is None:
+            in_order.append(("FALSE", []))
+            continue
+        tp: list[object] = [rng[0], rng[1]]
+        term = "kv_id BETWEEN ? AND ?"
+        if t.role != "any":
+            term += " AND role = ?"
+            tp.append(_ROLE_CODE[t.role])
+        semi_terms.append((term, tp))
+        in_order.append((f"{a}id IN (SELECT image_id FROM tags WHERE {term})", tp))
+    if f.tag_mode == "all":
+        for _, tp in in_order:
+            params.extend(tp)
+        return [cond for cond, _ in in_order]
+    parts = [cond for cond, _ in bit_terms]
+    for _, tp in bit_terms:
+        params.extend(tp)
+    if semi_terms:
+        inner = " OR ".join(f"({term})" for term, _ in semi_terms)
+        parts.append(f"{a}id IN (SELECT image_id FROM tags WHERE {inner})")
+        for _, tp in semi_terms:
+            params.extend(tp)
+    return ["FALSE" if not parts else parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"]
