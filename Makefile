@@ -21,7 +21,7 @@ STREAMLIT_ARGS ?=
 export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
 export PIP_PROGRESS_BAR := off
 
-.PHONY: help run test test-fast test-e2e check lint fmt typecheck report bench bench-pages sample chromium postgresql venv venv-dev clean distclean
+.PHONY: help run test test-fast test-e2e check lint fmt typecheck report bench bench-pages sample chromium postgresql nginx venv venv-dev clean distclean
 
 help:
 	@echo "make run        install the app into .venv, streamlit run app.py (works offline)"
@@ -85,18 +85,22 @@ chromium:
 postgresql:
 	$(call apt_install,postgresql,ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1,PostgreSQL)
 
+# the team test puts nginx (docs/nginx.conf, as README's deployment says) in front of two app servers
+nginx:
+	$(call apt_install,nginx-light,[ -x /usr/sbin/nginx ],nginx)
+
 # ---- tasks ------------------------------------------------------------------------------------
 
 run: $(STAMPS)/app
 	$(VPY) -m streamlit run app.py $(STREAMLIT_ARGS)
 
-test: chromium postgresql $(STAMPS)/dev
+test: chromium postgresql nginx $(STAMPS)/dev
 	$(VPY) -m pytest $(PYTEST_ARGS)
 
 test-fast: postgresql $(STAMPS)/dev
 	$(VPY) -m pytest -m "not e2e" $(PYTEST_ARGS)
 
-test-e2e: chromium postgresql $(STAMPS)/dev
+test-e2e: chromium postgresql nginx $(STAMPS)/dev
 	$(VPY) -m pytest -m e2e $(PYTEST_ARGS)
 
 check: lint typecheck
