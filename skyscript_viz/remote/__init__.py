@@ -16,10 +16,10 @@ on it unchanged::
         _unused/                    files of parts or CSVs no longer chosen (moved back when chosen again)
 
 Discovery turns ``images{k}.zipdir.arrow`` (next to ``remote.json``) into a :class:`PartStore` of kind
-``remote-zip``; the build lists its members from the directory, and :class:`~skyscript_viz.images.
-ImageStore` reads rows with ``storage == "remote-zip"`` through :func:`read_remote_member`: from
-``objects/`` when seen before (no network), else by one range request covering the member's local
-header and data, checked against the directory (name, size, CRC) before it is kept.
+``remote-zip`` (skyscript_viz.storage.RemoteZipStorage): the build lists its members from the directory,
+and images are read through :func:`read_remote_member`: from ``objects/`` when seen before (no
+network), else by one range request covering the member's local header and data, checked against the
+directory (name, size, CRC) before it is kept.
 
 Modules, one concern each: :mod:`.location` (URLs, cache root, ``remote.json``), :mod:`.transport`
 (range reads on fsspec, errors explained), :mod:`.download` (resumable downloads), :mod:`.directory`
