@@ -27,6 +27,20 @@ def test_library_modules_are_found() -> None:
         assert f"skyscript_viz.{name}" in mods
 
 
+def _python(code: str) -> str:
+    """What ``code`` prints in a fresh interpreter on this checkout (a clean sys.modules)."""
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.strip()
+
+
 def test_importing_the_library_does_not_import_streamlit() -> None:
     code = (
         "import importlib, sys\n"
@@ -38,16 +52,7 @@ def test_importing_the_library_does_not_import_streamlit() -> None:
         "assert 'skyscript_viz.ui' not in sys.modules, 'skyscript_viz.ui was imported'\n"
         "print('STREAMLIT:', bad[:5])\n"
     )
-    proc = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-    )
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip().splitlines()[-1] == "STREAMLIT: []"
+    assert _python(code).splitlines()[-1] == "STREAMLIT: []"
 
 
 def test_importing_the_package_is_cheap() -> None:
@@ -56,16 +61,7 @@ def test_importing_the_package_is_cheap() -> None:
         "import skyscript_viz, sys; "
         "print(sorted(m for m in ('duckdb','pyarrow','pandas','PIL','streamlit') if m in sys.modules))"
     )
-    proc = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-    )
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == "[]"
+    assert _python(code) == "[]"
 
 
 def test_page_files_are_not_in_streamlits_legacy_pages_folder() -> None:

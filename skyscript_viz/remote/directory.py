@@ -24,6 +24,18 @@ from .transport import RemoteStat, Transport
 
 DIR_SUFFIX = ".zipdir.arrow"
 DIR_NAME = re.compile(r"images([0-9]+)\.zipdir\.arrow")
+# The cached directory's columns (zipfile's names), in the order of ZipEntry's fields, with Arrow types.
+COLUMNS = (
+    ("name", "string"),
+    ("header_offset", "uint64"),
+    ("compress_size", "uint64"),
+    ("file_size", "uint64"),
+    ("compress_type", "uint16"),
+    ("crc", "uint32"),
+    ("flag_bits", "uint16"),
+    ("name_len", "uint16"),
+    ("extra_len", "uint16"),
+)
 
 
 @dataclass
@@ -75,39 +87,15 @@ def read_central_directory(
         d = zipdir.parse_directory(data, shift=loc.shift, count=loc.count, label=label)
     except ZipFormatError as exc:
         raise RemoteError(str(exc)) from None
-    cols: dict[str, list[Any]] = {
-        "name": d.names,
-        "header_offset": d.offsets,
-        "compress_size": d.csizes,
-        "file_size": d.usizes,
-        "compress_type": d.methods,
-        "crc": d.crcs,
-        "flag_bits": d.flags,
-        "name_len": d.name_lens,
-        "extra_len": d.extra_lens,
-    }
     order = sorted(range(len(d)), key=d.names.__getitem__)
-    cols = {k: [v[i] for i in order] for k, v in cols.items()}
+    cols = {k: [v[i] for i in order] for (k, _), v in zip(COLUMNS, d.columns(), strict=True)}
     return CentralDirectory(cols, cd_abs, cd_size, loc.shift, len(order), d.notes)
 
 
 def write_directory(path: Path, cd: CentralDirectory, st: RemoteStat, url: str) -> None:
     import pyarrow as pa
 
-    c = cd.columns
-    table = pa.table(
-        {
-            "name": pa.array(c["name"], pa.string()),
-            "header_offset": pa.array(c["header_offset"], pa.uint64()),
-            "compress_size": pa.array(c["compress_size"], pa.uint64()),
-            "file_size": pa.array(c["file_size"], pa.uint64()),
-            "compress_type": pa.array(c["compress_type"], pa.uint16()),
-            "crc": pa.array(c["crc"], pa.uint32()),
-            "flag_bits": pa.array(c["flag_bits"], pa.uint16()),
-            "name_len": pa.array(c["name_len"], pa.uint16()),
-            "extra_len": pa.array(c["extra_len"], pa.uint16()),
-        }
-    )
+    table = pa.table({k: pa.array(cd.columns[k], getattr(pa, arrow_type)()) for k, arrow_type in COLUMNS})
     table = table.replace_schema_metadata(
         {"url": url, "size": str(st.size), "etag": st.etag or "", "last_modified": st.last_modified or ""}
     )
@@ -151,6 +139,12 @@ class ZipDirectory:
         if i >= len(names) or names[i].as_py() != name:
             return None
         return {k: self._table.column(k)[i].as_py() for k in self._table.column_names}
+
+
+def entry_of(row: dict[str, Any]) -> zipdir.ZipEntry:
+    """The member location of one row of a cached directory (as :meth:`ZipDirectory.lookup` gives it)."""
+    name, *numbers = (row[k] for k, _ in COLUMNS)
+    return zipdir.ZipEntry(str(name), *(int(v) for v in numbers))
 
 
 def zipdir_names(path: Path) -> list[str]:

@@ -21,7 +21,7 @@ from ..errors import (
     RemoteUnreachableError,
     ZipFormatError,
 )
-from .directory import DIR_NAME, ZipDirectory
+from .directory import DIR_NAME, ZipDirectory, entry_of
 from .location import MANIFEST, is_cache_root, join_url, load_manifest
 from .transport import Transport, shared_transport
 
@@ -117,17 +117,7 @@ class RemoteImages:
     @staticmethod
     def _fetch(tr: Transport, url: str, zname: str, zurl: str, size: int, e: dict[str, Any]) -> bytes:
         """One range request for the member's local header and data, a bounded inflate, a CRC check."""
-        entry = zipdir.ZipEntry(
-            e["name"],
-            int(e["header_offset"]),
-            int(e["compress_size"]),
-            int(e["file_size"]),
-            int(e["compress_type"]),
-            int(e["crc"]),
-            int(e["flag_bits"]),
-            int(e["name_len"]),
-            int(e["extra_len"]),
-        )
+        entry = entry_of(e)
         if entry.flags & 0x1 or entry.method not in (0, 8, 12):
             raise RemoteError(f"{e['name']} in {zname}: encrypted or an unsupported compression method")
         try:
