@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from skyscript_viz.audit import MODES
 from skyscript_viz.ui import detail, filters, header, review, urlstate
 from skyscript_viz.ui.data import dataset
 
@@ -17,7 +18,7 @@ st.markdown(
 c = st.columns(4)
 mode = c[0].radio(
     "Design",
-    ["plain", "stratified"],
+    list(MODES),
     key="audit_mode",
     horizontal=True,
     help="stratified: k images per source and year, so rare sources are not drowned by NAIP",

@@ -1,9 +1,9 @@
 """Benchmarks: the classification and retrieval sets in benchmark/, and the ones not downloaded."""
 
-from skyscript_viz.ui import header, overview, urlstate
+from skyscript_viz.ui import benchmarkpage, header, urlstate
 from skyscript_viz.ui.data import dataset
 
 ds = dataset()
 urlstate.seed_from_url(ds)
 header.title_bar(ds, "Benchmarks")
-overview.benchmarks(ds)
+benchmarkpage.benchmarks(ds)

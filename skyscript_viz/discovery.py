@@ -13,9 +13,9 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
 from .errors import DatasetRootError
+from .storage import StoreKind, storage_kind
 from .subsets import OFFICIAL_CSVS
 
 __all__ = [
@@ -27,8 +27,6 @@ __all__ = [
     "subset_for_csv",
 ]
 
-StoreKind = Literal["folder", "zip", "remote-zip"]
-
 _PART = re.compile(r"(images|meta)([0-9]+)(\.zip)?")
 # In the local cache of a remote root (remote.json beside it): an image zip's cached central directory.
 _REMOTE_DIR = re.compile(r"images([0-9]+)\.zipdir\.arrow")
@@ -37,7 +35,7 @@ _REMOTE_DIR = re.compile(r"images([0-9]+)\.zipdir\.arrow")
 @dataclass(frozen=True, slots=True)
 class PartStore:
     """Where one part's files live: a folder or a zip (or, for a remote root, an image zip on the server
-    whose central directory is cached at ``path``: kind ``remote-zip``, see skyscript_viz.remote)."""
+    whose central directory is cached at ``path``); what differs per kind is skyscript_viz.storage's."""
 
     kind: StoreKind
     path: Path  # absolute
@@ -45,22 +43,7 @@ class PartStore:
     def fingerprint(self) -> str:
         """Changes whenever the part's files change (size/mtime of the zip, or of every folder entry)."""
         h = hashlib.sha1(f"{self.kind}:{self.path}".encode())
-        if self.kind == "remote-zip":  # the remote zip's size and ETag when its directory was read
-            from .remote import store_fingerprint
-
-            h.update(store_fingerprint(self.path).encode())
-        elif self.kind == "zip":
-            st = self.path.stat()
-            h.update(f"{st.st_size}:{st.st_mtime_ns}".encode())
-        else:
-            count, total, newest = 0, 0, 0
-            with os.scandir(self.path) as it:
-                for entry in it:
-                    st = entry.stat(follow_symlinks=False)  # a dangling link is reported, not fatal
-                    count += 1
-                    total += st.st_size
-                    newest = max(newest, st.st_mtime_ns)
-            h.update(f"{count}:{total}:{newest}".encode())
+        h.update(storage_kind(self.kind).fingerprint(self.path).encode())
         return h.hexdigest()[:16]
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import math
 import threading
 import warnings
 from collections import OrderedDict
@@ -20,9 +19,9 @@ from typing import Any
 
 from PIL import Image, ImageDraw
 
-from .errors import ImageRefusedError, ZipFormatError
-from .safeio import NotRegularFileError, read_regular
-from .zipdir import MAX_IMAGE_BYTES, LocalZip, ZipEntry, read_directory, read_member
+from .errors import ImageRefusedError, RemoteError, ZipFormatError
+from .safeio import NotRegularFileError
+from .storage import STORAGES, Storage, storage_kind
 
 __all__ = ["ImageResult", "ImageStore", "placeholder_image"]
 
@@ -30,7 +29,6 @@ __all__ = ["ImageResult", "ImageStore", "placeholder_image"]
 # hundred pixels wide, so anything over this is refused before decoding (open_image).
 Image.MAX_IMAGE_PIXELS = 64_000_000
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-_ZIP_FIELDS = ("zip_offset", "zip_csize", "zip_usize", "zip_method", "zip_crc", "zip_flags", "zip_nlen", "zip_xlen")
 
 
 def open_image(data: bytes, formats: tuple[str, ...] = ("JPEG",)) -> Image.Image:
@@ -63,13 +61,6 @@ def thumbnail_jpeg(data: bytes, size: int, formats: tuple[str, ...] = ("JPEG",))
         buf = io.BytesIO()
         small.save(buf, "JPEG", quality=82)
     return buf.getvalue()
-
-
-def _int(v: Any) -> int | None:
-    """An index value as int; None for SQL NULL (None, or NaN from a pandas row)."""
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return None
-    return int(v)
 
 
 @dataclass(frozen=True)
@@ -117,58 +108,32 @@ class ImageStore:
     def __init__(self, root: Path, *, thumb_dir: Path | None = None, memory_items: int = 2048) -> None:
         self.root = Path(root).resolve()
         self.thumb_dir = thumb_dir
-        self._zips: dict[str, LocalZip] = {}
-        self._zips_lock = threading.Lock()
+        self._storages: dict[str, Storage] = {}
+        self._storages_lock = threading.Lock()
         self._mem: OrderedDict[tuple[str, int], ImageResult] = OrderedDict()
         self._mem_lock = threading.Lock()
         self._memory_items = memory_items
 
     def close(self) -> None:
-        with self._zips_lock:
-            for z in self._zips.values():
-                z.close()
-            self._zips.clear()
+        with self._storages_lock:
+            for s in self._storages.values():
+                s.close()
+            self._storages.clear()
 
-    def _inside_root(self, rel: str) -> Path:
-        p = (self.root / rel).resolve()
-        if p != self.root and self.root not in p.parents:
-            raise PermissionError(f"{rel!r} leaves the dataset root")
-        return p
-
-    def _zip(self, container: str, *, directory: bool = False) -> LocalZip:
-        """An open image zip (positioned reads are thread-safe); its directory read only when asked,
-        for indexes older than format 6 that do not record where each image is."""
-        with self._zips_lock:
-            z = self._zips.get(container)
-            if z is None:
-                z = self._zips[container] = LocalZip(
-                    self._inside_root(container), directory=False, max_member=MAX_IMAGE_BYTES
-                )
-            if directory and not len(z.directory):
-                z.directory = read_directory(z.size, z.read_at, label=z.label)
-            return z
-
-    def _read_zip(self, container: str, member: str, row: dict[str, Any]) -> bytes:
-        z = self._zip(container)
-        loc = [v for v in (_int(row.get(k)) for k in _ZIP_FIELDS) if v is not None]
-        if len(loc) < len(_ZIP_FIELDS):  # an older index: look the member up in the zip's own directory
-            return self._zip(container, directory=True).read(member)
-        off, csize, usize, method, crc, flags, nlen, xlen = loc
-        entry = ZipEntry(member, off, csize, usize, method, crc, flags, nlen, xlen)
-        return read_member(z.read_at, entry, size=z.size, label=z.label, max_size=MAX_IMAGE_BYTES)
+    def _storage(self, kind: str) -> Storage:
+        """The reader of storage kind ``kind`` under this root (one per kind, kept open)."""
+        with self._storages_lock:
+            s = self._storages.get(kind)
+            if s is None:
+                s = self._storages[kind] = storage_kind(kind)(self.root)
+            return s
 
     def read_bytes(self, row: dict[str, Any]) -> bytes:
         """Raw bytes of the image for an index row (``storage``, ``container``, ``member``)."""
-        storage, container, member = row.get("storage"), row.get("container"), row.get("member")
-        if storage == "zip" and container and member:
-            return self._read_zip(str(container), str(member), row)
-        if storage == "folder" and container and member:
-            return read_regular(self._inside_root(f"{container}/{member}"), MAX_IMAGE_BYTES)
-        if storage == "remote-zip" and container and member:  # a remote root: cached bytes or one range request
-            from .remote import read_remote_member
-
-            return read_remote_member(self.root, str(container), str(member))
-        raise FileNotFoundError(f"{row.get('filepath')} has no image file in the dataset")
+        kind, container, member = row.get("storage"), row.get("container"), row.get("member")
+        if kind not in STORAGES or not (container and member):  # NO_FILE: the image has no file
+            raise FileNotFoundError(f"{row.get('filepath')} has no image file in the dataset")
+        return self._storage(str(kind)).read(str(container), str(member), row)
 
     def image(self, row: dict[str, Any]) -> ImageResult:
         """The full image, or a placeholder with the reason it could not be shown. Never raises."""
@@ -221,8 +186,6 @@ class ImageStore:
 
 def failure_reason(exc: BaseException) -> str:
     """Why an image could not be shown, in words for the page (never a traceback)."""
-    from .remote import RemoteError
-
     if isinstance(exc, RemoteError):  # its message names the server, the URL and the fix
         return str(exc)
     if isinstance(exc, FileNotFoundError | KeyError):

@@ -28,6 +28,7 @@ from .problems import ProblemKind
 from .safeio import check_link, read_regular
 from .safepickle import safe_loads
 from .sources import SOURCES
+from .storage import NO_FILE, storage_kind
 from .zipdir import LocalZip
 
 __all__ = ["CAPTION_SYNONYMS", "caption_words", "read_part"]
@@ -57,12 +58,11 @@ class _Store:
         self.zip: LocalZip | None = None
         label = store.path.name
         try:
-            if store.kind == "folder":
+            cached = storage_kind(store.kind).cached_names(store.path)  # a remote zip's cached directory
+            if cached is not None:
+                self._list_names(cached, set())
+            elif store.kind == "folder":
                 self._list_folder(problem)
-            elif store.kind == "remote-zip":  # an image zip on a server: names from its cached directory
-                from .remote import zipdir_names
-
-                self._list_names(zipdir_names(store.path), set())
             else:
                 self.zip = LocalZip(store.path, directory=True, max_member=MAX_META_SIZE)
                 bad = set(self.zip.directory.bad_names)
@@ -263,12 +263,12 @@ def _image_columns(part: Part, st: _Store | None, cols: dict[str, Any], img_inde
     positioned read instead of opening the zip's whole directory."""
     n = len(img_index)
     has = cols["has_image"]
-    storage = st.store.kind if st else "none"
+    storage = st.store.kind if st else NO_FILE
     out = {
         "local": pa.array(range(n), pa.int32()),
         "filepath": pa.array(cols["filepath"], pa.string()),
         "part": pa.array([part.number] * n, pa.int32()),
-        "storage": pa.array([storage if hi else "none" for hi in has], pa.string()),
+        "storage": pa.array([storage if hi else NO_FILE for hi in has], pa.string()),
         "container": pa.array([st.store.path.name if st and hi else None for hi in has], pa.string()),
         "member": pa.array(cols["member"], pa.string()),
         "has_image": pa.array(has, pa.bool_()),

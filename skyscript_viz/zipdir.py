@@ -98,6 +98,20 @@ class Directory:
     def __len__(self) -> int:
         return len(self.names)
 
+    def columns(self) -> tuple[list[Any], ...]:
+        """The columns in the order of ZipEntry's fields (names, offsets, sizes, method, CRC, flags, lengths)."""
+        return (
+            self.names,
+            self.offsets,
+            self.csizes,
+            self.usizes,
+            self.methods,
+            self.crcs,
+            self.flags,
+            self.name_lens,
+            self.extra_lens,
+        )
+
     def entry(self, i: int) -> ZipEntry:
         """The i-th member."""
         return ZipEntry(
@@ -210,17 +224,7 @@ def _zip64_extra(extra: bytes, usize: int, csize: int, off: int) -> tuple[int, i
 def parse_directory(data: bytes, *, shift: int = 0, count: int | None = None, label: str = "zip") -> Directory:
     """The entries of a raw central directory (``data``); header offsets get ``shift`` added."""
     d = Directory()
-    names, offs, css, uss, mets, crcs, fls, nls, xls = (
-        d.names,
-        d.offsets,
-        d.csizes,
-        d.usizes,
-        d.methods,
-        d.crcs,
-        d.flags,
-        d.name_lens,
-        d.extra_lens,
-    )
+    names, offs, css, uss, mets, crcs, fls, nls, xls = d.columns()
     pos, n, unpack, size = 0, len(data), _CDH.unpack_from, _CDH.size
     while pos + size <= n:
         (sig, _cv, _cs, _ev, _es, flags, method, _t, _d, crc, csize, usize, nlen, xlen, clen, _disk, _ia, _ea, off) = (

@@ -41,6 +41,20 @@ def test_library_modules_are_found() -> None:
         assert f"skyscript_viz.{name}" in mods
 
 
+def _python(code: str) -> str:
+    """What ``code`` prints in a fresh interpreter on this checkout (a clean sys.modules)."""
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.strip()
+
+
 def test_importing_the_library_does_not_import_streamlit() -> None:
     code = (
         "import importlib, sys\n"
@@ -72,24 +86,40 @@ def test_page_files_are_not_in_streamlits_legacy_pages_folder() -> None:
     assert sorted(p.name for p in (root / "app_pages").glob("*.py"))
 
 
-def _imports(path: Path) -> set[str]:
-    """Modules of skyscript_viz that ``path`` imports (module level or inside functions)."""
+def _imports(path: Path, level: int = 1) -> set[str]:
+    """Modules of skyscript_viz that ``path`` imports (module level or inside functions); ``level`` is the
+    number of dots that reach skyscript_viz from ``path`` (2 inside a subpackage such as ``remote/``)."""
     import ast
 
     found: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module:
+        if isinstance(node, ast.ImportFrom) and node.level == level and node.module:
             found.add(node.module.split(".")[0])
-        elif isinstance(node, ast.ImportFrom) and node.level == 1:
+        elif isinstance(node, ast.ImportFrom) and node.level == level:
             found.update(a.name for a in node.names)
     return found
 
 
+def _library_graph() -> dict[str, set[str]]:
+    """Top-level module or subpackage of skyscript_viz -> the ones it imports (a subpackage counts as one)."""
+    lib = Path(skyscript_viz.__file__).resolve().parent
+    modules = {p.stem: [p] for p in lib.glob("*.py") if p.stem != "__init__"}
+    for pkg in lib.iterdir():
+        if (pkg / "__init__.py").is_file() and pkg.name != "ui":
+            modules[pkg.name] = sorted(pkg.rglob("*.py"))
+    graph = {}
+    for name, paths in modules.items():
+        deps: set[str] = set()
+        for path in paths:
+            deps |= _imports(path, level=len(path.relative_to(lib).parts))
+        graph[name] = deps & set(modules) - {name}
+    return graph
+
+
 def test_library_modules_import_each_other_without_cycles() -> None:
     """The top-level modules of skyscript_viz form no import cycle (function-local imports included)."""
-    lib = Path(skyscript_viz.__file__).resolve().parent
-    modules = {p.stem: p for p in lib.glob("*.py") if p.stem != "__init__"}
-    graph = {name: _imports(path) & set(modules) for name, path in modules.items()}
+    graph = _library_graph()
+    assert {"remote", "demo"} <= set(graph) and "settings" in graph["remote"]
     cycles = []
 
     def visit(node: str, stack: list[str]) -> None:

@@ -146,7 +146,7 @@ def _zip_variants(folder: Path) -> dict[str, Path]:
 def test_central_directory_by_range_requests_matches_zipfile(tmp_path: Path, env: Path) -> None:
     zips = _zip_variants(tmp_path / "z" / "SkyScript")
     with RangeServer(tmp_path / "z" / "SkyScript") as srv:
-        tr = remote.transport(srv.url)
+        tr = remote.shared_transport(srv.url)
         for label, path in zips.items():
             url = f"{srv.url}/{path.name}"
             st = tr.stat(url)

@@ -17,6 +17,7 @@ from skyscript_viz import ImageIndex, build_index, cli, remote
 from skyscript_viz.discovery import discover
 from skyscript_viz.images import ImageStore
 from skyscript_viz.query import Filters
+from skyscript_viz.remote import transport as remote_transport
 from tests import test_remote
 from tests.remote_server import RangeServer
 
@@ -112,7 +113,7 @@ def test_headers_sent_a_byte_at_a_time_meet_a_deadline(
     server: RangeServer, env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("SKYSCRIPT_REMOTE_TIMEOUT", "1")
-    monkeypatch.setattr(remote, "CONNECT_TIMEOUT", 1.0)
+    monkeypatch.setattr(remote_transport, "CONNECT_TIMEOUT", 1.0)
     server.slow_headers["meta2.zip"] = 0.15  # ~250 header bytes: 40 s
     tr = remote.Transport(server.url)
     with pytest.raises(remote.RemoteTimeoutError):

@@ -1,9 +1,8 @@
-"""Overview (statistics for stakeholders), quality checks and benchmarks: page bodies."""
+"""Overview (statistics for stakeholders) and saved views: page bodies."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -12,18 +11,13 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from .. import mapview
-from ..benchmarks import BenchmarkSet, discover_benchmarks, download_command, resolve_image
-from ..benchmarks import thumbnail as bench_thumbnail
 from ..errors import SkyscriptVizError
-from ..problems import PROBLEM_HELP
-from ..quality import CHECKS
 from ..query import Filters, TagExpr
 from ..report import OverviewData, build_report, overview_data
 from ..state import filters_to_params
-from ..text import md_code, md_label, md_link, md_text
+from ..text import md_link, md_text
 from . import charts, keys
-from .data import Dataset, cached_count
-from .gallery import thumb_grid
+from .data import Dataset
 from .mapui import cells_key
 from .review import identity, safe_read, store
 
@@ -153,113 +147,3 @@ def saved_views(ds: Dataset, f: Filters) -> None:
         views: list[tuple[str, str]] = safe_read(ds, lambda s: s.views(), [])
         for vname, query in views:
             st.markdown(md_link(vname, f"./overview?{query}"))
-
-
-def quality(ds: Dataset, f: Filters) -> None:
-    """Every check with its count under the filters, one sentence each, and a drill-down gallery."""
-    counts = ds.index.problem_counts()
-    if not ds.index.has_pixel_checks:
-        st.info(
-            "Pixel checks (blank, low contrast, duplicates, undecodable) have not been computed. Run "
-            f"{md_code(f'python -m skyscript_viz index {ds.root} --pixels')} (decodes every image once)."
-        )
-    rows = []
-    for kind in sorted(set(counts) | set(CHECKS)):
-        title, why = CHECKS.get(kind, (kind.replace("_", " ").capitalize(), PROBLEM_HELP.get(kind, "")))
-        n_here = cached_count(ds, replace(f, problems=(kind,)))
-        rows.append(
-            {
-                "check": kind,
-                "title": title,
-                "records": counts.get(kind, 0),
-                "images matching filters": n_here,
-                "what it flags and why it matters": why,
-            }
-        )
-    table = pd.DataFrame(rows)
-    st.dataframe(table, hide_index=True, width="stretch")
-    kinds = [str(r["check"]) for r in rows if r["records"]]
-    if not kinds:
-        st.success("No problems recorded.")
-        return
-    kind = st.selectbox(
-        "Show the affected images of", kinds, key="quality_kind", format_func=lambda k: f"{k} ({counts.get(k, 0):,})"
-    )
-    sub = replace(f, problems=(kind,))
-    page = ds.index.page(sub, limit=24)
-    if page.rows.empty:
-        st.caption("The affected records have no image in the index (e.g. CSV rows without an image):")
-        st.dataframe(ds.index.problems(kind=kind, limit=200), hide_index=True, width="stretch")
-    else:
-        thumb_grid(ds, page.rows, columns=6, key_prefix=f"q_{kind}")
-        with st.expander("All records of this check"):
-            st.dataframe(ds.index.problems(kind=kind, limit=1000), hide_index=True, width="stretch")
-
-
-@st.cache_data(show_spinner=False, max_entries=512)
-def _bench_images(bset: BenchmarkSet, paths: list[str], captions: list[str]) -> None:
-    cols = st.columns(6)
-    for i, (fp, cap) in enumerate(zip(paths, captions, strict=True)):
-        p = resolve_image(bset, fp)
-        with cols[i % 6]:
-            thumb, why = (None, "missing") if p is None else bench_thumbnail(p)
-            if thumb is None:
-                st.caption(f"{md_text(why or 'unreadable')}: {md_text(fp)}")
-            else:
-                st.image(thumb, width="stretch")
-                st.caption(md_text(cap))
-
-
-def benchmarks(ds: Dataset) -> None:
-    sets = discover_benchmarks(ds.root)
-    present = [b for b in sets if b.folder is not None]
-    missing = [b for b in sets if b.folder is None]
-    if not present:
-        st.info("No `benchmark/` folder with sets in this dataset root.")
-    for b in present:
-        with st.expander(md_label(f"{b.name} — {b.description} ({b.kind})"), expanded=len(present) <= 3):
-            if b.problem:
-                st.warning(f"{md_text(b.name)}: {md_text(b.problem)}")
-                continue
-            df, odd = b.load()
-            if odd:
-                st.warning(f"{md_text(b.csv.name if b.csv else b.name)}: {md_text('; '.join(odd))}")
-            if df.empty:
-                st.caption("No usable rows.")
-                continue
-            if b.kind == "classification":
-                dist = df.groupby("label").size().reset_index(name="images")
-                extra = sorted(set(dist["label"]) - set(b.classnames)) if b.classnames else []
-                st.caption(
-                    f"{len(df):,} images, {len(dist)} classes"
-                    + (f"; labels not in classnames.txt: {md_text(', '.join(extra))}" if extra else "")
-                )
-                st.altair_chart(
-                    charts.bars(dist, "images", "label", title="images", height=max(120, 18 * len(dist))),
-                    width="stretch",
-                )
-                label = st.selectbox("Class", sorted(dist["label"]), key=f"bench_{b.name}_class")
-                sel = df[df["label"] == label].head(12)
-                _bench_images(b, list(sel["filepath"]), [label] * len(sel))
-            else:
-                col = b.caption_column(df)
-                if col is None:
-                    st.warning(f"{md_text(b.name)}: no caption column")
-                    continue
-                groups = df.groupby("filepath", sort=True)[col].apply(list).reset_index().head(12)
-                st.caption(f"{df['filepath'].nunique():,} images, {len(df):,} captions")
-                _bench_images(b, list(groups["filepath"]), [" / ".join(c[:2]) for c in groups[col]])
-    if missing:
-        st.markdown("**Not downloaded** (from the SkyScript README's benchmark list):")
-        st.dataframe(
-            pd.DataFrame(
-                {
-                    "set": [b.name for b in missing],
-                    "kind": [b.kind for b in missing],
-                    "what": [b.description for b in missing],
-                    "download": [download_command(b.name) for b in missing],
-                }
-            ),
-            hide_index=True,
-            width="stretch",
-        )

@@ -1,18 +1,19 @@
-"""Verdict widgets, the verdict filter, and the audit walk-through."""
+"""Verdict widgets, the verdict filter, and the audit walk-through (its sample and estimate: skyscript_viz.audit)."""
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import sys
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any, Protocol, TypedDict, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import pandas as pd
 import streamlit as st
 from streamlit.errors import StreamlitSecretNotFoundError
 
+from .. import audit as audits
+from ..audit import Audit
 from ..errors import SkyscriptVizError
 from ..images import ImageResult
 from ..index import ImageRecord
@@ -23,11 +24,8 @@ from ..reviews import (
     Estimate,
     ReviewStore,
     open_review_store,
-    stratified_estimate,
     unavailable_store,
-    wilson_interval,
 )
-from ..state import filters_to_params
 from ..text import md_code, md_text
 from . import keys
 from .data import Dataset
@@ -188,22 +186,6 @@ def verdict_history(ds: Dataset, rec: ImageRecord) -> None:
     st.table(table, hide_index=True)
 
 
-def audit_id(f: Filters, mode: str, size: int, seed: int) -> str:
-    """A stable name for an audit: same filters, design and seed give the same sample and id."""
-    text = repr(sorted(filters_to_params(f).items())) + f"|{mode}|{size}|{seed}"
-    return f"audit-{hashlib.sha1(text.encode()).hexdigest()[:10]}"
-
-
-class Audit(TypedDict):
-    """A running audit as session state holds it."""
-
-    id: str
-    mode: str
-    rows: list[dict[str, Any]]  # id, filepath, source, year of each sampled image
-    population: list[dict[str, Any]] | None  # images per source and year (stratified design only)
-    pos: int  # the sample row being judged
-
-
 class DetailPanels(Protocol):
     """How audit_step draws an image: the ui.detail module, passed in by the page."""
 
@@ -212,33 +194,14 @@ class DetailPanels(Protocol):
     def tags_panel(self, rec: ImageRecord) -> None: ...
 
 
+def _audit_verdicts(ds: Dataset, audit_name: str) -> pd.DataFrame:
+    """The verdicts given in one audit (none when the verdict database cannot be read)."""
+    return safe_read(ds, lambda s: s.current(audit=audit_name), unavailable_store("").current())
+
+
 def audit_estimate(ds: Dataset, audit: Audit) -> Estimate:
     """Error rate (verdict other than good) over the audit's sample so far, with a 95 % interval."""
-    if not audit["rows"]:  # nothing matched the filters: an empty sample has no columns to merge on
-        return stratified_estimate([])
-    cur = safe_read(ds, lambda s: s.current(audit=str(audit["id"])), unavailable_store("").current())
-    sample = pd.DataFrame(audit["rows"])
-    judged = cur.drop_duplicates("filepath", keep="last")[["filepath", "verdict"]]
-    merged = sample.merge(judged, on="filepath", how="inner")
-    if audit["mode"] == "plain":
-        n, e = len(merged), int((merged["verdict"] != "good").sum())
-        lo, hi = wilson_interval(e, n)
-        return Estimate(e / n if n else 0.0, lo, hi, n, e, "Wilson score interval, 95 %")
-    pop = pd.DataFrame(audit["population"])
-    judged_by = (
-        merged.assign(bad=merged["verdict"] != "good")
-        .groupby(["source", "year"], dropna=False)["bad"]
-        .agg(["size", "sum"])
-        .reset_index()
-    )
-    # a merge matches missing keys with missing keys: images without a source or year (a bad file
-    # name) form their own stratum instead of silently dropping out (NaN == NaN is False)
-    both = judged_by.merge(pop, on=["source", "year"], how="left")
-    strata = [
-        (int(N) if pd.notna(N) else 0, int(n), int(e))
-        for N, n, e in zip(both["population"], both["size"], both["sum"], strict=True)
-    ]
-    return stratified_estimate(strata)
+    return audits.estimate(audit, _audit_verdicts(ds, audit["id"]))
 
 
 def estimate_line(est: Estimate) -> str:
@@ -251,21 +214,10 @@ def estimate_line(est: Estimate) -> str:
 
 
 def start_audit(ds: Dataset, f: Filters, mode: str, size: int, seed: int) -> Audit:
-    """Draw (or redraw: it is deterministic) an audit sample and return its state."""
-    if mode == "plain":
-        rows = ds.index.sample(f, size, seed=seed)
-        pop = None
-    else:
-        rows, pop_df = ds.index.stratified_sample(f, size, seed=seed)
-        pop = pop_df.to_dict("records")
-    keep = rows[["id", "filepath", "source", "year"]].to_dict("records")
-    done = set(
-        safe_read(ds, lambda s: s.current(audit=audit_id(f, mode, size, seed)), unavailable_store("").current())[
-            "filepath"
-        ]
-    )
-    pos = next((i for i, r in enumerate(keep) if r["filepath"] not in done), len(keep))
-    return {"id": audit_id(f, mode, size, seed), "mode": mode, "rows": keep, "population": pop, "pos": pos}
+    """Draw (or redraw: it is deterministic) an audit sample, resumed at its first image without a verdict."""
+    audit = audits.draw_sample(ds.index, f, mode, size, seed)
+    audit["pos"] = audits.resume_at(audit["rows"], _audit_verdicts(ds, audit["id"])["filepath"])
+    return audit
 
 
 def audit_step(ds: Dataset, audit: Audit, detail: DetailPanels) -> None:

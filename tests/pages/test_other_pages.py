@@ -15,7 +15,6 @@ import io
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pandas as pd
@@ -525,33 +524,6 @@ def test_audit_of_no_matches_says_so(open_page: Callable[..., Any], mode: str) -
     ok(at.radio(key="audit_mode").set_value(mode).run())
     ok(at.button(key="audit_start").click().run())
     assert any("nothing to sample" in i for i in texts(at.info))
-
-
-def test_stratified_audit_counts_images_without_source_or_year(page_index: ImageIndex, store: ReviewStore) -> None:
-    """Every judged image counts, also those whose source or year is unknown (a bad file name)."""
-    from skyscript_viz.ui import review
-
-    ds = SimpleNamespace(index=page_index)
-    f = Filters(problems=("any",))
-    audit = review.start_audit(ds, f, "stratified", 2, 5)  # type: ignore[arg-type]
-    rows = audit["rows"]
-    assert any(pd.isna(r["source"]) for r in rows), "the sample should hold images without a source"
-    verdicts = ["good", "bad_image"]
-    judged = []
-    for i, r in enumerate(rows):
-        store.add(r["filepath"], verdicts[i % 2], reviewer="Strata Sam", audit=str(audit["id"]))
-        judged.append((r["source"], r["year"], verdicts[i % 2] != "good"))
-    est = review.audit_estimate(ds, audit)  # type: ignore[arg-type]
-    assert est.n == len(rows) and est.errors == sum(bad for _, _, bad in judged)
-    # the rate by hand: population-weighted stratum rates (unknown source / year is a stratum too)
-    pop = page_index.stratified_sample(f, 2, seed=5)[1]
-    key = lambda s, y: (None if pd.isna(s) else s, None if pd.isna(y) else int(y))  # noqa: E731
-    sizes = {key(s, y): int(n) for s, y, n in zip(pop["source"], pop["year"], pop["population"], strict=True)}
-    strata: dict[Any, list[bool]] = {}
-    for s, y, bad in judged:
-        strata.setdefault(key(s, y), []).append(bad)
-    total = sum(sizes[k] for k in strata)
-    assert est.rate == pytest.approx(sum(sizes[k] / total * sum(v) / len(v) for k, v in strata.items()))
 
 
 # ---- benchmarks ---------------------------------------------------------------------------------------
