@@ -41,20 +41,6 @@ def test_library_modules_are_found() -> None:
         assert f"skyscript_viz.{name}" in mods
 
 
-def _python(code: str) -> str:
-    """What ``code`` prints in a fresh interpreter on this checkout (a clean sys.modules)."""
-    proc = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-    )
-    assert proc.returncode == 0, proc.stderr
-    return proc.stdout.strip()
-
-
 def test_importing_the_library_does_not_import_streamlit() -> None:
     code = (
         "import importlib, sys\n"
