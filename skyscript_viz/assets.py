@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import tiles
+from .vocab import MAX_ZOOM
 
 if TYPE_CHECKING:  # folium is imported lazily so that importing this module stays cheap
     import folium
@@ -76,7 +77,6 @@ JQUERY_URL = f"{JQUERY_PREFIX}/jquery.min.js"
 TILE_ROUTE = "/tiles/{z:int}/{x:int}/{y:int}.png"
 OFFLINE_TILES_URL = "/tiles/{z}/{x}/{y}.png"
 OFFLINE_MAX_NATIVE_ZOOM = tiles.MAX_ZOOM
-MAX_ZOOM = 22
 
 OFFLINE_LAYER_NAME = "Offline (no internet)"
 OSM_LAYER_NAME = "OpenStreetMap"

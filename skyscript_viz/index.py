@@ -25,6 +25,7 @@ from .build import INTERNAL_COLUMNS, ZIP_LOCATION_COLUMNS, default_index_dir
 from .errors import IndexNotFoundError, InvalidFilterError
 from .quality import PIXELS_FILE, pixel_problems_sql
 from .query import FACET_DIMENSIONS, BBox, Filters, build_where, sql_literal
+from .vocab import SORT_ORDERS
 
 __all__ = [
     "DEFAULT_MAX_FOOTPRINTS",
@@ -42,15 +43,6 @@ DEFAULT_MAX_FOOTPRINTS = 2000
 CAPTION_WORD_RE = re.compile(r"[a-z0-9]+")  # caption words, as build.CAPTION_SPLIT_SQL splits them
 MAX_CAPTION_WORDS = 2000  # a needle word fitting more vocabulary words than this: scan the captions
 SortOrder = Literal["id", "random", "year", "year_desc", "source", "caption_len", "caption_len_desc"]
-SORT_ORDERS: dict[str, str] = {
-    "id": "file path",
-    "random": "random (seeded)",
-    "year": "year, oldest first",
-    "year_desc": "year, newest first",
-    "source": "source",
-    "caption_len": "caption length, shortest first",
-    "caption_len_desc": "caption length, longest first",
-}
 
 # Columns a result row carries (not the captions' full detail, which get() returns).
 ROW_COLUMNS = (

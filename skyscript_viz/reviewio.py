@@ -16,7 +16,8 @@ from typing import IO, Any
 import sqlalchemy as sa
 
 from .reviewdb import guarded, saved_views, verdicts
-from .reviews import VERDICTS, ReviewStore
+from .reviews import ReviewStore
+from .vocab import VERDICTS
 
 __all__ = ["ImportReport", "export_reviews", "import_reviews"]
 

@@ -23,6 +23,7 @@ import sqlalchemy as sa
 
 from .errors import InvalidFilterError, NotOwnerError, ReviewStoreError, ViewExistsError
 from .reviewdb import connect, guarded, saved_views, verdicts
+from .vocab import VERDICTS
 
 __all__ = [
     "VERDICTS",
@@ -35,13 +36,6 @@ __all__ = [
     "wilson_interval",
 ]
 
-VERDICTS: dict[str, str] = {
-    "good": "Good",
-    "bad_caption": "Bad caption",
-    "bad_image": "Bad image",
-    "wrong_place": "Wrong place",
-    "other": "Other problem",
-}
 COLUMNS = ["seq", "filepath", "reviewer", "verified", "verdict", "note", "audit", "created"]
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 

@@ -17,12 +17,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from .assets import MAX_ZOOM  # the map's deepest zoom; 2 ** zoom is computed from it
 from .errors import InvalidFilterError
-from .index import SORT_ORDERS
 from .problems import PROBLEM_HELP
 from .query import BBox, Filters, TagExpr
-from .reviews import VERDICTS
+from .vocab import MAX_ZOOM, SORT_ORDERS, VERDICTS
 
 __all__ = [
     "BASE_LAYERS",

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import skyscript_viz
 
 REPO = Path(__file__).resolve().parents[1]
@@ -55,12 +57,12 @@ def test_importing_the_library_does_not_import_streamlit() -> None:
     assert _python(code).splitlines()[-1] == "STREAMLIT: []"
 
 
-def test_importing_the_package_is_cheap() -> None:
-    """``import skyscript_viz`` re-exports lazily: no DuckDB, pyarrow, pandas, Pillow or Streamlit yet."""
-    code = (
-        "import skyscript_viz, sys; "
-        "print(sorted(m for m in ('duckdb','pyarrow','pandas','PIL','streamlit') if m in sys.modules))"
-    )
+@pytest.mark.parametrize("module", ["skyscript_viz", "skyscript_viz.state", "skyscript_viz.query"])
+def test_importing_the_package_and_the_url_grammar_is_cheap(module: str) -> None:
+    """``import skyscript_viz`` re-exports lazily, and parsing a link (state, query) needs no DuckDB,
+    pyarrow, pandas, numpy, Pillow, SQLAlchemy or Streamlit."""
+    heavy = ("duckdb", "pyarrow", "pandas", "numpy", "PIL", "sqlalchemy", "streamlit")
+    code = f"import {module}, sys; print(sorted(m for m in {heavy!r} if m in sys.modules))"
     assert _python(code) == "[]"
 
 

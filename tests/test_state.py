@@ -14,7 +14,6 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from skyscript_viz import SOURCES, BBox, Filters, InvalidFilterError, TagExpr
-from skyscript_viz.index import SORT_ORDERS
 from skyscript_viz.problems import PROBLEM_HELP
 from skyscript_viz.state import (
     BASE_LAYERS,
@@ -32,6 +31,7 @@ from skyscript_viz.state import (
     to_params,
     with_filters,
 )
+from skyscript_viz.vocab import SORT_ORDERS
 
 
 def via_url(params: dict[str, str | list[str]]) -> dict[str, list[str]]:

@@ -8,11 +8,12 @@ import pandas as pd
 import streamlit as st
 
 from .. import export
-from ..index import SORT_ORDERS, ImageRecord
+from ..index import ImageRecord
 from ..query import Filters
 from ..sources import source_info
 from ..state import PAGE_SIZES
 from ..text import md_code, md_text
+from ..vocab import SORT_ORDERS
 from . import keys, review
 from .data import Dataset, cached_count
 from .thumbroute import thumb_source

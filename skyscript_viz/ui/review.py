@@ -20,13 +20,13 @@ from ..index import ImageRecord
 from ..query import Filters
 from ..reviewdb import resolve_db_url
 from ..reviews import (
-    VERDICTS,
     Estimate,
     ReviewStore,
     open_review_store,
     unavailable_store,
 )
 from ..text import md_code, md_text
+from ..vocab import VERDICTS
 from . import keys
 from .data import Dataset
 

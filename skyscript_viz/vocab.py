@@ -1,0 +1,27 @@
+"""Closed vocabularies shared by the URL grammar, the index, the review store and the map: sort orders,
+verdicts and the deepest map zoom. Pure constants, so parsing a link imports nothing heavy."""
+
+from __future__ import annotations
+
+__all__ = ["MAX_ZOOM", "SORT_ORDERS", "VERDICTS"]
+
+# the map's deepest zoom; 2 ** zoom is computed from it, so links are clamped to it
+MAX_ZOOM = 22
+
+SORT_ORDERS: dict[str, str] = {
+    "id": "file path",
+    "random": "random (seeded)",
+    "year": "year, oldest first",
+    "year_desc": "year, newest first",
+    "source": "source",
+    "caption_len": "caption length, shortest first",
+    "caption_len_desc": "caption length, longest first",
+}
+
+VERDICTS: dict[str, str] = {
+    "good": "Good",
+    "bad_caption": "Bad caption",
+    "bad_image": "Bad image",
+    "wrong_place": "Wrong place",
+    "other": "Other problem",
+}
