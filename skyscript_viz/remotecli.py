@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 from typing import Any
 
-from . import remote, settings
+from . import remote
 
 __all__ = ["add_cache_parser", "add_remote_index_args", "prepare_remote_root"]
 
@@ -78,16 +77,15 @@ def _bars() -> tuple[Any, Any]:
 
 def prepare_remote_root(args: argparse.Namespace) -> Path:
     """Sync the cache of ``args.root`` (downloads with progress bars) and return the local cache root."""
-    if getattr(args, "cache_dir", None) is not None:
-        # the rest of this process (discovery, the index) finds the cache root through the setting
-        os.environ["SKYSCRIPT_CACHE"] = str(Path(args.cache_dir).expanduser().resolve())
+    base = getattr(args, "cache_dir", None)
+    base = Path(base).expanduser().resolve() if base is not None else None
     if getattr(args, "pixels", False):
         raise remote.RemoteError(
             "--pixels decodes every image, which on a remote root means downloading all "
             "of them; download the image zips and index the local copy for the pixel checks"
         )
     url = remote.normalize_url(args.root)
-    root = remote.cache_root(url)
+    root = remote.cache_root(url, base)
     print(f"remote root {url}\ncache: {root}")
     from tqdm import tqdm
 
@@ -97,6 +95,7 @@ def prepare_remote_root(args: argparse.Namespace) -> Path:
             url,
             parts=args.parts,
             csvs=args.csv,
+            base=base,
             timeout=args.timeout,
             progress=progress,
             notify=lambda text: tqdm.write(f"note: {text}"),
@@ -109,8 +108,8 @@ def prepare_remote_root(args: argparse.Namespace) -> Path:
         f"fetched {remote.human_bytes(fetched)} this run"
         + (" (server unreachable: cached files used)" if report.offline else "")
     )
-    if settings.current().cache and getattr(args, "cache_dir", None) is not None:
-        print(f"the app and the other commands find this cache with SKYSCRIPT_CACHE={settings.current().cache}")
+    if base is not None and remote.cache_base() != base:
+        print(f"the app and the other commands find this cache with SKYSCRIPT_CACHE={base}")
     return root
 
 

@@ -660,3 +660,17 @@ def test_image_placeholder_reason_for_remote_errors() -> None:
 
     msg = "cannot reach example.org (connection refused) for https://example.org/x/images2.zip"
     assert failure_reason(remote.RemoteUnreachableError(msg)) == msg
+
+
+def test_cache_dir_option_puts_the_cache_there_without_touching_the_environment(
+    env: Path, server: RangeServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = os.environ.get("SKYSCRIPT_CACHE")
+    chosen = tmp_path / "chosen"
+    rc, out, err = index_url(capsys, server.url, "--parts", "2", "--csv", "unfiltered", "--cache-dir", str(chosen))
+    assert rc == 0, err
+    root = remote.cache_root(server.url, chosen)
+    assert f"cache: {root}" in out and (root / "remote.json").is_file()
+    assert f"SKYSCRIPT_CACHE={chosen.resolve()}" in out  # how the app finds it later
+    assert not remote.cache_root(server.url).exists()  # nothing went to the default cache base
+    assert os.environ.get("SKYSCRIPT_CACHE") == before
