@@ -3,13 +3,9 @@
 import streamlit as st
 
 from skyscript_viz.audit import MODES
-from skyscript_viz.ui import detail, filters, header, review, urlstate
-from skyscript_viz.ui.data import dataset
+from skyscript_viz.ui import detail, header, review, urlstate
 
-ds = dataset()
-urlstate.seed_from_url(ds)
-header.title_bar(ds, "Audit")
-f = filters.sidebar(ds)
+ds, f = header.page_start("Audit")
 st.markdown(
     "Draw a sample of the current matches, judge each image, and read the error rate with its "
     "95 % confidence interval. The same filters, design and seed always give the same sample, so "

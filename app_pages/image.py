@@ -3,14 +3,9 @@
 import streamlit as st
 
 from skyscript_viz.text import md_code
-from skyscript_viz.ui import detail, filters, header, imagepage, keys, review, urlstate
-from skyscript_viz.ui.data import dataset
+from skyscript_viz.ui import detail, header, imagepage, keys, review, urlstate
 
-ds = dataset()
-urlstate.seed_from_url(ds)
-header.title_bar(ds, "Image")
-urlstate.show_notices()
-f = filters.sidebar(ds)
+ds, f = header.page_start("Image")
 selected = st.session_state.get(keys.SELECTED)
 rec = ds.index.get(selected) if selected else None
 if rec is None:

@@ -1,13 +1,8 @@
 """Overview: headline numbers, density map and charts of the current matches (the page to show stakeholders)."""
 
-from skyscript_viz.ui import filters, header, overview, urlstate
-from skyscript_viz.ui.data import dataset
+from skyscript_viz.ui import header, overview, urlstate
 
-ds = dataset()
-urlstate.seed_from_url(ds)
-header.title_bar(ds, "Overview")
-urlstate.show_notices()
-f = filters.sidebar(ds)
+ds, f = header.page_start("Overview")
 overview.saved_views(ds, f)
 overview.overview(ds, f)
 urlstate.write_url(urlstate.current_view(f))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ..query import Filters
 from ..text import md_label
 from .data import Dataset
 
@@ -30,3 +31,16 @@ def title_bar(ds: Dataset, page: str) -> None:
             "`SKYSCRIPT_ROOT=/data/SkyScript streamlit run app.py` and build its index with "
             "`python -m skyscript_viz index /data/SkyScript`.",
         )
+
+
+def page_start(page: str) -> tuple[Dataset, Filters]:
+    """What every filtered page does first: open the dataset, seed the widgets from the link (once),
+    draw the title bar and the link's notices, and read the filter sidebar."""
+    from . import filters, urlstate
+    from .data import dataset
+
+    ds = dataset()
+    urlstate.seed_from_url(ds)
+    title_bar(ds, page)
+    urlstate.show_notices()
+    return ds, filters.sidebar(ds)

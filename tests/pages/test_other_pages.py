@@ -161,6 +161,14 @@ def test_every_page_renders(open_page: Callable[..., Any], page_index: ImageInde
         assert sidebar_count(at) == page_index.n_images
 
 
+@pytest.mark.parametrize("page", [p for p in PAGES if p != "benchmarks"])
+def test_every_filtered_page_names_what_a_link_got_wrong(open_page: Callable[..., Any], page: str) -> None:
+    """A link with a bad value opens anyway, on every page, with a notice naming what was ignored."""
+    at = open_page(page, {"src": "CH", "sort": "sideways"})
+    notices = [t for t in texts(at.info) if t.startswith("Some link parameters were ignored")]
+    assert len(notices) == 1 and "sideways" in notices[0], texts(at.info)
+
+
 # ---- gallery ------------------------------------------------------------------------------------------
 
 
