@@ -97,6 +97,27 @@ def test_a_reply_longer_than_asked_is_not_read(server: RangeServer, env: Path, w
     assert server.bytes_since(mark, "meta2.zip") < 32 * 1024 * 1024
 
 
+@pytest.mark.parametrize("with_length", [True, False], ids=["content-length", "close-delimited"])
+def test_an_s3_reply_longer_than_asked_is_not_read(
+    pub: Path, env: Path, monkeypatch: pytest.MonkeyPatch, with_length: bool
+) -> None:
+    """The same refusal on s3:// roots (s3fs would read a whole body): the endpoint is the test server."""
+    pytest.importorskip("s3fs")
+    with RangeServer(pub, prefix="/bucket/SkyScript") as srv:
+        monkeypatch.setenv("SKYSCRIPT_S3_ENDPOINT", f"http://127.0.0.1:{srv.port}")
+        monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        tr = remote.Transport("s3://bucket/SkyScript")
+        url = "s3://bucket/SkyScript/meta2.zip"
+        size = tr.stat(url).size
+        assert tr.read(url, 10, 1010, size) == (pub / "meta2.zip").read_bytes()[10:1010]
+        srv.long_206["meta2.zip"] = 200 * 1024 * 1024
+        srv.long_206_length = with_length
+        mark = srv.mark()
+        with pytest.raises(remote.RemoteError, match="longer reply"):
+            tr.read(url, 10, 1010, size)
+        assert srv.bytes_since(mark, "meta2.zip") < 32 * 1024 * 1024
+
+
 def test_a_dribbling_server_meets_the_overall_deadline(
     server: RangeServer, env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -140,17 +140,7 @@ class Transport:
         from fsspec.asyn import sync
 
         with self.errors(url):
-            if self.scheme == "s3":
-                data = sync(
-                    self.fs.loop,
-                    self.fs._cat_file,
-                    self._path(url),
-                    start=start,
-                    end=end,
-                    timeout=self.deadline(end - start),
-                )
-            else:
-                data = sync(self.fs.loop, self._http_range, url, start, end)
+            data = sync(self.fs.loop, self._range, url, start, end)
         if len(data) != end - start:
             raise RemoteChangedError(
                 f"{url} is shorter than expected: bytes {start:,}-{end:,} of {size:,} "
@@ -158,44 +148,70 @@ class Transport:
             )
         return bytes(data)
 
-    async def _http_range(self, url: str, start: int, end: int) -> bytes:
-        """One ranged GET, read up to the length asked and never further (a reply longer than asked is
-        refused unread, a server ignoring Range is refused past byte 0), within the read's deadline."""
-        want, host = end - start, host_of(url)
-        session = await self.fs.set_session()
+    async def _range(self, url: str, start: int, end: int) -> bytes:
+        """One ranged GET (HTTP or S3), read up to the length asked and never further (a reply longer than
+        asked is refused unread), within the read's deadline in all."""
+        want = end - start
         got = bytearray()
         t0 = time.monotonic()
         try:
             async with asyncio.timeout(self.deadline(want)):
-                async with session.get(
-                    self.fs.encode_url(url), headers={"Range": f"bytes={start}-{end - 1}"}, **self.fs.kwargs
-                ) as r:
-                    if r.status == 416:
-                        return b""
-                    r.raise_for_status()
-                    if r.status != 206 and start > 0:
-                        raise RemoteError(
-                            f"{host} does not support HTTP range requests, which reading a remote root needs ({url})"
-                        )
-                    length = r.headers.get("Content-Length")
-                    if r.status == 206 and length is not None and length.isdigit() and int(length) > want:
-                        r.close()
-                        raise _too_long(url, want, int(length))
-                    while len(got) <= want and (block := await r.content.read(min(1 << 20, want + 1 - len(got)))):
-                        got += block
-                    if r.status == 206 and len(got) > want:
-                        r.close()
-                        raise _too_long(url, want, None)
-                    if len(got) > want or not r.content.at_eof():
-                        r.close()  # a 200 for the whole file: the start of it was enough
+                if self.scheme == "s3":
+                    await self._s3_into(url, start, end, got)
+                elif not await self._http_into(url, start, end, got):
+                    return b""
         except TimeoutError:
             if time.monotonic() - t0 < self.deadline(want) * 0.99:
                 raise  # the idle timeout: explained as "no answer within ..."
             raise RemoteTimeoutError(
-                f"{host} sent {url} too slowly: {len(got):,} of {want:,} bytes within {self.deadline(want):.0f} s; "
-                "the server is slow or stalling (raise the limit with --timeout or SKYSCRIPT_REMOTE_TIMEOUT)"
+                f"{host_of(url)} sent {url} too slowly: {len(got):,} of {want:,} bytes within "
+                f"{self.deadline(want):.0f} s; the server is slow or stalling (raise the limit with --timeout "
+                "or SKYSCRIPT_REMOTE_TIMEOUT)"
             ) from None
         return bytes(got[:want])
+
+    async def _http_into(self, url: str, start: int, end: int, got: bytearray) -> bool:
+        """Bytes of one ranged GET into ``got``; False when the range starts past the end (416). A server
+        ignoring Range is refused past byte 0 (its 200 is cut after the bytes asked)."""
+        want = end - start
+        session = await self.fs.set_session()
+        async with session.get(
+            self.fs.encode_url(url), headers={"Range": f"bytes={start}-{end - 1}"}, **self.fs.kwargs
+        ) as r:
+            if r.status == 416:
+                return False
+            r.raise_for_status()
+            if r.status != 206 and start > 0:
+                raise RemoteError(
+                    f"{host_of(url)} does not support HTTP range requests, which reading a remote root needs ({url})"
+                )
+            length = r.headers.get("Content-Length")
+            if r.status == 206 and length is not None and length.isdigit() and int(length) > want:
+                r.close()
+                raise _too_long(url, want, int(length))
+            await _read_capped(r.content.read, want, got)
+            if r.status == 206 and len(got) > want:
+                r.close()
+                raise _too_long(url, want, None)
+            if len(got) > want or not r.content.at_eof():
+                r.close()  # a 200 for the whole file: the start of it was enough
+        return True
+
+    async def _s3_into(self, url: str, start: int, end: int, got: bytearray) -> None:
+        """Bytes of one ranged S3 GetObject into ``got``, refused unread when the reply is longer."""
+        want = end - start
+        bucket, key, _version = self.fs.split_path(self._path(url))
+        reply = await self.fs._call_s3("get_object", Bucket=bucket, Key=key, Range=f"bytes={start}-{end - 1}")
+        body = reply["Body"]
+        try:
+            length = reply.get("ContentLength")
+            if isinstance(length, int) and length > want:
+                raise _too_long(url, want, length)
+            await _read_capped(body.read, want, got)
+            if len(got) > want:
+                raise _too_long(url, want, None)
+        finally:
+            body.close()
 
     # -- errors ---------------------------------------------------------------------------------
 
@@ -212,6 +228,13 @@ class Transport:
     def explain(self, exc: BaseException, url: str) -> RemoteError:
         """A RemoteError with a one-line message for any transport exception."""
         return explain_error(exc, url, self.timeout)
+
+
+async def _read_capped(read: Any, want: int, got: bytearray) -> None:
+    """Blocks from ``read(n)`` into ``got`` until it holds one byte more than ``want`` or the reply ends
+    (that one byte says the reply is longer than asked, without reading the rest)."""
+    while len(got) <= want and (block := await read(min(1 << 20, want + 1 - len(got)))):
+        got += block
 
 
 def _too_long(url: str, want: int, length: int | None) -> RemoteError:
