@@ -5,16 +5,24 @@ own error; nothing else escapes, and memory stays bounded by the input. Bounded:
 
 from __future__ import annotations
 
+import contextlib
+import io
+import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from PIL import Image
 
-from skyscript_viz import remote
+from skyscript_viz import Filters, ImageIndex, build_index, remote
 from skyscript_viz.benchmarks import read_set_csv
+from skyscript_viz.errors import ZipFormatError
+from skyscript_viz.images import ImageStore
 from skyscript_viz.safepickle import safe_loads
 from skyscript_viz.state import PARAM_KEYS, parse_params
+from skyscript_viz.zipdir import read_directory, read_member
 from tests.remote_server import RangeServer
 
 FAST = settings(
@@ -144,3 +152,92 @@ def test_remote_replies_of_random_bytes(
     except remote.RemoteError:
         return
     assert got == body[start:end]
+
+
+# ---- zip directories, image bytes and caption CSVs ---------------------------------------------------
+
+
+def _real_zip() -> bytes:
+    """A small real zip (stored and deflated members) to damage byte by byte."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("images2/a1_CH_19.jpg", b"\xff\xd8" + bytes(range(256)) * 4, zipfile.ZIP_STORED)
+        zf.writestr("images2/w2_US_20.jpg", b"x" * 5000, zipfile.ZIP_DEFLATED)
+    return buf.getvalue()
+
+
+_ZIP = _real_zip()
+
+
+def _damaged(original: bytes) -> st.SearchStrategy[bytes]:
+    """``original`` with a few bytes overwritten, cut short, or random bytes instead."""
+    flips = st.lists(st.tuples(st.integers(0, len(original) - 1), st.integers(0, 255)), min_size=1, max_size=6)
+    return st.one_of(
+        st.binary(max_size=4000),
+        flips.map(lambda fl: bytes(_flip(original, fl))),
+        st.integers(0, len(original)).map(lambda n: original[:n]),
+    )
+
+
+def _flip(data: bytes, flips: list[tuple[int, int]]) -> bytearray:
+    out = bytearray(data)
+    for i, b in flips:
+        out[i] = b
+    return out
+
+
+@FAST
+@given(_damaged(_ZIP))
+def test_zip_directory_and_members_of_damaged_bytes(data: bytes) -> None:
+    """The one zip reader either reads a damaged zip or says why with ZipFormatError; nothing else."""
+
+    def read_at(start: int, end: int) -> bytes:
+        return data[max(0, start) : max(0, end)]
+
+    try:
+        directory = read_directory(len(data), read_at, label="fuzz.zip")
+    except ZipFormatError:
+        return
+    for i in range(min(len(directory), 10)):
+        try:
+            read_member(read_at, directory.entry(i), size=len(data), label="fuzz.zip", max_size=1 << 20)
+        except ZipFormatError:
+            continue
+
+
+@pytest.fixture(scope="module")
+def image_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("fuzz-images")
+    (root / "images2").mkdir()
+    return root
+
+
+def _jpeg() -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 48), (40, 120, 200)).save(buf, "JPEG", quality=90)
+    return buf.getvalue()
+
+
+_JPEG = _jpeg()
+
+
+@FAST
+@given(_damaged(_JPEG))
+def test_image_of_damaged_bytes(image_root: Path, data: bytes) -> None:
+    """A damaged picture becomes a placeholder with a reason (image and thumbnail), never an exception."""
+    (image_root / "images2" / "x.jpg").write_bytes(data)
+    row = {"filepath": "images2/x.jpg", "storage": "folder", "container": "images2", "member": "x.jpg"}
+    store = ImageStore(image_root, memory_items=0)
+    for res in (store.image(row), store.thumbnail(row, size=32)):
+        assert res.ok or (res.problem and res.mime == "image/png" and res.data[:4] == b"\x89PNG")
+
+
+@settings(max_examples=12, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@given(st.one_of(st.binary(max_size=2000), st.text(max_size=800).map(str.encode)))
+def test_caption_csv_of_random_bytes(tmp_path_factory: pytest.TempPathFactory, tinykit: Any, data: bytes) -> None:
+    """A caption CSV of noise: the build ends (the CSV's rows read or reported), every image indexed."""
+    root = tinykit.make_tiny_root(tmp_path_factory.mktemp("fuzz-csv") / "root", "folder")
+    (root / "SkyScript_train_unfiltered_5M.csv").write_bytes(b"filepath,title,title_multi_objects\n" + data)
+    report = build_index(root, workers=1)
+    with contextlib.closing(ImageIndex.open(root)) as idx:
+        assert idx.count(Filters()) >= report.n_images >= len(tinykit.records)
