@@ -124,7 +124,11 @@ def filters_from_params(
     known_sources: Iterable[str] | None = None,
     known_subsets: Iterable[str] | None = None,
 ) -> Filters:
-    """Filters from query parameters; bad values are dropped with a notice appended."""
+    """Filters from query parameters; bad values are dropped with a notice appended.
+
+    One branch per link parameter, in the order of FILTER_KEYS: long, but each branch is the whole
+    grammar of its parameter, and the round-trip tests in test_state.py walk every one.
+    """
     kw: dict[str, Any] = {}
     if (v := _first(params, "src")) is not None:
         kw["sources"] = _known([s.upper() for s in _csv(v, notices, "sources")], known_sources, "source", notices)

@@ -157,7 +157,10 @@ _UNCOUNTABLE = {
 
 
 def _phrase(tags: dict[str, str]) -> str:
-    """The noun phrase for an object's main tag: ``tennis court``, ``residential road``, ``river``."""
+    """The noun phrase for an object's main tag: ``tennis court``, ``residential road``, ``river``.
+
+    A first-match table over tag families, kept in one piece so the precedence stays visible.
+    """
     g = tags.get
     if g("leisure") == "pitch" and g("sport"):
         sport = g("sport", "").split(";")[0]

@@ -39,6 +39,11 @@ _ROOF_COLOURS: dict[str, RGB] = {
 
 
 def _paint_building(cv: _Canvas, o: _Obj, pts: list[tuple[float, float]], focus: bool) -> None:
+    """A roof: footprint (or a made-up one for a node), roof shape and colour from the tags, ridge, shadow.
+
+    One function because every step draws on the previous one's geometry and random draws; split, the
+    demo's bytes (pinned by its manifest version) would change with the order of the draws.
+    """
     rng = cv.rng
     if len(pts) < 3:
         if not focus and o.t == "n":

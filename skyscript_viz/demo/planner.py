@@ -356,6 +356,11 @@ class _Planner:
 
     # -- faults --------------------------------------------------------------------------------
     def plant_faults(self) -> None:
+        """Damage chosen train images, one block per fault kind (missing meta, corrupt JPEG, bad CSV row...).
+
+        The blocks share one random stream in a fixed order: the demo's bytes depend on it, so the kinds
+        stay in one function rather than one function each.
+        """
         rng = self.rng
         k = 3 if self.n_objects >= 200 else 1
         by_part: dict[int, list[_Img]] = {}

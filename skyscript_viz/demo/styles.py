@@ -39,7 +39,11 @@ _PATHS = {
 
 
 def _style(t: str, tags: dict[str, str]) -> str:
-    """Which painter draws an object with these tags."""
+    """Which painter draws an object with these tags.
+
+    Long on purpose: a decision table read top to bottom (first match wins, as in a map style sheet);
+    split into functions it would hide the order that decides between overlapping tags.
+    """
     g = tags.get
     if g("building") or g("building:part"):
         return "building"
