@@ -41,8 +41,9 @@ _ROOF_COLOURS: dict[str, RGB] = {
 def _paint_building(cv: _Canvas, o: _Obj, pts: list[tuple[float, float]], focus: bool) -> None:
     """A roof: footprint (or a made-up one for a node), roof shape and colour from the tags, ridge, shadow.
 
-    One function because every step draws on the previous one's geometry and random draws; split, the
-    demo's bytes (pinned by its manifest version) would change with the order of the draws.
+    One function because every step uses the previous one's geometry, and the random draws must keep
+    their order (the demo's bytes are pinned by its manifest version); reordering them in a split is
+    the easy mistake this avoids.
     """
     rng = cv.rng
     if len(pts) < 3:

@@ -358,8 +358,8 @@ class _Planner:
     def plant_faults(self) -> None:
         """Damage chosen train images, one block per fault kind (missing meta, corrupt JPEG, bad CSV row...).
 
-        The blocks share one random stream in a fixed order: the demo's bytes depend on it, so the kinds
-        stay in one function rather than one function each.
+        The blocks share one random stream in a fixed order that the demo's bytes depend on; kept in one
+        function so that order stays visible.
         """
         rng = self.rng
         k = 3 if self.n_objects >= 200 else 1
