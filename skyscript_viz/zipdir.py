@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from .errors import ZipFormatError
 from .safeio import open_regular
 
@@ -49,6 +51,9 @@ _LFH = struct.Struct("<4s5H3L2H")  # 30 bytes
 _NX = struct.Struct("<HH")  # name and extra lengths in a local header
 _MAX_TAIL = 65536 + _EOCD.size  # the end record and the longest comment
 _SUPPORTED = {0: "stored", 8: "deflated", 12: "bzip2"}
+# Deflate expands at most ~1032:1, so a member this small inflates to under 64 MB whatever it says:
+# read_many decompresses such members in one call instead of through a bounded decompressor object.
+_FAST_DEFLATE_MAX = 64 << 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -403,6 +408,61 @@ class LocalZip:
             if ok and len(raw) == csize and zlib.crc32(data) == d.crcs[i]:
                 return data
         return read_member(self.read_at, d.entry(i), size=self.size, label=self.label, max_size=self.max_member)
+
+    def read_many(self, indices: list[int]) -> list[bytes | Exception]:
+        """Members ``indices`` of the directory, each as bytes or the error that explains why not.
+
+        The checks of read_index are made for all members at once with NumPy (method, flags, sizes,
+        local header signature and lengths); a small deflated member is then one ``zlib.decompress``
+        whose output deflate's 1032:1 ratio bounds; anything else goes through read_index."""
+        if not indices:
+            return []
+        d = self.directory
+        if self._mm is None and self.size:
+            self._mm = mmap.mmap(self._fd, 0, access=mmap.ACCESS_READ)
+        idx = np.asarray(indices, np.int64)
+        off, csize, usize = (np.asarray(c, np.int64)[idx] for c in (d.offsets, d.csizes, d.usizes))
+        method, flags = np.asarray(d.methods, np.int64)[idx], np.asarray(d.flags, np.int64)[idx]
+        fast = (
+            ((method == 8) & (csize <= _FAST_DEFLATE_MAX) | (method == 0) & (csize == usize))
+            & (flags & 1 == 0)
+            & (usize <= self.max_member)
+            & (off >= 0)
+            & (off + _LFH.size <= self.size)
+        )
+        start = np.zeros(len(idx), np.int64)
+        if self._mm is not None and fast.any():
+            buf = np.frombuffer(self._mm, np.uint8)
+            o = off[fast]
+            sig = buf[o].astype(np.int64) | buf[o + 1].astype(np.int64) << 8 | buf[o + 2].astype(np.int64) << 16
+            sig |= buf[o + 3].astype(np.int64) << 24
+            nx = (buf[o + 26].astype(np.int64) | buf[o + 27].astype(np.int64) << 8) + (
+                buf[o + 28].astype(np.int64) | buf[o + 29].astype(np.int64) << 8
+            )
+            start[fast] = o + _LFH.size + nx
+            fast[fast] = sig == 0x04034B50
+            del buf  # a view of the map: the map cannot be closed while one exists
+            fast &= start + csize <= self.size
+        else:
+            fast[:] = False
+        mm, crcs, decompress, crc32 = self._mm, d.crcs, zlib.decompress, zlib.crc32
+        out: list[bytes | Exception] = []
+        for j, i in enumerate(indices):
+            if fast[j]:
+                s, n = int(start[j]), int(usize[j])
+                try:
+                    raw = mm[s : s + int(csize[j])]  # type: ignore[index]
+                    data = decompress(raw, -15, n) if method[j] == 8 else raw
+                    if len(data) == n and crc32(data) == crcs[i]:
+                        out.append(data)
+                        continue
+                except zlib.error:
+                    pass
+            try:
+                out.append(self.read_index(i))
+            except Exception as exc:  # noqa: BLE001 - each member's failure is the caller's to report
+                out.append(exc.with_traceback(None))
+        return out
 
     def close(self) -> None:
         """Release the file descriptor."""
