@@ -109,17 +109,25 @@ class _Store:
                 self.found.append(_Member(name[: -len(ext)], name))
 
     def _list_names(self, names: list[str], skip: set[int]) -> None:
+        """Members named ``*{ext}`` become found (stem = base name without ext); other files are noted;
+        folders, the ``skip`` positions and hidden files are left out. Computed with Arrow over all
+        names: a meta zip lists up to 867,000."""
+        if not names:
+            return
         ext = self.ext
-        for i, name in enumerate(names):
-            if name.endswith("/") or i in skip:
-                continue
-            base = name.rsplit("/", 1)[-1]
-            if base.startswith("._") or name.startswith("__MACOSX/"):  # macOS zip metadata: reported, not read
-                self.other.append(name)
-            elif base.endswith(ext):
-                self.found.append(_Member(base[: -len(ext)], name, i))
-            elif not base.startswith("."):
-                self.other.append(name)
+        a = pa.array(names, pa.string())
+        base = pc.extract_regex(a, r"(?P<b>[^/]*)$").field("b")
+        keep = pc.invert(pc.ends_with(a, "/")).to_numpy(zero_copy_only=False)
+        if skip:
+            keep[np.fromiter(skip, np.int64)] = False
+        mac = pc.or_(pc.starts_with(base, "._"), pc.starts_with(a, "__MACOSX/")).to_numpy(zero_copy_only=False)
+        is_ext = pc.ends_with(base, ext).to_numpy(zero_copy_only=False)
+        hidden = pc.starts_with(base, ".").to_numpy(zero_copy_only=False)
+        found = np.flatnonzero(keep & ~mac & is_ext)
+        other = np.flatnonzero(keep & (mac | (~is_ext & ~hidden)))
+        stems = pc.utf8_slice_codeunits(base.take(pa.array(found)), 0, -len(ext)).to_pylist()
+        self.found = [_Member(st, names[i], i) for st, i in zip(stems, found.tolist(), strict=True)]
+        self.other = [names[i] for i in other.tolist()]
 
     def read(self, m: _Member) -> bytes:
         """The bytes of one member (meta pickles), bounded by MAX_META_SIZE."""

@@ -212,8 +212,54 @@ def _zip64_extra(extra: bytes, usize: int, csize: int, off: int) -> tuple[int, i
     return usize, csize, off
 
 
+def _u(buf: np.ndarray, at: np.ndarray, width: int) -> np.ndarray:
+    """Little-endian unsigned integers of ``width`` bytes at positions ``at`` of ``buf``."""
+    out = np.zeros(len(at), np.int64)
+    for k in range(width):
+        out |= buf[at + k].astype(np.int64) << (8 * k)
+    return out
+
+
+def _parse_directory_fast(data: bytes, shift: int, count: int | None, label: str) -> Directory | None:
+    """parse_directory for the common case, with NumPy: every entry signature found at once, the chain
+    of entries checked to run from the first byte to the last through exactly those signatures, ASCII
+    names decoded in one call. None (the caller walks entry by entry) for anything else: zip64 sizes,
+    stray bytes, a signature inside a name, non-ASCII names."""
+    n = len(data)
+    if n < _CDH.size:
+        return None
+    buf = np.frombuffer(data, np.uint8)
+    at = np.flatnonzero((buf[:-3] == 0x50) & (buf[1:-2] == 0x4B) & (buf[2:-1] == 1) & (buf[3:] == 2))
+    at = at[at + _CDH.size <= n]
+    if len(at) == 0 or at[0] != 0:
+        return None
+    nlen, xlen, clen = _u(buf, at + 28, 2), _u(buf, at + 30, 2), _u(buf, at + 32, 2)
+    nxt = at + _CDH.size + nlen + xlen + clen
+    if nxt[-1] != n or not np.array_equal(nxt[:-1], at[1:]):
+        return None
+    csize, usize, off = _u(buf, at + 20, 4), _u(buf, at + 24, 4), _u(buf, at + 42, 4)
+    if ((csize == 0xFFFFFFFF) | (usize == 0xFFFFFFFF) | (off == 0xFFFFFFFF)).any():
+        return None
+    starts = (at + _CDH.size).tolist()
+    joined = b"\0".join([data[a : a + k] for a, k in zip(starts, nlen.tolist(), strict=True)])
+    if not joined.isascii() or joined.count(b"\0") != len(at) - 1:
+        return None
+    d = Directory()
+    d.names = joined.decode("ascii").split("\0")
+    d.offsets = (off + shift).tolist()
+    d.csizes, d.usizes = csize.tolist(), usize.tolist()
+    d.methods, d.crcs, d.flags = _u(buf, at + 10, 2).tolist(), _u(buf, at + 16, 4).tolist(), _u(buf, at + 8, 2).tolist()
+    d.name_lens, d.extra_lens = nlen.tolist(), xlen.tolist()
+    if count is not None and count not in (0xFFFF, len(d.names)):
+        d.notes.append(f"{label}: the zip says {count:,} members, its directory lists {len(d.names):,}")
+    return d
+
+
 def parse_directory(data: bytes, *, shift: int = 0, count: int | None = None, label: str = "zip") -> Directory:
     """The entries of a raw central directory (``data``); header offsets get ``shift`` added."""
+    fast = _parse_directory_fast(data, shift, count, label)
+    if fast is not None:
+        return fast
     d = Directory()
     names, offs, css, uss, mets, crcs, fls, nls, xls = (
         d.names,
