@@ -124,7 +124,9 @@ def main(argv: list[str] | None = None) -> int:
     for key, (label, unit, limit, lower) in TARGETS.items():
         v = float(res[key])  # type: ignore[arg-type]
         ok = v <= limit if lower else v >= limit
-        print(f"{label:44s} {v:>12,.0f} {('≤ ' if lower else '≥ ') + f'{limit:,}':>10s}  {'PASS' if ok else 'MISS'} {unit}")
+        print(
+            f"{label:44s} {v:>12,.0f} {('≤ ' if lower else '≥ ') + f'{limit:,}':>10s}  {'PASS' if ok else 'MISS'} {unit}"
+        )
     if a.out:
         a.out.write_text(json.dumps(res, indent=1))
     return 0 if res["returncode"] == 0 else 1
