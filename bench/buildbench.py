@@ -57,7 +57,8 @@ def run(data: Path, index_dir: Path, workers: int) -> dict[str, object]:
     env = {**os.environ, "SKYSCRIPT_VIZ_TIMINGS": "1", "PYTHONPATH": str(ROOT)}
     rc0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env, cwd=ROOT)
+    err = open(index_dir.parent / f"{index_dir.name}-build.err", "w")  # noqa: SIM115 - closed below
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True, env=env, cwd=ROOT)
     peak = [0.0, 0.0]  # whole build, and during the merge
     merge_start: list[float] = []
 
@@ -80,6 +81,10 @@ def run(data: Path, index_dir: Path, workers: int) -> dict[str, object]:
     proc.wait()
     wall = time.perf_counter() - t0
     th.join()
+    err.close()
+    if proc.returncode != 0:
+        tail = Path(err.name).read_text(errors="replace").strip().splitlines()[-3:]
+        raise SystemExit(f"the build failed (exit {proc.returncode}): {' / '.join(tail)}")
     rc1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (rc1.ru_utime + rc1.ru_stime) - (rc0.ru_utime + rc0.ru_stime)
     n = 0

@@ -182,12 +182,16 @@ def _merge(
 ) -> dict[str, Any]:
     import duckdb
 
-    con = _TimedCon(duckdb.connect())
+    # The working tables (13M caption CSV rows, the image rows…) live in a scratch database file in the
+    # index folder, not in memory: DuckDB evicts their blocks under memory_limit instead of failing.
+    tmpdir = gen_dir / ".duckdb_tmp"
+    tmpdir.mkdir(exist_ok=True)
+    scratch, scratch_tmp = _db_path(tmpdir)
+    con = _TimedCon(duckdb.connect(str(scratch.with_name("scratch.duckdb"))))
     # Bounded: what does not fit spills to a folder inside the index folder (the machine's temp folder
     # may be a small RAM disk), and the thread count is fixed so the memory per thread is known.
     con.execute(f"SET memory_limit={sql_literal(memory_limit)}")
     con.execute(f"SET threads={max(1, os.cpu_count() or 1)}")
-    tmpdir = gen_dir / ".duckdb_tmp"
     con.execute(f"SET temp_directory={sql_literal(str(tmpdir))}")
     con.execute("SET preserve_insertion_order=false")
     con.execute("SET enable_progress_bar=false")
@@ -209,7 +213,7 @@ def _merge(
         )
         or "SELECT NULL::INTEGER AS id WHERE false"
     )
-    con.execute(f"CREATE TEMP TABLE imgs AS {union_imgs}")
+    con.execute(f"CREATE TABLE imgs AS {union_imgs}")
 
     # Vocabulary: global ids in (key, value) order so that all values of one key form a contiguous range.
     union_vocab = " UNION ALL ".join(
@@ -223,20 +227,20 @@ def _merge(
         for i, (_, o, d) in enumerate(offsets)
     )
     if offsets:
-        con.execute(f"CREATE TEMP TABLE pv AS {union_vocab}")
+        con.execute(f"CREATE TABLE pv AS {union_vocab}")
         # Parts hold disjoint images, so per-part image counts add up.
-        con.execute("""CREATE TEMP TABLE gv AS SELECT (row_number() OVER (ORDER BY key, value) - 1)::INTEGER
+        con.execute("""CREATE TABLE gv AS SELECT (row_number() OVER (ORDER BY key, value) - 1)::INTEGER
                        AS kv_id, key, value, n_focus, n_surrounding, n_images
                        FROM (SELECT key, value, sum(n_focus)::BIGINT AS n_focus,
                                     sum(n_surrounding)::BIGINT AS n_surrounding, sum(n_images)::BIGINT AS n_images
                              FROM pv GROUP BY key, value)""")
-        con.execute("""CREATE TEMP TABLE pmap AS SELECT pv.p, pv.kv, gv.kv_id FROM pv
+        con.execute("""CREATE TABLE pmap AS SELECT pv.p, pv.kv, gv.kv_id FROM pv
                        JOIN gv ON pv.key = gv.key AND pv.value = gv.value""")
         con.execute(f"""CREATE TABLE db.tags AS SELECT m.kv_id, t.image_id::INTEGER AS image_id, t.role, t.obj
                         FROM ({union_tags}) t JOIN pmap m ON t.p = m.p AND t.kv = m.kv
                         ORDER BY m.kv_id, t.image_id""")
     else:
-        con.execute("""CREATE TEMP TABLE gv (kv_id INTEGER, key VARCHAR, value VARCHAR, n_focus BIGINT,
+        con.execute("""CREATE TABLE gv (kv_id INTEGER, key VARCHAR, value VARCHAR, n_focus BIGINT,
                        n_surrounding BIGINT, n_images BIGINT)""")
         con.execute("""CREATE TABLE db.tags (kv_id INTEGER, image_id INTEGER, role TINYINT, obj INTEGER)""")
     con.execute("""CREATE TABLE db.vocab AS SELECT kv_id, key, value, n_focus, n_surrounding, n_images FROM gv
@@ -248,12 +252,12 @@ def _merge(
         )
         or "SELECT NULL::VARCHAR AS key, 0 AS n_focus, 0 AS n_surrounding, 0 AS n_images WHERE false"
     )
-    con.execute(f"""CREATE TEMP TABLE keycounts AS SELECT key, sum(n_focus)::BIGINT AS n_focus,
+    con.execute(f"""CREATE TABLE keycounts AS SELECT key, sum(n_focus)::BIGINT AS n_focus,
                     sum(n_surrounding)::BIGINT AS n_surrounding, sum(n_images)::BIGINT AS n_images
                     FROM ({union_keys}) GROUP BY key""")
 
     # Caption CSVs, read straight into one table (no per-CSV copy); ``ok``: the path stays in the root.
-    con.execute("""CREATE TEMP TABLE csvrows (csv_idx INTEGER, prio INTEGER, rewritten BOOLEAN, raw_fp VARCHAR,
+    con.execute("""CREATE TABLE csvrows (csv_idx INTEGER, prio INTEGER, rewritten BOOLEAN, raw_fp VARCHAR,
                    fp VARCHAR, ok BOOLEAN, title VARCHAR, title_multi_objects VARCHAR)""")
     csv_sql: list[str] = []
     rejects: list[str] = []
@@ -301,7 +305,7 @@ def _merge(
         csv_sql.append(c.relpath)
         if i < MAX_SUBSETS:
             subsets.append({"slug": c.subset, "label": c.label, "csv": c.relpath, "bit": i})
-    con.execute(f"""CREATE TEMP TABLE caps AS SELECT fp,
+    con.execute(f"""CREATE TABLE caps AS SELECT fp,
                       bit_or(CASE WHEN csv_idx < {MAX_SUBSETS} THEN (1::BIGINT) << csv_idx ELSE 0 END) AS subsets,
                       arg_min(title, prio) AS title,
                       arg_min(title_multi_objects, prio) AS title_multi_objects,
@@ -309,7 +313,7 @@ def _merge(
                         <> max(hash(title, title_multi_objects)) FILTER (WHERE NOT rewritten) AS conflict
                    FROM csvrows WHERE ok GROUP BY fp""")
     subset_cols = ", ".join(f"((coalesce(caps.subsets, 0) >> {s['bit']}) & 1 = 1) AS in_{s['slug']}" for s in subsets)
-    con.execute(f"""CREATE TEMP TABLE final_imgs AS SELECT imgs.*,
+    con.execute(f"""CREATE TABLE final_imgs AS SELECT imgs.*,
                       caps.title, caps.title_multi_objects,
                       coalesce(caps.subsets, 0)::BIGINT AS subsets
                       {", " + subset_cols if subset_cols else ""}
@@ -364,8 +368,10 @@ def _merge(
                      -- only the few captions failing this test pay for the regexp
                      WHERE NOT list_bool_or(list_transform(ws, lambda x: contains(lc, x))))
                WHERE NOT list_bool_or(list_transform(ws, lambda x: contains(cap, x)))""")
-    con.execute("CREATE TEMP TABLE probs AS " + " UNION ALL ".join(s for s in problem_sql if s))
-    con.execute("""CREATE TEMP TABLE probs_id AS SELECT i.id, p.* FROM probs p
+    con.execute("CREATE TABLE probs AS " + " UNION ALL ".join(s for s in problem_sql if s))
+    for done in ("csvrows", "caps"):  # the largest working tables: their blocks are not needed any more
+        con.execute(f"DROP TABLE {done}")
+    con.execute("""CREATE TABLE probs_id AS SELECT i.id, p.* FROM probs p
                    LEFT JOIN imgs i ON p.filepath = i.filepath""")
     con.execute("""CREATE TABLE db.problems AS SELECT id, filepath, kind, detail, origin FROM probs_id
                    ORDER BY kind, filepath""")
@@ -396,7 +402,7 @@ def _merge(
                     SELECT 'pair', key, value, bit FROM (
                       SELECT key, value, (row_number() OVER (ORDER BY n_images DESC, kv_id) - 1)::INTEGER AS bit
                       FROM gv) WHERE bit < {TAG_BITS}""")
-    con.execute("""CREATE TEMP TABLE kvbits AS
+    con.execute("""CREATE TABLE kvbits AS
                    SELECT v.kv_id, k.bit AS key_bit, p.bit AS pair_bit FROM gv v
                    LEFT JOIN (SELECT key, bit FROM db.tag_bits WHERE kind = 'key') k USING (key)
                    LEFT JOIN (SELECT key, value, bit FROM db.tag_bits WHERE kind = 'pair') p
@@ -408,7 +414,7 @@ def _merge(
         for kind in ("key", "pair")
         for role, cond in (("any", ""), ("focus", "AND t.role = 0"), ("surr", "AND t.role = 1"))
     )
-    con.execute(f"""CREATE TEMP TABLE img_bits AS SELECT t.image_id, {masks}
+    con.execute(f"""CREATE TABLE img_bits AS SELECT t.image_id, {masks}
                     FROM db.tags t JOIN kvbits b USING (kv_id) GROUP BY t.image_id""")
     # Caption dictionaries: rule-built captions repeat (SkyScript has ~0.1M distinct titles and ~1.2M
     # distinct multi-object captions for 5.2M images), so a caption search scans the distinct, already
@@ -454,6 +460,8 @@ def _merge(
     by_kind = dict(con.execute("SELECT kind, count(*) FROM probs GROUP BY kind ORDER BY kind").fetchall())
     con.close()
     shutil.rmtree(tmpdir, ignore_errors=True)
+    if scratch_tmp is not None:
+        shutil.rmtree(scratch_tmp, ignore_errors=True)
     return {
         "timings": sorted(con.timings, key=lambda t: -t[1])[:15],
         "n_images": n_images,

@@ -28,7 +28,7 @@ from .problems import ProblemKind
 from .safeio import check_link, read_regular
 from .safepickle import safe_loads
 from .sources import SOURCES
-from .zipdir import LocalZip
+from .zipdir import Directory, LocalZip
 
 __all__ = ["CAPTION_SYNONYMS", "caption_words", "read_part"]
 
@@ -36,6 +36,7 @@ __all__ = ["CAPTION_SYNONYMS", "caption_words", "read_part"]
 # Reading members of a part
 
 
+_LOCATION_COLUMNS = ("offsets", "csizes", "usizes", "methods", "crcs", "flags", "name_lens", "extra_lens")
 MAX_META_SIZE = 64 << 20  # a meta pickle with 40,000 surrounding objects is ~2 MB
 ProblemFn = Callable[[str, ProblemKind, str], None]
 
@@ -54,6 +55,7 @@ class _Store:
         self.found: list[_Member] = []
         self.other: list[str] = []
         self.zip: LocalZip | None = None
+        self.columns: dict[str, np.ndarray] = {}
         label = store.path.name
         try:
             if store.kind == "folder":
@@ -133,16 +135,14 @@ class _Store:
             return self.zip.read_index(m.index)
         return read_regular(self.store.path / m.member, MAX_META_SIZE)
 
-    def column(self, name: str) -> np.ndarray:
-        """One column of the zip's directory (``offsets``, ``crcs``…) as a NumPy array, made once."""
-        cache = self.__dict__.setdefault("_columns", {})
-        if name not in cache:
-            cache[name] = np.asarray(getattr(self.zip.directory, name), np.int64)  # type: ignore[union-attr]
-        return cache[name]  # type: ignore[no-any-return]
-
     def close(self) -> None:
+        """Close the zip, keeping its directory's location columns as NumPy arrays only: a directory
+        of 867,000 members as Python lists is ~350 MB."""
         if self.zip is not None:
+            d = self.zip.directory
+            self.columns = {name: np.asarray(getattr(d, name), np.int64) for name in _LOCATION_COLUMNS}
             self.zip.close()
+            self.zip.directory = Directory()
 
 
 # --------------------------------------------------------------------------------------------------
@@ -284,7 +284,7 @@ def _image_columns(
         "member": pa.array(members, pa.string()),
         "has_image": pa.array(has, pa.bool_()),
     }
-    d = st.zip.directory if st is not None and st.zip is not None else None
+    cols = st.columns if st is not None else {}
     for name, src, typ in (
         ("zip_offset", "offsets", pa.int64()),
         ("zip_csize", "csizes", pa.int64()),
@@ -295,10 +295,10 @@ def _image_columns(
         ("zip_nlen", "name_lens", pa.int32()),
         ("zip_xlen", "extra_lens", pa.int32()),
     ):
-        if d is None or n == 0 or not len(getattr(d, src)):
+        if n == 0 or not len(cols.get(src, ())):
             out[name] = pa.nulls(n, typ)
             continue
-        col = st.column(src)  # type: ignore[union-attr]
+        col = cols[src]
         out[name] = pa.array(col[np.where(img_index >= 0, img_index, 0)], typ, mask=img_index < 0)
     return out
 
