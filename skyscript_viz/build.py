@@ -425,13 +425,17 @@ def _merge(
                         FROM (SELECT DISTINCT {column} AS text FROM final_imgs WHERE {column} IS NOT NULL)""")
     # Caption words (lower-case runs of [a-z0-9], CAPTION_WORD_RE): word -> caption ids, so a caption
     # search looks up the candidates of its rarest word instead of scanning every distinct caption.
-    con.execute(f"""CREATE TABLE db.caption_words AS SELECT word, kind, cap_id FROM (
+    # Two statements: split then sort. As one, DuckDB 1.x ran out of memory at 5.2M under a 2 GB limit
+    # (the unnest's output is not spilled while the sort holds its own), split it fits.
+    con.execute(f"""CREATE TABLE capwords AS
                       SELECT unnest(list_distinct(regexp_split_to_array(lc, '{CAPTION_SPLIT_SQL}'))) AS word,
                              0::TINYINT AS kind, cap_id FROM db.caption_titles
                       UNION ALL
                       SELECT unnest(list_distinct(regexp_split_to_array(lc, '{CAPTION_SPLIT_SQL}'))) AS word,
-                             1::TINYINT AS kind, cap_id FROM db.caption_multis)
-                    WHERE word <> '' ORDER BY word, kind, cap_id""")
+                             1::TINYINT AS kind, cap_id FROM db.caption_multis""")
+    con.execute("""CREATE TABLE db.caption_words AS SELECT word, kind, cap_id FROM capwords
+                   WHERE word <> '' ORDER BY word, kind, cap_id""")
+    con.execute("DROP TABLE capwords")
     con.execute("""CREATE TABLE db.caption_vocab AS SELECT word, count(*)::INTEGER AS n FROM db.caption_words
                    GROUP BY word ORDER BY word""")
     con.execute(f"""CREATE TABLE db.images AS SELECT i.*,
