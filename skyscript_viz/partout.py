@@ -121,7 +121,8 @@ class PartWriter:
         uniq = pairs.dictionary.to_numpy()
         ks = kd.dictionary.take(pa.array(uniq // nv)).to_pylist()
         vs = vd.dictionary.take(pa.array(uniq % nv)).to_pylist()
-        return self.ids(list(zip(ks, vs, strict=True)))[pairs.indices.to_numpy()]
+        ids: np.ndarray = self.ids(list(zip(ks, vs, strict=True)))[pairs.indices.to_numpy()]
+        return ids
 
     def add(self, images: pa.Table, local: np.ndarray, role: np.ndarray, obj: np.ndarray, kv: np.ndarray) -> None:
         """Append one batch: its image rows and its tag rows (``local`` numbered within the batch)."""
