@@ -3,7 +3,7 @@
 Layout of an index folder::
 
     parts/p{N}-v{F}-{fp}/         one finished part: images, tags, vocab, problems (Parquet)
-    gen-{stamp}/                  one finished merge: images, tags, vocab, problems + info.json
+    gen-{stamp}/                  one finished merge: index.duckdb (the serving tables) + info.json
     CURRENT                       JSON naming the live generation; replaced with os.replace
 
 A part is written to a temporary folder and renamed when complete, and CURRENT is swapped only after
