@@ -3,7 +3,7 @@
 Layout of an index folder::
 
     parts/p{N}-v{F}-{fp}/         one finished part: images, tags, vocab, problems (Parquet)
-    gen-{stamp}/                  one finished merge: images, tags, vocab, problems + info.json
+    gen-{stamp}/                  one finished merge: index.duckdb (the serving tables) + info.json
     CURRENT                       JSON naming the live generation; replaced with os.replace
 
 A part is written to a temporary folder and renamed when complete, and CURRENT is swapped only after
@@ -182,12 +182,22 @@ def _merge(
 ) -> dict[str, Any]:
     import duckdb
 
-    con = _TimedCon(duckdb.connect())
-    con.execute(f"SET memory_limit={sql_literal(memory_limit)}")
+    # The working tables (13M caption CSV rows, the image rows…) live in a scratch database file in the
+    # index folder, not in memory: DuckDB evicts their blocks under memory_limit instead of failing.
     tmpdir = gen_dir / ".duckdb_tmp"
+    tmpdir.mkdir(exist_ok=True)
+    scratch, scratch_tmp = _db_path(tmpdir)
+    con = _TimedCon(duckdb.connect(str(scratch.with_name("scratch.duckdb"))))
+    # Bounded: what does not fit spills to a folder inside the index folder (the machine's temp folder
+    # may be a small RAM disk), and the thread count is fixed so the memory per thread is known.
+    con.execute(f"SET memory_limit={sql_literal(memory_limit)}")
+    con.execute(f"SET threads={max(1, os.cpu_count() or 1)}")
     con.execute(f"SET temp_directory={sql_literal(str(tmpdir))}")
     con.execute("SET preserve_insertion_order=false")
     con.execute("SET enable_progress_bar=false")
+    # The serving tables are written once, straight into the database the app opens.
+    db_path, db_tmp = _db_path(gen_dir)
+    con.execute(f"ATTACH {sql_literal(str(db_path))} AS db")
 
     # Image rows: ids in (part, filepath) order.
     offsets: list[tuple[int, int, Path]] = []
@@ -203,7 +213,7 @@ def _merge(
         )
         or "SELECT NULL::INTEGER AS id WHERE false"
     )
-    con.execute(f"CREATE TEMP TABLE imgs AS {union_imgs}")
+    con.execute(f"CREATE TABLE imgs AS {union_imgs}")
 
     # Vocabulary: global ids in (key, value) order so that all values of one key form a contiguous range.
     union_vocab = " UNION ALL ".join(
@@ -217,27 +227,24 @@ def _merge(
         for i, (_, o, d) in enumerate(offsets)
     )
     if offsets:
-        con.execute(f"CREATE TEMP TABLE pv AS {union_vocab}")
+        con.execute(f"CREATE TABLE pv AS {union_vocab}")
         # Parts hold disjoint images, so per-part image counts add up.
-        con.execute("""CREATE TEMP TABLE gv AS SELECT (row_number() OVER (ORDER BY key, value) - 1)::INTEGER
+        con.execute("""CREATE TABLE gv AS SELECT (row_number() OVER (ORDER BY key, value) - 1)::INTEGER
                        AS kv_id, key, value, n_focus, n_surrounding, n_images
                        FROM (SELECT key, value, sum(n_focus)::BIGINT AS n_focus,
                                     sum(n_surrounding)::BIGINT AS n_surrounding, sum(n_images)::BIGINT AS n_images
                              FROM pv GROUP BY key, value)""")
-        con.execute("""CREATE TEMP TABLE pmap AS SELECT pv.p, pv.kv, gv.kv_id FROM pv
+        con.execute("""CREATE TABLE pmap AS SELECT pv.p, pv.kv, gv.kv_id FROM pv
                        JOIN gv ON pv.key = gv.key AND pv.value = gv.value""")
-        con.execute(f"""COPY (SELECT m.kv_id, t.image_id::INTEGER AS image_id, t.role, t.obj
+        con.execute(f"""CREATE TABLE db.tags AS SELECT m.kv_id, t.image_id::INTEGER AS image_id, t.role, t.obj
                         FROM ({union_tags}) t JOIN pmap m ON t.p = m.p AND t.kv = m.kv
-                        ORDER BY m.kv_id, t.image_id)
-                        TO {sql_literal(str(gen_dir / "tags.parquet"))} (FORMAT parquet, ROW_GROUP_SIZE 65536)""")
+                        ORDER BY m.kv_id, t.image_id""")
     else:
-        con.execute("""CREATE TEMP TABLE gv (kv_id INTEGER, key VARCHAR, value VARCHAR, n_focus BIGINT,
+        con.execute("""CREATE TABLE gv (kv_id INTEGER, key VARCHAR, value VARCHAR, n_focus BIGINT,
                        n_surrounding BIGINT, n_images BIGINT)""")
-        con.execute(f"""COPY (SELECT 0::INTEGER AS kv_id, 0::INTEGER AS image_id, 0::TINYINT AS role,
-                        0::INTEGER AS obj WHERE false) TO {sql_literal(str(gen_dir / "tags.parquet"))}
-                        (FORMAT parquet)""")
-    con.execute(f"""COPY (SELECT kv_id, key, value, n_focus, n_surrounding, n_images FROM gv ORDER BY kv_id)
-                    TO {sql_literal(str(gen_dir / "vocab.parquet"))} (FORMAT parquet)""")
+        con.execute("""CREATE TABLE db.tags (kv_id INTEGER, image_id INTEGER, role TINYINT, obj INTEGER)""")
+    con.execute("""CREATE TABLE db.vocab AS SELECT kv_id, key, value, n_focus, n_surrounding, n_images FROM gv
+                   ORDER BY kv_id""")
     union_keys = (
         " UNION ALL ".join(
             f"SELECT key, n_focus, n_surrounding, n_images FROM read_parquet({sql_literal(str(d / 'keys.parquet'))})"
@@ -245,11 +252,13 @@ def _merge(
         )
         or "SELECT NULL::VARCHAR AS key, 0 AS n_focus, 0 AS n_surrounding, 0 AS n_images WHERE false"
     )
-    con.execute(f"""CREATE TEMP TABLE keycounts AS SELECT key, sum(n_focus)::BIGINT AS n_focus,
+    con.execute(f"""CREATE TABLE keycounts AS SELECT key, sum(n_focus)::BIGINT AS n_focus,
                     sum(n_surrounding)::BIGINT AS n_surrounding, sum(n_images)::BIGINT AS n_images
                     FROM ({union_keys}) GROUP BY key""")
 
-    # Caption CSVs.
+    # Caption CSVs, read straight into one table (no per-CSV copy); ``ok``: the path stays in the root.
+    con.execute("""CREATE TABLE csvrows (csv_idx INTEGER, prio INTEGER, rewritten BOOLEAN, raw_fp VARCHAR,
+                   fp VARCHAR, ok BOOLEAN, title VARCHAR, title_multi_objects VARCHAR)""")
     csv_sql: list[str] = []
     rejects: list[str] = []
     subsets: list[dict[str, Any]] = []
@@ -259,10 +268,18 @@ def _merge(
         opts = _CSV_OPTS + ", columns={" + ", ".join(f"{sql_literal(n)}: 'VARCHAR'" for n in names) + "}"
         title = "title" if "title" in names else "NULL"
         multi = "title_multi_objects" if "title_multi_objects" in names else "NULL"
-        read_sql = f"""CREATE OR REPLACE TEMP TABLE csv{i} AS SELECT filepath AS raw_fp, {title} AS title,
-                        {multi} AS title_multi_objects
-                        FROM read_csv({sql_literal(str(c.path))}, {{opts}},
-                                      store_rejects=true, rejects_table='rej{i}', rejects_scan='rscan{i}')"""
+        read_sql = f"""INSERT INTO csvrows SELECT {i}, {c.priority * 100 + i}, {str(c.rewritten).lower()}, raw_fp, fp,
+                          fp <> '' AND NOT (contains(fp, '..') AND regexp_matches(fp, '{_ESCAPE_RE}'))
+                          AND NOT starts_with(fp, '/')
+                          AND NOT (substr(fp, 2, 1) = ':' AND regexp_matches(fp, '^[A-Za-z]:')),
+                          title, title_multi_objects
+                        FROM (SELECT raw_fp, title, title_multi_objects,
+                                CASE WHEN contains(raw_fp, '\\') OR starts_with(raw_fp, './')
+                                     THEN regexp_replace(replace(raw_fp, '\\', '/'), '^(\\./)+', '')
+                                     ELSE coalesce(raw_fp, '') END AS fp
+                              FROM (SELECT filepath AS raw_fp, {title} AS title, {multi} AS title_multi_objects
+                                    FROM read_csv({sql_literal(str(c.path))}, {{opts}}, store_rejects=true,
+                                                  rejects_table='rej{i}', rejects_scan='rscan{i}')))"""
         try:
             con.execute(read_sql.format(opts=opts))
         except duckdb.InvalidInputException as exc:
@@ -285,29 +302,18 @@ def _merge(
                            || left(csv_line, 120) AS detail, {sql_literal(c.relpath)} AS origin
                            FROM (SELECT line, arg_max(error_message, coalesce(column_idx, 0)) AS msg,
                                         any_value(csv_line) AS csv_line FROM rej{i} GROUP BY line)""")
-        csv_sql.append(f"""SELECT {i} AS csv_idx, {c.priority * 100 + i} AS prio, {str(c.rewritten).lower()} AS rewritten, raw_fp,
-                           regexp_replace(replace(coalesce(raw_fp, ''), '\\', '/'), '^(\\./)+', '') AS fp,
-                           title, title_multi_objects FROM csv{i}""")
+        csv_sql.append(c.relpath)
         if i < MAX_SUBSETS:
             subsets.append({"slug": c.subset, "label": c.label, "csv": c.relpath, "bit": i})
-    if csv_sql:
-        con.execute(f"CREATE TEMP TABLE csvrows AS {' UNION ALL '.join(csv_sql)}")
-    else:
-        con.execute("""CREATE TEMP TABLE csvrows (csv_idx INTEGER, prio INTEGER, rewritten BOOLEAN, raw_fp VARCHAR,
-                       fp VARCHAR,
-                       title VARCHAR, title_multi_objects VARCHAR)""")
-    con.execute(f"""CREATE TEMP TABLE csvrows_ok AS SELECT * FROM csvrows
-                    WHERE fp <> '' AND NOT regexp_matches(fp, '{_ESCAPE_RE}')
-                    AND NOT starts_with(fp, '/') AND NOT regexp_matches(fp, '^[A-Za-z]:')""")
-    con.execute(f"""CREATE TEMP TABLE caps AS SELECT fp,
+    con.execute(f"""CREATE TABLE caps AS SELECT fp,
                       bit_or(CASE WHEN csv_idx < {MAX_SUBSETS} THEN (1::BIGINT) << csv_idx ELSE 0 END) AS subsets,
                       arg_min(title, prio) AS title,
                       arg_min(title_multi_objects, prio) AS title_multi_objects,
                       min(hash(title, title_multi_objects)) FILTER (WHERE NOT rewritten)
                         <> max(hash(title, title_multi_objects)) FILTER (WHERE NOT rewritten) AS conflict
-                   FROM csvrows_ok GROUP BY fp""")
+                   FROM csvrows WHERE ok GROUP BY fp""")
     subset_cols = ", ".join(f"((coalesce(caps.subsets, 0) >> {s['bit']}) & 1 = 1) AS in_{s['slug']}" for s in subsets)
-    con.execute(f"""CREATE TEMP TABLE final_imgs AS SELECT imgs.*,
+    con.execute(f"""CREATE TABLE final_imgs AS SELECT imgs.*,
                       caps.title, caps.title_multi_objects,
                       coalesce(caps.subsets, 0)::BIGINT AS subsets
                       {", " + subset_cols if subset_cols else ""}
@@ -329,15 +335,14 @@ def _merge(
         else None,
         f"""SELECT coalesce(raw_fp, '') AS filepath, 'path_escape' AS kind,
                {csv_case} || ': path leaves the dataset root; never read' AS detail, {csv_case} AS origin
-            FROM csvrows WHERE fp <> '' AND (regexp_matches(fp, '{_ESCAPE_RE}') OR starts_with(fp, '/')
-                  OR regexp_matches(fp, '^[A-Za-z]:'))""",
+            FROM csvrows WHERE fp <> '' AND NOT ok""",
         f"""SELECT coalesce(raw_fp, '') AS filepath, 'bad_csv_row' AS kind,
                {csv_case} || ': empty filepath' AS detail, {csv_case} AS origin
             FROM csvrows WHERE fp = ''""",
         f"""SELECT c.fp AS filepath, 'csv_row_without_image' AS kind,
                {csv_case.replace("csv_idx", "c.csv_idx")} || ': no such image in the dataset' AS detail,
                {csv_case.replace("csv_idx", "c.csv_idx")} AS origin
-            FROM csvrows_ok c ANTI JOIN imgs ON c.fp = imgs.filepath""",
+            FROM csvrows c ANTI JOIN imgs ON c.fp = imgs.filepath WHERE c.ok""",
         """SELECT fp AS filepath, 'duplicate_caption_conflict' AS kind,
                'captions differ between caption CSV rows; the most inclusive CSV''s caption is shown'
                AS detail, 'csv' AS origin
@@ -355,18 +360,22 @@ def _merge(
         problem_sql.append("""SELECT filepath, 'caption_misses_tag' AS kind,
                  'no word of the focus tags (' || focus_words || ') appears in the captions' AS detail,
                  'check' AS origin
-               FROM (SELECT filepath, focus_words,
-                            regexp_replace(lower(coalesce(title, '') || coalesce(title_multi_objects, '')),
-                                           '[^a-z]', '', 'g') AS cap
-                     FROM final_imgs WHERE title IS NOT NULL AND focus_words <> '')
-               WHERE NOT list_bool_or(list_transform(string_split(focus_words, ' '),
-                                                     lambda x: contains(cap, x)))""")
-    con.execute("CREATE TEMP TABLE probs AS " + " UNION ALL ".join(s for s in problem_sql if s))
-    con.execute("""CREATE TEMP TABLE probs_id AS SELECT i.id, p.* FROM probs p
+               FROM (SELECT filepath, focus_words, ws, regexp_replace(lc, '[^a-z]', '', 'g') AS cap FROM (
+                       SELECT filepath, focus_words, string_split(focus_words, ' ') AS ws,
+                              lower(coalesce(title, '') || coalesce(title_multi_objects, '')) AS lc
+                       FROM final_imgs WHERE title IS NOT NULL AND focus_words <> '')
+                     -- a word found in the plain lower-case text is found with the spaces removed too:
+                     -- only the few captions failing this test pay for the regexp
+                     WHERE NOT list_bool_or(list_transform(ws, lambda x: contains(lc, x))))
+               WHERE NOT list_bool_or(list_transform(ws, lambda x: contains(cap, x)))""")
+    con.execute("CREATE TABLE probs AS " + " UNION ALL ".join(s for s in problem_sql if s))
+    for done in ("csvrows", "caps"):  # the largest working tables: their blocks are not needed any more
+        con.execute(f"DROP TABLE {done}")
+    con.execute("""CREATE TABLE probs_id AS SELECT i.id, p.* FROM probs p
                    LEFT JOIN imgs i ON p.filepath = i.filepath""")
-    con.execute(f"""COPY (SELECT id, filepath, kind, detail, origin FROM probs_id ORDER BY kind, filepath)
-                    TO {sql_literal(str(gen_dir / "problems.parquet"))} (FORMAT parquet)""")
-    con.execute(f"""COPY (SELECT f.* EXCLUDE (focus_words),
+    con.execute("""CREATE TABLE db.problems AS SELECT id, filepath, kind, detail, origin FROM probs_id
+                   ORDER BY kind, filepath""")
+    images_sql = """SELECT f.* EXCLUDE (focus_words),
                       CASE WHEN box_valid THEN (west + east) / 2 END AS cx,
                       CASE WHEN box_valid THEN (south + north) / 2 END AS cy,
                       CASE WHEN box_valid THEN degrees(ln(tan(pi() / 4 + radians((south + north) / 2) / 2)))
@@ -378,17 +387,10 @@ def _merge(
                       coalesce(p.n, 0)::SMALLINT AS n_problems
                     FROM final_imgs f
                     LEFT JOIN (SELECT id, count(*) AS n FROM probs_id WHERE id IS NOT NULL GROUP BY id) p
-                    USING (id) ORDER BY f.id)
-                    TO {sql_literal(str(gen_dir / "images.parquet"))} (FORMAT parquet, ROW_GROUP_SIZE 65536)""")
+                    USING (id)"""
 
-    # The serving copy: a DuckDB database file (compressed, buffer-managed, zone maps per 2,048 rows),
-    # opened read-only by the app; Parquet files stay the open, documented format.
-    db_path, db_tmp = _db_path(gen_dir)
-    con.execute(f"ATTACH {sql_literal(str(db_path))} AS db")
-    for table in ("tags", "vocab", "problems"):
-        con.execute(
-            f"CREATE TABLE db.{table} AS SELECT * FROM read_parquet({sql_literal(str(gen_dir / (table + '.parquet')))})"
-        )
+    # The serving tables live in one DuckDB database file (compressed, buffer-managed, zone maps per
+    # 2,048 rows), opened read-only by the app; exports give Parquet/CSV of any selection.
     # Tag bitmasks: the TAG_BITS most frequent keys and key=value pairs each get a bit, and every image
     # carries which of them it has (on the focus object, a surrounding one, either). A filter on a
     # frequent tag, which would otherwise semi-join millions of tag rows, becomes a bit test.
@@ -400,7 +402,7 @@ def _merge(
                     SELECT 'pair', key, value, bit FROM (
                       SELECT key, value, (row_number() OVER (ORDER BY n_images DESC, kv_id) - 1)::INTEGER AS bit
                       FROM gv) WHERE bit < {TAG_BITS}""")
-    con.execute("""CREATE TEMP TABLE kvbits AS
+    con.execute("""CREATE TABLE kvbits AS
                    SELECT v.kv_id, k.bit AS key_bit, p.bit AS pair_bit FROM gv v
                    LEFT JOIN (SELECT key, bit FROM db.tag_bits WHERE kind = 'key') k USING (key)
                    LEFT JOIN (SELECT key, value, bit FROM db.tag_bits WHERE kind = 'pair') p
@@ -412,7 +414,7 @@ def _merge(
         for kind in ("key", "pair")
         for role, cond in (("any", ""), ("focus", "AND t.role = 0"), ("surr", "AND t.role = 1"))
     )
-    con.execute(f"""CREATE TEMP TABLE img_bits AS SELECT t.image_id, {masks}
+    con.execute(f"""CREATE TABLE img_bits AS SELECT t.image_id, {masks}
                     FROM db.tags t JOIN kvbits b USING (kv_id) GROUP BY t.image_id""")
     # Caption dictionaries: rule-built captions repeat (SkyScript has ~0.1M distinct titles and ~1.2M
     # distinct multi-object captions for 5.2M images), so a caption search scans the distinct, already
@@ -423,19 +425,23 @@ def _merge(
                         FROM (SELECT DISTINCT {column} AS text FROM final_imgs WHERE {column} IS NOT NULL)""")
     # Caption words (lower-case runs of [a-z0-9], CAPTION_WORD_RE): word -> caption ids, so a caption
     # search looks up the candidates of its rarest word instead of scanning every distinct caption.
-    con.execute(f"""CREATE TABLE db.caption_words AS SELECT word, kind, cap_id FROM (
-                      SELECT DISTINCT unnest(regexp_split_to_array(lc, '{CAPTION_SPLIT_SQL}')) AS word,
+    # Two statements: split then sort. As one, DuckDB 1.x ran out of memory at 5.2M under a 2 GB limit
+    # (the unnest's output is not spilled while the sort holds its own), split it fits.
+    con.execute(f"""CREATE TABLE capwords AS
+                      SELECT unnest(list_distinct(regexp_split_to_array(lc, '{CAPTION_SPLIT_SQL}'))) AS word,
                              0::TINYINT AS kind, cap_id FROM db.caption_titles
                       UNION ALL
-                      SELECT DISTINCT unnest(regexp_split_to_array(lc, '{CAPTION_SPLIT_SQL}')) AS word,
-                             1::TINYINT AS kind, cap_id FROM db.caption_multis)
-                    WHERE word <> '' ORDER BY word, kind, cap_id""")
+                      SELECT unnest(list_distinct(regexp_split_to_array(lc, '{CAPTION_SPLIT_SQL}'))) AS word,
+                             1::TINYINT AS kind, cap_id FROM db.caption_multis""")
+    con.execute("""CREATE TABLE db.caption_words AS SELECT word, kind, cap_id FROM capwords
+                   WHERE word <> '' ORDER BY word, kind, cap_id""")
+    con.execute("DROP TABLE capwords")
     con.execute("""CREATE TABLE db.caption_vocab AS SELECT word, count(*)::INTEGER AS n FROM db.caption_words
                    GROUP BY word ORDER BY word""")
     con.execute(f"""CREATE TABLE db.images AS SELECT i.*,
                       {", ".join(f"coalesce(b.{c}, 0) AS {c}" for c in TAG_BIT_COLUMNS)},
                       ct.cap_id AS title_cid, cm.cap_id AS multi_cid
-                    FROM read_parquet({sql_literal(str(gen_dir / "images.parquet"))}) i
+                    FROM ({images_sql}) i
                     LEFT JOIN img_bits b ON b.image_id = i.id
                     LEFT JOIN db.caption_titles ct ON ct.text = i.title
                     LEFT JOIN db.caption_multis cm ON cm.text = i.title_multi_objects
@@ -458,6 +464,8 @@ def _merge(
     by_kind = dict(con.execute("SELECT kind, count(*) FROM probs GROUP BY kind ORDER BY kind").fetchall())
     con.close()
     shutil.rmtree(tmpdir, ignore_errors=True)
+    if scratch_tmp is not None:
+        shutil.rmtree(scratch_tmp, ignore_errors=True)
     return {
         "timings": sorted(con.timings, key=lambda t: -t[1])[:15],
         "n_images": n_images,
@@ -510,7 +518,7 @@ def build_index(
     index_dir: Path | str | None = None,
     workers: int = 1,
     progress: ProgressFn | None = None,
-    memory_limit: str = "4GB",
+    memory_limit: str = "2GB",
     force: bool = False,
     wait: bool = True,
     on_wait: Callable[[str], None] | None = None,

@@ -192,6 +192,9 @@ def _in_list(column: str, values: tuple[object, ...], params: list[object]) -> s
     return f"{column} IN ({', '.join('?' * len(values))})"
 
 
+_ONE_WORD = re.compile(r"[a-z0-9]+")  # one caption word (index.CAPTION_WORD_RE, build.CAPTION_SPLIT_SQL)
+
+
 def _caption_cond(a: str, needle: str, r: Resolver, params: list[object]) -> str:
     """Substring search in either caption, narrowed by the caption word index when the index has one.
 
@@ -200,6 +203,15 @@ def _caption_cond(a: str, needle: str, r: Resolver, params: list[object]) -> str
     sides of it, starting or ending with it when on one side, containing it otherwise); the exact
     ``contains`` test then runs on those captions only, so results equal a full scan."""
     words = r.caption_candidates(needle) if hasattr(r, "caption_candidates") else None
+    if words is not None and _ONE_WORD.fullmatch(needle):
+        # A needle without separators lies inside one word of every caption holding it, and every
+        # caption holding a word that contains it holds it: the candidates are the answer, no text test.
+        ph = ", ".join("?" * len(words)) or "NULL"
+        params.extend([*words, *words])
+        return (
+            f"({a}title_cid IN (SELECT cap_id FROM caption_words WHERE kind = 0 AND word IN ({ph})) OR "
+            f"{a}multi_cid IN (SELECT cap_id FROM caption_words WHERE kind = 1 AND word IN ({ph})))"
+        )
     if words is not None:
         ph = ", ".join("?" * len(words)) or "NULL"
         params.extend([*words, needle, *words, needle])

@@ -158,12 +158,16 @@ def safe_loads(data: bytes) -> Any:
     """
     if len(data) > MAX_PICKLE_BYTES:
         raise UnsafePickleError(f"pickle of {len(data):,} bytes is over the {MAX_PICKLE_BYTES:,}-byte limit")
-    plain_ops = _SAFE_PICKLE.fullmatch(data) is not None
-    if not plain_ops:
-        _check_opcodes(data)
+    if _SAFE_PICKLE.fullmatch(data) is not None:
+        # Only the opcodes above: no global, no persistent id, no REDUCE/BUILD can occur, so the C
+        # unpickler's own loads needs no find_class guard (and skips a Python subclass per pickle).
+        # They yield plain data nesting no deeper than the number of container-building bytes: the
+        # walk over every value is needed only past that.
+        obj = pickle.loads(data)
+        if len(data) > MAX_DEPTH and len(data) - len(data.translate(None, _CONTAINER_OPS)) > MAX_DEPTH:
+            _check_plain(obj)
+        return obj
+    _check_opcodes(data)
     obj = _PlainUnpickler(io.BytesIO(data)).load()
-    # Opcodes that build only plain values yield plain data, and nest no deeper than the number of
-    # container-building bytes in the pickle: the walk over every value is needed only past that.
-    if not plain_ops or len(data) - len(data.translate(None, _CONTAINER_OPS)) > MAX_DEPTH:
-        _check_plain(obj)
+    _check_plain(obj)
     return obj

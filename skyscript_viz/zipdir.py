@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from .errors import ZipFormatError
 from .safeio import open_regular
 
@@ -49,6 +51,9 @@ _LFH = struct.Struct("<4s5H3L2H")  # 30 bytes
 _NX = struct.Struct("<HH")  # name and extra lengths in a local header
 _MAX_TAIL = 65536 + _EOCD.size  # the end record and the longest comment
 _SUPPORTED = {0: "stored", 8: "deflated", 12: "bzip2"}
+# Deflate expands at most ~1032:1, so a member this small inflates to under 64 MB whatever it says:
+# read_many decompresses such members in one call instead of through a bounded decompressor object.
+_FAST_DEFLATE_MAX = 64 << 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,8 +226,54 @@ def _zip64_extra(extra: bytes, usize: int, csize: int, off: int) -> tuple[int, i
     return usize, csize, off
 
 
+def _u(buf: np.ndarray, at: np.ndarray, width: int) -> np.ndarray:
+    """Little-endian unsigned integers of ``width`` bytes at positions ``at`` of ``buf``."""
+    out = np.zeros(len(at), np.int64)
+    for k in range(width):
+        out |= buf[at + k].astype(np.int64) << (8 * k)
+    return out
+
+
+def _parse_directory_fast(data: bytes, shift: int, count: int | None, label: str) -> Directory | None:
+    """parse_directory for the common case, with NumPy: every entry signature found at once, the chain
+    of entries checked to run from the first byte to the last through exactly those signatures, ASCII
+    names decoded in one call. None (the caller walks entry by entry) for anything else: zip64 sizes,
+    stray bytes, a signature inside a name, non-ASCII names."""
+    n = len(data)
+    if n < _CDH.size:
+        return None
+    buf = np.frombuffer(data, np.uint8)
+    at = np.flatnonzero((buf[:-3] == 0x50) & (buf[1:-2] == 0x4B) & (buf[2:-1] == 1) & (buf[3:] == 2))
+    at = at[at + _CDH.size <= n]
+    if len(at) == 0 or at[0] != 0:
+        return None
+    nlen, xlen, clen = _u(buf, at + 28, 2), _u(buf, at + 30, 2), _u(buf, at + 32, 2)
+    nxt = at + _CDH.size + nlen + xlen + clen
+    if nxt[-1] != n or not np.array_equal(nxt[:-1], at[1:]):
+        return None
+    csize, usize, off = _u(buf, at + 20, 4), _u(buf, at + 24, 4), _u(buf, at + 42, 4)
+    if ((csize == 0xFFFFFFFF) | (usize == 0xFFFFFFFF) | (off == 0xFFFFFFFF)).any():
+        return None
+    starts = (at + _CDH.size).tolist()
+    joined = b"\0".join([data[a : a + k] for a, k in zip(starts, nlen.tolist(), strict=True)])
+    if not joined.isascii() or joined.count(b"\0") != len(at) - 1:
+        return None
+    d = Directory()
+    d.names = joined.decode("ascii").split("\0")
+    d.offsets = (off + shift).tolist()
+    d.csizes, d.usizes = csize.tolist(), usize.tolist()
+    d.methods, d.crcs, d.flags = _u(buf, at + 10, 2).tolist(), _u(buf, at + 16, 4).tolist(), _u(buf, at + 8, 2).tolist()
+    d.name_lens, d.extra_lens = nlen.tolist(), xlen.tolist()
+    if count is not None and count not in (0xFFFF, len(d.names)):
+        d.notes.append(f"{label}: the zip says {count:,} members, its directory lists {len(d.names):,}")
+    return d
+
+
 def parse_directory(data: bytes, *, shift: int = 0, count: int | None = None, label: str = "zip") -> Directory:
     """The entries of a raw central directory (``data``); header offsets get ``shift`` added."""
+    fast = _parse_directory_fast(data, shift, count, label)
+    if fast is not None:
+        return fast
     d = Directory()
     names, offs, css, uss, mets, crcs, fls, nls, xls = d.columns()
     pos, n, unpack, size = 0, len(data), _CDH.unpack_from, _CDH.size
@@ -351,6 +402,7 @@ class LocalZip:
         self.max_member = max_member
         self._fd = open_regular(self.path)  # OSError (missing, FIFO, device) is the caller's to report
         self._mm: mmap.mmap | None = None
+        self._arrays: list[np.ndarray] | None = None
         self.size = os.fstat(self._fd).st_size
         self.directory = Directory()
         if directory:
@@ -407,6 +459,81 @@ class LocalZip:
             if ok and len(raw) == csize and zlib.crc32(data) == d.crcs[i]:
                 return data
         return read_member(self.read_at, d.entry(i), size=self.size, label=self.label, max_size=self.max_member)
+
+    def read_many(self, indices: list[int]) -> list[bytes | Exception]:
+        """Members ``indices`` of the directory, each as bytes or the error that explains why not.
+
+        The checks of read_index are made for all members at once with NumPy (method, flags, sizes,
+        local header signature and lengths); a small deflated member is then one ``zlib.decompress``
+        whose output deflate's 1032:1 ratio bounds; anything else goes through read_index."""
+        if not indices:
+            return []
+        d = self.directory
+        if self._mm is None and self.size:
+            self._mm = mmap.mmap(self._fd, 0, access=mmap.ACCESS_READ)
+        if self._arrays is None:  # made once: a batch of a large zip would otherwise convert whole lists
+            self._arrays = [np.asarray(c, np.int64) for c in (d.offsets, d.csizes, d.usizes, d.methods, d.flags)]
+        idx = np.asarray(indices, np.int64)
+        off, csize, usize, method, flags = (a[idx] for a in self._arrays)
+        fast = (
+            ((method == 8) & (csize <= _FAST_DEFLATE_MAX) | (method == 0) & (csize == usize))
+            & (flags & 1 == 0)
+            & (usize <= self.max_member)
+            & (off >= 0)
+            & (off + _LFH.size <= self.size)
+        )
+        start = np.zeros(len(idx), np.int64)
+        if self._mm is not None and fast.any():
+            buf = np.frombuffer(self._mm, np.uint8)
+            o = off[fast]
+            sig = buf[o].astype(np.int64) | buf[o + 1].astype(np.int64) << 8 | buf[o + 2].astype(np.int64) << 16
+            sig |= buf[o + 3].astype(np.int64) << 24
+            nx = (buf[o + 26].astype(np.int64) | buf[o + 27].astype(np.int64) << 8) + (
+                buf[o + 28].astype(np.int64) | buf[o + 29].astype(np.int64) << 8
+            )
+            start[fast] = o + _LFH.size + nx
+            fast[fast] = sig == 0x04034B50
+            del buf  # a view of the map: the map cannot be closed while one exists
+            fast &= start + csize <= self.size
+        else:
+            fast[:] = False
+        out: list[bytes | Exception] = []
+        try:
+            self._read_listed(indices, fast, start, csize, usize, method, out)
+        finally:
+            if self._mm is not None and hasattr(mmap, "MADV_DONTNEED"):
+                # the pages read stay in the OS cache but leave this process's resident set, so a worker
+                # reading a 370 MB meta zip does not count it as its own memory
+                self._mm.madvise(mmap.MADV_DONTNEED)
+        return out
+
+    def _read_listed(
+        self,
+        indices: list[int],
+        fast: np.ndarray,
+        start: np.ndarray,
+        csize: np.ndarray,
+        usize: np.ndarray,
+        method: np.ndarray,
+        out: list[bytes | Exception],
+    ) -> None:
+        """read_many's loop: the fast rows straight from the map, the others through read_index."""
+        mm, crcs, decompress, crc32 = self._mm, self.directory.crcs, zlib.decompress, zlib.crc32
+        for j, i in enumerate(indices):
+            if fast[j]:
+                s, n = int(start[j]), int(usize[j])
+                try:
+                    raw = mm[s : s + int(csize[j])]  # type: ignore[index]
+                    data = decompress(raw, -15, n) if method[j] == 8 else raw
+                    if len(data) == n and crc32(data) == crcs[i]:
+                        out.append(data)
+                        continue
+                except zlib.error:
+                    pass
+            try:
+                out.append(self.read_index(i))
+            except Exception as exc:  # noqa: BLE001 - each member's failure is the caller's to report
+                out.append(exc.with_traceback(None))
 
     def close(self) -> None:
         """Release the file descriptor."""

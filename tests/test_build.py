@@ -86,7 +86,7 @@ def test_clean_root_report(tmp_path: Path, tinykit: Any) -> None:
     info = json.loads((report.index_dir / "CURRENT").read_text())
     assert info["generation"] == report.generation
     assert info["n_images"] == 20
-    assert (report.index_dir / report.generation / "images.parquet").is_file()
+    assert (report.index_dir / report.generation / "index.duckdb").is_file()
 
 
 def test_opening_before_building(tmp_path: Path, tinykit: Any) -> None:
