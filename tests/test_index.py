@@ -19,6 +19,7 @@ from skyscript_viz import (
     InvalidFilterError,
     TagExpr,
 )
+from skyscript_viz.index import FOOTPRINT_ZOOM
 
 # Ids follow (part, file path) order.
 STEMS = [
@@ -474,6 +475,14 @@ def test_map_view_switches_between_footprints_and_cells(tiny_index: ImageIndex) 
     assert (mv.kind, mv.total, int(mv.rows["count"].sum())) == ("cells", 6, 6)
     mv = tiny_index.map_view(Filters(sources=("XX",)), zoom=3)
     assert (mv.kind, mv.total, len(mv.rows)) == ("footprints", 0, 0)
+
+
+def test_map_view_draws_footprints_at_street_zoom_however_many(tiny_index: ImageIndex) -> None:
+    """A cell at street zoom cannot be zoomed into, so its images would never be clickable."""
+    mv = tiny_index.map_view(Filters(bbox=SWITZERLAND), zoom=FOOTPRINT_ZOOM - 1, max_footprints=5)
+    assert mv.kind == "cells"
+    mv = tiny_index.map_view(Filters(bbox=SWITZERLAND), zoom=FOOTPRINT_ZOOM, max_footprints=5)
+    assert (mv.kind, mv.total, len(mv.rows)) == ("footprints", 6, 5)
 
 
 # -- one image -------------------------------------------------------------------------------------
