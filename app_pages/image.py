@@ -4,7 +4,7 @@ import streamlit as st
 
 from skyscript_viz.text import md_code
 from skyscript_viz.ui import detail, filters, header, imagepage, keys, review, urlstate
-from skyscript_viz.ui.data import dataset
+from skyscript_viz.ui.data import cached_record, dataset
 
 ds = dataset()
 urlstate.seed_from_url(ds)
@@ -12,7 +12,7 @@ header.title_bar(ds, "Image")
 urlstate.show_notices()
 f = filters.sidebar(ds)
 selected = st.session_state.get(keys.SELECTED)
-rec = ds.index.get(selected) if selected else None
+rec = cached_record(ds, selected) if selected else None
 if rec is None:
     if selected:
         st.error(

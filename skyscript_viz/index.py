@@ -590,15 +590,24 @@ class ImageIndex:
         row = self._q("SELECT id FROM images WHERE filepath = ?", [filepath]).fetchone()
         return None if row is None else int(row[0])
 
-    def get(self, key: str | int) -> ImageRecord | None:
-        """Everything about one image, by filepath or id; None when the index has no such image."""
+    def row(self, key: str | int) -> dict[str, Any] | None:
+        """One image's row (where its bytes are, its footprint, caption), by filepath or id; None when unknown.
+
+        A few ms at 5.2M images, where ``get`` also reads the tags (~80 ms): enough for a thumbnail.
+        """
         if isinstance(key, str):
             rows = self._df("SELECT * FROM images WHERE filepath = ?", [key])
         else:
             rows = self._df("SELECT * FROM images WHERE id = ?", [int(key)])
         if rows.empty:
             return None
-        row: dict[str, Any] = {k: (None if _isnull(v) else v) for k, v in rows.iloc[0].to_dict().items()}
+        return {k: (None if _isnull(v) else v) for k, v in rows.iloc[0].to_dict().items()}
+
+    def get(self, key: str | int) -> ImageRecord | None:
+        """Everything about one image, by filepath or id; None when the index has no such image."""
+        row = self.row(key)
+        if row is None:
+            return None
         image_id = int(row["id"])
         tags = self._q(
             """SELECT t.role, t.obj, v.key, v.value FROM tags t JOIN vocab v USING (kv_id)

@@ -505,6 +505,15 @@ def test_get_by_path_and_id(tiny_index: ImageIndex) -> None:
     assert (row["in_unfiltered"], row["in_top30_openai"], row["in_val"]) == (True, True, False)
 
 
+def test_row_is_the_records_row_without_its_tags(tiny_index: ImageIndex) -> None:
+    rec = tiny_index.get("images3/a400_US_18.jpg")
+    assert rec is not None
+    assert tiny_index.row("images3/a400_US_18.jpg") == rec.row
+    assert tiny_index.row(int(rec.row["id"])) == rec.row
+    assert tiny_index.row("images3/nope.jpg") is None
+    assert tiny_index.row(10**9) is None
+
+
 def test_get_keeps_objects_and_their_tags_apart(tiny_index: ImageIndex) -> None:
     rec = tiny_index.get("images2/a100_CH_19.jpg")
     assert rec is not None

@@ -86,11 +86,11 @@ def ensure_view(ds: Dataset) -> None:
     ss = st.session_state
     if ss.get(keys.VIEW) is None:
         box: BBox | None = ss.get("m_bounds")  # only set by now when the link had a bbox
-        sel = ds.index.get(ss[keys.SELECTED]) if ss.get(keys.SELECTED) else None
+        sel = ds.index.row(ss[keys.SELECTED]) if ss.get(keys.SELECTED) else None
         if box is not None:
             ss[keys.VIEW] = view_for_box(box.west, box.south, box.east, box.north)  # the box stays the bounds
-        elif sel is not None and sel.row.get("cx") is not None:
-            r = sel.row
+        elif sel is not None and sel.get("cx") is not None:
+            r = sel
             set_view(*view_for_box(r["west"], r["south"], r["east"], r["north"], fraction=1 / 3))
         elif (ext := ds.index.extent(Filters())) is None:
             set_view(20.0, 0.0, 2)
