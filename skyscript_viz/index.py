@@ -30,6 +30,7 @@ __all__ = [
     "DEFAULT_MAX_FOOTPRINTS",
     "FOOTPRINT_ZOOM",
     "SORT_ORDERS",
+    "STREET_MAX_FOOTPRINTS",
     "FacetValue",
     "ImageIndex",
     "ImageRecord",
@@ -40,10 +41,11 @@ __all__ = [
 ]
 
 DEFAULT_MAX_FOOTPRINTS = 2000
-# From this zoom on the map draws footprints however many are in view (the first DEFAULT_MAX_FOOTPRINTS):
+# From this zoom on the map draws footprints however many are in view (the first STREET_MAX_FOOTPRINTS):
 # a cell there cannot be split by zooming in (a click on one zooms in to at most this zoom), so images
 # stacked at one place would never become clickable.
 FOOTPRINT_ZOOM = 18
+STREET_MAX_FOOTPRINTS = 500  # a stack drawn in full cost 590 KB and ~1 s per rerun at 2,000 footprints
 CAPTION_WORD_RE = re.compile(r"[a-z0-9]+")  # caption words, as build.CAPTION_SPLIT_SQL splits them
 MAX_CAPTION_WORDS = 2000  # a needle word fitting more vocabulary words than this: scan the captions
 SortOrder = Literal["id", "random", "year", "year_desc", "source", "caption_len", "caption_len_desc"]
@@ -561,13 +563,14 @@ class ImageIndex:
 
     def map_view(self, f: Filters, *, zoom: int, max_footprints: int = DEFAULT_MAX_FOOTPRINTS) -> MapView:
         """Footprints when the view holds at most ``max_footprints`` matches or the zoom is at least
-        FOOTPRINT_ZOOM (then the first ``max_footprints``; ``total`` counts them all), else cells."""
+        FOOTPRINT_ZOOM (then the first STREET_MAX_FOOTPRINTS; ``total`` counts them all), else cells."""
         # The cells first: they count every match with a footprint, which decides footprints vs cells,
         # so an expensive filter (a tag semi-join) runs once for a cells view instead of twice.
         cells = self.grid(f, zoom=zoom)
         n_footprints = int(cells["count"].sum()) if not cells.empty else 0
         if n_footprints <= max_footprints or zoom >= FOOTPRINT_ZOOM:
-            fp = self.footprints(f, limit=max_footprints)
+            limit = max_footprints if n_footprints <= max_footprints else min(max_footprints, STREET_MAX_FOOTPRINTS)
+            fp = self.footprints(f, limit=limit)
             return MapView("footprints", fp.rows, max(n_footprints, len(fp.rows)))
         # With a bbox every match has a footprint (cy BETWEEN excludes NULL), so the cells hold them all.
         total = n_footprints if f.bbox is not None else self.count(f)

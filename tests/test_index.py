@@ -19,6 +19,7 @@ from skyscript_viz import (
     InvalidFilterError,
     TagExpr,
 )
+from skyscript_viz import index as index_module
 from skyscript_viz.index import FOOTPRINT_ZOOM
 
 # Ids follow (part, file path) order.
@@ -483,6 +484,15 @@ def test_map_view_draws_footprints_at_street_zoom_however_many(tiny_index: Image
     assert mv.kind == "cells"
     mv = tiny_index.map_view(Filters(bbox=SWITZERLAND), zoom=FOOTPRINT_ZOOM, max_footprints=5)
     assert (mv.kind, mv.total, len(mv.rows)) == ("footprints", 6, 5)
+
+
+def test_map_view_caps_a_stack_at_street_zoom(tiny_index: ImageIndex, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past the usual limit, street zoom draws the first STREET_MAX_FOOTPRINTS (a stack at one place is heavy)."""
+    monkeypatch.setattr(index_module, "STREET_MAX_FOOTPRINTS", 3)
+    mv = tiny_index.map_view(Filters(bbox=SWITZERLAND), zoom=FOOTPRINT_ZOOM, max_footprints=5)
+    assert (mv.kind, mv.total, len(mv.rows)) == ("footprints", 6, 3)
+    mv = tiny_index.map_view(Filters(bbox=SWITZERLAND), zoom=FOOTPRINT_ZOOM, max_footprints=6)  # within the limit
+    assert (mv.kind, mv.total, len(mv.rows)) == ("footprints", 6, 6)
 
 
 # -- one image -------------------------------------------------------------------------------------
