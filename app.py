@@ -13,5 +13,6 @@ if __name__ == "__main__":
     run_app()
 else:
     from skyscript_viz.ui.routes import routes
+    from skyscript_viz.ui.warmup import warm_up
 
-    app = st.App("app.py", routes=routes())
+    app = st.App("app.py", routes=routes(), lifespan=warm_up)

@@ -4,10 +4,11 @@ import streamlit as st
 
 from skyscript_viz.text import md_code
 from skyscript_viz.ui import detail, header, imagepage, keys, review, urlstate
+from skyscript_viz.ui.data import cached_record
 
 ds, f = header.page_start("Image")
 selected = st.session_state.get(keys.SELECTED)
-rec = ds.index.get(selected) if selected else None
+rec = cached_record(ds, selected) if selected else None
 if rec is None:
     if selected:
         st.error(

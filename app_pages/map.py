@@ -4,7 +4,7 @@ import streamlit as st
 
 from skyscript_viz.text import md_code
 from skyscript_viz.ui import detail, filters, header, keys, mapui, urlstate
-from skyscript_viz.ui.data import cached_count, cached_facets, dataset
+from skyscript_viz.ui.data import cached_count, cached_facets, cached_record, dataset
 
 ds = dataset()
 urlstate.seed_from_url(ds)
@@ -19,7 +19,7 @@ f = filters.sidebar(ds, bbox=mapui.view_bbox())
 mapui.follow_filters(ds, f)
 total = cached_count(ds, f)
 
-rec = ds.index.get(st.session_state[keys.SELECTED]) if st.session_state.get(keys.SELECTED) else None
+rec = cached_record(ds, st.session_state[keys.SELECTED]) if st.session_state.get(keys.SELECTED) else None
 img = ds.images.image(rec.row) if rec else None
 
 left, right = st.columns([3, 2], gap="medium")

@@ -29,7 +29,9 @@ from .vocab import SORT_ORDERS
 
 __all__ = [
     "DEFAULT_MAX_FOOTPRINTS",
+    "FOOTPRINT_ZOOM",
     "SORT_ORDERS",
+    "STREET_MAX_FOOTPRINTS",
     "FacetValue",
     "ImageIndex",
     "ImageRecord",
@@ -40,6 +42,11 @@ __all__ = [
 ]
 
 DEFAULT_MAX_FOOTPRINTS = 2000
+# From this zoom on the map draws footprints however many are in view (the first STREET_MAX_FOOTPRINTS):
+# a cell there cannot be split by zooming in (a click on one zooms in to at most this zoom), so images
+# stacked at one place would never become clickable.
+FOOTPRINT_ZOOM = 18
+STREET_MAX_FOOTPRINTS = 500  # a stack drawn in full cost 590 KB and ~1 s per rerun at 2,000 footprints
 CAPTION_WORD_RE = re.compile(r"[a-z0-9]+")  # caption words, as build.CAPTION_SPLIT_SQL splits them
 MAX_CAPTION_WORDS = 2000  # a needle word fitting more vocabulary words than this: scan the captions
 SortOrder = Literal["id", "random", "year", "year_desc", "source", "caption_len", "caption_len_desc"]
@@ -361,7 +368,7 @@ class ImageIndex:
                 if not self.subsets:
                     out[dim] = []
                     continue
-                sums = ", ".join(f"count(*) FILTER (WHERE (subsets >> {s.bit}) & 1 = 1)" for s in self.subsets)
+                sums = ", ".join(f"coalesce(sum((subsets >> {s.bit}) & 1), 0)::BIGINT" for s in self.subsets)
                 row = self._q(f"SELECT {sums} FROM images WHERE {where}", params).fetchone()
                 assert row is not None
                 out[dim] = [FacetValue(s.slug, int(n)) for s, n in zip(self.subsets, row, strict=True)]
@@ -388,7 +395,7 @@ class ImageIndex:
             where, p = self._where(facet_only.without(dim))
             params = params + p
             if dim == "subset":
-                sums = ", ".join(f"count(*) FILTER (WHERE (subsets >> {s.bit}) & 1 = 1)" for s in self.subsets)
+                sums = ", ".join(f"coalesce(sum((subsets >> {s.bit}) & 1), 0)::BIGINT" for s in self.subsets)
                 parts.append(f"(SELECT list_value({sums}) FROM m WHERE {where})")
             else:
                 parts.append(
@@ -477,10 +484,11 @@ class ImageIndex:
         )
         if bits:
             column = f"tb_{kind}s_" + {"focus": "focus", "surrounding": "surr", "any": "any"}[role]
-            sums = ", ".join(f"count(*) FILTER (WHERE ({column} & {1 << b}) <> 0)" for b, _ in bits)
+            # sums of shifted bits, not count(*) FILTER (...): 12x faster at 5.2M (0.15 s instead of 1.8 s)
+            sums = ", ".join(f"sum(({column} >> {b}) & 1)" for b, _ in bits)
             row = self._q(f"SELECT {sums} FROM images WHERE {where}", params).fetchone()
             assert row is not None
-            df = pd.DataFrame({"tag": [t for _, t in bits], "images": [int(n) for n in row]})
+            df = pd.DataFrame({"tag": [t for _, t in bits], "images": [int(n or 0) for n in row]})
             df = df[df["images"] > 0].sort_values(["images", "tag"], ascending=[False, True])
             return df.head(limit).reset_index(drop=True)
         role_sql = {"focus": "AND t.role = 0", "surrounding": "AND t.role = 1", "any": ""}[role]
@@ -546,14 +554,16 @@ class ImageIndex:
         return df.drop(columns=["gx", "gy"])
 
     def map_view(self, f: Filters, *, zoom: int, max_footprints: int = DEFAULT_MAX_FOOTPRINTS) -> MapView:
-        """Footprints when the view holds at most ``max_footprints`` matches, else aggregated cells."""
+        """Footprints when the view holds at most ``max_footprints`` matches or the zoom is at least
+        FOOTPRINT_ZOOM (then the first STREET_MAX_FOOTPRINTS; ``total`` counts them all), else cells."""
         # The cells first: they count every match with a footprint, which decides footprints vs cells,
         # so an expensive filter (a tag semi-join) runs once for a cells view instead of twice.
         cells = self.grid(f, zoom=zoom)
         n_footprints = int(cells["count"].sum()) if not cells.empty else 0
-        if n_footprints <= max_footprints:
-            fp = self.footprints(f, limit=max_footprints)
-            return MapView("footprints", fp.rows, len(fp.rows))
+        if n_footprints <= max_footprints or zoom >= FOOTPRINT_ZOOM:
+            limit = max_footprints if n_footprints <= max_footprints else min(max_footprints, STREET_MAX_FOOTPRINTS)
+            fp = self.footprints(f, limit=limit)
+            return MapView("footprints", fp.rows, max(n_footprints, len(fp.rows)))
         # With a bbox every match has a footprint (cy BETWEEN excludes NULL), so the cells hold them all.
         total = n_footprints if f.bbox is not None else self.count(f)
         return MapView("cells", cells, total)
@@ -576,15 +586,24 @@ class ImageIndex:
         row = self._q("SELECT id FROM images WHERE filepath = ?", [filepath]).fetchone()
         return None if row is None else int(row[0])
 
-    def get(self, key: str | int) -> ImageRecord | None:
-        """Everything about one image, by filepath or id; None when the index has no such image."""
+    def row(self, key: str | int) -> dict[str, Any] | None:
+        """One image's row (where its bytes are, its footprint, caption), by filepath or id; None when unknown.
+
+        A few ms at 5.2M images, where ``get`` also reads the tags (~80 ms): enough for a thumbnail.
+        """
         if isinstance(key, str):
             rows = self._df("SELECT * FROM images WHERE filepath = ?", [key])
         else:
             rows = self._df("SELECT * FROM images WHERE id = ?", [int(key)])
         if rows.empty:
             return None
-        row: dict[str, Any] = {k: (None if _isnull(v) else v) for k, v in rows.iloc[0].to_dict().items()}
+        return {k: (None if _isnull(v) else v) for k, v in rows.iloc[0].to_dict().items()}
+
+    def get(self, key: str | int) -> ImageRecord | None:
+        """Everything about one image, by filepath or id; None when the index has no such image."""
+        row = self.row(key)
+        if row is None:
+            return None
         image_id = int(row["id"])
         tags = self._q(
             """SELECT t.role, t.obj, v.key, v.value FROM tags t JOIN vocab v USING (kv_id)
@@ -732,9 +751,7 @@ class ImageIndex:
             top = [t for t in self.top_tags(f, role="focus", by="key", limit=top_keys)["tag"]]
             if not top:
                 return pd.DataFrame({"source": [], "year": [], "key": [], "images": []})
-            sums = ", ".join(
-                f"count(*) FILTER (WHERE (tb_keys_focus & {1 << key_bits[k]}) <> 0) AS k{i}" for i, k in enumerate(top)
-            )
+            sums = ", ".join(f"sum((tb_keys_focus >> {key_bits[k]}) & 1)::BIGINT AS k{i}" for i, k in enumerate(top))
             wide = self._df(f"SELECT source, year, {sums} FROM images WHERE {where} GROUP BY ALL", params)
             long = wide.melt(id_vars=["source", "year"], var_name="col", value_name="images")
             long["key"] = [top[int(c[1:])] for c in long["col"]]

@@ -126,6 +126,47 @@ class _FocusWithoutScroll(MacroElement):
         self._name = "FocusWithoutScroll"
 
 
+class _ClickThroughRedraw(MacroElement):
+    """Keep a click on a footprint whose layers are redrawn while the mouse button is down.
+
+    Every rerun that changes the data layers makes streamlit-folium remove them and draw new ones.
+    When that lands between mousedown and mouseup (a press lasts ~100 ms, a rerun after a pan or
+    the first report of a new map arrives at any moment), the two events hit different elements and
+    the browser fires no click at all: the user's click selects nothing. When the pressed footprint
+    is gone by the release and the pointer did not move, the footprint now under the pointer gets
+    the click the browser dropped.
+    """
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        (function (m) {
+          var box = m.getContainer(), down = null;
+          function hit(t) { return t && t.classList && t.classList.contains('leaflet-interactive'); }
+          box.addEventListener('pointerdown', function (e) {
+            down = (e.button === 0 && hit(e.target)) ? {el: e.target, x: e.clientX, y: e.clientY} : null;
+          }, true);
+          box.addEventListener('pointerup', function (e) {
+            var d = down;
+            down = null;
+            if (!d || d.el.isConnected || Math.abs(e.clientX - d.x) > 4 || Math.abs(e.clientY - d.y) > 4) { return; }
+            var x = e.clientX, y = e.clientY;
+            setTimeout(function () {
+              var el = document.elementFromPoint(x, y);
+              if (hit(el)) {
+                el.dispatchEvent(new MouseEvent('click', {bubbles: true, cancelable: true, view: window,
+                                                          clientX: x, clientY: y, button: 0}));
+              }
+            }, 0);
+          }, true);
+        })({{ this._parent.get_name() }});
+        {% endmacro %}
+    """)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "ClickThroughRedraw"
+
+
 def _figure(m: folium.Map) -> Figure:
     """The page a map is drawn in (folium gives every map one when it is made)."""
     root = m.get_root()
@@ -143,6 +184,7 @@ def base_map(*, lat: float, lon: float, zoom: int, base: str) -> tuple[folium.Ma
     name = BASE_LAYER_NAMES.get(base, assets.OFFLINE_LAYER_NAME)
     m, ok = assets.make_map(location=(lat, lon), zoom_start=zoom, default_layer=name)
     _FocusWithoutScroll().add_to(m)
+    _ClickThroughRedraw().add_to(m)
     # Leaflet sizes controls in rem, and the component's iframe has a large root font: keep them small.
     _figure(m).header.add_child(
         folium.Element(

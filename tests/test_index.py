@@ -19,6 +19,8 @@ from skyscript_viz import (
     InvalidFilterError,
     TagExpr,
 )
+from skyscript_viz import index as index_module
+from skyscript_viz.index import FOOTPRINT_ZOOM
 
 # Ids follow (part, file path) order.
 STEMS = [
@@ -476,6 +478,23 @@ def test_map_view_switches_between_footprints_and_cells(tiny_index: ImageIndex) 
     assert (mv.kind, mv.total, len(mv.rows)) == ("footprints", 0, 0)
 
 
+def test_map_view_draws_footprints_at_street_zoom_however_many(tiny_index: ImageIndex) -> None:
+    """A cell at street zoom cannot be zoomed into, so its images would never be clickable."""
+    mv = tiny_index.map_view(Filters(bbox=SWITZERLAND), zoom=FOOTPRINT_ZOOM - 1, max_footprints=5)
+    assert mv.kind == "cells"
+    mv = tiny_index.map_view(Filters(bbox=SWITZERLAND), zoom=FOOTPRINT_ZOOM, max_footprints=5)
+    assert (mv.kind, mv.total, len(mv.rows)) == ("footprints", 6, 5)
+
+
+def test_map_view_caps_a_stack_at_street_zoom(tiny_index: ImageIndex, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past the usual limit, street zoom draws the first STREET_MAX_FOOTPRINTS (a stack at one place is heavy)."""
+    monkeypatch.setattr(index_module, "STREET_MAX_FOOTPRINTS", 3)
+    mv = tiny_index.map_view(Filters(bbox=SWITZERLAND), zoom=FOOTPRINT_ZOOM, max_footprints=5)
+    assert (mv.kind, mv.total, len(mv.rows)) == ("footprints", 6, 3)
+    mv = tiny_index.map_view(Filters(bbox=SWITZERLAND), zoom=FOOTPRINT_ZOOM, max_footprints=6)  # within the limit
+    assert (mv.kind, mv.total, len(mv.rows)) == ("footprints", 6, 6)
+
+
 # -- one image -------------------------------------------------------------------------------------
 
 
@@ -494,6 +513,15 @@ def test_get_by_path_and_id(tiny_index: ImageIndex) -> None:
     assert (row["year"], row["month"], row["day"], row["hour"], row["minute"]) == (2018, 5, 1, 18, 0)
     assert (row["n_surrounding"], row["n_focus_tags"]) == (3, 1)
     assert (row["in_unfiltered"], row["in_top30_openai"], row["in_val"]) == (True, True, False)
+
+
+def test_row_is_the_records_row_without_its_tags(tiny_index: ImageIndex) -> None:
+    rec = tiny_index.get("images3/a400_US_18.jpg")
+    assert rec is not None
+    assert tiny_index.row("images3/a400_US_18.jpg") == rec.row
+    assert tiny_index.row(int(rec.row["id"])) == rec.row
+    assert tiny_index.row("images3/nope.jpg") is None
+    assert tiny_index.row(10**9) is None
 
 
 def test_get_keeps_objects_and_their_tags_apart(tiny_index: ImageIndex) -> None:

@@ -13,6 +13,7 @@ from streamlit_folium import st_folium
 from .. import mapview, tiles
 from ..assets import MISSING_ASSETS_NOTICE
 from ..errors import InvalidFilterError
+from ..index import FOOTPRINT_ZOOM, MapView
 from ..query import BBox, Filters
 from ..state import safe_view
 from ..text import html_text
@@ -85,11 +86,11 @@ def ensure_view(ds: Dataset) -> None:
     ss = st.session_state
     if ss.get(keys.VIEW) is None:
         box: BBox | None = ss.get("m_bounds")  # only set by now when the link had a bbox
-        sel = ds.index.get(ss[keys.SELECTED]) if ss.get(keys.SELECTED) else None
+        sel = ds.index.row(ss[keys.SELECTED]) if ss.get(keys.SELECTED) else None
         if box is not None:
             ss[keys.VIEW] = view_for_box(box.west, box.south, box.east, box.north)  # the box stays the bounds
-        elif sel is not None and sel.row.get("cx") is not None:
-            r = sel.row
+        elif sel is not None and sel.get("cx") is not None:
+            r = sel
             set_view(*view_for_box(r["west"], r["south"], r["east"], r["north"], fraction=1 / 3))
         elif (ext := ds.index.extent(Filters())) is None:
             set_view(20.0, 0.0, 2)
@@ -168,7 +169,7 @@ def absorb_map_return() -> str | None:
     pt = ret["last_object_clicked"]
     if "click to zoom in" in tip and isinstance(pt, dict):
         z = ss[keys.VIEW][2]
-        if (to := safe_view(pt.get("lat"), pt.get("lng"), min(18, z + 2))) is not None:
+        if (to := safe_view(pt.get("lat"), pt.get("lng"), min(FOOTPRINT_ZOOM, z + 2))) is not None:
             set_view(*to)
     return None
 
@@ -192,8 +193,8 @@ def view_bbox() -> BBox:
 
 def draw_map(
     ds: Dataset, f: Filters, *, selected_row: dict[str, Any] | None, drape: tuple[bytes, str] | None
-) -> tuple[str, int]:
-    """Render the map for filters ``f`` in the current view; returns (kind, matches in view)."""
+) -> MapView:
+    """Render the map for filters ``f`` in the current view; returns what it drew."""
     ss = st.session_state
     lat, lon, zoom = ss[keys.VIEW]
     base = ss.get(keys.BASE, "offline")
@@ -212,7 +213,7 @@ def draw_map(
     ]
     if drape is not None:
         groups.append(mapview.drape_layer(selected_row, drape[0], drape[1], opacity=float(ss.get(keys.OPACITY, 0.8))))
-    st_folium(
+    ret = st_folium(
         m,
         key=keys.MAP,
         height=MAP_HEIGHT,
@@ -222,9 +223,13 @@ def draw_map(
         center=(lat, lon),
         zoom=zoom,
     )
+    if isinstance(ret, dict) and ret != ss.get(keys.MAP):
+        # the widget's own value is the truth: Streamlit skips the change callback that copies it
+        # to keys.MAP for a widget the previous run did not draw
+        ss[keys.MAP] = ret
     if not offline_ok:
         st.caption(MISSING_ASSETS_NOTICE)
-    return view.kind, view.total
+    return view
 
 
 @st.fragment
@@ -251,12 +256,18 @@ def map_panel(
     if alone and (clicked or (ss.get(keys.IN_VIEW) and ss.get("m_bounds") != before)):
         st.rerun(scope="app")
     with timed("fragment map") if alone else nullcontext():
-        kind, in_view = draw_map(ds, f, selected_row=selected_row, drape=drape)
-    if kind == "cells":
+        view = draw_map(ds, f, selected_row=selected_row, drape=drape)
+    if late := absorb_map_return():  # a click only the drawn widget's value held
+        ss[keys.SELECTED] = late
+        st.rerun(scope="app")
+    in_view, shown = view.total, len(view.rows)
+    if view.kind == "cells":
         st.caption(f"{in_view:,} matches in view, shown as density cells; zoom in or click a cell to see footprints.")
+    elif shown < in_view:
+        st.caption(f"The first {shown:,} of {in_view:,} footprints in view. Hover for details, click to select.")
     else:
         st.caption(f"{in_view:,} footprint{'' if in_view == 1 else 's'} in view. Hover for details, click to select.")
-    map_legend(ds, f, kind, legend_codes)
+    map_legend(ds, f, view.kind, legend_codes)
     write_url()  # the link follows the view on fragment reruns too
 
 

@@ -54,10 +54,10 @@ def _thumbnail(request: Any) -> Any:
         return Response("not a thumbnail name", status_code=404, media_type="text/plain")
     if ds is None:
         return Response("unknown index generation: reload the page", status_code=404, media_type="text/plain")
-    rec = ds.index.get(image_id)
-    if rec is None:
+    row = ds.index.row(image_id)  # the row alone: a thumbnail needs no tags
+    if row is None:
         return Response(f"no image {image_id} in this index", status_code=404, media_type="text/plain")
-    thumb = ds.images.thumbnail(rec.row)
+    thumb = ds.images.thumbnail(row)
     # a placeholder (unreadable image) is not cached for long: the file may be repaired
     cache = CACHE_CONTROL if thumb.ok else "no-cache"
     return Response(thumb.data, media_type=thumb.mime, headers={"Cache-Control": cache})

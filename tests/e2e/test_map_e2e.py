@@ -158,14 +158,13 @@ def pick_target(idx: ImageIndex, manifest: Any) -> dict[str, Any]:
     pytest.fail("no clean CH image in the default demo")
 
 
-def click_footprint_at_center(page: Any) -> str:
-    """Hover the map's centre, read the file path from the footprint's tooltip, click it.
+def hover_footprint_at_center(page: Any) -> tuple[float, float, str]:
+    """Hover the map's centre until a footprint's tooltip shows; (x, y, its file path).
 
-    Returns the path once the page has selected it (the link says ``sel=<path>``). One click is
-    enough; the loop only guards against a rerun redrawing the layers under the pointer.
+    Hovering again is fine: a rerun may redraw the layers under a resting pointer, which hides
+    the tooltip without anything being lost.
     """
     tooltip = map_frame(page).locator(".leaflet-tooltip")
-    last = ""
     for _ in range(3):
         x, y = map_center(page)
         page.mouse.move(x - 5, y - 5)
@@ -174,18 +173,32 @@ def click_footprint_at_center(page: Any) -> str:
             tooltip.first.wait_for(state="visible", timeout=10_000)
         except Exception:  # noqa: BLE001 - the layers were redrawn under the pointer: hover again
             continue
-        last = tooltip.first.inner_text()
-        fp = mapview.filepath_from_tooltip(last)
-        assert fp, last
-        page.mouse.click(x, y)
-        try:
-            page.wait_for_function(
-                "(fp) => new URLSearchParams(location.search).get('sel') === fp", arg=fp, timeout=15_000
-            )
-        except Exception:  # noqa: BLE001
-            continue
-        return fp
-    pytest.fail(f"clicking the footprint under the map's centre selected nothing (last tooltip: {last!r})")
+        text = tooltip.first.inner_text()
+        fp = mapview.filepath_from_tooltip(text)
+        assert fp, text
+        return x, y, fp
+    pytest.fail("no footprint tooltip under the map's centre")
+
+
+def wait_selected(page: Any, fp: str | None = None) -> str:
+    """Until the link says an image is selected (``fp`` if given); returns the selected path."""
+    page.wait_for_function(
+        "(fp) => { const s = new URLSearchParams(location.search).get('sel'); return s && (!fp || s === fp); }",
+        arg=fp,
+        timeout=LOAD_TIMEOUT,
+    )
+    return query(page.url)["sel"]
+
+
+def click_footprint_at_center(page: Any) -> str:
+    """Hover the map's centre, read the file path from the footprint's tooltip, click it once.
+
+    Returns the path once the page has selected it (the link says ``sel=<path>``). The click is
+    not repeated: one click must select, or the test fails.
+    """
+    x, y, fp = hover_footprint_at_center(page)
+    page.mouse.click(x, y)
+    return wait_selected(page, fp)
 
 
 def expect_selected(page: Any, idx: ImageIndex, fp: str) -> None:
@@ -283,6 +296,64 @@ def test_default_demo_click_select_and_share(default_demo, streamlit_server, pag
     finally:
         ctx.close()
     assert console_problems(page) == []
+
+
+def steps_to_more_footprints(idx: ImageIndex, view: dict[str, str], box: dict[str, float]) -> int:
+    """How far to zoom out of ``view`` (a map of ``box``'s size) until more footprints are in view."""
+    lat, lon, z = float(view["lat"]), float(view["lon"]), int(view["z"])
+
+    def footprints(zoom: int) -> int:
+        bbox = mapview.view_bounds(lat, lon, zoom, width_px=int(box["width"]), height_px=int(box["height"]))
+        mv = idx.map_view(Filters(bbox=bbox), zoom=zoom)
+        return mv.total if mv.kind == "footprints" else -1
+
+    here = footprints(z)
+    for dz in range(1, z):
+        if footprints(z - dz) > here:
+            return dz
+    pytest.fail(f"no zoom out of {view} shows more footprints")
+
+
+def test_a_click_survives_a_redraw_during_the_press(default_demo, streamlit_server, page, screenshot_path) -> None:
+    """Press on a footprint, let a rerun redraw the layers under the pointer, release: it is selected.
+
+    Every rerun that changes the data layers replaces them; a press and release that land on two
+    different elements make the browser drop the click (a user's press lasts ~100 ms, a rerun comes
+    whenever the map reports a move). Here the map zooms out around its centre while the button is down
+    (the pressed point stays under the pointer) far enough to rerun the map with more footprints.
+    """
+    d = default_demo
+    base = streamlit_server("app.py", env=d.env)
+    page.set_viewport_size(SHOTS["1366x768"])
+    target = pick_target(d.index, d.manifest)
+    url = view_url(base, target)
+    open_app(page, url)
+    map_frame(page).locator("path.sv-footprint").first.wait_for(state="attached", timeout=LOAD_TIMEOUT)
+    wait_idle(page)
+    x, y, _ = hover_footprint_at_center(page)
+    frame = inner_frame(page)
+    box = page.locator(IFRAME).bounding_box()
+    assert box is not None
+    zoom_out = steps_to_more_footprints(d.index, query(url), box)
+    pressed = frame.evaluate(
+        """([x, y]) => { const el = document.elementFromPoint(x, y);
+                         if (!el || !el.classList.contains('sv-footprint')) { return null; }
+                         el.setAttribute('data-sv-pressed', '1'); return el.tagName; }""",
+        [x - box["x"], y - box["y"]],
+    )
+    assert pressed, "no footprint under the map's centre"
+
+    page.mouse.down()
+    frame.evaluate("(dz) => window.map.setZoom(window.map.getZoom() - dz, {animate: false})", zoom_out)
+    # the app reruns with the new view and streamlit-folium replaces the layers: the pressed one is gone
+    frame.wait_for_function("() => !document.querySelector('[data-sv-pressed]')", timeout=LOAD_TIMEOUT)
+    assert map_frame(page).locator("path.sv-footprint").count() > 0
+    page.mouse.up()
+
+    fp = wait_selected(page)
+    expect_selected(page, d.index, fp)
+    assert_no_exception(page)
+    shot(page, screenshot_path, "selected-through-redraw")
 
 
 def test_source_filter_changes_the_map(default_demo, streamlit_server, page, screenshot_path) -> None:
