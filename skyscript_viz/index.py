@@ -22,6 +22,7 @@ import pandas as pd
 import pyarrow as pa
 
 from .build import INTERNAL_COLUMNS, ZIP_LOCATION_COLUMNS, default_index_dir
+from .capmatch import CaptionHitCache, CaptionHits
 from .errors import IndexNotFoundError, InvalidFilterError
 from .quality import PIXELS_FILE, pixel_problems_sql
 from .query import FACET_DIMENSIONS, BBox, Filters, build_where, sql_literal
@@ -193,6 +194,7 @@ class ImageIndex:
         self.caption_dictionaries = {"caption_titles", "caption_multis"} <= tables
         self._caption_words = {"caption_words", "caption_vocab"} <= tables  # format 6+
         self._candidates: dict[str, list[str] | None] = {}
+        self._caption_hits = CaptionHitCache(self._con.cursor())
         has_bits = ("tag_bits" in tables,)
         self._tag_bits: dict[tuple[str, str | None], int] = (
             {(k, v): int(b) for k, v, b in self._q("SELECT key, value, bit FROM tag_bits").fetchall()}
@@ -276,6 +278,12 @@ class ImageIndex:
             self._candidates.clear()
         self._candidates[needle] = out
         return out
+
+    def caption_hits(self, needle: str) -> CaptionHits | None:
+        """Ids of the captions holding ``needle`` (lower-case), looked up once per needle and kept."""
+        if not self.caption_dictionaries:
+            return None
+        return self._caption_hits.get(needle, self.caption_candidates(needle))
 
     def tag_bit(self, key: str, value: str | None) -> int | None:
         """Bit of a frequent key or key=value in the images' ``tb_*`` bitmask columns (built by the index)."""

@@ -10,9 +10,12 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field, replace
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from .errors import InvalidFilterError
+
+if TYPE_CHECKING:
+    from .capmatch import CaptionHits
 
 __all__ = [
     "FACET_DIMENSIONS",
@@ -192,7 +195,7 @@ def _in_list(column: str, values: tuple[object, ...], params: list[object]) -> s
     return f"{column} IN ({', '.join('?' * len(values))})"
 
 
-_ONE_WORD = re.compile(r"[a-z0-9]+")  # one caption word (index.CAPTION_WORD_RE, build.CAPTION_SPLIT_SQL)
+ONE_WORD = re.compile(r"[a-z0-9]+")  # one caption word (index.CAPTION_WORD_RE, build.CAPTION_SPLIT_SQL)
 
 
 def _caption_cond(a: str, needle: str, r: Resolver, params: list[object]) -> str:
@@ -201,9 +204,13 @@ def _caption_cond(a: str, needle: str, r: Resolver, params: list[object]) -> str
     ``r.caption_candidates(needle)`` gives the vocabulary words one of which every matching caption must
     hold (those fitting the needle's rarest word: equal to it when the needle has separators on both
     sides of it, starting or ending with it when on one side, containing it otherwise); the exact
-    ``contains`` test then runs on those captions only, so results equal a full scan."""
+    ``contains`` test then runs on those captions only, so results equal a full scan. An index that
+    keeps each needle's matching caption ids (``r.caption_hits``) is asked first."""
+    hits = r.caption_hits(needle) if hasattr(r, "caption_hits") else None
+    if hits is not None:
+        return _hits_cond(a, hits, params)
     words = r.caption_candidates(needle) if hasattr(r, "caption_candidates") else None
-    if words is not None and _ONE_WORD.fullmatch(needle):
+    if words is not None and ONE_WORD.fullmatch(needle):
         # A needle without separators lies inside one word of every caption holding it, and every
         # caption holding a word that contains it holds it: the candidates are the answer, no text test.
         ph = ", ".join("?" * len(words)) or "NULL"
@@ -229,6 +236,14 @@ def _caption_cond(a: str, needle: str, r: Resolver, params: list[object]) -> str
             f"{a}multi_cid IN (SELECT cap_id FROM caption_multis WHERE contains(lc, ?)))"
         )
     return f"(contains(lower({a}title), ?) OR contains(lower({a}title_multi_objects), ?))"
+
+
+def _hits_cond(a: str, hits: CaptionHits, params: list[object]) -> str:
+    """Images whose title or multi-object caption is one of the needle's resolved caption ids."""
+    parts = [_in_list(f"{a}title_cid", hits.title_ids, params)] if hits.title_ids else []
+    if hits.table is not None:
+        parts.append(f"{a}multi_cid IN (SELECT cap_id FROM {hits.table})")
+    return "(" + " OR ".join(parts) + ")" if parts else "FALSE"
 
 
 def build_where(

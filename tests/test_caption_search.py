@@ -62,3 +62,42 @@ def test_candidates_follow_the_needle_edges(index_small: Any) -> None:
     assert starting and all(w.startswith("par") for w in starting)
     assert inner == ["park"]
     assert whole is not None and set(ending) <= set(whole) and "park" in whole
+
+
+def test_kept_caption_hits_give_the_same_images_as_the_plain_query(index_small: Any, monkeypatch: Any) -> None:
+    """The per-needle caption ids kept by the index, and the plain SQL used for needles matching too many
+    captions to keep, select the same images, alone and with other filters."""
+    from skyscript_viz import capmatch
+
+    needles = ["park", "a park", "tennis court", "ark,", "school", "zzzz", "e", " of a"]
+    src = str(index_small._q("SELECT source FROM images LIMIT 1").fetchone()[0])
+
+    def ids(f: Filters) -> tuple[int, list[int]]:
+        res = index_small.page(f, limit=100_000)
+        return index_small.count(f), sorted(int(i) for i in res.rows["id"])
+
+    kept = {(n, s): ids(Filters(caption=n, sources=s)) for n in needles for s in ((), (src,))}
+    assert any(v[0] for v in kept.values())
+    fresh = capmatch.CaptionHitCache(index_small._con.cursor())
+    monkeypatch.setattr(index_small, "_caption_hits", fresh)
+    monkeypatch.setattr(capmatch, "MAX_ROWS_ONE", 0)  # nothing is kept: every needle takes the plain SQL
+    plain = [fresh.get(n, index_small.caption_candidates(n)) for n in needles]
+    assert all(h is None or h.table is None for h in plain) and plain.count(None) >= 4
+    assert {(n, s): ids(Filters(caption=n, sources=s)) for n in needles for s in ((), (src,))} == kept
+
+
+def test_evicted_needles_are_looked_up_again(index_small: Any, monkeypatch: Any) -> None:
+    """Beyond MAX_NEEDLES the least recently used needle's table is dropped, and asking again rebuilds it."""
+    from skyscript_viz import capmatch
+
+    monkeypatch.setattr(capmatch, "MAX_NEEDLES", 2)
+    cache = capmatch.CaptionHitCache(index_small._con.cursor())
+    monkeypatch.setattr(index_small, "_caption_hits", cache)
+    first = index_small.count(Filters(caption="park"))
+    assert first > 0
+    old = index_small.caption_hits("park")
+    for n in ("school", "tennis", "road"):
+        index_small.count(Filters(caption=n))
+    tables = {r[0] for r in index_small._q("SELECT table_name FROM duckdb_tables()").fetchall()}
+    assert old is not None and old.table is not None and old.table.split(".")[-1] not in tables
+    assert index_small.count(Filters(caption="park")) == first
