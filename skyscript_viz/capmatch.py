@@ -18,7 +18,7 @@ import duckdb
 
 from .query import ONE_WORD
 
-__all__ = ["CaptionHitCache", "CaptionHits"]
+__all__ = ["CaptionHitCache", "CaptionHits", "attach_memory"]
 
 SCHEMA = "skyscript_caption_hits"
 MAX_NEEDLES = 32
@@ -44,7 +44,6 @@ class CaptionHitCache:
         self._lock = threading.Lock()
         self._hits: OrderedDict[tuple[str, tuple[str, ...] | None], CaptionHits | None] = OrderedDict()
         self._rows = 0
-        self._attached = False
 
     def get(self, needle: str, words: list[str] | None) -> CaptionHits | None:
         """Hits of ``needle`` (lower-case) found through candidate ``words`` (None: every caption
@@ -62,9 +61,7 @@ class CaptionHitCache:
 
     def _resolve(self, needle: str, words: list[str] | None) -> CaptionHits | None:
         """Run the word-index or full-scan lookup once (the caller holds the lock)."""
-        if not self._attached:
-            self._con.execute(f"ATTACH IF NOT EXISTS ':memory:' AS {SCHEMA} (READ_WRITE)")
-            self._attached = True
+        attach_memory(self._con)
         titles = [int(r[0]) for r in self._con.execute(*_lookup(0, needle, words)).fetchall()]
         name = f"{SCHEMA}.m{next(_NAMES)}"
         sql, params = _lookup(1, needle, words)
@@ -85,6 +82,12 @@ class CaptionHitCache:
             if old is not None and old.table is not None:
                 self._con.execute(f"DROP TABLE IF EXISTS {old.table}")
                 self._rows -= old.n_multi
+
+
+def attach_memory(con: duckdb.DuckDBPyConnection) -> str:
+    """Attach (once per database) the writable in-memory database kept beside a read-only index; its name."""
+    con.execute(f"ATTACH IF NOT EXISTS ':memory:' AS {SCHEMA} (READ_WRITE)")
+    return SCHEMA
 
 
 def _lookup(kind: int, needle: str, words: list[str] | None) -> tuple[str, list[object]]:

@@ -24,6 +24,7 @@ import pyarrow as pa
 from .build import INTERNAL_COLUMNS, ZIP_LOCATION_COLUMNS, default_index_dir
 from .capmatch import CaptionHitCache, CaptionHits
 from .errors import IndexNotFoundError, InvalidFilterError
+from .facetcube import FacetCube
 from .quality import PIXELS_FILE, pixel_problems_sql
 from .query import FACET_DIMENSIONS, BBox, Filters, build_where, sql_literal
 from .vocab import SORT_ORDERS
@@ -195,6 +196,7 @@ class ImageIndex:
         self._caption_words = {"caption_words", "caption_vocab"} <= tables  # format 6+
         self._candidates: dict[str, list[str] | None] = {}
         self._caption_hits = CaptionHitCache(self._con.cursor())
+        self._cube = FacetCube(self._con.cursor())
         has_bits = ("tag_bits" in tables,)
         self._tag_bits: dict[tuple[str, str | None], int] = (
             {(k, v): int(b) for k, v, b in self._q("SELECT key, value, bit FROM tag_bits").fetchall()}
@@ -314,7 +316,11 @@ class ImageIndex:
     def count(self, f: Filters) -> int:
         """Number of images matching ``f``."""
         where, params = self._where(f)
-        row = self._q(f"SELECT count(*) FROM images WHERE {where}", params).fetchone()
+        if f != Filters() and _facets_only(f):  # from the grouped counts: ~1 ms instead of a scan
+            sql = f"SELECT coalesce(sum(n), 0) FROM {self._cube.table()} WHERE {where}"
+        else:
+            sql = f"SELECT count(*) FROM images WHERE {where}"
+        row = self._q(sql, params).fetchone()
         return int(row[0]) if row else 0
 
     def page(
@@ -364,11 +370,9 @@ class ImageIndex:
 
     def facets(self, f: Filters) -> dict[str, list[FacetValue]]:
         """Counts per value of every facet dimension, each under the *other* filters."""
-        rest = f
-        for dim in FACET_DIMENSIONS:
-            rest = rest.without(dim)
-        if rest != Filters():
-            return self._facets_shared(f, rest)
+        if not _facets_only(f):
+            return self._facets_shared(f, _without_facets(f))
+        cube = self._cube.table()  # only facet fields: count from the grouped counts
         out: dict[str, list[FacetValue]] = {}
         for dim in FACET_DIMENSIONS:
             where, params = self._where(f.without(dim))
@@ -376,13 +380,13 @@ class ImageIndex:
                 if not self.subsets:
                     out[dim] = []
                     continue
-                sums = ", ".join(f"coalesce(sum((subsets >> {s.bit}) & 1), 0)::BIGINT" for s in self.subsets)
-                row = self._q(f"SELECT {sums} FROM images WHERE {where}", params).fetchone()
+                sums = ", ".join(f"coalesce(sum(((subsets >> {s.bit}) & 1) * n), 0)::BIGINT" for s in self.subsets)
+                row = self._q(f"SELECT {sums} FROM {cube} WHERE {where}", params).fetchone()
                 assert row is not None
                 out[dim] = [FacetValue(s.slug, int(n)) for s, n in zip(self.subsets, row, strict=True)]
                 continue
             rows = self._q(
-                f"SELECT {dim}, count(*) FROM images WHERE {where} GROUP BY 1 ORDER BY 1 NULLS LAST", params
+                f"SELECT {dim}, sum(n) FROM {cube} WHERE {where} GROUP BY 1 ORDER BY 1 NULLS LAST", params
             ).fetchall()
             out[dim] = [FacetValue(v, int(n)) for v, n in rows]
         return out
@@ -844,6 +848,18 @@ class ImageIndex:
             f"SELECT * FROM {self._problems} WHERE {cond} ORDER BY kind, filepath LIMIT ? OFFSET ?",
             [*params, limit, offset],
         )
+
+
+def _without_facets(f: Filters) -> Filters:
+    """``f`` with every facet dimension cleared: what facet counts share."""
+    for dim in FACET_DIMENSIONS:
+        f = f.without(dim)
+    return f
+
+
+def _facets_only(f: Filters) -> bool:
+    """Whether ``f`` filters on facet fields alone (the grouped counts can answer it)."""
+    return _without_facets(f) == Filters()
 
 
 def _isnull(v: Any) -> bool:

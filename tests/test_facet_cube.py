@@ -1,0 +1,46 @@
+"""Facet counts and counts read from the grouped counts equal those scanned from the images table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from skyscript_viz import Filters
+from skyscript_viz import index as index_module
+
+
+def _facet_filters(idx: Any) -> list[Filters]:
+    """Filters on facet fields only, each dimension alone and combined, from the index's own values."""
+    every = idx.facets(Filters())
+    src = [v.value for v in every["source"] if v.value is not None]
+    years = sorted(v.value for v in every["year"] if v.value is not None)
+    subsets = [s.slug for s in idx.subsets]
+    mid = years[len(years) // 2]
+    return [
+        Filters(),
+        Filters(sources=(src[0],)),
+        Filters(sources=tuple(src[:2])),
+        Filters(year_min=mid),
+        Filters(year_max=mid, months=(1, 6, 7)),
+        Filters(obj_types=("n",)),
+        Filters(subsets=(subsets[-1],)),
+        Filters(sources=(src[-1],), year_min=years[0], year_max=mid, months=(5,), obj_types=("a", "w")),
+        Filters(sources=(src[0],), subsets=tuple(subsets[:2]), obj_types=("a",)),
+        Filters(sources=("no such source",)),
+    ]
+
+
+def test_grouped_counts_equal_a_scan(index_small: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    filters = _facet_filters(index_small)
+    grouped = [(index_small.facets(f), index_small.count(f)) for f in filters]
+    assert any(g[1] for g in grouped) and any(not g[1] for g in grouped)
+    monkeypatch.setattr(index_module, "_facets_only", lambda f: False)  # scan the images table instead
+    assert [(index_small.facets(f), index_small.count(f)) for f in filters] == grouped
+
+
+def test_grouped_counts_are_not_used_with_other_filters(index_small: Any) -> None:
+    """A caption (or tag, bbox...) filter counts from the images table: the grouped counts lack it."""
+    f = Filters(caption="park", sources=(index_small.facets(Filters())["source"][0].value,))
+    assert index_small.count(f) < index_small.count(f.without("caption"))
+    assert sum(v.count for v in index_small.facets(f)["source"]) == index_small.count(f.without("source"))
