@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
-from skyscript_viz import Filters
-from skyscript_viz import index as index_module
+from skyscript_viz import Filters, TagExpr
 
 
 def _facet_filters(idx: Any) -> list[Filters]:
@@ -35,12 +35,24 @@ def test_grouped_counts_equal_a_scan(index_small: Any, monkeypatch: pytest.Monke
     filters = _facet_filters(index_small)
     grouped = [(index_small.facets(f), index_small.count(f)) for f in filters]
     assert any(g[1] for g in grouped) and any(not g[1] for g in grouped)
-    monkeypatch.setattr(index_module, "_facets_only", lambda f: False)  # scan the images table instead
+    monkeypatch.setattr(index_small, "_cube_for", lambda f: None)  # scan the images table instead
+    assert [(index_small.facets(f), index_small.count(f)) for f in filters] == grouped
+
+
+@pytest.mark.parametrize("needle", ["park", "Tennis Court", "a ", "zzzz"])
+def test_grouped_counts_of_a_caption_search_equal_a_scan(
+    index_small: Any, monkeypatch: pytest.MonkeyPatch, needle: str
+) -> None:
+    """A caption search with facet filters counts from grouped counts of the search's own matches."""
+    filters = [replace(f, caption=needle) for f in _facet_filters(index_small)]
+    grouped = [(index_small.facets(f), index_small.count(f)) for f in filters]
+    assert any(g[1] for g in grouped) == (needle != "zzzz")
+    monkeypatch.setattr(index_small, "_cube_for", lambda f: None)
     assert [(index_small.facets(f), index_small.count(f)) for f in filters] == grouped
 
 
 def test_grouped_counts_are_not_used_with_other_filters(index_small: Any) -> None:
-    """A caption (or tag, bbox...) filter counts from the images table: the grouped counts lack it."""
-    f = Filters(caption="park", sources=(index_small.facets(Filters())["source"][0].value,))
+    """A tag (or bbox, problems...) filter counts from the images table: grouped counts lack it."""
+    f = Filters(caption="park", tags=(TagExpr.parse("building"),))
+    assert index_small._cube_for(f) is None and index_small._cube_for(f.without("tags")) is not None
     assert index_small.count(f) < index_small.count(f.without("caption"))
-    assert sum(v.count for v in index_small.facets(f)["source"]) == index_small.count(f.without("source"))
