@@ -56,3 +56,27 @@ def test_grouped_counts_are_not_used_with_other_filters(index_small: Any) -> Non
     f = Filters(caption="park", tags=(TagExpr.parse("building"),))
     assert index_small._cube_for(f) is None and index_small._cube_for(f.without("tags")) is not None
     assert index_small.count(f) < index_small.count(f.without("caption"))
+
+
+def test_threads_building_grouped_counts_at_once(demo_small: Any) -> None:
+    """Sessions sharing one index build caption hits and grouped counts concurrently without errors."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from skyscript_viz import ImageIndex
+
+    needles = ["park", "road", "school", "tennis", "river", "a b", "church", "farm"]
+
+    def both(idx: Any, n: str) -> tuple[int, Any]:
+        return idx.count(Filters(caption=n, year_min=2018)), idx.facets(Filters(caption=n))
+
+    idx = ImageIndex.open(demo_small[0])
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            par = list(pool.map(lambda n: both(idx, n), needles))
+    finally:
+        idx.close()
+    idx = ImageIndex.open(demo_small[0])
+    try:
+        assert par == [both(idx, n) for n in needles]
+    finally:
+        idx.close()
