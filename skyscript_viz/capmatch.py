@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from .query import ONE_WORD
+from .vocab import ONE_WORD
 
 __all__ = ["CaptionHitCache", "CaptionHits", "attach_memory"]
 

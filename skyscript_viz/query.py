@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal, Protocol
 
 from .errors import InvalidFilterError
+from .vocab import ONE_WORD
 
 if TYPE_CHECKING:
     from .capmatch import CaptionHits
@@ -195,7 +196,6 @@ def _in_list(column: str, values: tuple[object, ...], params: list[object]) -> s
     return f"{column} IN ({', '.join('?' * len(values))})"
 
 
-ONE_WORD = re.compile(r"[a-z0-9]+")  # one caption word (index.CAPTION_WORD_RE, build.CAPTION_SPLIT_SQL)
 
 
 def _caption_cond(a: str, needle: str, r: Resolver, params: list[object]) -> str:

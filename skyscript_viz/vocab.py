@@ -1,9 +1,11 @@
 """Closed vocabularies shared by the URL grammar, the index, the review store and the map: sort orders,
-verdicts and the deepest map zoom. Pure constants, so parsing a link imports nothing heavy."""
+verdicts, the deepest map zoom and what one caption word is. Pure constants, so parsing a link imports nothing heavy."""
 
 from __future__ import annotations
 
-__all__ = ["MAX_ZOOM", "SORT_ORDERS", "VERDICTS"]
+import re
+
+__all__ = ["MAX_ZOOM", "ONE_WORD", "SORT_ORDERS", "VERDICTS"]
 
 # the map's deepest zoom; 2 ** zoom is computed from it, so links are clamped to it
 MAX_ZOOM = 22
@@ -25,3 +27,6 @@ VERDICTS: dict[str, str] = {
     "wrong_place": "Wrong place",
     "other": "Other problem",
 }
+
+# one caption word, as the caption word index splits captions (index.CAPTION_WORD_RE, build.CAPTION_SPLIT_SQL)
+ONE_WORD = re.compile(r"[a-z0-9]+")
