@@ -196,8 +196,6 @@ def _in_list(column: str, values: tuple[object, ...], params: list[object]) -> s
     return f"{column} IN ({', '.join('?' * len(values))})"
 
 
-
-
 def _caption_cond(a: str, needle: str, r: Resolver, params: list[object]) -> str:
     """Substring search in either caption, narrowed by the caption word index when the index has one.
 

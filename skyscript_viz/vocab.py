@@ -1,5 +1,6 @@
 """Closed vocabularies shared by the URL grammar, the index, the review store and the map: sort orders,
-verdicts, the deepest map zoom and what one caption word is. Pure constants, so parsing a link imports nothing heavy."""
+verdicts, the deepest map zoom and what one caption word is. Pure constants, so parsing a link imports
+nothing heavy."""
 
 from __future__ import annotations
 
