@@ -161,7 +161,7 @@ class _TimedCon:
     """A DuckDB connection that records how long each statement took (kept in info.json)."""
 
     def __init__(self, con: Any) -> None:
-        self._con = con
+        self._con = self.raw = con
         self.timings: list[tuple[str, float]] = []
 
     def execute(self, sql: str, *args: Any) -> Any:
@@ -175,6 +175,25 @@ class _TimedCon:
 
     def close(self) -> None:
         self._con.close()
+
+
+def _caption_word_tables(con: _TimedCon) -> None:
+    """Write db.caption_words and db.caption_vocab from the two caption dictionaries."""
+    from .capwords import word_tables
+
+    t0 = time.perf_counter()
+    titles, multis = (
+        con.raw.sql(f"SELECT cap_id, lc FROM db.{t}").to_arrow_table() for t in ("caption_titles", "caption_multis")
+    )
+    words, vocab = word_tables(titles, multis, CAPTION_SPLIT_SQL)
+    del titles, multis
+    con.timings.append(("caption words split and sorted (Arrow/NumPy)", round(time.perf_counter() - t0, 3)))
+    con.execute("SET preserve_insertion_order=true")  # the rows come sorted: keep them so
+    for name, table in (("caption_words", words), ("caption_vocab", vocab)):
+        con.raw.register("cw_rows", table)
+        con.execute(f"CREATE TABLE db.{name} AS SELECT * FROM cw_rows")
+        con.raw.unregister("cw_rows")
+    con.execute("SET preserve_insertion_order=false")
 
 
 def _merge(
@@ -425,19 +444,8 @@ def _merge(
                         FROM (SELECT DISTINCT {column} AS text FROM final_imgs WHERE {column} IS NOT NULL)""")
     # Caption words (lower-case runs of [a-z0-9], CAPTION_WORD_RE): word -> caption ids, so a caption
     # search looks up the candidates of its rarest word instead of scanning every distinct caption.
-    # Two statements: split then sort. As one, DuckDB 1.x ran out of memory at 5.2M under a 2 GB limit
-    # (the unnest's output is not spilled while the sort holds its own), split it fits.
-    con.execute(f"""CREATE TABLE capwords AS
-                      SELECT unnest(list_distinct(regexp_split_to_array(lc, '{CAPTION_SPLIT_SQL}'))) AS word,
-                             0::TINYINT AS kind, cap_id FROM db.caption_titles
-                      UNION ALL
-                      SELECT unnest(list_distinct(regexp_split_to_array(lc, '{CAPTION_SPLIT_SQL}'))) AS word,
-                             1::TINYINT AS kind, cap_id FROM db.caption_multis""")
-    con.execute("""CREATE TABLE db.caption_words AS SELECT word, kind, cap_id FROM capwords
-                   WHERE word <> '' ORDER BY word, kind, cap_id""")
-    con.execute("DROP TABLE capwords")
-    con.execute("""CREATE TABLE db.caption_vocab AS SELECT word, count(*)::INTEGER AS n FROM db.caption_words
-                   GROUP BY word ORDER BY word""")
+    # Split and sorted with Arrow/NumPy (capwords.py), inserted in their order (already sorted).
+    _caption_word_tables(con)
     con.execute(f"""CREATE TABLE db.images AS SELECT i.*,
                       {", ".join(f"coalesce(b.{c}, 0) AS {c}" for c in TAG_BIT_COLUMNS)},
                       ct.cap_id AS title_cid, cm.cap_id AS multi_cid
