@@ -232,7 +232,9 @@ def _merge(
         )
         or "SELECT NULL::INTEGER AS id WHERE false"
     )
-    con.execute(f"CREATE TABLE imgs AS {union_imgs}")
+    # The columns the joins and checks need; the full rows are read from the parts once, into db.images.
+    narrow = "id, filepath, has_image, focus_words, source, year" if offsets else "*"
+    con.execute(f"CREATE TABLE imgs AS SELECT {narrow} FROM ({union_imgs})")
 
     # Vocabulary: global ids in (key, value) order so that all values of one key form a contiguous range.
     union_vocab = " UNION ALL ".join(
@@ -404,7 +406,7 @@ def _merge(
                       CASE WHEN box_valid THEN ((north - south) * 110574) END::FLOAT AS height_m,
                       length(coalesce(c.title_multi_objects, c.title, ''))::INTEGER AS caption_len,
                       coalesce(p.n, 0)::SMALLINT AS n_problems
-                    FROM imgs f LEFT JOIN icap c USING (id)
+                    FROM ({union_imgs}) f LEFT JOIN icap c USING (id)
                     LEFT JOIN (SELECT id, count(*) AS n FROM probs_id WHERE id IS NOT NULL GROUP BY id) p
                     USING (id)"""
 
