@@ -177,10 +177,13 @@ class _TimedCon:
         self._con.close()
 
 
-def _caption_word_tables(con: _TimedCon) -> None:
+def _caption_word_tables(con: _TimedCon, memory_limit: str) -> None:
     """Write db.caption_words and db.caption_vocab from the two caption dictionaries."""
     from .capwords import word_tables
 
+    # The Arrow/NumPy arrays (~60 bytes per word row) live outside DuckDB's memory limit: DuckDB gives
+    # back its cached blocks (all on disk) meanwhile, so the merge's footprint stays what the limit says.
+    con.execute("SET memory_limit='256MB'")
     t0 = time.perf_counter()
     titles, multis = (
         con.raw.sql(f"SELECT cap_id, lc FROM db.{t}").to_arrow_table() for t in ("caption_titles", "caption_multis")
@@ -194,6 +197,7 @@ def _caption_word_tables(con: _TimedCon) -> None:
         con.execute(f"CREATE TABLE db.{name} AS SELECT * FROM cw_rows")
         con.raw.unregister("cw_rows")
     con.execute("SET preserve_insertion_order=false")
+    con.execute(f"SET memory_limit={sql_literal(memory_limit)}")
 
 
 def _merge(
@@ -447,7 +451,7 @@ def _merge(
     # Caption words (lower-case runs of [a-z0-9], CAPTION_WORD_RE): word -> caption ids, so a caption
     # search looks up the candidates of its rarest word instead of scanning every distinct caption.
     # Split and sorted with Arrow/NumPy (capwords.py), inserted in their order (already sorted).
-    _caption_word_tables(con)
+    _caption_word_tables(con, memory_limit)
     con.execute(f"""CREATE TABLE db.images AS SELECT i.*,
                       {", ".join(f"coalesce(b.{c}, 0) AS {c}" for c in TAG_BIT_COLUMNS)},
                       ct.cap_id AS title_cid, cm.cap_id AS multi_cid

@@ -55,7 +55,9 @@ def word_tables(titles: pa.Table, multis: pa.Table, pattern: str) -> tuple[pa.Ta
     rank[order] = np.arange(len(order), dtype=np.int64)
     # one int64 per row: word rank, kind, caption id; sorted, then a word's repeats in a caption dropped
     # (sort + neighbour mask: np.unique hashes, ~7x slower here)
-    key = np.sort((rank[enc.indices.to_numpy()] << 33) | (kinds[keep] << 32) | ids[keep])
+    key = (rank[enc.indices.to_numpy()] << 33) | (kinds[keep] << 32) | ids[keep]
+    del ids, kinds, keep
+    key.sort()
     key = key[np.concatenate(([True], key[1:] != key[:-1]))] if len(key) else key
     sorted_words = enc.dictionary.take(pa.array(order))
     word_of = key >> 33
