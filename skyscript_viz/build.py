@@ -197,6 +197,10 @@ def _caption_word_tables(con: _TimedCon, memory_limit: str) -> None:
         con.execute(f"CREATE TABLE db.{name} AS SELECT * FROM cw_rows")
         con.raw.unregister("cw_rows")
     con.execute("SET preserve_insertion_order=false")
+    del words, vocab
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()  # back to the OS before DuckDB may use its limit again
     con.execute(f"SET memory_limit={sql_literal(memory_limit)}")
 
 
