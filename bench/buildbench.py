@@ -30,15 +30,6 @@ TARGETS = {  # issue 10, at 5.2M on 2 cores
 }
 
 
-def _cpu_s(pid: int) -> float:
-    """User + system CPU seconds of one process so far (0 when it is gone)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def _tree_rss_mb(pid: int) -> float:
     """Resident memory of ``pid`` and all its descendants, in MB."""
     children: dict[int, list[int]] = {}
@@ -70,13 +61,9 @@ def run(data: Path, index_dir: Path, workers: int) -> dict[str, object]:
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True, env=env, cwd=ROOT)
     peak = [0.0, 0.0]  # whole build, and during the merge
     merge_start: list[float] = []
-    main_cpu = [0.0, 0.0]  # the main process (merge + start-up): last sample, and when the merge began
 
     def sample() -> None:
         while proc.poll() is None:
-            main_cpu[0] = max(main_cpu[0], _cpu_s(proc.pid))
-            if not merge_start:
-                main_cpu[1] = main_cpu[0]
             mb = _tree_rss_mb(proc.pid)
             peak[0] = max(peak[0], mb)
             if merge_start:
@@ -118,9 +105,6 @@ def run(data: Path, index_dir: Path, workers: int) -> dict[str, object]:
         "rate": round(n / wall),
         "cpu_s": round(cpu, 1),
         "img_per_cpu_s": round(n / cpu) if cpu else None,
-        # the main process's CPU from the merge's start on (sampled every 0.2 s); the rest is the workers'
-        "merge_cpu_us_per_img": round((main_cpu[0] - main_cpu[1]) / n * 1e6, 1) if n else None,
-        "parts_cpu_us_per_img": round((cpu - main_cpu[0] + main_cpu[1]) / n * 1e6, 1) if n else None,
         "cpu_us_per_img": round(cpu / n * 1e6, 1) if n else None,
         "peak_mb": round(peak[0]),
         "peak_merge_mb": round(peak[1]),

@@ -161,7 +161,7 @@ class _TimedCon:
     """A DuckDB connection that records how long each statement took (kept in info.json)."""
 
     def __init__(self, con: Any) -> None:
-        self._con = self.raw = con
+        self._con = con
         self.timings: list[tuple[str, float]] = []
 
     def execute(self, sql: str, *args: Any) -> Any:
@@ -175,33 +175,6 @@ class _TimedCon:
 
     def close(self) -> None:
         self._con.close()
-
-
-def _caption_word_tables(con: _TimedCon, memory_limit: str) -> None:
-    """Write db.caption_words and db.caption_vocab from the two caption dictionaries."""
-    from .capwords import word_tables
-
-    # The Arrow/NumPy arrays (~60 bytes per word row) live outside DuckDB's memory limit: DuckDB gives
-    # back its cached blocks (all on disk) meanwhile, so the merge's footprint stays what the limit says.
-    con.execute("SET memory_limit='256MB'")
-    t0 = time.perf_counter()
-    titles, multis = (
-        con.raw.sql(f"SELECT cap_id, lc FROM db.{t}").to_arrow_table() for t in ("caption_titles", "caption_multis")
-    )
-    words, vocab = word_tables(titles, multis, CAPTION_SPLIT_SQL)
-    del titles, multis
-    con.timings.append(("caption words split and sorted (Arrow/NumPy)", round(time.perf_counter() - t0, 3)))
-    con.execute("SET preserve_insertion_order=true")  # the rows come sorted: keep them so
-    for name, table in (("caption_words", words), ("caption_vocab", vocab)):
-        con.raw.register("cw_rows", table)
-        con.execute(f"CREATE TABLE db.{name} AS SELECT * FROM cw_rows")
-        con.raw.unregister("cw_rows")
-    con.execute("SET preserve_insertion_order=false")
-    del words, vocab
-    import pyarrow as pa
-
-    pa.default_memory_pool().release_unused()  # back to the OS before DuckDB may use its limit again
-    con.execute(f"SET memory_limit={sql_literal(memory_limit)}")
 
 
 def _merge(
@@ -240,9 +213,7 @@ def _merge(
         )
         or "SELECT NULL::INTEGER AS id WHERE false"
     )
-    # The columns the joins and checks need; the full rows are read from the parts once, into db.images.
-    narrow = "id, filepath, has_image, focus_words, source, year" if offsets else "*"
-    con.execute(f"CREATE TABLE imgs AS SELECT {narrow} FROM ({union_imgs})")
+    con.execute(f"CREATE TABLE imgs AS {union_imgs}")
 
     # Vocabulary: global ids in (key, value) order so that all values of one key form a contiguous range.
     union_vocab = " UNION ALL ".join(
@@ -341,11 +312,12 @@ def _merge(
                       min(hash(title, title_multi_objects)) FILTER (WHERE NOT rewritten)
                         <> max(hash(title, title_multi_objects)) FILTER (WHERE NOT rewritten) AS conflict
                    FROM csvrows WHERE ok GROUP BY fp""")
-    subset_cols = ", ".join(f"((coalesce(c.subsets, 0) >> {s['bit']}) & 1 = 1) AS in_{s['slug']}" for s in subsets)
-    # The captions of the images that have some, by image id: narrow, so the wide image rows are copied
-    # once (into db.images), not once more with their captions joined.
-    con.execute("""CREATE TABLE icap AS SELECT imgs.id, caps.title, caps.title_multi_objects, caps.subsets
-                   FROM imgs JOIN caps ON imgs.filepath = caps.fp""")
+    subset_cols = ", ".join(f"((coalesce(caps.subsets, 0) >> {s['bit']}) & 1 = 1) AS in_{s['slug']}" for s in subsets)
+    con.execute(f"""CREATE TABLE final_imgs AS SELECT imgs.*,
+                      caps.title, caps.title_multi_objects,
+                      coalesce(caps.subsets, 0)::BIGINT AS subsets
+                      {", " + subset_cols if subset_cols else ""}
+                    FROM imgs LEFT JOIN caps ON imgs.filepath = caps.fp""")
 
     csv_names = {i: c.relpath for i, c in enumerate(layout.csvs)}
     csv_case = (
@@ -381,7 +353,7 @@ def _merge(
     if csv_sql:
         problem_sql.append("""SELECT filepath, 'image_without_csv_row' AS kind,
                  'image is in no caption CSV' AS detail, 'csv' AS origin
-               FROM imgs f ANTI JOIN caps ON f.filepath = caps.fp WHERE f.has_image""")
+               FROM final_imgs f ANTI JOIN caps ON f.filepath = caps.fp WHERE f.has_image""")
         # A rule-built caption should name the focus object: some word (3+ letters, plural folded) of a
         # focus tag's key or value, or of its usual caption phrase, must appear in the captions, spaces
         # ignored ("beachvolleyball" matches "beach volleyball court", fuel matches "gas station").
@@ -391,7 +363,7 @@ def _merge(
                FROM (SELECT filepath, focus_words, ws, regexp_replace(lc, '[^a-z]', '', 'g') AS cap FROM (
                        SELECT filepath, focus_words, string_split(focus_words, ' ') AS ws,
                               lower(coalesce(title, '') || coalesce(title_multi_objects, '')) AS lc
-                       FROM imgs JOIN icap USING (id) WHERE title IS NOT NULL AND focus_words <> '')
+                       FROM final_imgs WHERE title IS NOT NULL AND focus_words <> '')
                      -- a word found in the plain lower-case text is found with the spaces removed too:
                      -- only the few captions failing this test pay for the regexp
                      WHERE NOT list_bool_or(list_transform(ws, lambda x: contains(lc, x))))
@@ -403,8 +375,7 @@ def _merge(
                    LEFT JOIN imgs i ON p.filepath = i.filepath""")
     con.execute("""CREATE TABLE db.problems AS SELECT id, filepath, kind, detail, origin FROM probs_id
                    ORDER BY kind, filepath""")
-    images_sql = f"""SELECT f.* EXCLUDE (focus_words), c.title, c.title_multi_objects,
-                      coalesce(c.subsets, 0)::BIGINT AS subsets{", " + subset_cols if subset_cols else ""},
+    images_sql = """SELECT f.* EXCLUDE (focus_words),
                       CASE WHEN box_valid THEN (west + east) / 2 END AS cx,
                       CASE WHEN box_valid THEN (south + north) / 2 END AS cy,
                       CASE WHEN box_valid THEN degrees(ln(tan(pi() / 4 + radians((south + north) / 2) / 2)))
@@ -412,9 +383,9 @@ def _merge(
                       CASE WHEN box_valid THEN ((east - west) * 111320 * cos(radians((south + north) / 2)))
                            END::FLOAT AS width_m,
                       CASE WHEN box_valid THEN ((north - south) * 110574) END::FLOAT AS height_m,
-                      length(coalesce(c.title_multi_objects, c.title, ''))::INTEGER AS caption_len,
+                      length(coalesce(f.title_multi_objects, f.title, ''))::INTEGER AS caption_len,
                       coalesce(p.n, 0)::SMALLINT AS n_problems
-                    FROM ({union_imgs}) f LEFT JOIN icap c USING (id)
+                    FROM final_imgs f
                     LEFT JOIN (SELECT id, count(*) AS n FROM probs_id WHERE id IS NOT NULL GROUP BY id) p
                     USING (id)"""
 
@@ -451,11 +422,22 @@ def _merge(
     for column, table in (("title", "caption_titles"), ("title_multi_objects", "caption_multis")):
         con.execute(f"""CREATE TABLE db.{table} AS
                         SELECT (row_number() OVER (ORDER BY text) - 1)::INTEGER AS cap_id, text, lower(text) AS lc
-                        FROM (SELECT DISTINCT {column} AS text FROM icap WHERE {column} IS NOT NULL)""")
+                        FROM (SELECT DISTINCT {column} AS text FROM final_imgs WHERE {column} IS NOT NULL)""")
     # Caption words (lower-case runs of [a-z0-9], CAPTION_WORD_RE): word -> caption ids, so a caption
     # search looks up the candidates of its rarest word instead of scanning every distinct caption.
-    # Split and sorted with Arrow/NumPy (capwords.py), inserted in their order (already sorted).
-    _caption_word_tables(con, memory_limit)
+    # Two statements: split then sort. As one, DuckDB 1.x ran out of memory at 5.2M under a 2 GB limit
+    # (the unnest's output is not spilled while the sort holds its own), split it fits.
+    con.execute(f"""CREATE TABLE capwords AS
+                      SELECT unnest(list_distinct(regexp_split_to_array(lc, '{CAPTION_SPLIT_SQL}'))) AS word,
+                             0::TINYINT AS kind, cap_id FROM db.caption_titles
+                      UNION ALL
+                      SELECT unnest(list_distinct(regexp_split_to_array(lc, '{CAPTION_SPLIT_SQL}'))) AS word,
+                             1::TINYINT AS kind, cap_id FROM db.caption_multis""")
+    con.execute("""CREATE TABLE db.caption_words AS SELECT word, kind, cap_id FROM capwords
+                   WHERE word <> '' ORDER BY word, kind, cap_id""")
+    con.execute("DROP TABLE capwords")
+    con.execute("""CREATE TABLE db.caption_vocab AS SELECT word, count(*)::INTEGER AS n FROM db.caption_words
+                   GROUP BY word ORDER BY word""")
     con.execute(f"""CREATE TABLE db.images AS SELECT i.*,
                       {", ".join(f"coalesce(b.{c}, 0) AS {c}" for c in TAG_BIT_COLUMNS)},
                       ct.cap_id AS title_cid, cm.cap_id AS multi_cid
