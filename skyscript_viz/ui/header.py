@@ -6,7 +6,8 @@ import streamlit as st
 
 from ..query import Filters
 from ..text import md_label
-from .data import Dataset
+from . import filters, urlstate
+from .data import Dataset, dataset
 
 
 @st.cache_data(show_spinner=False, hash_funcs={Dataset: lambda d: str(d.index.gen_dir)})
@@ -36,9 +37,6 @@ def title_bar(ds: Dataset, page: str) -> None:
 def page_start(page: str) -> tuple[Dataset, Filters]:
     """What every filtered page does first: open the dataset, seed the widgets from the link (once),
     draw the title bar and the link's notices, and read the filter sidebar."""
-    from . import filters, urlstate
-    from .data import dataset
-
     ds = dataset()
     urlstate.seed_from_url(ds)
     title_bar(ds, page)
