@@ -34,6 +34,8 @@ _PUNCT = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&=@])")
 _LINES = re.compile(r"\r\n|\r|\n")  # CommonMark's three line endings
 _SHORTCODE = re.compile(r":(?=[\w+-])")  # the start of :smile:, :+1:, :red[...], :material/x:
 WORD_JOINER = "\u2060"
+# in a code span only Streamlit's own syntax is live: :material/icon: and :color[...] directives
+_CODE_LIVE = re.compile(r":(?=material/|[a-z][a-z0-9-]*\[)")
 _URL_SAFE = "/:?&=%#+,;@!$*~.-_"  # kept as they are in a link address; anything else is percent-encoded
 # every ASCII punctuation character and line ending as a numeric entity: the same text in HTML, and
 # nothing Markdown (or Streamlit's :directives:) could act on when the HTML goes through st.markdown
@@ -64,7 +66,7 @@ def md_link(text: object, url: str) -> str:
 
 def md_code(text: object) -> str:
     """``text`` as one Markdown code span: shown literally on one line (file paths, ids, commands)."""
-    s = _LINES.sub(" ", _str(text)).replace(":material/", f":{WORD_JOINER}material/")
+    s = _CODE_LIVE.sub(":" + WORD_JOINER, _LINES.sub(" ", _str(text)))
     longest = max((len(run) for run in re.findall(r"`+", s)), default=0)
     fence = "`" * (longest + 1)
     pad = " " if s.startswith("`") or s.endswith("`") or (s.startswith(" ") and s.endswith(" ")) else ""

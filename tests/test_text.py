@@ -15,7 +15,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
@@ -149,10 +149,13 @@ def test_carriage_returns_cannot_end_the_code_span() -> None:
 
 
 @given(_hostile_text.filter(lambda s: s.strip(" ") != ""))
+@example(":material/home: :red[x]")  # the fuzzed link that once failed the map page's markup check
 @settings(max_examples=100, deadline=None)
 def test_md_code_property(text: str) -> None:
     inner = _code_inner(md_code(text)).replace(WORD_JOINER, "")
     assert _squash(inner) == _squash(text)
+    # and no :color[...] directive is left for Streamlit (the pages' markup check rejects any)
+    assert not _DIRECTIVE.search(md_code(text)), md_code(text)
 
 
 @given(_hostile_text)
