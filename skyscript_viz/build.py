@@ -569,18 +569,7 @@ def _build_locked(
         "csvs": csv_fps,
     }
     if not force and current is not None and current.get("key") == key and (idx / current["generation"]).is_dir():
-        return BuildReport(
-            idx,
-            current["generation"],
-            True,
-            [],
-            [p.number for p, _ in wanted],
-            current.get("n_images", 0),
-            time.perf_counter() - t0,
-            [tuple(x) for x in current.get("per_source_year", [])],
-            current.get("problems_by_kind", {}),
-            layout.notes,
-        )
+        return _unchanged_report(layout, idx, current, [p.number for p, _ in wanted], t0)
 
     parts_dir = idx / "parts"
     todo = [(p, name) for p, name in wanted if force or not (parts_dir / name).is_dir()]
@@ -590,63 +579,15 @@ def _build_locked(
             shutil.rmtree(parts_dir / name, ignore_errors=True)
 
     if todo:
-        if workers <= 1 or len(todo) == 1:
+        _read_parts(todo, parts_dir, workers=workers, progress=progress)
 
-            class _Direct:
-                def put(self, item: tuple[int, int, int]) -> None:
-                    if progress is not None:
-                        progress(*item)
-
-            for p, name in todo:
-                _part_task(p, str(parts_dir), name, _Direct())
-        else:
-            import multiprocessing as mp
-
-            ctx = mp.get_context("spawn")
-            with ctx.Manager() as manager:
-                queue = manager.Queue()
-                with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-                    futures = [pool.submit(_part_task, p, str(parts_dir), name, queue) for p, name in todo]
-                    pending = set(futures)
-                    while pending:
-                        done = {f for f in pending if f.done()}
-                        pending -= done
-                        _drain(queue, progress)
-                        for f in done:
-                            f.result()  # re-raise worker errors
-                        if pending:
-                            time.sleep(0.1)
-                    for f in as_completed(futures):
-                        f.result()
-                _drain(queue, progress)
-
-    # Unique even for two builds within one second in one process (the pid stays the last part: see
-    # _left_by_dead_run); a name already taken would make the rename below fail.
-    stamp, n = time.strftime("%Y%m%dT%H%M%S"), 1
-    gen = f"gen-{stamp}-{os.getpid()}"
-    while (idx / gen).exists():
-        n += 1
-        gen = f"gen-{stamp}.{n}-{os.getpid()}"
+    gen = _new_generation_name(idx)
     gen_tmp = idx / f".tmp-{gen}"
     shutil.rmtree(gen_tmp, ignore_errors=True)
     gen_tmp.mkdir()
     try:
         merged = _merge(layout, [(p, parts_dir / name) for p, name in wanted], gen_tmp, memory_limit)
-        is_demo = (layout.root / ".skyscript_demo.json").is_file()
-        info = {
-            "key": key,
-            "generation": gen,
-            "root": str(layout.root),
-            "n_images": merged["n_images"],
-            "subsets": merged["subsets"],
-            "per_source_year": merged["per_source_year"],
-            "problems_by_kind": merged["problems_by_kind"],
-            "merge_timings": merged["timings"],
-            "benchmark": str(layout.benchmark) if layout.benchmark else None,
-            "demo": is_demo,
-            "built_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
-            "notes": layout.notes,
-        }
+        info = _generation_info(layout, key, gen, merged)
         (gen_tmp / "info.json").write_text(json.dumps(info, indent=1))
         os.rename(gen_tmp, idx / gen)
     except BaseException:
@@ -666,6 +607,88 @@ def _build_locked(
         merged["problems_by_kind"],
         layout.notes,
     )
+
+
+def _unchanged_report(
+    layout: DatasetLayout, idx: Path, current: dict[str, Any], parts: list[int], t0: float
+) -> BuildReport:
+    """The report of a build that found nothing changed since the current generation."""
+    return BuildReport(
+        idx,
+        current["generation"],
+        True,
+        [],
+        parts,
+        current.get("n_images", 0),
+        time.perf_counter() - t0,
+        [tuple(x) for x in current.get("per_source_year", [])],
+        current.get("problems_by_kind", {}),
+        layout.notes,
+    )
+
+
+def _read_parts(todo: list[tuple[Part, str]], parts_dir: Path, *, workers: int, progress: ProgressFn | None) -> None:
+    """Read each part into ``parts_dir/<name>``: in this process, or in ``workers`` spawned processes
+    whose progress messages come back through a managed queue."""
+    if workers <= 1 or len(todo) == 1:
+
+        class _Direct:
+            def put(self, item: tuple[int, int, int]) -> None:
+                if progress is not None:
+                    progress(*item)
+
+        for p, name in todo:
+            _part_task(p, str(parts_dir), name, _Direct())
+    else:
+        import multiprocessing as mp
+
+        ctx = mp.get_context("spawn")
+        with ctx.Manager() as manager:
+            queue = manager.Queue()
+            with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+                futures = [pool.submit(_part_task, p, str(parts_dir), name, queue) for p, name in todo]
+                pending = set(futures)
+                while pending:
+                    done = {f for f in pending if f.done()}
+                    pending -= done
+                    _drain(queue, progress)
+                    for f in done:
+                        f.result()  # re-raise worker errors
+                    if pending:
+                        time.sleep(0.1)
+                for f in as_completed(futures):
+                    f.result()
+            _drain(queue, progress)
+
+
+def _new_generation_name(idx: Path) -> str:
+    """A generation folder name not taken yet."""
+    # Unique even for two builds within one second in one process (the pid stays the last part: see
+    # _left_by_dead_run); a name already taken would make the rename below fail.
+    stamp, n = time.strftime("%Y%m%dT%H%M%S"), 1
+    gen = f"gen-{stamp}-{os.getpid()}"
+    while (idx / gen).exists():
+        n += 1
+        gen = f"gen-{stamp}.{n}-{os.getpid()}"
+    return gen
+
+
+def _generation_info(layout: DatasetLayout, key: dict[str, Any], gen: str, merged: dict[str, Any]) -> dict[str, Any]:
+    """What info.json (and CURRENT) record about a generation: its key, counts, subsets and notes."""
+    return {
+        "key": key,
+        "generation": gen,
+        "root": str(layout.root),
+        "n_images": merged["n_images"],
+        "subsets": merged["subsets"],
+        "per_source_year": merged["per_source_year"],
+        "problems_by_kind": merged["problems_by_kind"],
+        "merge_timings": merged["timings"],
+        "benchmark": str(layout.benchmark) if layout.benchmark else None,
+        "demo": (layout.root / ".skyscript_demo.json").is_file(),
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "notes": layout.notes,
+    }
 
 
 def _left_by_dead_run(d: Path) -> bool:
