@@ -531,6 +531,55 @@ def _time_text(tv: Any) -> str:
     return f"time {_short(tv)} is not a valid (year, month, day, hour, minute)"
 
 
+_NONE5: tuple[int | None, ...] = (None,) * 5
+
+
+def _checked_time(tv: Any, fp: str, ny: int | None, problem: ProblemFn) -> tuple[int | None, ...]:
+    """(year, month, day, hour, minute) of a meta ``time``; the name's year stands in for a missing one.
+    A malformed time, or a year differing from the name's, is reported."""
+    tt = _NONE5
+    if _time_ok(tv):
+        tt = (tuple(tv[:_TIME_PARTS]) + _NONE5)[:5]
+    else:
+        problem(fp, ProblemKind.CORRUPT_META, _time_text(tv))
+    if tt[0] is None and ny is not None:
+        tt = (ny, *tt[1:])
+    elif ny is not None and tt[0] != ny:
+        problem(fp, ProblemKind.YEAR_MISMATCH, f"name says {ny}, meta time says {tt[0]}")
+    return tt
+
+
+def _checked_box(value: Any, fp: str, problem: ProblemFn) -> tuple[Any, ...]:
+    """(west, south, east, north, valid) of a meta ``box``; a box that is not 4 numbers, or not a valid
+    footprint, is reported."""
+    b = _box(value)
+    if b is None:
+        problem(fp, ProblemKind.INVALID_BOX, f"box {_short(value)} is not 4 numbers")
+        return (None, None, None, None, False)
+    ok = _box_ok(b)
+    if not ok:
+        problem(fp, ProblemKind.INVALID_BOX, f"box (west, south, east, north) = {b} is not a valid footprint")
+    return (*b, ok)
+
+
+def _checked_tags(meta: dict[Any, Any], fp: str, problem: ProblemFn) -> tuple[dict[Any, Any], list[Any]]:
+    """The focus tags (a dict) and the surrounding objects (a list); other types are reported and read
+    as empty."""
+    center = meta.get("center_tags")
+    if center is None:
+        center = {}
+    if type(center) is not dict:
+        problem(fp, ProblemKind.CORRUPT_META, "center_tags is not a dict")
+        center = {}
+    surr = meta.get("surrounding_tags")
+    if surr is None:
+        surr = []
+    if type(surr) is not list:
+        problem(fp, ProblemKind.CORRUPT_META, "surrounding_tags is not a list")
+        surr = []
+    return center, surr
+
+
 def _slow_columns(
     metas: list[Any],
     fps: list[str],
@@ -541,11 +590,9 @@ def _slow_columns(
     problem: ProblemFn,
 ) -> tuple[dict[str, pa.Array], tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], pa.Array]:
     """The per-image reader, for batches holding values of unusual types: checks and explains each."""
-    none5: tuple[int | None, ...] = (None,) * 5
     rows: list[tuple[Any, ...]] = []
     t_pairs: list[tuple[Any, Any]] = []
     runs: list[tuple[int, int, int]] = []
-    centers: list[list[tuple[Any, Any]]] = []
 
     def pairs_of(tags: dict[Any, Any]) -> list[tuple[Any, Any]]:
         out_pairs = []
@@ -559,49 +606,19 @@ def _slow_columns(
 
     for j, meta in enumerate(metas):
         fp, ny = fps[j], int(name_year[j]) if name_ok[j] else None
-        centers.append([])
         if meta is None:
             rows.append((ny, None, None, None, None, None, None, None, None, False, 0, 0))
             continue
-        tv = meta.get("time")
-        tt = none5
-        if _time_ok(tv):
-            tt = (tuple(tv[:_TIME_PARTS]) + none5)[:5]
-        else:
-            problem(fp, ProblemKind.CORRUPT_META, _time_text(tv))
-        if tt[0] is None and ny is not None:
-            tt = (ny, *tt[1:])
-        elif ny is not None and tt[0] != ny:
-            problem(fp, ProblemKind.YEAR_MISMATCH, f"name says {ny}, meta time says {tt[0]}")
-        b = _box(meta.get("box"))
-        if b is None:
-            problem(fp, ProblemKind.INVALID_BOX, f"box {_short(meta.get('box'))} is not 4 numbers")
-            box: tuple[Any, ...] = (None, None, None, None, False)
-        else:
-            ok = _box_ok(b)
-            box = (*b, ok)
-            if not ok:
-                problem(fp, ProblemKind.INVALID_BOX, f"box (west, south, east, north) = {b} is not a valid footprint")
-        center = meta.get("center_tags")
-        if center is None:
-            center = {}
-        if type(center) is not dict:
-            problem(fp, ProblemKind.CORRUPT_META, "center_tags is not a dict")
-            center = {}
-        surr = meta.get("surrounding_tags")
-        if surr is None:
-            surr = []
-        if type(surr) is not list:
-            problem(fp, ProblemKind.CORRUPT_META, "surrounding_tags is not a list")
-            surr = []
+        tt = _checked_time(meta.get("time"), fp, ny, problem)
+        box = _checked_box(meta.get("box"), fp, problem)
+        center, surr = _checked_tags(meta, fp, problem)
         if center:
             t_pairs.extend(pairs_of(center))
             runs.append((j, 0, len(center)))
         for oi, obj in enumerate(surr, 1):
             if type(obj) is not dict:
                 problem(fp, ProblemKind.CORRUPT_META, f"surrounding object {oi} is not a dict")
-                continue
-            if obj:
+            elif obj:
                 t_pairs.extend(pairs_of(obj))
                 runs.append((j, oi, len(obj)))
         rows.append((*tt, *box, len(surr), len(center)))
