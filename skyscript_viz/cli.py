@@ -249,9 +249,10 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m skyscript_viz", description="SkyScript Explorer tools")
-    sub = p.add_subparsers(dest="cmd", required=True)
+def _add_index_parser(sub: Any) -> None:
+    """``index ROOT``: build or update an index (remote roots add their own options)."""
+    from .remotecli import add_remote_index_args
+
     pi = sub.add_parser("index", help="build or update the index of a dataset root")
     pi.add_argument("root", type=Path)
     pi.add_argument(
@@ -272,10 +273,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="also decode every image for the pixel checks (blank, low contrast, duplicates)",
     )
-    from .remotecli import add_cache_parser, add_remote_index_args
-
     add_remote_index_args(pi)
     pi.set_defaults(func=_cmd_index)
+
+
+def _add_small_parsers(sub: Any) -> None:
+    """``demo`` and ``info``."""
     pd_ = sub.add_parser("demo", help="generate the built-in synthetic demo sample and print its path")
     pd_.add_argument("--index", action="store_true", help="also build its index")
     pd_.set_defaults(func=_cmd_demo)
@@ -283,6 +286,20 @@ def main(argv: list[str] | None = None) -> int:
     pn.add_argument("root", type=Path)
     pn.add_argument("--index-dir", type=Path, default=None)
     pn.set_defaults(func=_cmd_info)
+
+
+def _add_filter_arg(parser: argparse.ArgumentParser) -> None:
+    """--filter NAME=VALUE, in the URL grammar, repeatable."""
+    parser.add_argument(
+        "--filter",
+        action="append",
+        metavar="NAME=VALUE",
+        help="src, y, m, type, tag (repeatable), tags (all|any), q, sub, bbox, prob",
+    )
+
+
+def _add_output_parsers(sub: Any) -> None:
+    """``export`` and ``report``: write the matches of filters to a file."""
     pe = sub.add_parser(
         "export",
         help="write the images matching filters as CSV, GeoJSON or Parquet",
@@ -290,12 +307,7 @@ def main(argv: list[str] | None = None) -> int:
         "--filter tag=focus:sport=tennis --filter sub=top30_openai",
     )
     pe.add_argument("root", type=Path)
-    pe.add_argument(
-        "--filter",
-        action="append",
-        metavar="NAME=VALUE",
-        help="src, y, m, type, tag (repeatable), tags (all|any), q, sub, bbox, prob",
-    )
+    _add_filter_arg(pe)
     pe.add_argument(
         "--format",
         choices=["csv", "geojson", "parquet"],
@@ -313,15 +325,20 @@ def main(argv: list[str] | None = None) -> int:
         "Filters use the URL grammar, e.g. --filter src=CH,US --filter y=2018-2021",
     )
     pr.add_argument("root", type=Path)
-    pr.add_argument(
-        "--filter",
-        action="append",
-        metavar="NAME=VALUE",
-        help="src, y, m, type, tag (repeatable), tags (all|any), q, sub, bbox, prob",
-    )
+    _add_filter_arg(pr)
     pr.add_argument("-o", "--output", type=Path, required=True)
     pr.add_argument("--index-dir", type=Path, default=None)
     pr.set_defaults(func=_cmd_report)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m skyscript_viz", description="SkyScript Explorer tools")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    _add_index_parser(sub)
+    _add_small_parsers(sub)
+    _add_output_parsers(sub)
+    from .remotecli import add_cache_parser
+
     add_cache_parser(sub)
     _add_reviews_parser(sub)
     args = p.parse_args(argv)
