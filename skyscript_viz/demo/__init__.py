@@ -69,7 +69,7 @@ from .manifest import (
     is_demo_root,
     read_manifest,
 )
-from .osm import DATA_FILE, _load_osm  # _load_osm: tests warm the parse through the package
+from .osm import DATA_FILE, _Img, _load_osm  # _load_osm: tests warm the parse through the package
 from .places import SOURCE_RASTER
 from .planner import _Planner
 from .render import _render
@@ -117,50 +117,79 @@ def generate(dest: Path, *, n_objects: int | None = None, seed: int = 0) -> Demo
 
     tex = _Textures(seed)
     writer = _Writer(dest)
-    rendered: dict[str, bytes] = {}
-    n_valid = 0
-    stats_src: dict[str, int] = {}
-    stats_year: dict[str, int] = {}
-    stats_type: dict[str, int] = {}
-    total_bytes = 0
     try:
-        for img in [*pl.images, *pl.extras]:
-            if img.write_image:
-                data = rendered[img.dup_of.stem] if img.dup_of is not None else _render(img, tex, seed)
-                rendered[img.stem] = data
-                if img.fault == "corrupt_image":
-                    data = data[: len(data) * 2 // 5]
-                writer.write(img.image_path, data)
-                total_bytes += len(data)
-                if _NAME_RE.match(img.stem + ".jpg"):
-                    n_valid += 1
-                    stats_src[img.src] = stats_src.get(img.src, 0) + 1
-                    stats_year[str(img.year)] = stats_year.get(str(img.year), 0) + 1
-                    stats_type[img.stem[0]] = stats_type.get(img.stem[0], 0) + 1
-            if img.write_meta:
-                meta = {
-                    "box": tuple(img.box),
-                    "time": tuple(img.time),
-                    "center_tags": dict(img.center_tags),
-                    "surrounding_tags": [dict(p.obj.tags) for p in img.surrounding],
-                }
-                if img.fault == "unsafe_meta":
-                    blob = _unsafe_pickle(img.variant, meta)
-                else:
-                    blob = pickle.dumps(meta, protocol=4)
-                    if img.fault == "corrupt_meta":
-                        blob = blob[: len(blob) // 2]
-                writer.write(img.meta_path, blob)
+        counts, total_bytes = _write_files(pl, writer, tex, seed)
     finally:
         writer.close()
     t_images = time.perf_counter() - t0 - t_plan
     csv_rows = _write_csvs(dest, pl)
     bench = _write_benchmark(dest, seed, tex)
+    stats = _stats(pl, counts, total_bytes, csv_rows, bench, t0, t_plan, t_images)
+    manifest = DemoManifest(
+        dest,
+        sum(counts["per_source"].values()),
+        {k: list(v) for k, v in pl.faults.items()},
+        seed,
+        n_obj,
+        DEMO_VERSION,
+        writer.layout,
+        stats,
+    )
+    on_disk = replace(manifest, root=Path("."), stats={**stats, "seconds": {}})
+    (dest / MANIFEST_NAME).write_text(on_disk.to_json() + "\n", encoding="utf-8")
+    return manifest
+
+
+def _write_files(pl: _Planner, writer: _Writer, tex: _Textures, seed: int) -> tuple[dict[str, dict[str, int]], int]:
+    """Every planned image and meta pickle, faults planted; returns the valid images counted per source,
+    year and object type, and the image bytes written."""
+    rendered: dict[str, bytes] = {}
+    counts: dict[str, dict[str, int]] = {"per_source": {}, "per_year": {}, "per_type": {}}
+    total_bytes = 0
+    for img in [*pl.images, *pl.extras]:
+        if img.write_image:
+            data = rendered[img.dup_of.stem] if img.dup_of is not None else _render(img, tex, seed)
+            rendered[img.stem] = data
+            if img.fault == "corrupt_image":
+                data = data[: len(data) * 2 // 5]
+            writer.write(img.image_path, data)
+            total_bytes += len(data)
+            if _NAME_RE.match(img.stem + ".jpg"):
+                for dim, value in (("per_source", img.src), ("per_year", str(img.year)), ("per_type", img.stem[0])):
+                    counts[dim][value] = counts[dim].get(value, 0) + 1
+        if img.write_meta:
+            writer.write(img.meta_path, _meta_bytes(img))
+    return counts, total_bytes
+
+
+def _meta_bytes(img: _Img) -> bytes:
+    """One image's meta pickle as the real dataset has it, or the planted fault (unsafe or cut short)."""
+    meta = {
+        "box": tuple(img.box),
+        "time": tuple(img.time),
+        "center_tags": dict(img.center_tags),
+        "surrounding_tags": [dict(p.obj.tags) for p in img.surrounding],
+    }
+    if img.fault == "unsafe_meta":
+        return _unsafe_pickle(img.variant, meta)
+    blob = pickle.dumps(meta, protocol=4)
+    return blob[: len(blob) // 2] if img.fault == "corrupt_meta" else blob
+
+
+def _stats(
+    pl: _Planner,
+    counts: dict[str, dict[str, int]],
+    total_bytes: int,
+    csv_rows: Any,
+    bench: dict[str, Any],
+    t0: float,
+    t_plan: float,
+    t_images: float,
+) -> dict[str, Any]:
+    """The manifest's statistics: counts, CSV rows, benchmark sets, sources' rasters and timings."""
     tags = {f"{k}={v}" for im in pl.images for k, v in im.center_tags.items()}
-    stats: dict[str, Any] = {
-        "per_source": dict(sorted(stats_src.items())),
-        "per_year": dict(sorted(stats_year.items())),
-        "per_type": dict(sorted(stats_type.items())),
+    return {
+        **{dim: dict(sorted(c.items())) for dim, c in counts.items()},
         "csv_rows": csv_rows,
         "benchmark": bench,
         "distinct_center_tags": len(tags),
@@ -180,16 +209,3 @@ def generate(dest: Path, *, n_objects: int | None = None, seed: int = 0) -> Demo
         },
         "note": "synthetic demo: tags from OpenStreetMap (ODbL), positions synthetic outside Finland",
     }
-    manifest = DemoManifest(
-        dest,
-        n_valid,
-        {k: list(v) for k, v in pl.faults.items()},
-        seed,
-        n_obj,
-        DEMO_VERSION,
-        writer.layout,
-        stats,
-    )
-    on_disk = replace(manifest, root=Path("."), stats={**stats, "seconds": {}})
-    (dest / MANIFEST_NAME).write_text(on_disk.to_json() + "\n", encoding="utf-8")
-    return manifest
