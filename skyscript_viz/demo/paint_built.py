@@ -133,63 +133,82 @@ def _paint_pitch(cv: _Canvas, o: _Obj, pts: list[tuple[float, float]], focus: bo
         fr0 = (c[0], c[1], math.cos(ang), math.sin(ang))
         pts = _rect(fr0, -cv.m(L / 2), -cv.m(W / 2), cv.m(L / 2), cv.m(W / 2))
     fr = _frame(pts)
+    painter = _PITCHES.get(sport, _pitch_sand if surf == "sand" else None)
+    if painter is not None:
+        painter(cv, fr, pts, surf)
+    else:
+        _pitch_field(cv, fr, pts, surf, soccer=sport == "soccer")
+
+
+def _pitch_tennis(cv: _Canvas, fr: tuple[float, ...], pts: list[tuple[float, float]], surf: str) -> None:
+    """A tennis court: surround and court by surface, its lines and the net."""
+    base = (185, 95, 62) if surf == "clay" else (62, 105, 150) if surf != "grass" else (90, 150, 80)
+    cv.d.polygon(pts, fill=_jit((60, 120, 85) if surf != "clay" else (190, 100, 65), cv.rng, 6))
+    cv.d.polygon(_rect(fr, -cv.m(11.9), -cv.m(5.5), cv.m(11.9), cv.m(5.5)), fill=_jit(base, cv.rng, 6))
+    segs = [
+        (-11.885, -5.485, 11.885, -5.485),
+        (-11.885, 5.485, 11.885, 5.485),
+        (-11.885, -5.485, -11.885, 5.485),
+        (11.885, -5.485, 11.885, 5.485),
+        (-11.885, -4.115, 11.885, -4.115),
+        (-11.885, 4.115, 11.885, 4.115),
+        (-6.4, -4.115, -6.4, 4.115),
+        (6.4, -4.115, 6.4, 4.115),
+        (-6.4, 0, 6.4, 0),
+    ]
+    _court_lines(cv, fr, segs)
+    _court_lines(cv, fr, [(0, -6.4, 0, 6.4)], (40, 40, 40))
+
+
+def _pitch_basketball(cv: _Canvas, fr: tuple[float, ...], pts: list[tuple[float, float]], surf: str) -> None:
+    """A basketball court and its lines."""
+    cv.d.polygon(pts, fill=_jit((150, 120, 95), cv.rng, 8))
+    segs = [
+        (-14, -7.5, 14, -7.5),
+        (-14, 7.5, 14, 7.5),
+        (-14, -7.5, -14, 7.5),
+        (14, -7.5, 14, 7.5),
+        (0, -7.5, 0, 7.5),
+        (-14, -2.45, -8.2, -2.45),
+        (-14, 2.45, -8.2, 2.45),
+        (-8.2, -2.45, -8.2, 2.45),
+        (14, -2.45, 8.2, -2.45),
+        (14, 2.45, 8.2, 2.45),
+        (8.2, -2.45, 8.2, 2.45),
+    ]
+    _court_lines(cv, fr, segs)
+
+
+def _pitch_baseball(cv: _Canvas, fr: tuple[float, ...], pts: list[tuple[float, float]], surf: str) -> None:
+    """A baseball field: grass and the dirt diamond from home plate."""
+    hl = fr[4] * cv.mpp  # metres
+    cv.d.polygon(pts, fill=_jit((85, 140, 70), cv.rng, 6))
+    k = 1 / cv.mpp
+    home = _fpt(fr, -hl * k * 0.7, 0)
+    d = 27.4 * k
+    ang = math.atan2(fr[3], fr[2])
+    diamond = [home]
+    for t in (-45, 0, 45):
+        r = d if t else d * math.sqrt(2)
+        a = ang + math.radians(t)
+        diamond.append((home[0] + r * math.cos(a), home[1] + r * math.sin(a)))
+    dirt = [diamond[0], diamond[1], diamond[2], diamond[3]]
+    cv.d.polygon([(x, y) for x, y in dirt], fill=(170, 125, 85))
+    cv.d.line([diamond[0], diamond[1]], fill=(240, 240, 240), width=1)
+    cv.d.line([diamond[0], diamond[3]], fill=(240, 240, 240), width=1)
+
+
+def _pitch_sand(cv: _Canvas, fr: tuple[float, ...], pts: list[tuple[float, float]], surf: str) -> None:
+    """A beach volleyball court (or any sand pitch)."""
+    cv.d.polygon(pts, fill=_jit((215, 195, 150), cv.rng, 6))
+    _court_lines(cv, fr, [(-8, -4, 8, -4), (-8, 4, 8, 4), (-8, -4, -8, 4), (8, -4, 8, 4), (0, -4.5, 0, 4.5)])
+
+
+def _pitch_field(
+    cv: _Canvas, fr: tuple[float, ...], pts: list[tuple[float, float]], surf: str, *, soccer: bool
+) -> None:
+    """A soccer or generic pitch: mown stripes and the touch lines (a soccer pitch adds its boxes and circle)."""
     hl, hw = fr[4] * cv.mpp, fr[5] * cv.mpp  # metres
-    if sport == "tennis":
-        base = (185, 95, 62) if surf == "clay" else (62, 105, 150) if surf != "grass" else (90, 150, 80)
-        cv.d.polygon(pts, fill=_jit((60, 120, 85) if surf != "clay" else (190, 100, 65), cv.rng, 6))
-        cv.d.polygon(_rect(fr, -cv.m(11.9), -cv.m(5.5), cv.m(11.9), cv.m(5.5)), fill=_jit(base, cv.rng, 6))
-        segs = [
-            (-11.885, -5.485, 11.885, -5.485),
-            (-11.885, 5.485, 11.885, 5.485),
-            (-11.885, -5.485, -11.885, 5.485),
-            (11.885, -5.485, 11.885, 5.485),
-            (-11.885, -4.115, 11.885, -4.115),
-            (-11.885, 4.115, 11.885, 4.115),
-            (-6.4, -4.115, -6.4, 4.115),
-            (6.4, -4.115, 6.4, 4.115),
-            (-6.4, 0, 6.4, 0),
-        ]
-        _court_lines(cv, fr, segs)
-        _court_lines(cv, fr, [(0, -6.4, 0, 6.4)], (40, 40, 40))
-        return
-    if sport == "basketball":
-        cv.d.polygon(pts, fill=_jit((150, 120, 95), cv.rng, 8))
-        segs = [
-            (-14, -7.5, 14, -7.5),
-            (-14, 7.5, 14, 7.5),
-            (-14, -7.5, -14, 7.5),
-            (14, -7.5, 14, 7.5),
-            (0, -7.5, 0, 7.5),
-            (-14, -2.45, -8.2, -2.45),
-            (-14, 2.45, -8.2, 2.45),
-            (-8.2, -2.45, -8.2, 2.45),
-            (14, -2.45, 8.2, -2.45),
-            (14, 2.45, 8.2, 2.45),
-            (8.2, -2.45, 8.2, 2.45),
-        ]
-        _court_lines(cv, fr, segs)
-        return
-    if sport == "baseball":
-        cv.d.polygon(pts, fill=_jit((85, 140, 70), cv.rng, 6))
-        k = 1 / cv.mpp
-        home = _fpt(fr, -hl * k * 0.7, 0)
-        d = 27.4 * k
-        ang = math.atan2(fr[3], fr[2])
-        diamond = [home]
-        for t in (-45, 0, 45):
-            r = d if t else d * math.sqrt(2)
-            a = ang + math.radians(t)
-            diamond.append((home[0] + r * math.cos(a), home[1] + r * math.sin(a)))
-        dirt = [diamond[0], diamond[1], diamond[2], diamond[3]]
-        cv.d.polygon([(x, y) for x, y in dirt], fill=(170, 125, 85))
-        cv.d.line([diamond[0], diamond[1]], fill=(240, 240, 240), width=1)
-        cv.d.line([diamond[0], diamond[3]], fill=(240, 240, 240), width=1)
-        return
-    if sport == "beachvolleyball" or surf == "sand":
-        cv.d.polygon(pts, fill=_jit((215, 195, 150), cv.rng, 6))
-        _court_lines(cv, fr, [(-8, -4, 8, -4), (-8, 4, 8, 4), (-8, -4, -8, 4), (8, -4, 8, 4), (0, -4.5, 0, 4.5)])
-        return
-    # soccer and generic pitches
     green = (70, 135, 70) if surf != "artificial_turf" else (60, 145, 75)
     cv.d.polygon(pts, fill=_jit(green, cv.rng, 5))
     lay, ld = cv.layer(_shade(green, 1.1))
@@ -200,7 +219,7 @@ def _paint_pitch(cv: _Canvas, o: _Obj, pts: list[tuple[float, float]], focus: bo
     cv.masked(pts, lay)
     L, W = max(hl - 3, 5), max(hw - 3, 4)
     segs = [(-L, -W, L, -W), (-L, W, L, W), (-L, -W, -L, W), (L, -W, L, W), (0, -W, 0, W)]
-    if sport == "soccer":
+    if soccer:
         segs += [
             (-L, -20.15, -L + 16.5, -20.15),
             (-L, 20.15, -L + 16.5, 20.15),
@@ -210,7 +229,7 @@ def _paint_pitch(cv: _Canvas, o: _Obj, pts: list[tuple[float, float]], focus: bo
             (L - 16.5, -20.15, L - 16.5, 20.15),
         ]
     _court_lines(cv, fr, segs)
-    if sport == "soccer":
+    if soccer:
         c = _fpt(fr, 0, 0)
         r = cv.m(9.15)
         cv.d.ellipse(
@@ -218,6 +237,14 @@ def _paint_pitch(cv: _Canvas, o: _Obj, pts: list[tuple[float, float]], focus: bo
             outline=(240, 240, 240),
             width=max(1, round(0.12 / cv.mpp)),
         )
+
+
+_PITCHES = {
+    "tennis": _pitch_tennis,
+    "basketball": _pitch_basketball,
+    "baseball": _pitch_baseball,
+    "beachvolleyball": _pitch_sand,
+}
 
 
 def _paint_plaza(cv: _Canvas, o: _Obj, pts: list[tuple[float, float]], focus: bool) -> None:
