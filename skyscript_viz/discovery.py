@@ -121,6 +121,23 @@ def _is_cache_root(root: Path) -> bool:
 
 def discover(root: Path | str) -> DatasetLayout:
     """Find the parts and CSVs under ``root``; raise DatasetRootError with a one-line reason if unusable."""
+    root, entries = _open_root(root)
+    notes: list[str] = []
+    stores = _find_stores(root, entries, notes)
+    numbers = sorted({n for _, n in stores})
+    parts = [Part(n, stores.get(("images", n)), stores.get(("meta", n))) for n in numbers]
+    csvs = _find_csvs(root, notes)
+    benchmark = root / "benchmark"
+    if not parts and not csvs:
+        raise DatasetRootError(
+            f"{str(root)!r} holds no SkyScript parts (images2/ … images7/, meta2.zip …) "
+            "and no caption CSVs; point to the folder that contains them"
+        )
+    return DatasetLayout(root, parts, csvs, benchmark if benchmark.is_dir() else None, notes)
+
+
+def _open_root(root: Path | str) -> tuple[Path, list[str]]:
+    """The root, resolved, and its entries sorted; a missing, non-folder or unreadable root raises."""
     root = Path(root).expanduser()
     if not root.exists():
         raise DatasetRootError(f"dataset root {str(root)!r} does not exist")
@@ -128,11 +145,13 @@ def discover(root: Path | str) -> DatasetLayout:
         raise DatasetRootError(f"dataset root {str(root)!r} is not a folder")
     root = root.resolve()
     try:
-        entries = sorted(os.listdir(root))
+        return root, sorted(os.listdir(root))
     except PermissionError as exc:
         raise DatasetRootError(f"dataset root {str(root)!r} is not readable: {exc.strerror}") from exc
 
-    notes: list[str] = []
+
+def _find_stores(root: Path, entries: list[str], notes: list[str]) -> dict[tuple[str, int], PartStore]:
+    """Where each (images|meta, part number) is stored: a folder, a zip, or a URL root's remote zip."""
     stores: dict[tuple[str, int], PartStore] = {}
     # the local cache of a URL root (skyscript_viz.remote); a folder merely shipping a remote.json is not
     remote_cache = "remote.json" in entries and _is_cache_root(root)
@@ -157,10 +176,11 @@ def discover(root: Path | str) -> DatasetLayout:
             if kind == "zip":
                 continue
         stores[key] = PartStore(kind, path)
+    return stores
 
-    numbers = sorted({n for _, n in stores})
-    parts = [Part(n, stores.get(("images", n)), stores.get(("meta", n))) for n in numbers]
 
+def _find_csvs(root: Path, notes: list[str]) -> list[CaptionCsv]:
+    """The caption CSVs in the root and in dataframe/, each with a unique subset slug, in priority order."""
     csvs: list[CaptionCsv] = []
     for folder in (root, root / "dataframe"):
         if not folder.is_dir():
@@ -176,11 +196,4 @@ def discover(root: Path | str) -> DatasetLayout:
                 slug, i = f"{base}_{i}", i + 1
             csvs.append(CaptionCsv(path, path.relative_to(root).as_posix(), slug, label, prio))
     csvs.sort(key=lambda c: (c.priority, c.relpath))
-
-    benchmark = root / "benchmark"
-    if not parts and not csvs:
-        raise DatasetRootError(
-            f"{str(root)!r} holds no SkyScript parts (images2/ … images7/, meta2.zip …) "
-            "and no caption CSVs; point to the folder that contains them"
-        )
-    return DatasetLayout(root, parts, csvs, benchmark if benchmark.is_dir() else None, notes)
+    return csvs
