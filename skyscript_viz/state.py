@@ -247,7 +247,11 @@ def _num(params: Params, key: str, notices: list[str], lo: float, hi: float) -> 
 def parse_params(
     params: Params, *, known_sources: Iterable[str] | None = None, known_subsets: Iterable[str] | None = None
 ) -> tuple[ViewState, list[str]]:
-    """A ViewState from query parameters, and notices for every value that was ignored."""
+    """A ViewState from query parameters, and notices for every value that was ignored.
+
+    One branch per view parameter, as in filters_from_params: each is the whole grammar of its
+    parameter, and test_state.py's round trips walk every one.
+    """
     notices: list[str] = []
     f = filters_from_params(params, notices, known_sources=known_sources, known_subsets=known_subsets)
     kw: dict[str, Any] = {"filters": f, "in_view": f.bbox is not None}
