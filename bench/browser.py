@@ -112,6 +112,7 @@ class Step:
     rss_mb: float = 0.0
     load: float = 0.0
     largest: list[tuple[str, int]] = field(default_factory=list)
+    parts_ms: dict[str, float] = field(default_factory=dict)
 
 
 def _kind(url: str) -> str:
@@ -228,11 +229,22 @@ class Bench:
             if "[timing]" in line and line.rstrip().endswith(tuple("0123456789"))
         ]
 
+    def _parts(self, start: int) -> dict[str, float]:
+        """Server time per part (``[part]`` log lines) since log offset ``start``, summed by label."""
+        out: dict[str, float] = {}
+        for line in self.server.output()[start:].splitlines():
+            if line.startswith("[part] ") and " ms=" in line:
+                label, ms = line[7:].rsplit(" ms=", 1)
+                with contextlib.suppress(ValueError):
+                    out[label] = round(out.get(label, 0.0) + float(ms), 1)
+        return out
+
     def measure(
         self, name: str, sessions: list[Session], action: Any, ready: Any = None, needs_run: bool = True
     ) -> Step:
         """Run ``action`` and wait until every session is idle; record the step."""
         self._script_times()
+        log_start = self._log_pos
         for sess in sessions:
             sess.observe_frames()
         before = [s.snap() or {"wsIn": 0, "wsOut": 0, "longMs": 0} for s in sessions]
@@ -260,9 +272,12 @@ class Bench:
         step.largest = sorted(step.largest, key=lambda u: -u[1])[:8]
         step.load = float(Path("/proc/loadavg").read_text().split()[0])
         step.script_ms = self._script_times()
+        step.parts_ms = self._parts(log_start)
         step.rss_mb = self.rss_mb()
         self.steps.append(step)
         print(_row(step), flush=True)
+        if step.parts_ms:
+            print("    parts ms: " + ", ".join(f"{k} {v:.0f}" for k, v in step.parts_ms.items()), flush=True)
         return step
 
 
@@ -403,8 +418,32 @@ def _row(s: Step) -> str:
     )
 
 
+def scratch_root(root: Path, scratch: Path) -> Path:
+    """A root for the app that reads ``root``'s built index and images but writes nothing there.
+
+    ``scratch/.skyscript_viz`` holds a copy of ``root``'s CURRENT (which names the images' root) and a link
+    to its live generation; thumbnails and reviews go to ``scratch``. No build runs: the index must be built.
+    """
+    from skyscript_viz.build import default_index_dir
+
+    src = default_index_dir(root)
+    info = json.loads((src / "CURRENT").read_text())
+    idx = scratch / ".skyscript_viz"
+    shutil.rmtree(idx / "thumbs", ignore_errors=True)  # the gallery's first visit: an empty thumbnail cache
+    idx.mkdir(parents=True, exist_ok=True)
+    gen = idx / info["generation"]
+    if not gen.exists():
+        gen.symlink_to(src / info["generation"], target_is_directory=True)
+    (idx / "CURRENT").write_text(json.dumps(info))
+    return scratch
+
+
 def prepare_root(args: argparse.Namespace) -> tuple[Path | None, dict[str, str]]:
     """The dataset root (generated if needed, index built) and the server's environment."""
+    if args.scratch:
+        if not args.root:
+            raise SystemExit("--scratch needs --root")
+        return args.root, {"SKYSCRIPT_ROOT": str(scratch_root(args.root.resolve(), args.scratch.resolve()))}
     if args.demo:
         from skyscript_viz.build import build_index
         from skyscript_viz.demo import demo_root
@@ -455,6 +494,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--n", type=int, default=300_000, help="images to generate (bench/out/ds<n/1000>k)")
     ap.add_argument("--root", type=Path, help="an existing dataset root instead of a generated one")
     ap.add_argument("--demo", action="store_true", help="the built-in demo sample")
+    ap.add_argument(
+        "--scratch",
+        type=Path,
+        help="with --root: use ROOT's built index read-only; the app's thumbnails and reviews go to this folder",
+    )
     ap.add_argument("--sessions", type=int, default=5, help="sessions opening the map at once")
     ap.add_argument("--label", default="", help="a name for this run in the JSON output")
     ap.add_argument("--out", type=Path, help="JSON results (default bench/out/pages-<root name>.json)")

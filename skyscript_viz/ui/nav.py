@@ -49,3 +49,16 @@ def timed(label: str) -> Iterator[None]:
         yield
     finally:
         print(f"[timing] {label} script_ms={(time.perf_counter() - t0) * 1000:.0f}", file=sys.stderr, flush=True)
+
+
+@contextmanager
+def part(label: str) -> Iterator[None]:
+    """With SKYSCRIPT_VIZ_TIMINGS set, log the server time of one part of a run (bench/browser.py sums them)."""
+    if not settings.current().timings:
+        yield
+        return
+    t0 = time.perf_counter()
+    try:
+        yield
+    finally:
+        print(f"[part] {label} ms={(time.perf_counter() - t0) * 1000:.1f}", file=sys.stderr, flush=True)
