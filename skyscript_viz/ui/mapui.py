@@ -19,10 +19,12 @@ from ..state import safe_view
 from ..text import html_text
 from . import keys
 from .data import Dataset, cached_map_view
+from .firstview import ASSUMED_WIDTH as _ASSUMED_WIDTH
+from .firstview import FIT_WIDTH as _FIT_WIDTH
+from .firstview import MAP_HEIGHT, fitted
+from .firstview import bounds_for as _bounds_for
 from .nav import part, timed
 
-MAP_HEIGHT = 560
-_ASSUMED_WIDTH = 900  # px, only until the browser reports the real bounds
 _RETURNED = [
     "bounds",
     "zoom",
@@ -33,18 +35,12 @@ _RETURNED = [
 ]
 
 
-def _bounds_for(lat: float, lon: float, zoom: int, width: int = _ASSUMED_WIDTH, height: int = MAP_HEIGHT) -> BBox:
-    """Approximate bounds of the map until the browser reports the real ones."""
-    return mapview.view_bounds(lat, lon, zoom, width_px=width, height_px=height)
-
-
 def set_view(lat: float, lon: float, zoom: int) -> None:
     """Move the map (programmatically: zoom to results, a click on a cell)."""
     st.session_state[keys.VIEW] = (lat, lon, int(zoom))
     st.session_state["m_bounds"] = _bounds_for(lat, lon, int(zoom))
 
 
-_FIT_WIDTH = 440  # px: the map column of a laptop screen, until the browser reports the map's size
 _SIZE = "m_size"
 
 
@@ -58,8 +54,7 @@ def zoom_to_results(ds: Dataset, f: Filters) -> None:
     ext = ds.index.extent(replace(f, bbox=None))
     if ext is not None:
         width, height = map_size()
-        lat, lon, z = mapview.zoom_for_bbox(ext.west, ext.south, ext.east, ext.north, width_px=width, height_px=height)
-        set_view(lat, lon, z)
+        set_view(*fitted(ext, width, height))
         st.session_state[_FITTED] = True
 
 
