@@ -48,15 +48,17 @@ INSTRUMENT = r"""
 (() => {
   let top; try { top = window.top; void top.location.href; } catch (e) { top = window; }
   if (window === top) {
-    window.__sv = {last: Date.now(), wsIn: 0, wsOut: 0, wsMsgs: 0, res: [], longMs: 0, longN: 0};
+    window.__sv = {last: Date.now(), wsIn: 0, wsOut: 0, wsMsgs: 0, res: [], longMs: 0, longN: 0, ws: []};
     const WS = window.WebSocket;
     const size = (d) => (d && (d.byteLength ?? d.size ?? d.length)) || 0;
     const Wrapped = function (url, protocols) {
       const ws = protocols === undefined ? new WS(url) : new WS(url, protocols);
       ws.addEventListener('message', (ev) => {
-        const s = window.__sv; s.wsIn += size(ev.data); s.wsMsgs += 1; s.last = Date.now(); });
+        const s = window.__sv; s.wsIn += size(ev.data); s.wsMsgs += 1; s.last = Date.now();
+        s.ws.push([s.last, size(ev.data)]); });
       const send = ws.send.bind(ws);
-      ws.send = (d) => { const s = window.__sv; s.wsOut += size(d); s.last = Date.now(); return send(d); };
+      ws.send = (d) => { const s = window.__sv; s.wsOut += size(d); s.last = Date.now(); s.ws.push([s.last, -size(d)]);
+        return send(d); };
       return ws;
     };
     Wrapped.prototype = WS.prototype;
@@ -113,6 +115,8 @@ class Step:
     load: float = 0.0
     largest: list[tuple[str, int]] = field(default_factory=list)
     parts_ms: dict[str, float] = field(default_factory=dict)
+    # websocket messages after the action: (ms since the action, bytes; negative = sent by the browser)
+    ws_timeline: list[tuple[int, int]] = field(default_factory=list)
 
 
 def _kind(url: str) -> str:
@@ -270,6 +274,12 @@ class Bench:
                 if kind in ("media", "thumbs"):
                     setattr(step, f"n_{kind}", getattr(step, f"n_{kind}") + 1)
         step.largest = sorted(step.largest, key=lambda u: -u[1])[:8]
+        step.ws_timeline = [
+            (int(t - t0_ms), int(n))
+            for t, n in sessions[0].page.evaluate(
+                "(t) => (window.__sv ? window.__sv.ws : []).filter(m => m[0] >= t)", t0_ms
+            )
+        ]
         step.load = float(Path("/proc/loadavg").read_text().split()[0])
         step.script_ms = self._script_times()
         step.parts_ms = self._parts(log_start)
@@ -278,6 +288,8 @@ class Bench:
         print(_row(step), flush=True)
         if step.parts_ms:
             print("    parts ms: " + ", ".join(f"{k} {v:.0f}" for k, v in step.parts_ms.items()), flush=True)
+        if step.ws_timeline:
+            print("    websocket (ms: KB, - sent): " + _timeline(step.ws_timeline), flush=True)
         return step
 
 
@@ -397,6 +409,17 @@ def run_steps(bench: Bench, root: Path | None, sessions_at_once: int) -> None:
         print("page errors:\n  " + "\n  ".join(errors[:10]))
     for m in [s, *many]:
         m.ctx.close()
+
+
+def _timeline(msgs: list[tuple[int, int]]) -> str:
+    """Websocket messages as "ms: KB" pairs, consecutive small messages of one direction merged."""
+    out: list[list[int]] = []
+    for t, n in msgs:
+        if out and (out[-1][1] < 0) == (n < 0) and t - out[-1][0] < 50:
+            out[-1][1] += n
+        else:
+            out.append([t, n])
+    return " ".join(f"{t}: {n / 1024:+.1f}" for t, n in out[:24]) + (" …" if len(out) > 24 else "")
 
 
 def _kb(n: int) -> str:
