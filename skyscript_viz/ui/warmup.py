@@ -21,9 +21,10 @@ from .. import settings
 __all__ = ["warm_up"]
 
 # The library and its heavy dependencies (pandas, DuckDB, pyarrow, folium, Pillow, Altair): ~1.1 s of the
-# ~1.3 s. Not the UI modules: one of them imports streamlit_folium, whose component must be declared from
-# a script run (declared from this thread, its frontend files answer 404). What the map's first visit
-# needs comes first, then its queries run (firstview), then the modules of the other pages.
+# ~1.3 s; the map page's UI modules but one (the sidebar's reviews bring SQLAlchemy: ~0.13 s). Not mapui:
+# it imports streamlit_folium, whose component must be declared from a script run (declared from this
+# thread, its frontend files answer 404). The libraries the map's first visit needs come first, then its
+# queries run (firstview), then the UI modules and the other pages' libraries.
 MODULES = (
     "skyscript_viz",
     "skyscript_viz.index",
@@ -31,7 +32,15 @@ MODULES = (
     "skyscript_viz.images",
     "skyscript_viz.build",
 )
-LATER_MODULES = ("skyscript_viz.report", "skyscript_viz.export", "altair")
+LATER_MODULES = (
+    "skyscript_viz.ui.filters",
+    "skyscript_viz.ui.detail",
+    "skyscript_viz.ui.header",
+    "skyscript_viz.ui.urlstate",
+    "skyscript_viz.report",
+    "skyscript_viz.export",
+    "altair",
+)
 
 
 def _import(names: tuple[str, ...]) -> bool:
