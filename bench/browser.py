@@ -48,15 +48,17 @@ INSTRUMENT = r"""
 (() => {
   let top; try { top = window.top; void top.location.href; } catch (e) { top = window; }
   if (window === top) {
-    window.__sv = {last: Date.now(), wsIn: 0, wsOut: 0, wsMsgs: 0, res: [], longMs: 0, longN: 0};
+    window.__sv = {last: Date.now(), wsIn: 0, wsOut: 0, wsMsgs: 0, res: [], longMs: 0, longN: 0, ws: []};
     const WS = window.WebSocket;
     const size = (d) => (d && (d.byteLength ?? d.size ?? d.length)) || 0;
     const Wrapped = function (url, protocols) {
       const ws = protocols === undefined ? new WS(url) : new WS(url, protocols);
       ws.addEventListener('message', (ev) => {
-        const s = window.__sv; s.wsIn += size(ev.data); s.wsMsgs += 1; s.last = Date.now(); });
+        const s = window.__sv; s.wsIn += size(ev.data); s.wsMsgs += 1; s.last = Date.now();
+        s.ws.push([s.last, size(ev.data)]); });
       const send = ws.send.bind(ws);
-      ws.send = (d) => { const s = window.__sv; s.wsOut += size(d); s.last = Date.now(); return send(d); };
+      ws.send = (d) => { const s = window.__sv; s.wsOut += size(d); s.last = Date.now(); s.ws.push([s.last, -size(d)]);
+        return send(d); };
       return ws;
     };
     Wrapped.prototype = WS.prototype;
@@ -112,6 +114,9 @@ class Step:
     rss_mb: float = 0.0
     load: float = 0.0
     largest: list[tuple[str, int]] = field(default_factory=list)
+    parts_ms: dict[str, float] = field(default_factory=dict)
+    # websocket messages after the action: (ms since the action, bytes; negative = sent by the browser)
+    ws_timeline: list[tuple[int, int]] = field(default_factory=list)
 
 
 def _kind(url: str) -> str:
@@ -228,11 +233,22 @@ class Bench:
             if "[timing]" in line and line.rstrip().endswith(tuple("0123456789"))
         ]
 
+    def _parts(self, start: int) -> dict[str, float]:
+        """Server time per part (``[part]`` log lines) since log offset ``start``, summed by label."""
+        out: dict[str, float] = {}
+        for line in self.server.output()[start:].splitlines():
+            if line.startswith("[part] ") and " ms=" in line:
+                label, ms = line[7:].rsplit(" ms=", 1)
+                with contextlib.suppress(ValueError):
+                    out[label] = round(out.get(label, 0.0) + float(ms), 1)
+        return out
+
     def measure(
         self, name: str, sessions: list[Session], action: Any, ready: Any = None, needs_run: bool = True
     ) -> Step:
         """Run ``action`` and wait until every session is idle; record the step."""
         self._script_times()
+        log_start = self._log_pos
         for sess in sessions:
             sess.observe_frames()
         before = [s.snap() or {"wsIn": 0, "wsOut": 0, "longMs": 0} for s in sessions]
@@ -258,11 +274,22 @@ class Bench:
                 if kind in ("media", "thumbs"):
                     setattr(step, f"n_{kind}", getattr(step, f"n_{kind}") + 1)
         step.largest = sorted(step.largest, key=lambda u: -u[1])[:8]
+        step.ws_timeline = [
+            (int(t - t0_ms), int(n))
+            for t, n in sessions[0].page.evaluate(
+                "(t) => (window.__sv ? window.__sv.ws : []).filter(m => m[0] >= t)", t0_ms
+            )
+        ]
         step.load = float(Path("/proc/loadavg").read_text().split()[0])
         step.script_ms = self._script_times()
+        step.parts_ms = self._parts(log_start)
         step.rss_mb = self.rss_mb()
         self.steps.append(step)
         print(_row(step), flush=True)
+        if step.parts_ms:
+            print("    parts ms: " + ", ".join(f"{k} {v:.0f}" for k, v in step.parts_ms.items()), flush=True)
+        if step.ws_timeline:
+            print("    websocket (ms: KB, - sent): " + _timeline(step.ws_timeline), flush=True)
         return step
 
 
@@ -384,6 +411,17 @@ def run_steps(bench: Bench, root: Path | None, sessions_at_once: int) -> None:
         m.ctx.close()
 
 
+def _timeline(msgs: list[tuple[int, int]]) -> str:
+    """Websocket messages as "ms: KB" pairs, consecutive small messages of one direction merged."""
+    out: list[list[int]] = []
+    for t, n in msgs:
+        if out and (out[-1][1] < 0) == (n < 0) and t - out[-1][0] < 50:
+            out[-1][1] += n
+        else:
+            out.append([t, n])
+    return " ".join(f"{t}: {n / 1024:+.1f}" for t, n in out[:24]) + (" …" if len(out) > 24 else "")
+
+
 def _kb(n: int) -> str:
     return f"{n / 1024:,.0f}"
 
@@ -403,8 +441,32 @@ def _row(s: Step) -> str:
     )
 
 
+def scratch_root(root: Path, scratch: Path) -> Path:
+    """A root for the app that reads ``root``'s built index and images but writes nothing there.
+
+    ``scratch/.skyscript_viz`` holds a copy of ``root``'s CURRENT (which names the images' root) and a link
+    to its live generation; thumbnails and reviews go to ``scratch``. No build runs: the index must be built.
+    """
+    from skyscript_viz.build import default_index_dir
+
+    src = default_index_dir(root)
+    info = json.loads((src / "CURRENT").read_text())
+    idx = scratch / ".skyscript_viz"
+    shutil.rmtree(idx / "thumbs", ignore_errors=True)  # the gallery's first visit: an empty thumbnail cache
+    idx.mkdir(parents=True, exist_ok=True)
+    gen = idx / info["generation"]
+    if not gen.exists():
+        gen.symlink_to(src / info["generation"], target_is_directory=True)
+    (idx / "CURRENT").write_text(json.dumps(info))
+    return scratch
+
+
 def prepare_root(args: argparse.Namespace) -> tuple[Path | None, dict[str, str]]:
     """The dataset root (generated if needed, index built) and the server's environment."""
+    if args.scratch:
+        if not args.root:
+            raise SystemExit("--scratch needs --root")
+        return args.root, {"SKYSCRIPT_ROOT": str(scratch_root(args.root.resolve(), args.scratch.resolve()))}
     if args.demo:
         from skyscript_viz.build import build_index
         from skyscript_viz.demo import demo_root
@@ -455,6 +517,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--n", type=int, default=300_000, help="images to generate (bench/out/ds<n/1000>k)")
     ap.add_argument("--root", type=Path, help="an existing dataset root instead of a generated one")
     ap.add_argument("--demo", action="store_true", help="the built-in demo sample")
+    ap.add_argument(
+        "--scratch",
+        type=Path,
+        help="with --root: use ROOT's built index read-only; the app's thumbnails and reviews go to this folder",
+    )
     ap.add_argument("--sessions", type=int, default=5, help="sessions opening the map at once")
     ap.add_argument("--label", default="", help="a name for this run in the JSON output")
     ap.add_argument("--out", type=Path, help="JSON results (default bench/out/pages-<root name>.json)")

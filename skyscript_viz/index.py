@@ -89,6 +89,16 @@ class ImageIndex(GeoQueries, StatsQueries):
     ) -> tuple[int | None, int | None, int | None]:
         """(0-based position, previous id, next id) of ``image_id`` within the matches of ``f``."""
         where, params = self._where(f)
+        if order == "id":  # one aggregate, no window over every match (0.02 s instead of 0.2-0.4 s at 5.2M)
+            row = self._q(
+                f"""SELECT count(*) FILTER (WHERE id < ?), max(id) FILTER (WHERE id < ?),
+                           min(id) FILTER (WHERE id > ?), count(*) FILTER (WHERE id = ?)
+                    FROM images WHERE {where}""",
+                [image_id] * 4 + params,
+            ).fetchone()
+            if row is None or not row[3]:
+                return None, None, None
+            return int(row[0]), None if row[1] is None else int(row[1]), None if row[2] is None else int(row[2])
         order_sql = _ORDER_SQL[order]
         oparams: list[Any] = [seed] if order == "random" else []
         row = self._q(

@@ -239,6 +239,18 @@ def test_position(
     assert tiny_index.position(filters, image_id, order=order) == expected  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("filters", [Filters(), Filters(sources=("CH", "US")), Filters(year_min=2019)])
+def test_position_in_id_order_matches_page(tiny_index: ImageIndex, filters: Filters) -> None:
+    seq = _ids(tiny_index.page(filters, limit=100, order="id").rows)
+    for image_id in range(-1, 25):
+        if image_id not in seq:
+            assert tiny_index.position(filters, image_id) == (None, None, None)
+            continue
+        pos = seq.index(image_id)
+        nxt = seq[pos + 1] if pos + 1 < len(seq) else None
+        assert tiny_index.position(filters, image_id) == (pos, seq[pos - 1] if pos else None, nxt)
+
+
 def test_position_in_random_order_matches_page(tiny_index: ImageIndex) -> None:
     seq = _ids(tiny_index.page(Filters(), limit=100, order="random", seed=7).rows)
     for pos, image_id in enumerate(seq):

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ParamSpec, TypeVar
 
 import streamlit as st
 
@@ -16,8 +19,17 @@ from ..images import ImageStore
 from ..index import FacetValue, ImageIndex, ImageRecord, MapView
 from ..query import Filters
 from ..text import md_code, md_text
+from .nav import part
 
-__all__ = ["Dataset", "cached_count", "cached_facets", "cached_map_view", "cached_record", "dataset"]
+__all__ = [
+    "Dataset",
+    "cached_count",
+    "cached_facets",
+    "cached_map_view",
+    "cached_neighbours",
+    "cached_record",
+    "dataset",
+]
 
 
 @dataclass(frozen=True)
@@ -106,24 +118,54 @@ def dataset() -> Dataset:
     raise AssertionError("unreachable")
 
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _timed(fn: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Log the server time of each call, cache hit or not, under the function's name (see nav.part)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with part(fn.__name__):
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
 # Query results are cached per filter value: a pan with unchanged filters reuses counts and facets.
+@_timed
 @st.cache_data(show_spinner=False, max_entries=256, hash_funcs={Dataset: lambda d: str(d.index.gen_dir)})
 def cached_count(ds: Dataset, f: Filters) -> int:
     return ds.index.count(f)
 
 
+@_timed
 @st.cache_data(show_spinner=False, max_entries=128, hash_funcs={Dataset: lambda d: str(d.index.gen_dir)})
 def cached_facets(ds: Dataset, f: Filters) -> dict[str, list[FacetValue]]:
     return ds.index.facets(f)
 
 
+@_timed
 @st.cache_data(show_spinner=False, max_entries=64, hash_funcs={Dataset: lambda d: str(d.index.gen_dir)})
 def cached_map_view(ds: Dataset, f: Filters, zoom: int) -> MapView:
     return ds.index.map_view(f, zoom=zoom)
 
 
+@_timed
 @st.cache_data(show_spinner=False, max_entries=256, hash_funcs={Dataset: lambda d: str(d.index.gen_dir)})
 def cached_record(ds: Dataset, key: str | int) -> ImageRecord | None:
     """The selected image's record: its tag lookup costs ~80 ms at 5.2M images, and every rerun of the
     map or image page with a selection asked for it again."""
     return ds.index.get(key)
+
+
+@_timed
+@st.cache_data(show_spinner=False, max_entries=256, hash_funcs={Dataset: lambda d: str(d.index.gen_dir)})
+def cached_neighbours(ds: Dataset, f: Filters, image_id: int) -> tuple[int | None, str | None, str | None]:
+    """(position, previous file path, next file path) of a selected image among the matches of ``f``:
+    the map's and image page's prev/next buttons ask on every rerun with a selection."""
+    pos, prev_id, next_id = ds.index.position(f, image_id)
+    prev_fp = ds.index.filepath_for(prev_id) if prev_id is not None else None
+    next_fp = ds.index.filepath_for(next_id) if next_id is not None else None
+    return pos, prev_fp, next_fp

@@ -13,7 +13,7 @@ from ..naming import OBJECT_TYPES, osm_url
 from ..problems import PROBLEM_HELP
 from ..sources import source_info
 from ..text import md_code, md_text
-from .data import Dataset
+from .data import Dataset, cached_neighbours
 
 
 def _fmt_time(row: dict[str, Any]) -> str:
@@ -118,9 +118,7 @@ def _select(filepath: str) -> None:
 
 def selection_nav(ds: Dataset, f: Any, rec: ImageRecord) -> None:
     """Previous / next match buttons and the position of the selected image among the matches."""
-    pos, prev_id, next_id = ds.index.position(f, rec.id)
-    prev_fp = ds.index.filepath_for(prev_id) if prev_id is not None else None
-    next_fp = ds.index.filepath_for(next_id) if next_id is not None else None
+    pos, prev_fp, next_fp = cached_neighbours(ds, f, rec.id)
     c1, c2, c3 = st.columns([1, 1, 1])
     c1.button(
         "◀ Prev",

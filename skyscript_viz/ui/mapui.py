@@ -19,10 +19,12 @@ from ..state import safe_view
 from ..text import html_text
 from . import keys
 from .data import Dataset, cached_map_view
-from .nav import timed
+from .firstview import ASSUMED_WIDTH as _ASSUMED_WIDTH
+from .firstview import FIT_WIDTH as _FIT_WIDTH
+from .firstview import MAP_HEIGHT, fitted
+from .firstview import bounds_for as _bounds_for
+from .nav import part, timed
 
-MAP_HEIGHT = 560
-_ASSUMED_WIDTH = 900  # px, only until the browser reports the real bounds
 _RETURNED = [
     "bounds",
     "zoom",
@@ -33,18 +35,12 @@ _RETURNED = [
 ]
 
 
-def _bounds_for(lat: float, lon: float, zoom: int, width: int = _ASSUMED_WIDTH, height: int = MAP_HEIGHT) -> BBox:
-    """Approximate bounds of the map until the browser reports the real ones."""
-    return mapview.view_bounds(lat, lon, zoom, width_px=width, height_px=height)
-
-
 def set_view(lat: float, lon: float, zoom: int) -> None:
     """Move the map (programmatically: zoom to results, a click on a cell)."""
     st.session_state[keys.VIEW] = (lat, lon, int(zoom))
     st.session_state["m_bounds"] = _bounds_for(lat, lon, int(zoom))
 
 
-_FIT_WIDTH = 440  # px: the map column of a laptop screen, until the browser reports the map's size
 _SIZE = "m_size"
 
 
@@ -58,8 +54,7 @@ def zoom_to_results(ds: Dataset, f: Filters) -> None:
     ext = ds.index.extent(replace(f, bbox=None))
     if ext is not None:
         width, height = map_size()
-        lat, lon, z = mapview.zoom_for_bbox(ext.west, ext.south, ext.east, ext.north, width_px=width, height_px=height)
-        set_view(lat, lon, z)
+        set_view(*fitted(ext, width, height))
         st.session_state[_FITTED] = True
 
 
@@ -114,9 +109,14 @@ def follow_filters(ds: Dataset, f: Filters) -> None:
     prev = ss.get(_LAST_FILTERS)
     ss[_LAST_FILTERS] = key
     if ss.pop(_FIT_PENDING, False) or (
-        prev is not None and prev != key and (ss.get(_FITTED) or ds.index.count(replace(key, bbox=view_bbox())) == 0)
+        prev is not None and prev != key and (ss.get(_FITTED) or _in_view(ds, key) == 0)
     ):
         zoom_to_results(ds, f)
+
+
+def _in_view(ds: Dataset, f: Filters) -> int:
+    """Matches of ``f`` in the current view, from the map view the map is about to draw (one query, cached)."""
+    return cached_map_view(ds, replace(f, bbox=view_bbox()), st.session_state[keys.VIEW][2]).total
 
 
 def _user_moved(lat: float, lon: float, zoom: int) -> bool:
@@ -206,23 +206,27 @@ def draw_map(
     m, offline_ok = mapview.base_map(lat=init[0], lon=init[1], zoom=init[2], base=init[3])
     view_f = replace(f, bbox=view_bbox())
     view = cached_map_view(ds, view_f, zoom)
-    groups = [
-        mapview.view_layer(view, zoom, by_source=bool(ss.get(keys.CELLS_BY_SOURCE))),
-        mapview.selection_layer(selected_row),
-        mapview.base_switch_layer(base),
-    ]
-    if drape is not None:
-        groups.append(mapview.drape_layer(selected_row, drape[0], drape[1], opacity=float(ss.get(keys.OPACITY, 0.8))))
-    ret = st_folium(
-        m,
-        key=keys.MAP,
-        height=MAP_HEIGHT,
-        use_container_width=True,
-        returned_objects=_RETURNED,
-        feature_group_to_add=groups,
-        center=(lat, lon),
-        zoom=zoom,
-    )
+    with part("map layers"):
+        groups = [
+            mapview.view_layer(view, zoom, by_source=bool(ss.get(keys.CELLS_BY_SOURCE))),
+            mapview.selection_layer(selected_row),
+            mapview.base_switch_layer(base),
+        ]
+        if drape is not None:
+            groups.append(
+                mapview.drape_layer(selected_row, drape[0], drape[1], opacity=float(ss.get(keys.OPACITY, 0.8)))
+            )
+    with part("map widget"):
+        ret = st_folium(
+            m,
+            key=keys.MAP,
+            height=MAP_HEIGHT,
+            use_container_width=True,
+            returned_objects=_RETURNED,
+            feature_group_to_add=groups,
+            center=(lat, lon),
+            zoom=zoom,
+        )
     if isinstance(ret, dict) and ret != ss.get(keys.MAP):
         # the widget's own value is the truth: Streamlit skips the change callback that copies it
         # to keys.MAP for a widget the previous run did not draw
@@ -267,7 +271,7 @@ def map_panel(
         st.caption(f"The first {shown:,} of {in_view:,} footprints in view. Hover for details, click to select.")
     else:
         st.caption(f"{in_view:,} footprint{'' if in_view == 1 else 's'} in view. Hover for details, click to select.")
-    map_legend(ds, f, view.kind, legend_codes)
+    map_legend(ds, view, legend_codes)
     write_url()  # the link follows the view on fragment reruns too
 
 
@@ -309,14 +313,12 @@ def cells_legend(cells: Any, *, by_source: bool) -> None:
         _swatches(mapview.density_legend(int(cells["count"].max())), "Images per cell:")
 
 
-def map_legend(ds: Dataset, f: Filters, kind: str, codes: list[str]) -> None:
+def map_legend(ds: Dataset, view: MapView, codes: list[str]) -> None:
     """The legend under the map: source colours for footprints; for cells, a count legend and the
     option to colour them by dominant source."""
-    if kind != "cells":
+    if view.kind != "cells":
         legend(ds, codes)
         return
-    ss = st.session_state
-    view = cached_map_view(ds, replace(f, bbox=view_bbox()), ss[keys.VIEW][2])  # what draw_map drew (cached)
     cells_key(view.rows)
 
 

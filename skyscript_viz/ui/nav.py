@@ -49,3 +49,21 @@ def timed(label: str) -> Iterator[None]:
         yield
     finally:
         print(f"[timing] {label} script_ms={(time.perf_counter() - t0) * 1000:.0f}", file=sys.stderr, flush=True)
+
+
+@contextmanager
+def part(label: str) -> Iterator[None]:
+    """With SKYSCRIPT_VIZ_TIMINGS set, log the server time of one part of a run (bench/browser.py sums them);
+    outside a script run (the server's warm-up) the label says so."""
+    if not settings.current().timings:
+        yield
+        return
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+    if get_script_run_ctx(suppress_warning=True) is None:
+        label = f"warm-up {label}"
+    t0 = time.perf_counter()
+    try:
+        yield
+    finally:
+        print(f"[part] {label} ms={(time.perf_counter() - t0) * 1000:.1f}", file=sys.stderr, flush=True)

@@ -1,4 +1,5 @@
-"""Server start: import the heavy libraries in the background, so the first visitor does not wait for them.
+"""Server start: import the heavy libraries and run the first visit's queries in the background, so the first
+visitor does not wait for them.
 
 The first script run after ``streamlit run`` used to import pandas, DuckDB, folium and the app's UI modules
 (~1 s on an idle 2-core machine, more under load) while the first visitor waited. ``app.py`` passes
@@ -20,34 +21,66 @@ from .. import settings
 __all__ = ["warm_up"]
 
 # The library and its heavy dependencies (pandas, DuckDB, pyarrow, folium, Pillow, Altair): ~1.1 s of the
-# ~1.3 s. Not the UI modules: one of them imports streamlit_folium, whose component must be declared from
-# a script run (declared from this thread, its frontend files answer 404).
+# ~1.3 s; the map page's UI modules but one (the sidebar's reviews bring SQLAlchemy: ~0.13 s). Not mapui:
+# it imports streamlit_folium, whose component must be declared from a script run (declared from this
+# thread, its frontend files answer 404). The libraries the map's first visit needs come first, then its
+# queries run (firstview), then the UI modules and the other pages' libraries.
 MODULES = (
     "skyscript_viz",
     "skyscript_viz.index",
     "skyscript_viz.mapview",
     "skyscript_viz.images",
-    "skyscript_viz.report",
     "skyscript_viz.build",
+)
+LATER_MODULES = (
+    "skyscript_viz.ui.filters",
+    "skyscript_viz.ui.detail",
+    "skyscript_viz.ui.header",
+    "skyscript_viz.ui.urlstate",
+    "skyscript_viz.report",
     "skyscript_viz.export",
     "altair",
 )
 
 
-def _import_modules() -> None:
-    """Import MODULES; a failure is left for the first page run to show (it imports them too)."""
-    t0 = time.perf_counter()
-    for name in MODULES:
+def _import(names: tuple[str, ...]) -> bool:
+    """Import ``names``; a failure is left for the first page run to show (it imports them too)."""
+    for name in names:
         try:
             importlib.import_module(name)
         except Exception:  # noqa: BLE001 - the page that needs the module reports the error to its user
-            return
+            return False
+    return True
+
+
+def _log(what: str, t0: float) -> None:
     if settings.current().timings:
-        print(f"[warm-up] imports done in {(time.perf_counter() - t0) * 1000:.0f} ms", file=sys.stderr, flush=True)
+        print(f"[warm-up] {what} in {(time.perf_counter() - t0) * 1000:.0f} ms", file=sys.stderr, flush=True)
+
+
+def _first_visit() -> None:
+    """The first visit's queries (firstview); a failure is only a lost head start: the page reports it."""
+    try:
+        from .firstview import warm_first_visit
+
+        warm_first_visit()
+    except Exception:  # noqa: BLE001 - the first page run opens the index and reports what is wrong
+        return
+
+
+def _warm() -> None:
+    """Import MODULES, run the first visit's queries, then import LATER_MODULES."""
+    t0 = time.perf_counter()
+    if _import(MODULES):
+        _log("map imports done", t0)
+        _first_visit()
+        _log("first visit's queries done", t0)
+    if _import(LATER_MODULES):
+        _log("all imports done", t0)
 
 
 @asynccontextmanager
 async def warm_up(app: Any) -> AsyncIterator[None]:
-    """``st.App`` lifespan: start the imports in a daemon thread and serve at once."""
-    threading.Thread(target=_import_modules, name="skyscript-warm-up", daemon=True).start()
+    """``st.App`` lifespan: start the imports and queries in a daemon thread and serve at once."""
+    threading.Thread(target=_warm, name="skyscript-warm-up", daemon=True).start()
     yield None

@@ -137,3 +137,30 @@ def test_tag_bars_label_every_bar() -> None:
     spec = charts.bars(df, "images", "tag", title="images").to_dict()
     assert spec["encoding"]["y"]["axis"]["labelOverlap"] is False
     assert spec["height"] >= 15 * 18
+
+
+def test_server_warm_up_answers_the_first_visits_queries(app, page_index, monkeypatch) -> None:
+    """The warm-up at server start computes facets, count and map view under the keys the first visit
+    asks for, so a link without filters or place runs none of those queries itself."""
+    import streamlit as st
+
+    from skyscript_viz.index import ImageIndex
+    from skyscript_viz.ui import firstview
+
+    st.cache_data.clear()
+    firstview.warm_first_visit()
+    asked: list[str] = []
+    for name in ("map_view", "facets", "count"):
+        real = getattr(ImageIndex, name)
+        monkeypatch.setattr(
+            ImageIndex, name, lambda self, *a, _n=name, _r=real, **k: asked.append(_n) or _r(self, *a, **k)
+        )
+    at = ok(app())
+    assert asked == []
+    assert at.session_state[keys.VIEW] == mapview.zoom_for_bbox(
+        *(getattr(page_index.extent(Filters()), s) for s in ("west", "south", "east", "north")),
+        width_px=mapui._FIT_WIDTH,
+        height_px=mapui.MAP_HEIGHT,
+    )
+    ok(at.multiselect(key=keys.SOURCES).set_value(["FI"]).run())
+    assert "map_view" in asked  # a query the warm-up did not run is asked for (the check can fail)

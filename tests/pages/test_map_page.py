@@ -767,3 +767,23 @@ def test_click_on_density_cell_zooms_in(app) -> None:
     assert at.session_state[keys.VIEW] == (46.5, 8.25, 5)
     assert at.session_state.get(keys.SELECTED) is None
     assert at.query_params["z"] == "5"
+
+
+def test_filter_change_refits_a_moved_view_only_when_it_shows_no_match(app, page_index) -> None:
+    """After the user moved the map, a new filter keeps the view if it holds matches, else fits them."""
+    at = ok(app())
+    fi = page_index.extent(Filters(sources=("FI",)))
+    lat, lon = (fi.south + fi.north) / 2, (fi.west + fi.east) / 2
+    at.session_state[keys.MAP] = map_return(lat=lat, lon=lon, zoom=6, span=3.0)
+    ok(at.run())
+    assert at.session_state[keys.VIEW] == (lat, lon, 6)
+    assert page_index.count(Filters(sources=("FI",), bbox=BBox(lon - 3, lat - 3, lon + 3, lat + 3))) > 0
+    at.multiselect(key=keys.SOURCES).set_value(["FI"])
+    ok(at.run())
+    assert at.session_state[keys.VIEW] == (lat, lon, 6)  # matches in view: the user's view stays
+    ch = page_index.extent(Filters(sources=("CH",)))
+    assert page_index.count(Filters(sources=("CH",), bbox=BBox(lon - 3, lat - 3, lon + 3, lat + 3))) == 0
+    at.multiselect(key=keys.SOURCES).set_value(["CH"])
+    ok(at.run())
+    vlat, vlon, _ = at.session_state[keys.VIEW]  # none in view: the map fits the new matches
+    assert ch.south <= vlat <= ch.north and ch.west <= vlon <= ch.east
