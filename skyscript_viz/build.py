@@ -124,6 +124,13 @@ class BuildReport:
         return self.n_images / self.seconds if self.seconds > 0 else float("inf")
 
 
+# The words of a lower-cased caption ``lc``, as CAPTION_SPLIT_SQL splits them (empty strings are dropped later).
+# Most captions hold only [a-z0-9], spaces and ", ": those are split at single spaces, 7x cheaper than the
+# regular expression, which still splits every other caption (any other character, non-ASCII included).
+_SPLIT_WORDS_SQL = (
+    "CASE WHEN regexp_matches(replace(lc, ', ', ' '), '[^a-z0-9 ]') "
+    f"THEN regexp_split_to_array(lc, '{CAPTION_SPLIT_SQL}') ELSE string_split(replace(lc, ', ', ' '), ' ') END"
+)
 _ESCAPE_RE = r"(^|/)\.\.(/|$)"
 # strict_mode: a row with too many columns is rejected (reported as bad_csv_row), not silently cut.
 _CSV_OPTS = "header=true, delim=',', quote='\"', escape='\"', auto_detect=false, strict_mode=true"
@@ -428,11 +435,11 @@ def _merge(
     # Two statements: split then sort. As one, DuckDB 1.x ran out of memory at 5.2M under a 2 GB limit
     # (the unnest's output is not spilled while the sort holds its own), split it fits.
     con.execute(f"""CREATE TABLE capwords AS
-                      SELECT unnest(list_distinct(regexp_split_to_array(lc, '{CAPTION_SPLIT_SQL}'))) AS word,
-                             0::TINYINT AS kind, cap_id FROM db.caption_titles
+                      SELECT unnest(list_distinct({_SPLIT_WORDS_SQL})) AS word, 0::TINYINT AS kind, cap_id
+                      FROM db.caption_titles
                       UNION ALL
-                      SELECT unnest(list_distinct(regexp_split_to_array(lc, '{CAPTION_SPLIT_SQL}'))) AS word,
-                             1::TINYINT AS kind, cap_id FROM db.caption_multis""")
+                      SELECT unnest(list_distinct({_SPLIT_WORDS_SQL})) AS word, 1::TINYINT AS kind, cap_id
+                      FROM db.caption_multis""")
     con.execute("""CREATE TABLE db.caption_words AS SELECT word, kind, cap_id FROM capwords
                    WHERE word <> '' ORDER BY word, kind, cap_id""")
     con.execute("DROP TABLE capwords")
