@@ -220,7 +220,6 @@ def _merge(
         )
         or "SELECT NULL::INTEGER AS id WHERE false"
     )
-    con.execute(f"CREATE TABLE imgs AS {union_imgs}")
 
     # Vocabulary: global ids in (key, value) order so that all values of one key form a contiguous range.
     union_vocab = " UNION ALL ".join(
@@ -319,12 +318,13 @@ def _merge(
                       min(hash(title, title_multi_objects)) FILTER (WHERE NOT rewritten)
                         <> max(hash(title, title_multi_objects)) FILTER (WHERE NOT rewritten) AS conflict
                    FROM csvrows WHERE ok GROUP BY fp""")
-    subset_cols = ", ".join(f"((coalesce(caps.subsets, 0) >> {s['bit']}) & 1 = 1) AS in_{s['slug']}" for s in subsets)
-    con.execute(f"""CREATE TABLE final_imgs AS SELECT imgs.*,
-                      caps.title, caps.title_multi_objects,
+    # The image columns the joins and checks need, with each image's captions: narrow, so the wide image
+    # rows are read from the parts and written once, into db.images.
+    narrow = "id, filepath, has_image, focus_words, source, year" if offsets else "*"
+    con.execute(f"""CREATE TABLE imgs AS SELECT i.*, caps.title, caps.title_multi_objects,
                       coalesce(caps.subsets, 0)::BIGINT AS subsets
-                      {", " + subset_cols if subset_cols else ""}
-                    FROM imgs LEFT JOIN caps ON imgs.filepath = caps.fp""")
+                    FROM (SELECT {narrow} FROM ({union_imgs})) i LEFT JOIN caps ON i.filepath = caps.fp""")
+    subset_cols = ", ".join(f"((n.subsets >> {s['bit']}) & 1 = 1) AS in_{s['slug']}" for s in subsets)
 
     csv_names = {i: c.relpath for i, c in enumerate(layout.csvs)}
     csv_case = (
@@ -360,7 +360,7 @@ def _merge(
     if csv_sql:
         problem_sql.append("""SELECT filepath, 'image_without_csv_row' AS kind,
                  'image is in no caption CSV' AS detail, 'csv' AS origin
-               FROM final_imgs f ANTI JOIN caps ON f.filepath = caps.fp WHERE f.has_image""")
+               FROM imgs f ANTI JOIN caps ON f.filepath = caps.fp WHERE f.has_image""")
         # A rule-built caption should name the focus object: some word (3+ letters, plural folded) of a
         # focus tag's key or value, or of its usual caption phrase, must appear in the captions, spaces
         # ignored ("beachvolleyball" matches "beach volleyball court", fuel matches "gas station").
@@ -370,7 +370,7 @@ def _merge(
                FROM (SELECT filepath, focus_words, ws, regexp_replace(lc, '[^a-z]', '', 'g') AS cap FROM (
                        SELECT filepath, focus_words, string_split(focus_words, ' ') AS ws,
                               lower(coalesce(title, '') || coalesce(title_multi_objects, '')) AS lc
-                       FROM final_imgs WHERE title IS NOT NULL AND focus_words <> '')
+                       FROM imgs WHERE title IS NOT NULL AND focus_words <> '')
                      -- a word found in the plain lower-case text is found with the spaces removed too:
                      -- only the few captions failing this test pay for the regexp
                      WHERE NOT list_bool_or(list_transform(ws, lambda x: contains(lc, x))))
@@ -382,7 +382,8 @@ def _merge(
                    LEFT JOIN imgs i ON p.filepath = i.filepath""")
     con.execute("""CREATE TABLE db.problems AS SELECT id, filepath, kind, detail, origin FROM probs_id
                    ORDER BY kind, filepath""")
-    images_sql = """SELECT f.* EXCLUDE (focus_words),
+    images_sql = f"""SELECT f.* EXCLUDE (focus_words), n.title, n.title_multi_objects,
+                      n.subsets{", " + subset_cols if subset_cols else ""},
                       CASE WHEN box_valid THEN (west + east) / 2 END AS cx,
                       CASE WHEN box_valid THEN (south + north) / 2 END AS cy,
                       CASE WHEN box_valid THEN degrees(ln(tan(pi() / 4 + radians((south + north) / 2) / 2)))
@@ -390,9 +391,9 @@ def _merge(
                       CASE WHEN box_valid THEN ((east - west) * 111320 * cos(radians((south + north) / 2)))
                            END::FLOAT AS width_m,
                       CASE WHEN box_valid THEN ((north - south) * 110574) END::FLOAT AS height_m,
-                      length(coalesce(f.title_multi_objects, f.title, ''))::INTEGER AS caption_len,
+                      length(coalesce(n.title_multi_objects, n.title, ''))::INTEGER AS caption_len,
                       coalesce(p.n, 0)::SMALLINT AS n_problems
-                    FROM final_imgs f
+                    FROM ({union_imgs}) f JOIN imgs n USING (id)
                     LEFT JOIN (SELECT id, count(*) AS n FROM probs_id WHERE id IS NOT NULL GROUP BY id) p
                     USING (id)"""
 
@@ -429,7 +430,7 @@ def _merge(
     for column, table in (("title", "caption_titles"), ("title_multi_objects", "caption_multis")):
         con.execute(f"""CREATE TABLE db.{table} AS
                         SELECT (row_number() OVER (ORDER BY text) - 1)::INTEGER AS cap_id, text, lower(text) AS lc
-                        FROM (SELECT DISTINCT {column} AS text FROM final_imgs WHERE {column} IS NOT NULL)""")
+                        FROM (SELECT DISTINCT {column} AS text FROM imgs WHERE {column} IS NOT NULL)""")
     # Caption words (lower-case runs of [a-z0-9], CAPTION_WORD_RE): word -> caption ids, so a caption
     # search looks up the candidates of its rarest word instead of scanning every distinct caption.
     # Two statements: split then sort. As one, DuckDB 1.x ran out of memory at 5.2M under a 2 GB limit
