@@ -414,20 +414,23 @@ def _merge(
                     SELECT 'pair', key, value, bit FROM (
                       SELECT key, value, (row_number() OVER (ORDER BY n_images DESC, kv_id) - 1)::INTEGER AS bit
                       FROM gv) WHERE bit < {TAG_BITS}""")
+    # Each tag's two masks are computed once per vocabulary entry. A tag's role is 0 (focus) or 1
+    # (surrounding: obj > 0, in partfast._tags and partread._slow_columns), so "any" is focus | surrounding: four aggregates.
     con.execute("""CREATE TABLE kvbits AS
-                   SELECT v.kv_id, k.bit AS key_bit, p.bit AS pair_bit FROM gv v
+                   SELECT v.kv_id, coalesce(1::BIGINT << k.bit, 0) AS key_mask,
+                          coalesce(1::BIGINT << p.bit, 0) AS pair_mask FROM gv v
                    LEFT JOIN (SELECT key, bit FROM db.tag_bits WHERE kind = 'key') k USING (key)
                    LEFT JOIN (SELECT key, value, bit FROM db.tag_bits WHERE kind = 'pair') p
                           ON p.key = v.key AND p.value = v.value
                    WHERE k.bit IS NOT NULL OR p.bit IS NOT NULL""")
     masks = ", ".join(
-        f"bit_or(CASE WHEN b.{kind}_bit IS NOT NULL {cond} THEN (1::BIGINT << b.{kind}_bit) ELSE 0 END) "
-        f"AS tb_{kind}s_{role}"
+        f"bit_or(CASE WHEN t.role = {r} THEN b.{kind}_mask ELSE 0 END) AS tb_{kind}s_{role}"
         for kind in ("key", "pair")
-        for role, cond in (("any", ""), ("focus", "AND t.role = 0"), ("surr", "AND t.role = 1"))
+        for role, r in (("focus", 0), ("surr", 1))
     )
-    con.execute(f"""CREATE TABLE img_bits AS SELECT t.image_id, {masks}
-                    FROM db.tags t JOIN kvbits b USING (kv_id) GROUP BY t.image_id""")
+    con.execute(f"""CREATE TABLE img_bits AS SELECT *, tb_keys_focus | tb_keys_surr AS tb_keys_any,
+                      tb_pairs_focus | tb_pairs_surr AS tb_pairs_any
+                    FROM (SELECT t.image_id, {masks} FROM db.tags t JOIN kvbits b USING (kv_id) GROUP BY t.image_id)""")
     # Caption dictionaries: rule-built captions repeat (SkyScript has ~0.1M distinct titles and ~1.2M
     # distinct multi-object captions for 5.2M images), so a caption search scans the distinct, already
     # lower-cased texts and maps the hits back through integer ids.
