@@ -326,7 +326,7 @@ def _merge(
     # rows are read from the parts and written once, into db.images.
     narrow = "id, filepath, has_image, focus_words, source, year" if offsets else "*"
     con.execute(f"""CREATE TABLE imgs AS SELECT i.*, caps.title, caps.title_multi_objects,
-                      coalesce(caps.subsets, 0)::BIGINT AS subsets
+                      coalesce(caps.subsets, 0)::BIGINT AS subsets, caps.fp IS NOT NULL AS in_csv
                     FROM (SELECT {narrow} FROM ({union_imgs})) i LEFT JOIN caps ON i.filepath = caps.fp""")
     subset_cols = ", ".join(f"((n.subsets >> {s['bit']}) & 1 = 1) AS in_{s['slug']}" for s in subsets)
 
@@ -364,7 +364,7 @@ def _merge(
     if csv_sql:
         problem_sql.append("""SELECT filepath, 'image_without_csv_row' AS kind,
                  'image is in no caption CSV' AS detail, 'csv' AS origin
-               FROM imgs f ANTI JOIN caps ON f.filepath = caps.fp WHERE f.has_image""")
+               FROM imgs WHERE has_image AND NOT in_csv""")
         # A rule-built caption should name the focus object: some word (3+ letters, plural folded) of a
         # focus tag's key or value, or of its usual caption phrase, must appear in the captions, spaces
         # ignored ("beachvolleyball" matches "beach volleyball court", fuel matches "gas station").
