@@ -322,13 +322,13 @@ def _merge(
                       min(hash(title, title_multi_objects)) FILTER (WHERE NOT rewritten)
                         <> max(hash(title, title_multi_objects)) FILTER (WHERE NOT rewritten) AS conflict
                    FROM csvrows WHERE ok GROUP BY fp""")
-    # The image columns the joins and checks need, with each image's captions: narrow, so the wide image
-    # rows are read from the parts and written once, into db.images.
-    narrow = "id, filepath, has_image, focus_words, source, year" if offsets else "*"
+    # The image rows with their captions, read from the parts in the same statement (one working copy).
+    # db.images then reads this table, not the parts again: joined there, the parts' wide rows, the
+    # join tables and the sort needed more memory than DuckDB's limit allows (at 300K under 200 MB).
     con.execute(f"""CREATE TABLE imgs AS SELECT i.*, caps.title, caps.title_multi_objects,
                       coalesce(caps.subsets, 0)::BIGINT AS subsets, caps.fp IS NOT NULL AS in_csv
-                    FROM (SELECT {narrow} FROM ({union_imgs})) i LEFT JOIN caps ON i.filepath = caps.fp""")
-    subset_cols = ", ".join(f"((n.subsets >> {s['bit']}) & 1 = 1) AS in_{s['slug']}" for s in subsets)
+                    FROM ({union_imgs}) i LEFT JOIN caps ON i.filepath = caps.fp""")
+    subset_cols = ", ".join(f"((f.subsets >> {s['bit']}) & 1 = 1) AS in_{s['slug']}" for s in subsets)
 
     csv_names = {i: c.relpath for i, c in enumerate(layout.csvs)}
     csv_case = (
@@ -386,8 +386,7 @@ def _merge(
                    LEFT JOIN imgs i ON p.filepath = i.filepath""")
     con.execute("""CREATE TABLE db.problems AS SELECT id, filepath, kind, detail, origin FROM probs_id
                    ORDER BY kind, filepath""")
-    images_sql = f"""SELECT f.* EXCLUDE (focus_words), n.title, n.title_multi_objects,
-                      n.subsets{", " + subset_cols if subset_cols else ""},
+    images_sql = f"""SELECT f.* EXCLUDE (focus_words, in_csv){", " + subset_cols if subset_cols else ""},
                       CASE WHEN box_valid THEN (west + east) / 2 END AS cx,
                       CASE WHEN box_valid THEN (south + north) / 2 END AS cy,
                       CASE WHEN box_valid THEN degrees(ln(tan(pi() / 4 + radians((south + north) / 2) / 2)))
@@ -395,9 +394,9 @@ def _merge(
                       CASE WHEN box_valid THEN ((east - west) * 111320 * cos(radians((south + north) / 2)))
                            END::FLOAT AS width_m,
                       CASE WHEN box_valid THEN ((north - south) * 110574) END::FLOAT AS height_m,
-                      length(coalesce(n.title_multi_objects, n.title, ''))::INTEGER AS caption_len,
+                      length(coalesce(f.title_multi_objects, f.title, ''))::INTEGER AS caption_len,
                       coalesce(p.n, 0)::SMALLINT AS n_problems
-                    FROM ({union_imgs}) f JOIN imgs n USING (id)
+                    FROM imgs f
                     LEFT JOIN (SELECT id, count(*) AS n FROM probs_id WHERE id IS NOT NULL GROUP BY id) p
                     USING (id)"""
 
