@@ -184,6 +184,24 @@ class _TimedCon:
         self._con.close()
 
 
+HASH_CAPTION_IDS = True  # tests turn it off to check the text join gives the same ids
+
+
+def _caption_id_join(con: _TimedCon, table: str, alias: str, text: str) -> str:
+    """The join giving each image its caption id from dictionary ``table``: by the 64-bit hash of the
+    text when no two captions of the dictionary share one (checked), so the join table holds two integers
+    per caption instead of its text; else by the text itself."""
+    if HASH_CAPTION_IDS:
+        shared = con.execute(
+            f"SELECT count(*) FROM (SELECT hash(text) AS h FROM db.{table} GROUP BY h HAVING count(*) > 1)"
+        )
+        if shared.fetchone()[0] == 0:
+            # hash(NULL) is a number too: an image without this caption must match nothing
+            key = f"CASE WHEN {text} IS NOT NULL THEN hash({text}) END"
+            return f"(SELECT hash(text) AS h, cap_id FROM db.{table}) {alias} ON {alias}.h = {key}"
+    return f"db.{table} {alias} ON {alias}.text = {text}"
+
+
 def _merge(
     layout: DatasetLayout, part_dirs: list[tuple[Part, Path]], gen_dir: Path, memory_limit: str
 ) -> dict[str, Any]:
@@ -458,8 +476,8 @@ def _merge(
                       ct.cap_id AS title_cid, cm.cap_id AS multi_cid
                     FROM ({images_sql}) i
                     LEFT JOIN img_bits b ON b.image_id = i.id
-                    LEFT JOIN db.caption_titles ct ON ct.text = i.title
-                    LEFT JOIN db.caption_multis cm ON cm.text = i.title_multi_objects
+                    LEFT JOIN {_caption_id_join(con, "caption_titles", "ct", "i.title")}
+                    LEFT JOIN {_caption_id_join(con, "caption_multis", "cm", "i.title_multi_objects")}
                     ORDER BY i.id""")
     con.execute("""CREATE TABLE db.keys AS
                    SELECT v.key, min(v.kv_id) AS kv_lo, max(v.kv_id) AS kv_hi, count(*) AS n_values,
