@@ -124,6 +124,13 @@ class BuildReport:
         return self.n_images / self.seconds if self.seconds > 0 else float("inf")
 
 
+# The words of a lower-cased caption ``lc``, as CAPTION_SPLIT_SQL splits them (empty strings are dropped later).
+# Most captions hold only [a-z0-9], spaces and ", ": those are split at single spaces, 7x cheaper than the
+# regular expression, which still splits every other caption (any other character, non-ASCII included).
+_SPLIT_WORDS_SQL = (
+    "CASE WHEN regexp_matches(replace(lc, ', ', ' '), '[^a-z0-9 ]') "
+    f"THEN regexp_split_to_array(lc, '{CAPTION_SPLIT_SQL}') ELSE string_split(replace(lc, ', ', ' '), ' ') END"
+)
 _ESCAPE_RE = r"(^|/)\.\.(/|$)"
 # strict_mode: a row with too many columns is rejected (reported as bad_csv_row), not silently cut.
 _CSV_OPTS = "header=true, delim=',', quote='\"', escape='\"', auto_detect=false, strict_mode=true"
@@ -177,6 +184,24 @@ class _TimedCon:
         self._con.close()
 
 
+HASH_CAPTION_IDS = True  # tests turn it off to check the text join gives the same ids
+
+
+def _caption_id_join(con: _TimedCon, table: str, alias: str, text: str) -> str:
+    """The join giving each image its caption id from dictionary ``table``: by the 64-bit hash of the
+    text when no two captions of the dictionary share one (checked), so the join table holds two integers
+    per caption instead of its text; else by the text itself."""
+    if HASH_CAPTION_IDS:
+        shared = con.execute(
+            f"SELECT count(*) FROM (SELECT hash(text) AS h FROM db.{table} GROUP BY h HAVING count(*) > 1)"
+        )
+        if shared.fetchone()[0] == 0:
+            # hash(NULL) is a number too: an image without this caption must match nothing
+            key = f"CASE WHEN {text} IS NOT NULL THEN hash({text}) END"
+            return f"(SELECT hash(text) AS h, cap_id FROM db.{table}) {alias} ON {alias}.h = {key}"
+    return f"db.{table} {alias} ON {alias}.text = {text}"
+
+
 def _merge(
     layout: DatasetLayout, part_dirs: list[tuple[Part, Path]], gen_dir: Path, memory_limit: str
 ) -> dict[str, Any]:
@@ -195,6 +220,10 @@ def _merge(
     con.execute(f"SET temp_directory={sql_literal(str(tmpdir))}")
     con.execute("SET preserve_insertion_order=false")
     con.execute("SET enable_progress_bar=false")
+    # The scratch database is thrown away: no automatic checkpoints (one after a small caption CSV's
+    # insert rewrote and vacuumed the whole csvrows table: ~1 s of 7 at 300K). The serving database is
+    # still checkpointed when it is detached.
+    con.execute("SET checkpoint_threshold='1TB'")
     # The serving tables are written once, straight into the database the app opens.
     db_path, db_tmp = _db_path(gen_dir)
     con.execute(f"ATTACH {sql_literal(str(db_path))} AS db")
@@ -213,7 +242,6 @@ def _merge(
         )
         or "SELECT NULL::INTEGER AS id WHERE false"
     )
-    con.execute(f"CREATE TABLE imgs AS {union_imgs}")
 
     # Vocabulary: global ids in (key, value) order so that all values of one key form a contiguous range.
     union_vocab = " UNION ALL ".join(
@@ -312,12 +340,13 @@ def _merge(
                       min(hash(title, title_multi_objects)) FILTER (WHERE NOT rewritten)
                         <> max(hash(title, title_multi_objects)) FILTER (WHERE NOT rewritten) AS conflict
                    FROM csvrows WHERE ok GROUP BY fp""")
-    subset_cols = ", ".join(f"((coalesce(caps.subsets, 0) >> {s['bit']}) & 1 = 1) AS in_{s['slug']}" for s in subsets)
-    con.execute(f"""CREATE TABLE final_imgs AS SELECT imgs.*,
-                      caps.title, caps.title_multi_objects,
-                      coalesce(caps.subsets, 0)::BIGINT AS subsets
-                      {", " + subset_cols if subset_cols else ""}
-                    FROM imgs LEFT JOIN caps ON imgs.filepath = caps.fp""")
+    # The image rows with their captions, read from the parts in the same statement (one working copy).
+    # db.images then reads this table, not the parts again: joined there, the parts' wide rows, the
+    # join tables and the sort needed more memory than DuckDB's limit allows (at 300K under 200 MB).
+    con.execute(f"""CREATE TABLE imgs AS SELECT i.*, caps.title, caps.title_multi_objects,
+                      coalesce(caps.subsets, 0)::BIGINT AS subsets, caps.fp IS NOT NULL AS in_csv
+                    FROM ({union_imgs}) i LEFT JOIN caps ON i.filepath = caps.fp""")
+    subset_cols = ", ".join(f"((f.subsets >> {s['bit']}) & 1 = 1) AS in_{s['slug']}" for s in subsets)
 
     csv_names = {i: c.relpath for i, c in enumerate(layout.csvs)}
     csv_case = (
@@ -353,7 +382,7 @@ def _merge(
     if csv_sql:
         problem_sql.append("""SELECT filepath, 'image_without_csv_row' AS kind,
                  'image is in no caption CSV' AS detail, 'csv' AS origin
-               FROM final_imgs f ANTI JOIN caps ON f.filepath = caps.fp WHERE f.has_image""")
+               FROM imgs WHERE has_image AND NOT in_csv""")
         # A rule-built caption should name the focus object: some word (3+ letters, plural folded) of a
         # focus tag's key or value, or of its usual caption phrase, must appear in the captions, spaces
         # ignored ("beachvolleyball" matches "beach volleyball court", fuel matches "gas station").
@@ -363,7 +392,7 @@ def _merge(
                FROM (SELECT filepath, focus_words, ws, regexp_replace(lc, '[^a-z]', '', 'g') AS cap FROM (
                        SELECT filepath, focus_words, string_split(focus_words, ' ') AS ws,
                               lower(coalesce(title, '') || coalesce(title_multi_objects, '')) AS lc
-                       FROM final_imgs WHERE title IS NOT NULL AND focus_words <> '')
+                       FROM imgs WHERE title IS NOT NULL AND focus_words <> '')
                      -- a word found in the plain lower-case text is found with the spaces removed too:
                      -- only the few captions failing this test pay for the regexp
                      WHERE NOT list_bool_or(list_transform(ws, lambda x: contains(lc, x))))
@@ -375,7 +404,7 @@ def _merge(
                    LEFT JOIN imgs i ON p.filepath = i.filepath""")
     con.execute("""CREATE TABLE db.problems AS SELECT id, filepath, kind, detail, origin FROM probs_id
                    ORDER BY kind, filepath""")
-    images_sql = """SELECT f.* EXCLUDE (focus_words),
+    images_sql = f"""SELECT f.* EXCLUDE (focus_words, in_csv){", " + subset_cols if subset_cols else ""},
                       CASE WHEN box_valid THEN (west + east) / 2 END AS cx,
                       CASE WHEN box_valid THEN (south + north) / 2 END AS cy,
                       CASE WHEN box_valid THEN degrees(ln(tan(pi() / 4 + radians((south + north) / 2) / 2)))
@@ -385,7 +414,7 @@ def _merge(
                       CASE WHEN box_valid THEN ((north - south) * 110574) END::FLOAT AS height_m,
                       length(coalesce(f.title_multi_objects, f.title, ''))::INTEGER AS caption_len,
                       coalesce(p.n, 0)::SMALLINT AS n_problems
-                    FROM final_imgs f
+                    FROM imgs f
                     LEFT JOIN (SELECT id, count(*) AS n FROM probs_id WHERE id IS NOT NULL GROUP BY id) p
                     USING (id)"""
 
@@ -402,37 +431,41 @@ def _merge(
                     SELECT 'pair', key, value, bit FROM (
                       SELECT key, value, (row_number() OVER (ORDER BY n_images DESC, kv_id) - 1)::INTEGER AS bit
                       FROM gv) WHERE bit < {TAG_BITS}""")
+    # Each tag's two masks are computed once per vocabulary entry. A tag's role is 0 (focus) or 1
+    # (surrounding: obj > 0, in partfast._tags and partread._slow_columns), so "any" is focus | surrounding: four aggregates.
     con.execute("""CREATE TABLE kvbits AS
-                   SELECT v.kv_id, k.bit AS key_bit, p.bit AS pair_bit FROM gv v
+                   SELECT v.kv_id, coalesce(1::BIGINT << k.bit, 0) AS key_mask,
+                          coalesce(1::BIGINT << p.bit, 0) AS pair_mask FROM gv v
                    LEFT JOIN (SELECT key, bit FROM db.tag_bits WHERE kind = 'key') k USING (key)
                    LEFT JOIN (SELECT key, value, bit FROM db.tag_bits WHERE kind = 'pair') p
                           ON p.key = v.key AND p.value = v.value
                    WHERE k.bit IS NOT NULL OR p.bit IS NOT NULL""")
     masks = ", ".join(
-        f"bit_or(CASE WHEN b.{kind}_bit IS NOT NULL {cond} THEN (1::BIGINT << b.{kind}_bit) ELSE 0 END) "
-        f"AS tb_{kind}s_{role}"
+        f"bit_or(CASE WHEN t.role = {r} THEN b.{kind}_mask ELSE 0 END) AS tb_{kind}s_{role}"
         for kind in ("key", "pair")
-        for role, cond in (("any", ""), ("focus", "AND t.role = 0"), ("surr", "AND t.role = 1"))
+        for role, r in (("focus", 0), ("surr", 1))
     )
-    con.execute(f"""CREATE TABLE img_bits AS SELECT t.image_id, {masks}
-                    FROM db.tags t JOIN kvbits b USING (kv_id) GROUP BY t.image_id""")
+    con.execute(f"""CREATE TABLE img_bits AS SELECT *, tb_keys_focus | tb_keys_surr AS tb_keys_any,
+                      tb_pairs_focus | tb_pairs_surr AS tb_pairs_any
+                    FROM (SELECT t.image_id, {masks} FROM db.tags t JOIN kvbits b USING (kv_id) GROUP BY t.image_id)""")
     # Caption dictionaries: rule-built captions repeat (SkyScript has ~0.1M distinct titles and ~1.2M
     # distinct multi-object captions for 5.2M images), so a caption search scans the distinct, already
     # lower-cased texts and maps the hits back through integer ids.
     for column, table in (("title", "caption_titles"), ("title_multi_objects", "caption_multis")):
         con.execute(f"""CREATE TABLE db.{table} AS
                         SELECT (row_number() OVER (ORDER BY text) - 1)::INTEGER AS cap_id, text, lower(text) AS lc
-                        FROM (SELECT DISTINCT {column} AS text FROM final_imgs WHERE {column} IS NOT NULL)""")
+                        FROM (SELECT DISTINCT {column} AS text FROM imgs WHERE {column} IS NOT NULL)""")
     # Caption words (lower-case runs of [a-z0-9], CAPTION_WORD_RE): word -> caption ids, so a caption
     # search looks up the candidates of its rarest word instead of scanning every distinct caption.
     # Two statements: split then sort. As one, DuckDB 1.x ran out of memory at 5.2M under a 2 GB limit
-    # (the unnest's output is not spilled while the sort holds its own), split it fits.
+    # (the unnest's output is not spilled while the sort holds its own), split it fits; 2.0.1 still does
+    # (at 300K the fused statement fails under 80 MB, the two run in 40 MB).
     con.execute(f"""CREATE TABLE capwords AS
-                      SELECT unnest(list_distinct(regexp_split_to_array(lc, '{CAPTION_SPLIT_SQL}'))) AS word,
-                             0::TINYINT AS kind, cap_id FROM db.caption_titles
+                      SELECT unnest(list_distinct({_SPLIT_WORDS_SQL})) AS word, 0::TINYINT AS kind, cap_id
+                      FROM db.caption_titles
                       UNION ALL
-                      SELECT unnest(list_distinct(regexp_split_to_array(lc, '{CAPTION_SPLIT_SQL}'))) AS word,
-                             1::TINYINT AS kind, cap_id FROM db.caption_multis""")
+                      SELECT unnest(list_distinct({_SPLIT_WORDS_SQL})) AS word, 1::TINYINT AS kind, cap_id
+                      FROM db.caption_multis""")
     con.execute("""CREATE TABLE db.caption_words AS SELECT word, kind, cap_id FROM capwords
                    WHERE word <> '' ORDER BY word, kind, cap_id""")
     con.execute("DROP TABLE capwords")
@@ -443,8 +476,8 @@ def _merge(
                       ct.cap_id AS title_cid, cm.cap_id AS multi_cid
                     FROM ({images_sql}) i
                     LEFT JOIN img_bits b ON b.image_id = i.id
-                    LEFT JOIN db.caption_titles ct ON ct.text = i.title
-                    LEFT JOIN db.caption_multis cm ON cm.text = i.title_multi_objects
+                    LEFT JOIN {_caption_id_join(con, "caption_titles", "ct", "i.title")}
+                    LEFT JOIN {_caption_id_join(con, "caption_multis", "cm", "i.title_multi_objects")}
                     ORDER BY i.id""")
     con.execute("""CREATE TABLE db.keys AS
                    SELECT v.key, min(v.kv_id) AS kv_lo, max(v.kv_id) AS kv_hi, count(*) AS n_values,

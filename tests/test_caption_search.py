@@ -6,6 +6,8 @@ import random
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from skyscript_viz import Filters
 
@@ -101,3 +103,50 @@ def test_evicted_needles_are_looked_up_again(index_small: Any, monkeypatch: Any)
     tables = {r[0] for r in index_small._q("SELECT table_name FROM duckdb_tables()").fetchall()}
     assert old is not None and old.table is not None and old.table.split(".")[-1] not in tables
     assert index_small.count(Filters(caption="park")) == first
+
+
+_SPLIT_CASES = [
+    "a park, a school and a tennis court",
+    "park,school,,pitch",
+    "  two  spaces , and , commas ,",
+    "caf\u00e9 near the \u00e9cole",
+    "tab\tnew\nline\r",
+    "well-known (old) road's end: 12 lanes; 3.5 km",
+    "UPPER case Words",
+    "",
+    ", ",
+    ",,,",
+    "a, b, a, b",
+]
+
+
+def _build_split(captions: list[str]) -> list[set[str]]:
+    """The words the build's caption word index gets for each caption (its SQL, empty strings dropped)."""
+    import duckdb
+
+    from skyscript_viz.build import _SPLIT_WORDS_SQL
+
+    con = duckdb.connect()
+    rows = con.execute(
+        f"SELECT i, list_distinct({_SPLIT_WORDS_SQL}) FROM (SELECT unnest(?::VARCHAR[]) AS lc, "
+        "generate_subscripts(?::VARCHAR[], 1) AS i) ORDER BY i",
+        [captions, captions],
+    ).fetchall()
+    return [{w for w in words if w} for _, words in rows]
+
+
+@pytest.mark.parametrize("caption", _SPLIT_CASES)
+def test_build_splits_caption_words_like_the_search(caption: str) -> None:
+    """The build's fast split (at spaces, for captions of [a-z0-9], spaces and ', ') and its regular
+    expression both give the words the search looks up (CAPTION_WORD_RE)."""
+    from skyscript_viz.indexcore import CAPTION_WORD_RE
+
+    assert _build_split([caption]) == [set(CAPTION_WORD_RE.findall(caption))]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet="ab1 ,,  .-\u00e9\tZ", max_size=30), min_size=1, max_size=20))
+def test_build_split_property(captions: list[str]) -> None:
+    from skyscript_viz.indexcore import CAPTION_WORD_RE
+
+    assert _build_split(captions) == [set(CAPTION_WORD_RE.findall(c)) for c in captions]
