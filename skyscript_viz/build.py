@@ -205,6 +205,72 @@ def _caption_id_join(con: _TimedCon, table: str, alias: str, text: str) -> str:
 def _merge(
     layout: DatasetLayout, part_dirs: list[tuple[Part, Path]], gen_dir: Path, memory_limit: str
 ) -> dict[str, Any]:
+    """The parts and caption CSVs into one serving database in ``gen_dir``; returns its counts and the
+    slowest statements. Each step below builds working tables the later ones read (names in their
+    docstrings), in an order that keeps the working set under DuckDB's memory limit."""
+    con, tmpdir, scratch_tmp, db_path, db_tmp = _open_merge(gen_dir, memory_limit)
+    offsets = _part_offsets(part_dirs)
+    union_imgs = _images_union(offsets)
+    _merge_vocab_and_tags(con, offsets)
+    subsets, rejects, lenient_notes = _merge_csvs(con, layout)
+    # The image rows with their captions, read from the parts in the same statement (one working copy).
+    # db.images then reads this table, not the parts again: joined there, the parts' wide rows, the
+    # join tables and the sort needed more memory than DuckDB's limit allows (at 300K under 200 MB).
+    con.execute(f"""CREATE TABLE imgs AS SELECT i.*, caps.title, caps.title_multi_objects,
+                      coalesce(caps.subsets, 0)::BIGINT AS subsets, caps.fp IS NOT NULL AS in_csv
+                    FROM ({union_imgs}) i LEFT JOIN caps ON i.filepath = caps.fp""")
+
+    con.execute(
+        "CREATE TABLE probs AS " + " UNION ALL ".join(_problem_selects(layout, offsets, rejects, lenient_notes))
+    )
+    for done in ("csvrows", "caps"):  # the largest working tables: their blocks are not needed any more
+        con.execute(f"DROP TABLE {done}")
+    con.execute("""CREATE TABLE probs_id AS SELECT i.id, p.* FROM probs p
+                   LEFT JOIN imgs i ON p.filepath = i.filepath""")
+    con.execute("""CREATE TABLE db.problems AS SELECT id, filepath, kind, detail, origin FROM probs_id
+                   ORDER BY kind, filepath""")
+    _tag_bitmasks(con)
+    _caption_dictionaries(con)
+    con.execute(f"""CREATE TABLE db.images AS SELECT i.*,
+                      {", ".join(f"coalesce(b.{c}, 0) AS {c}" for c in TAG_BIT_COLUMNS)},
+                      ct.cap_id AS title_cid, cm.cap_id AS multi_cid
+                    FROM ({_images_select(subsets)}) i
+                    LEFT JOIN img_bits b ON b.image_id = i.id
+                    LEFT JOIN {_caption_id_join(con, "caption_titles", "ct", "i.title")}
+                    LEFT JOIN {_caption_id_join(con, "caption_multis", "cm", "i.title_multi_objects")}
+                    ORDER BY i.id""")
+    con.execute("""CREATE TABLE db.keys AS
+                   SELECT v.key, min(v.kv_id) AS kv_lo, max(v.kv_id) AS kv_hi, count(*) AS n_values,
+                          coalesce(any_value(c.n_focus), 0) AS n_focus,
+                          coalesce(any_value(c.n_surrounding), 0) AS n_surrounding,
+                          coalesce(any_value(c.n_images), 0) AS n_images
+                   FROM db.vocab v LEFT JOIN keycounts c USING (key) GROUP BY v.key ORDER BY v.key""")
+    con.execute("DETACH db")
+    if db_tmp is not None:
+        shutil.move(db_path, gen_dir / "index.duckdb")
+        shutil.rmtree(db_tmp, ignore_errors=True)
+
+    n_images = con.execute("SELECT count(*) FROM imgs").fetchone()[0]
+    per_source_year = con.execute(
+        "SELECT coalesce(source, '?'), coalesce(year, 0), count(*) FROM imgs GROUP BY ALL ORDER BY ALL"
+    ).fetchall()
+    by_kind = dict(con.execute("SELECT kind, count(*) FROM probs GROUP BY kind ORDER BY kind").fetchall())
+    con.close()
+    shutil.rmtree(tmpdir, ignore_errors=True)
+    if scratch_tmp is not None:
+        shutil.rmtree(scratch_tmp, ignore_errors=True)
+    return {
+        "timings": sorted(con.timings, key=lambda t: -t[1])[:15],
+        "n_images": n_images,
+        "per_source_year": per_source_year,
+        "problems_by_kind": by_kind,
+        "subsets": subsets,
+    }
+
+
+def _open_merge(gen_dir: Path, memory_limit: str) -> tuple[_TimedCon, Path, Path | None, Path, Path | None]:
+    """The merge's connection: a scratch database (working tables) with the serving database attached
+    as ``db``; returns it, the spill folder, and the paths _db_path gave for both databases."""
     import duckdb
 
     # The working tables (13M caption CSV rows, the image rows…) live in a scratch database file in the
@@ -228,14 +294,23 @@ def _merge(
     db_path, db_tmp = _db_path(gen_dir)
     con.execute(f"ATTACH {sql_literal(str(db_path))} AS db")
 
-    # Image rows: ids in (part, filepath) order.
+    return con, tmpdir, scratch_tmp, db_path, db_tmp
+
+
+def _part_offsets(part_dirs: list[tuple[Part, Path]]) -> list[tuple[int, int, Path]]:
+    """(part number, id of its first image, folder) of each part: ids follow (part, filepath) order."""
     offsets: list[tuple[int, int, Path]] = []
     off = 0
     for part, d in part_dirs:
         n = json.loads((d / "stats.json").read_text())["n"]
         offsets.append((part.number, off, d))
         off += n
-    union_imgs = (
+    return offsets
+
+
+def _images_union(offsets: list[tuple[int, int, Path]]) -> str:
+    """One SELECT over every part's image rows, with global ids."""
+    return (
         " UNION ALL ".join(
             f"SELECT local + {o} AS id, * EXCLUDE (local) FROM read_parquet({sql_literal(str(d / 'images.parquet'))})"
             for _, o, d in offsets
@@ -243,6 +318,9 @@ def _merge(
         or "SELECT NULL::INTEGER AS id WHERE false"
     )
 
+
+def _merge_vocab_and_tags(con: _TimedCon, offsets: list[tuple[int, int, Path]]) -> None:
+    """``gv`` (global vocabulary), ``db.tags``, ``db.vocab`` and ``keycounts`` from the parts' tables."""
     # Vocabulary: global ids in (key, value) order so that all values of one key form a contiguous range.
     union_vocab = " UNION ALL ".join(
         f"SELECT {i} AS p, kv, key, value, n_focus, n_surrounding, n_images "
@@ -284,10 +362,15 @@ def _merge(
                     sum(n_surrounding)::BIGINT AS n_surrounding, sum(n_images)::BIGINT AS n_images
                     FROM ({union_keys}) GROUP BY key""")
 
+
+def _merge_csvs(con: _TimedCon, layout: DatasetLayout) -> tuple[list[dict[str, Any]], list[str], list[str]]:
+    """Every caption CSV into ``csvrows`` and, grouped by path, ``caps``; returns the subsets (one bit
+    each), and the problem SELECTs of rejected lines and of CSVs read leniently."""
+    import duckdb
+
     # Caption CSVs, read straight into one table (no per-CSV copy); ``ok``: the path stays in the root.
     con.execute("""CREATE TABLE csvrows (csv_idx INTEGER, prio INTEGER, rewritten BOOLEAN, raw_fp VARCHAR,
                    fp VARCHAR, ok BOOLEAN, title VARCHAR, title_multi_objects VARCHAR)""")
-    csv_sql: list[str] = []
     rejects: list[str] = []
     subsets: list[dict[str, Any]] = []
     lenient_notes: list[str] = []
@@ -330,7 +413,6 @@ def _merge(
                            || left(csv_line, 120) AS detail, {sql_literal(c.relpath)} AS origin
                            FROM (SELECT line, arg_max(error_message, coalesce(column_idx, 0)) AS msg,
                                         any_value(csv_line) AS csv_line FROM rej{i} GROUP BY line)""")
-        csv_sql.append(c.relpath)
         if i < MAX_SUBSETS:
             subsets.append({"slug": c.subset, "label": c.label, "csv": c.relpath, "bit": i})
     con.execute(f"""CREATE TABLE caps AS SELECT fp,
@@ -340,21 +422,20 @@ def _merge(
                       min(hash(title, title_multi_objects)) FILTER (WHERE NOT rewritten)
                         <> max(hash(title, title_multi_objects)) FILTER (WHERE NOT rewritten) AS conflict
                    FROM csvrows WHERE ok GROUP BY fp""")
-    # The image rows with their captions, read from the parts in the same statement (one working copy).
-    # db.images then reads this table, not the parts again: joined there, the parts' wide rows, the
-    # join tables and the sort needed more memory than DuckDB's limit allows (at 300K under 200 MB).
-    con.execute(f"""CREATE TABLE imgs AS SELECT i.*, caps.title, caps.title_multi_objects,
-                      coalesce(caps.subsets, 0)::BIGINT AS subsets, caps.fp IS NOT NULL AS in_csv
-                    FROM ({union_imgs}) i LEFT JOIN caps ON i.filepath = caps.fp""")
-    subset_cols = ", ".join(f"((f.subsets >> {s['bit']}) & 1 = 1) AS in_{s['slug']}" for s in subsets)
+    return subsets, rejects, lenient_notes
 
+
+def _problem_selects(
+    layout: DatasetLayout, offsets: list[tuple[int, int, Path]], rejects: list[str], lenient_notes: list[str]
+) -> list[str]:
+    """The SELECTs whose union is the problems table: the parts', the CSVs' and the cross checks."""
     csv_names = {i: c.relpath for i, c in enumerate(layout.csvs)}
     csv_case = (
         "CASE csv_idx " + " ".join(f"WHEN {i} THEN {sql_literal(n)}" for i, n in csv_names.items()) + " END"
         if csv_names
         else "NULL"
     )
-    problem_sql = [
+    problem_sql: list[str | None] = [
         """SELECT filepath, kind, detail, 'meta' AS origin FROM ("""
         + " UNION ALL ".join(
             f"SELECT * FROM read_parquet({sql_literal(str(d / 'problems.parquet'))})" for _, _, d in offsets
@@ -379,7 +460,7 @@ def _merge(
         *rejects,
         *lenient_notes,
     ]
-    if csv_sql:
+    if layout.csvs:
         problem_sql.append("""SELECT filepath, 'image_without_csv_row' AS kind,
                  'image is in no caption CSV' AS detail, 'csv' AS origin
                FROM imgs WHERE has_image AND NOT in_csv""")
@@ -397,14 +478,14 @@ def _merge(
                      -- only the few captions failing this test pay for the regexp
                      WHERE NOT list_bool_or(list_transform(ws, lambda x: contains(lc, x))))
                WHERE NOT list_bool_or(list_transform(ws, lambda x: contains(cap, x)))""")
-    con.execute("CREATE TABLE probs AS " + " UNION ALL ".join(s for s in problem_sql if s))
-    for done in ("csvrows", "caps"):  # the largest working tables: their blocks are not needed any more
-        con.execute(f"DROP TABLE {done}")
-    con.execute("""CREATE TABLE probs_id AS SELECT i.id, p.* FROM probs p
-                   LEFT JOIN imgs i ON p.filepath = i.filepath""")
-    con.execute("""CREATE TABLE db.problems AS SELECT id, filepath, kind, detail, origin FROM probs_id
-                   ORDER BY kind, filepath""")
-    images_sql = f"""SELECT f.* EXCLUDE (focus_words, in_csv){", " + subset_cols if subset_cols else ""},
+    return [s for s in problem_sql if s]
+
+
+def _images_select(subsets: list[dict[str, Any]]) -> str:
+    """The serving images rows from ``imgs``: subset flags, centre, Mercator y, size, caption length,
+    problem count."""
+    subset_cols = ", ".join(f"((f.subsets >> {s['bit']}) & 1 = 1) AS in_{s['slug']}" for s in subsets)
+    return f"""SELECT f.* EXCLUDE (focus_words, in_csv){", " + subset_cols if subset_cols else ""},
                       CASE WHEN box_valid THEN (west + east) / 2 END AS cx,
                       CASE WHEN box_valid THEN (south + north) / 2 END AS cy,
                       CASE WHEN box_valid THEN degrees(ln(tan(pi() / 4 + radians((south + north) / 2) / 2)))
@@ -418,6 +499,9 @@ def _merge(
                     LEFT JOIN (SELECT id, count(*) AS n FROM probs_id WHERE id IS NOT NULL GROUP BY id) p
                     USING (id)"""
 
+
+def _tag_bitmasks(con: _TimedCon) -> None:
+    """``db.tag_bits`` and ``img_bits`` (each image's masks of the most frequent tags)."""
     # The serving tables live in one DuckDB database file (compressed, buffer-managed, zone maps per
     # 2,048 rows), opened read-only by the app; exports give Parquet/CSV of any selection.
     # Tag bitmasks: the TAG_BITS most frequent keys and key=value pairs each get a bit, and every image
@@ -448,6 +532,10 @@ def _merge(
     con.execute(f"""CREATE TABLE img_bits AS SELECT *, tb_keys_focus | tb_keys_surr AS tb_keys_any,
                       tb_pairs_focus | tb_pairs_surr AS tb_pairs_any
                     FROM (SELECT t.image_id, {masks} FROM db.tags t JOIN kvbits b USING (kv_id) GROUP BY t.image_id)""")
+
+
+def _caption_dictionaries(con: _TimedCon) -> None:
+    """``db.caption_titles``, ``db.caption_multis``, ``db.caption_words`` and ``db.caption_vocab``."""
     # Caption dictionaries: rule-built captions repeat (SkyScript has ~0.1M distinct titles and ~1.2M
     # distinct multi-object captions for 5.2M images), so a caption search scans the distinct, already
     # lower-cased texts and maps the hits back through integer ids.
@@ -471,41 +559,6 @@ def _merge(
     con.execute("DROP TABLE capwords")
     con.execute("""CREATE TABLE db.caption_vocab AS SELECT word, count(*)::INTEGER AS n FROM db.caption_words
                    GROUP BY word ORDER BY word""")
-    con.execute(f"""CREATE TABLE db.images AS SELECT i.*,
-                      {", ".join(f"coalesce(b.{c}, 0) AS {c}" for c in TAG_BIT_COLUMNS)},
-                      ct.cap_id AS title_cid, cm.cap_id AS multi_cid
-                    FROM ({images_sql}) i
-                    LEFT JOIN img_bits b ON b.image_id = i.id
-                    LEFT JOIN {_caption_id_join(con, "caption_titles", "ct", "i.title")}
-                    LEFT JOIN {_caption_id_join(con, "caption_multis", "cm", "i.title_multi_objects")}
-                    ORDER BY i.id""")
-    con.execute("""CREATE TABLE db.keys AS
-                   SELECT v.key, min(v.kv_id) AS kv_lo, max(v.kv_id) AS kv_hi, count(*) AS n_values,
-                          coalesce(any_value(c.n_focus), 0) AS n_focus,
-                          coalesce(any_value(c.n_surrounding), 0) AS n_surrounding,
-                          coalesce(any_value(c.n_images), 0) AS n_images
-                   FROM db.vocab v LEFT JOIN keycounts c USING (key) GROUP BY v.key ORDER BY v.key""")
-    con.execute("DETACH db")
-    if db_tmp is not None:
-        shutil.move(db_path, gen_dir / "index.duckdb")
-        shutil.rmtree(db_tmp, ignore_errors=True)
-
-    n_images = con.execute("SELECT count(*) FROM imgs").fetchone()[0]
-    per_source_year = con.execute(
-        "SELECT coalesce(source, '?'), coalesce(year, 0), count(*) FROM imgs GROUP BY ALL ORDER BY ALL"
-    ).fetchall()
-    by_kind = dict(con.execute("SELECT kind, count(*) FROM probs GROUP BY kind ORDER BY kind").fetchall())
-    con.close()
-    shutil.rmtree(tmpdir, ignore_errors=True)
-    if scratch_tmp is not None:
-        shutil.rmtree(scratch_tmp, ignore_errors=True)
-    return {
-        "timings": sorted(con.timings, key=lambda t: -t[1])[:15],
-        "n_images": n_images,
-        "per_source_year": per_source_year,
-        "problems_by_kind": by_kind,
-        "subsets": subsets,
-    }
 
 
 # --------------------------------------------------------------------------------------------------
