@@ -110,6 +110,33 @@ def sidebar(ds: Dataset, bbox: BBox | None = None) -> Filters:
         help="Earth Engine collection the image comes from; counts are under the other filters.",
     )
 
+    _year_widgets(facets, all_facets)
+
+    mc = _counts(facets["month"])
+    sb.multiselect(
+        "Month", list(range(1, 13)), key=keys.MONTHS, format_func=lambda m: f"{_MONTHS[m - 1]} ({mc.get(m, 0):,})"
+    )
+    tc = _counts(facets["obj_type"])
+    sb.multiselect(
+        "Object type", list(OBJECT_TYPES), key=keys.TYPES, format_func=lambda t: f"{OBJECT_TYPES[t]} ({tc.get(t, 0):,})"
+    )
+
+    _tag_widgets(ds)
+
+    _caption_and_subset_widgets(ds, facets)
+    sb.subheader("Review")
+    review.reviewer_box()
+    review.store_notice(ds)
+    review.verdict_widget()
+    final = review.apply_verdicts(ds, filters_from_state(bbox))
+    export_panel(ds, final)  # every page with filters can take its matches away
+    return final
+
+
+def _year_widgets(facets: dict[str, Any], all_facets: dict[str, Any]) -> None:
+    """The year range slider over the dataset's years, a warning for a range outside them, counts per year."""
+    ss = st.session_state
+    sb = st.sidebar
     years = [int(v.value) for v in all_facets["year"] if v.value is not None]
     if years:
         lo, hi = min(years), max(years)
@@ -129,15 +156,11 @@ def sidebar(ds: Dataset, bbox: BBox | None = None) -> Filters:
         yc = _counts(facets["year"])
         sb.caption(" · ".join(f"{y}: {yc.get(y, 0):,}" for y in range(lo, hi + 1)))
 
-    mc = _counts(facets["month"])
-    sb.multiselect(
-        "Month", list(range(1, 13)), key=keys.MONTHS, format_func=lambda m: f"{_MONTHS[m - 1]} ({mc.get(m, 0):,})"
-    )
-    tc = _counts(facets["obj_type"])
-    sb.multiselect(
-        "Object type", list(OBJECT_TYPES), key=keys.TYPES, format_func=lambda t: f"{OBJECT_TYPES[t]} ({tc.get(t, 0):,})"
-    )
 
+def _tag_widgets(ds: Dataset) -> None:
+    """Tag autocomplete, the role picker, and the tag filters in force with their all/any mode."""
+    ss = st.session_state
+    sb = st.sidebar
     sb.subheader("OSM tags")
     query = sb.text_input(
         "Find a tag",
@@ -164,6 +187,11 @@ def sidebar(ds: Dataset, bbox: BBox | None = None) -> Filters:
             format_func=lambda m: "all tags" if m == "all" else "any tag",
         )
 
+
+def _caption_and_subset_widgets(ds: Dataset, facets: dict[str, Any]) -> None:
+    """Caption search, the subsets (official CSVs) with counts, the view and problem switches."""
+    ss = st.session_state
+    sb = st.sidebar
     sb.subheader("Captions and subsets")
     sb.text_input("Caption contains", key=keys.CAPTION)
     if ds.index.subsets:
@@ -181,10 +209,3 @@ def sidebar(ds: Dataset, bbox: BBox | None = None) -> Filters:
     if ss.get(keys.PROBLEMS_ONLY):
         kinds = sorted(set(ds.index.problem_counts()) | set(ss.get(keys.PROBLEM_KINDS) or []))
         sb.multiselect("Problem kinds (none picked: any)", kinds, key=keys.PROBLEM_KINDS)
-    sb.subheader("Review")
-    review.reviewer_box()
-    review.store_notice(ds)
-    review.verdict_widget()
-    final = review.apply_verdicts(ds, filters_from_state(bbox))
-    export_panel(ds, final)  # every page with filters can take its matches away
-    return final
