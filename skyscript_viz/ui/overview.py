@@ -41,6 +41,7 @@ def _apply_cell(selection: Mapping[str, Any]) -> None:
 
 
 def overview(ds: Dataset, f: Filters) -> None:
+    """Headline numbers, the density map, and the charts of the matches of ``f``."""
     d = _overview_data(ds, f)
     bsy: pd.DataFrame = d["by_source_year"]
     c = st.columns(5)
@@ -81,6 +82,13 @@ def overview(ds: Dataset, f: Filters) -> None:
         st.markdown("**Images by source and year**")
         st.altair_chart(charts.by_source_year(bsy), width="stretch")
 
+    _tag_charts(d)
+    _shape_charts(d)
+    _coverage_matrix(d)
+
+
+def _tag_charts(d: OverviewData) -> None:
+    """Top keys and key=value pairs, on the focus object and on the surrounding ones."""
     a, b = st.columns(2)
     with a:
         st.markdown("**Top tag keys: focus object**")
@@ -104,6 +112,10 @@ def overview(ds: Dataset, f: Filters) -> None:
             charts.bars(d["pairs_surr"], "images", "tag", title="images", color="#6b8e9b"),
             width="stretch",
         )
+
+
+def _shape_charts(d: OverviewData) -> None:
+    """Object types, caption lengths, and footprint sizes against each source's nominal resolution."""
     a, b = st.columns(2)
     with a:
         st.markdown("**Object types**")
@@ -117,6 +129,10 @@ def overview(ds: Dataset, f: Filters) -> None:
         chart, table = charts.footprint_sizes(d["footprints"])
         st.altair_chart(chart, width="stretch")
         st.dataframe(table, hide_index=True, width="stretch")
+
+
+def _coverage_matrix(d: OverviewData) -> None:
+    """Source × year × top focus key counts; a click on a cell filters to it."""
     st.markdown("**Coverage: source × year × top focus tag keys** — click a cell to filter to it")
     cov: pd.DataFrame = d["coverage"]
     if cov.empty:
