@@ -640,6 +640,11 @@ def _build_locked(
     force: bool,
 ) -> BuildReport:
     """build_index, holding the index folder's build lock."""
+    if not layout.parts:
+        raise IndexBuildError(
+            f"{str(layout.root)!r} holds caption CSVs but no image or meta parts (images2/ … images7/, "
+            "meta2.zip …): the CSVs alone give no image to index; add the meta zips or folders"
+        )
     if len(layout.csvs) > MAX_SUBSETS:
         layout.notes.append(
             f"{len(layout.csvs)} caption CSVs: the first {MAX_SUBSETS} are subsets you can "

@@ -223,3 +223,17 @@ def test_cli_exit_2_with_one_line_when_nothing_could_be_read(tmp_path: Path) -> 
     lines = [ln for ln in proc.stderr.splitlines() if ln.strip() and not ln.startswith("part 2:")]  # progress
     assert len(lines) == 1 and lines[0].startswith("error: nothing could be read"), proc.stderr
     assert "images2.zip: not a zip file" in lines[0] and "meta2.zip: not a zip file (0 bytes" in lines[0]
+
+
+def test_cli_exit_2_with_one_line_for_caption_csvs_without_parts(tmp_path: Path) -> None:
+    """A root holding only caption CSVs (the meta zips not downloaded yet) says what is missing."""
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "SkyScript_val_5K_filtered_by_CLIP_openai.csv").write_text(
+        "filepath,title,title_multi_objects\nimages2/a1_CH_19.jpg,a pitch,a pitch\n", encoding="utf-8"
+    )
+    proc = _cli("index", str(root), "--workers", "1")
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert lines[0].startswith("error: ") and "no image or meta parts" in lines[0], proc.stderr
