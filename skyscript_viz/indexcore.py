@@ -38,7 +38,7 @@ __all__ = [
     "TagSuggestion",
 ]
 
-CAPTION_WORD_RE = re.compile(r"[a-z0-9]+")  # caption words, as build.CAPTION_SPLIT_SQL splits them
+CAPTION_WORD_RE = re.compile(r"[a-z0-9]+")  # caption words, as merge.CAPTION_SPLIT_SQL splits them
 MAX_CAPTION_WORDS = 2000  # a needle word fitting more vocabulary words than this: scan the captions
 
 # Columns a result row carries (not the captions' full detail, which get() returns).

@@ -29,5 +29,5 @@ VERDICTS: dict[str, str] = {
     "other": "Other problem",
 }
 
-# one caption word, as the caption word index splits captions (index.CAPTION_WORD_RE, build.CAPTION_SPLIT_SQL)
+# one caption word, as the caption word index splits captions (index.CAPTION_WORD_RE, merge.CAPTION_SPLIT_SQL)
 ONE_WORD = re.compile(r"[a-z0-9]+")
