@@ -494,3 +494,111 @@ def test_drape_and_satellite_offline(default_demo, streamlit_server, page, scree
     assert_no_exception(page)
     page.get_by_text(target["filepath"], exact=True).first.wait_for()
     shot(page, screenshot_path, "satellite-offline")
+
+
+_SPY_SENDS = """() => {
+  // what the map sends to the server (and whether our prompt reporter sent it), its moves and its renders
+  const S = window.Streamlit, now = () => Math.round(performance.now());
+  if (!S.__svSpy) {
+    const send = S.setComponentValue;
+    S.__svSends = [];
+    S.__svLog = [];
+    S.setComponentValue = function (v) {
+      S.__svSends.push({prompt: window.__svPromptReports || 0, value: JSON.stringify(v), t: now()});
+      return send.apply(this, arguments);
+    };
+    window.map.on('moveend', () => S.__svLog.push(['moveend', now(), JSON.stringify(window.map.getCenter())]));
+    S.events.addEventListener(S.RENDER_EVENT, (e) => S.__svLog.push(['render', now(), JSON.stringify(e.detail.args.center)]));
+    S.__svSpy = true;
+  }
+  S.__svSends.length = 0;
+  S.__svLog.length = 0;
+}"""
+
+# the map's first report has gone out: streamlit-folium's starting value has no click count (null)
+_MAP_REPORTED = """() => { const g = window.map && window.__GLOBAL_DATA__;
+                         return !!g && typeof (g.previous_data || {}).last_object_clicked_count === 'number'; }"""
+
+
+def _spy(page: Any, frame: Any) -> None:
+    """Reset the spy once the map has made its first report and the app has answered it."""
+    frame.wait_for_function(_MAP_REPORTED, timeout=LOAD_TIMEOUT)
+    wait_idle(page)
+    frame.evaluate(_SPY_SENDS)
+
+
+def _sends(frame: Any) -> tuple[list[dict[str, Any]], list[Any]]:
+    """What the map sent since the spy was (re)set, and its moves and renders (for failure messages)."""
+    return frame.evaluate("() => window.Streamlit.__svSends.slice()"), frame.evaluate(
+        "() => window.Streamlit.__svLog.slice()"
+    )
+
+
+def _reported_at_once(frame: Any, what: str) -> dict[str, Any]:
+    """The gesture reached the server by the map's own report, not streamlit-folium's debounced one, and
+    the map settled: no late run threw it back to an earlier view (each such jump is reported again,
+    and the old code ping-ponged 5-7 times here). A second report is allowed: the map's frame may
+    change size under it when the page's layout moves."""
+    sends, log = _sends(frame)
+    assert sends, f"{what}: nothing reported; {log}"
+    assert sends[0]["prompt"] >= 1, f"{what}: reported by the debounced path: {sends} {log}"
+    assert len(sends) <= 2, f"{what}: the map kept moving: {sends} {log}"
+    return sends[0]
+
+
+def test_a_pan_and_a_click_reach_the_server_at_once_and_once(default_demo, streamlit_server, page) -> None:
+    """streamlit-folium waits 250 ms (a debounce) before it reports a move or a click; the map reports
+    each gesture itself, at once (a drag's glide and a zoom as they start, with the view they end at),
+    and the debounced report then finds nothing new to send. The map settles after each gesture: late
+    runs do not throw it back to an earlier view."""
+    d = default_demo
+    base = streamlit_server("app.py", env=d.env)
+    page.set_viewport_size(SHOTS["1366x768"])
+    target = pick_target(d.index, d.manifest)
+    open_app(page, view_url(base, target))
+    map_frame(page).locator("path.sv-footprint").first.wait_for(state="attached", timeout=LOAD_TIMEOUT)
+    wait_idle(page)
+    frame = inner_frame(page)
+
+    # a drag and its glide
+    _spy(page, frame)
+    before = query(page.url)
+    x, y = map_center(page)
+    page.mouse.move(x, y)
+    page.mouse.down()
+    for i in range(1, 11):
+        page.mouse.move(x - 12 * i, y - 6 * i)
+    page.mouse.up()
+    page.wait_for_function(
+        "(lon) => new URLSearchParams(location.search).get('lon') !== lon", arg=before["lon"], timeout=LOAD_TIMEOUT
+    )
+    wait_idle(page)
+    page.wait_for_timeout(800)  # past streamlit-folium's debounce: its report would be in by now
+    first = _reported_at_once(frame, "a drag")
+    assert '"bounds"' in first["value"]
+
+    # one zoom step, reported as the animation starts with the zoom it ends at
+    _spy(page, frame)
+    z = int(query(page.url)["z"])
+    map_frame(page).locator(".leaflet-control-zoom-out").click()
+    page.wait_for_function(
+        "(z) => new URLSearchParams(location.search).get('z') === String(z)", arg=z - 1, timeout=LOAD_TIMEOUT
+    )
+    wait_idle(page)
+    page.wait_for_timeout(800)
+    first = _reported_at_once(frame, "a zoom")
+    assert f'"zoom":{z - 1}' in first["value"]
+
+    # a click on a footprint selects it, reported once, by the map's own report
+    open_app(page, view_url(base, target))
+    map_frame(page).locator("path.sv-footprint").first.wait_for(state="attached", timeout=LOAD_TIMEOUT)
+    wait_idle(page)
+    frame = inner_frame(page)
+    _spy(page, frame)
+    fp = click_footprint_at_center(page)
+    expect_selected(page, d.index, fp)
+    wait_idle(page)
+    page.wait_for_timeout(800)
+    first = _reported_at_once(frame, "a click")
+    assert '"last_object_clicked_count":0' not in first["value"], first
+    assert_no_exception(page)
