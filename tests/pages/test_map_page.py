@@ -537,9 +537,13 @@ def test_select_by_url_shows_caption_tags_link_and_problems(app, page_index, pag
     assert rec.row["title"] and f"**Caption:** {md_text(rec.row['title'])}" in text
     url, _ = osm_url(str(rec.row["obj_type"]), int(rec.row["osm_id"]))
     assert url and f"]({url})" in text
-    frames = [d.value for d in at.dataframe]
-    expected = pd.DataFrame({"key": list(rec.focus_tags), "value": list(rec.focus_tags.values())})
+    # the tags are a plain table (no data-grid script for the browser to load), each cell literal Markdown
+    frames = [t.value for t in at.table]
+    expected = pd.DataFrame(
+        {"key": [md_text(k) for k in rec.focus_tags], "value": [md_text(v) for v in rec.focus_tags.values()]}
+    )
     assert any(df.reset_index(drop=True).equals(expected) for df in frames), frames
+    assert len(at.dataframe) == 0
     warnings = " ".join(w.value for w in at.warning)
     assert md_text("year_mismatch") in warnings
     assert len(at.error) == 0
@@ -560,7 +564,7 @@ def test_unknown_sel_shows_clear_error(app, page_index) -> None:
     errors = [e.value for e in at.error]
     assert len(errors) == 1 and "images9/n0_ZZ_99.jpg" in errors[0] and "No image" in errors[0], errors
     assert count(at) == page_index.n_images
-    assert len(at.dataframe) == 0
+    assert len(at.dataframe) == 0 and len(at.table) == 0
 
 
 def test_every_planted_fault_selects_without_crashing(app, page_index, page_manifest) -> None:
@@ -625,9 +629,10 @@ def test_hostile_text_is_escaped(app, page_index, page_manifest) -> None:
     # no element's Markdown source holds a raw (unescaped) tag from the data
     for el in [*at.markdown, *at.caption, *at.warning, *at.error, *at.info]:
         assert not RAW_TAG.search(el.value), el.value
-    # tables hold the literal text (st.dataframe renders it as text, never HTML)
-    cells = [str(v) for d in at.dataframe for v in d.value.to_numpy().ravel()]
-    assert HOSTILE_TAG in cells
+    # table cells are Markdown (st.table): each holds the tag's text escaped, never a raw tag
+    cells = [str(v) for t in at.table for v in t.value.to_numpy().ravel()]
+    assert md_text(HOSTILE_TAG) in cells
+    assert not any(RAW_TAG.search(c) for c in cells), cells
 
 
 # ---- map controls -------------------------------------------------------------------------------
