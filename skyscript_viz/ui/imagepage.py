@@ -11,6 +11,7 @@ from streamlit_folium import st_folium
 from .. import mapview
 from ..images import ImageResult
 from ..index import ImageRecord
+from ..text import md_link, md_text
 from .data import Dataset
 from .gallery import thumb_grid
 
@@ -20,25 +21,25 @@ def _wiki(key: str) -> str:
 
 
 def tags_with_wiki(rec: ImageRecord) -> None:
-    """Focus and surrounding tags as tables whose keys link to the OSM wiki."""
-    cfg = {"wiki": st.column_config.LinkColumn("wiki", display_text="Key:…")}
+    """Focus and surrounding tags as plain tables whose keys link to the OSM wiki (``detail.text_table``:
+    no data-grid script to load; every cell literal Markdown)."""
     st.markdown("**Focus object tags**")
     focus = pd.DataFrame(
         {
-            "key": list(rec.focus_tags),
-            "value": list(rec.focus_tags.values()),
-            "wiki": [_wiki(k) for k in rec.focus_tags],
+            "key": [md_link(k, _wiki(k)) for k in rec.focus_tags],
+            "value": [md_text(v) for v in rec.focus_tags.values()],
         }
     )
-    st.dataframe(focus, hide_index=True, width="stretch", column_config=cfg)
+    if focus.empty:
+        st.caption("none")
+    else:
+        st.table(focus, hide_index=True)
     st.markdown(f"**Surrounding objects ({len(rec.surrounding)})**")
-    rows = [(i, k, v, _wiki(k)) for i, obj in enumerate(rec.surrounding, 1) for k, v in obj.items()]
-    st.dataframe(
-        pd.DataFrame(rows, columns=["object", "key", "value", "wiki"]),
-        hide_index=True,
-        width="stretch",
-        column_config=cfg,
-    )
+    rows = [(i, md_link(k, _wiki(k)), md_text(v)) for i, obj in enumerate(rec.surrounding, 1) for k, v in obj.items()]
+    if rows:
+        st.table(pd.DataFrame(rows, columns=["object", "key", "value"]), hide_index=True)
+    else:
+        st.caption("none")
 
 
 def small_map(rec: ImageRecord, img: ImageResult, *, drape: bool, opacity: float, base: str) -> None:

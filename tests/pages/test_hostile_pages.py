@@ -172,7 +172,7 @@ def test_reviewer_text_in_the_history_table_stays_text(
         fp, "bad_caption", reviewer=f"[Admin](https://{EVIL}/a)", note=HOSTILE_NOTE
     )
     at = ok(open_page("image", {"sel": fp}))
-    (table,) = [t.value for t in at.table]
+    (table,) = [t.value for t in at.table if "reviewer" in t.value.columns]  # the tag tables are tables too
     assert len(table) >= 1
     assert_no_injected_markup(at)
 

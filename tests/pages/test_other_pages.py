@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pandas as pd
 import pytest
@@ -25,7 +26,7 @@ from skyscript_viz.benchmarks import BENCHMARK_SETS, download_command
 from skyscript_viz.export import EXPORT_FORMATS, export_bytes
 from skyscript_viz.quality import CHECKS, run_pixel_pass
 from skyscript_viz.reviews import ReviewStore, wilson_interval
-from skyscript_viz.text import md_label, md_text
+from skyscript_viz.text import md_label, md_link, md_text
 from skyscript_viz.ui import keys
 
 # a chart fed an empty frame, a bad cast ... warns on the server console: a test failure here
@@ -290,9 +291,14 @@ def test_image_page_by_url(open_page: Callable[..., Any], page_index: ImageIndex
     assert f"#### Same OSM object, other images ({len(same)})" in md
     assert tiles(at, "same") == ids(same)[:12]
     # focus tags with links to the OSM wiki
-    focus = at.dataframe[0].value
-    assert dict(zip(focus["key"], focus["value"], strict=True)) == rec.focus_tags
-    assert all(u.startswith("https://wiki.openstreetmap.org/wiki/Key:") for u in focus["wiki"])
+    focus = at.table[0].value  # a plain table (no data-grid script), cells literal Markdown
+    expected = {
+        md_link(k, "https://wiki.openstreetmap.org/wiki/Key:" + quote(k, safe=":")): md_text(v)
+        for k, v in rec.focus_tags.items()
+    }
+    assert dict(zip(focus["key"], focus["value"], strict=True)) == expected
+    assert all("](https://wiki.openstreetmap.org/wiki/Key:" in k for k in focus["key"])
+    assert len(at.dataframe) == 0
     assert at.query_params["sel"] == fp
 
 
@@ -326,7 +332,7 @@ def test_image_page_verdict_and_history(
     # the history table on the page shows it (after the rerun that follows the click), and a second
     # reviewer's verdict joins it
     ok(at.run())
-    (table,) = [t.value for t in at.table]
+    (table,) = [t.value for t in at.table if "reviewer" in t.value.columns]
     assert list(table.columns) == ["when (UTC)", "reviewer", "verdict", "note"]
     # cells are Markdown-escaped (st.table renders Markdown): they read as the plain text
     assert list(table["reviewer"]) == [md_text("Imogen (unverified)")] and list(table["verdict"]) == ["Bad caption"]
@@ -334,7 +340,7 @@ def test_image_page_verdict_and_history(
     ok(other.sidebar.text_input(key="reviewer").input("Ole").run())
     ok(other.button(key="image_verdict_good").click().run())
     ok(other.run())
-    (table,) = [t.value for t in other.table]
+    (table,) = [t.value for t in other.table if "reviewer" in t.value.columns]
     assert list(zip(table["reviewer"], table["verdict"], strict=True)) == [
         (md_text("Imogen (unverified)"), "Bad caption"),
         (md_text("Ole (unverified)"), "Good"),
