@@ -250,7 +250,7 @@ class ImageIndex(GeoQueries, StatsQueries):
             return None
         image_id = int(row["id"])
         tags = self._q(
-            """SELECT t.role, t.obj, v.key, v.value FROM tags t JOIN vocab v USING (kv_id)
+            f"""SELECT t.role, t.obj, v.key, v.value FROM {self._image_tags} t JOIN vocab v USING (kv_id)
                           WHERE t.image_id = ? ORDER BY t.role, t.obj, v.key""",
             [image_id],
         ).fetchall()

@@ -171,6 +171,8 @@ class IndexCore:
         self._row_columns = ROW_COLUMNS + tuple(c for c in ZIP_LOCATION_COLUMNS if c in image_cols)
         self.caption_dictionaries = {"caption_titles", "caption_multis"} <= tables
         self._caption_words = {"caption_words", "caption_vocab"} <= tables  # format 6+
+        # one image's tags: the copy in image order when the index has it (built since 2026-12-03)
+        self._image_tags = "image_tags" if "image_tags" in tables else "tags"
         self._candidates: dict[str, list[str] | None] = {}
         self._caption_hits = CaptionHitCache(self._con.cursor())
         self._cube = FacetCube(self._con.cursor())

@@ -403,6 +403,26 @@ def test_get_keeps_objects_and_their_tags_apart(tiny_index: ImageIndex) -> None:
     assert rec is not None and rec.surrounding == [] and [s.slug for s in rec.subsets] == ["unfiltered"]
 
 
+def test_one_image_tags_come_from_the_copy_in_image_order(index_small: ImageIndex) -> None:
+    """``get`` reads an image's tags from ``image_tags``: the rows of ``tags`` (which is in tag order, for
+    the filters), in image order, so one image's rows sit in one or two row groups; the records are the
+    same as from ``tags``."""
+    idx = index_small
+    assert idx._image_tags == "image_tags"
+    q = "SELECT image_id, role, obj, kv_id FROM {} ORDER BY ALL"
+    assert idx._q(q.format("image_tags")).fetchall() == idx._q(q.format("tags")).fetchall()
+    ordered = idx._q("SELECT image_id FROM image_tags ORDER BY rowid").fetchnumpy()["image_id"]
+    assert len(ordered) > 100 and (ordered[1:] >= ordered[:-1]).all()
+    ids = [int(i) for i in idx._q("SELECT id FROM images ORDER BY id").fetchnumpy()["id"]]
+    fresh = [idx.get(i) for i in ids]
+    idx._image_tags = "tags"  # an index built before the copy existed
+    try:
+        assert [idx.get(i) for i in ids] == fresh
+    finally:
+        idx._image_tags = "image_tags"
+    assert any(r is not None and r.focus_tags and r.surrounding for r in fresh)
+
+
 def test_get_storage_of_each_layout(tiny_index: ImageIndex) -> None:
     def where(fp: str) -> tuple[str, str, str]:
         rec = tiny_index.get(fp)
