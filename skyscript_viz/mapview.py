@@ -179,6 +179,10 @@ class _PromptReport(MacroElement):
     a later streamlit-folium renames what this reads, nothing is sent here and its own report still
     goes out.
 
+    A report that only moves the centre by less than a pixel (same bounds, zoom and clicks) is not sent:
+    Leaflet recomputes its centre from pixels once the frame is sized, which cost every first visit a
+    second run.
+
     Every run hands the map its view (``center``, ``zoom``), and streamlit-folium moves the map when
     they differ from the last ones it got. A run that started before the user's latest move carries
     a view the browser reported earlier; moving there would throw the user back, the map would report
@@ -191,6 +195,14 @@ class _PromptReport(MacroElement):
         {% macro script(this, kwargs) %}
         (function (m) {
           var S = window.Streamlit, seen = [], render = null;
+          // Same bounds, zoom and clicks, the centre moved by less than a pixel: Leaflet recomputing its
+          // centre from pixels (after the frame is first sized) is not news, and would cost a run.
+          function onlyRecentred(a, b) {
+            if (!a.center || !b.center || a.zoom === undefined) { return false; }
+            var ra = Object.assign({}, a, {center: null}), rb = Object.assign({}, b, {center: null});
+            if (JSON.stringify(ra) !== JSON.stringify(rb)) { return false; }
+            return m.project(L.latLng(a.center), a.zoom).distanceTo(m.project(L.latLng(b.center), a.zoom)) < 1;
+          }
           function key(c, z) {
             if (!c || z === null || z === undefined) { return null; }
             var lat = Array.isArray(c) ? c[0] : c.lat, lng = Array.isArray(c) ? c[1] : c.lng;
@@ -198,8 +210,10 @@ class _PromptReport(MacroElement):
           }
           if (S && S.events && S.setComponentValue && !S.__svViews) {
             S.__svViews = true;
-            var send = S.setComponentValue;
+            var send = S.setComponentValue, last = null;
             S.setComponentValue = function (v) {
+              if (last && v && onlyRecentred(last, v)) { return; }
+              last = v;
               var k = v && key(v.center, v.zoom);
               if (k) { seen.push(k); if (seen.length > 64) { seen.shift(); } }
               return send.apply(this, arguments);

@@ -602,3 +602,36 @@ def test_a_pan_and_a_click_reach_the_server_at_once_and_once(default_demo, strea
     first = _reported_at_once(frame, "a click")
     assert '"last_object_clicked_count":0' not in first["value"], first
     assert_no_exception(page)
+
+
+_PROBE_FROM_START = """(() => {
+  // every value a map frame sends, from its first: wrapped before the map's own script runs
+  const iv = setInterval(() => {
+    const S = window.Streamlit;
+    if (!S || !S.setComponentValue) { return; }
+    clearInterval(iv);
+    const send = S.setComponentValue;
+    window.__svAll = [];
+    S.setComponentValue = function (v) { window.__svAll.push(JSON.stringify(v)); return send.apply(this, arguments); };
+  }, 1);
+})();"""
+
+
+def test_a_link_opens_the_map_with_one_report(default_demo, streamlit_server, page) -> None:
+    """A link's view reaches the server once: the map's first report, and no second one when Leaflet
+    recomputes its centre from pixels (sub-pixel, same bounds) once its frame is sized; every report
+    costs a run that sends the map's layers again."""
+    d = default_demo
+    base = streamlit_server("app.py", env=d.env)
+    page.set_viewport_size(SHOTS["1366x768"])
+    page.add_init_script(_PROBE_FROM_START)
+    open_app(page, view_url(base, pick_target(d.index, d.manifest)))
+    map_frame(page).locator("path.sv-footprint").first.wait_for(state="attached", timeout=LOAD_TIMEOUT)
+    frame = inner_frame(page)
+    frame.wait_for_function(_MAP_REPORTED, timeout=LOAD_TIMEOUT)
+    wait_idle(page)
+    page.wait_for_timeout(1500)
+    wait_idle(page)
+    sent = frame.evaluate("() => window.__svAll")
+    assert len(sent) == 1, sent
+    assert_no_exception(page)
