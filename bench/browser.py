@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -227,20 +228,14 @@ class Bench:
         new = out[self._log_pos :]
         if consume:
             self._log_pos = len(out)
-        return [
-            int(line.rsplit("script_ms=", 1)[1])
-            for line in new.splitlines()
-            if "[timing]" in line and line.rstrip().endswith(tuple("0123456789"))
-        ]
+        # sessions log from several threads: two lines can run together ("script_ms=1032[part] …")
+        return [int(ms) for ms in re.findall(r"\[timing\][^\n]*?script_ms=(\d+)", new)]
 
     def _parts(self, start: int) -> dict[str, float]:
         """Server time per part (``[part]`` log lines) since log offset ``start``, summed by label."""
         out: dict[str, float] = {}
-        for line in self.server.output()[start:].splitlines():
-            if line.startswith("[part] ") and " ms=" in line:
-                label, ms = line[7:].rsplit(" ms=", 1)
-                with contextlib.suppress(ValueError):
-                    out[label] = round(out.get(label, 0.0) + float(ms), 1)
+        for label, ms in re.findall(r"\[part\] ([^\n\[]+?) ms=(\d+(?:\.\d+)?)", self.server.output()[start:]):
+            out[label] = round(out.get(label, 0.0) + float(ms), 1)
         return out
 
     def measure(
