@@ -13,6 +13,7 @@ directives, ``:material/icon:`` and ``$math$``. The helpers below make any strin
 * :func:`md_link`: a link with literal text to an address of ours (the address percent-encoded, so
   stored text cannot close it);
 * :func:`md_label`: widget labels (``st.expander``, buttons): :func:`md_text` on one shortened line;
+* :func:`md_table`: a GFM table of literal cells (each :func:`md_text` on one line, ``|`` escaped);
 * :func:`html_text`: HTML element content and attribute values, with all punctuation and line endings
   as numeric entities, so it also stays inert inside an HTML block (``<div>…</div>`` on one line)
   handed to ``st.markdown(..., unsafe_allow_html=True)``.
@@ -26,7 +27,7 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
-__all__ = ["html_text", "md_code", "md_label", "md_link", "md_text"]
+__all__ = ["html_text", "md_code", "md_label", "md_link", "md_table", "md_text"]
 
 # Markdown's active characters, plus "=" (setext headings) and "@" (GFM e-mail autolinks); the rest of
 # ASCII punctuation starts nothing once these are escaped
@@ -56,6 +57,24 @@ def md_label(text: object, *, limit: int = 120) -> str:
     """``text`` for a widget label (expander, button): literal, on one line, at most ``limit`` characters."""
     s = " ".join(_LINES.split(_str(text)))
     return md_text(s if len(s) <= limit else s[: limit - 1] + "…")
+
+
+def md_table(header: list[str], rows: list[list[object]], *, raw: frozenset[int] = frozenset()) -> str:
+    """A GFM table: every cell literal text on one line (``|`` is escaped by :func:`md_text`); columns
+    listed in ``raw`` hold Markdown built by us (an :func:`md_link`) and are kept, on one line.
+
+    Streamlit shows it with the Markdown it already has on the page; ``st.table`` would make the browser
+    load its Arrow formatting scripts (~0.9 MB) for a dozen tags.
+    """
+
+    def cell(i: int, v: object) -> str:
+        one = " ".join(_LINES.split(_str(v)))
+        return one if i in raw else (md_text(one) or " ")
+
+    head = "| " + " | ".join(md_text(h) for h in header) + " |"
+    sep = "|" + "---|" * len(header)
+    body = ["| " + " | ".join(cell(i, v) for i, v in enumerate(r)) + " |" for r in rows]
+    return "\n".join([head, sep, *body])
 
 
 def md_link(text: object, url: str) -> str:

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from skyscript_viz.text import WORD_JOINER, html_text, md_code, md_label, md_link, md_text
+from skyscript_viz.text import WORD_JOINER, html_text, md_code, md_label, md_link, md_table, md_text
 
 HOSTILE = [
     "<img src=x onerror=alert(1)>",
@@ -197,7 +197,7 @@ _MARKDOWN_CALLS = {
     "header",
     "subheader",
 }
-_SAFE_CALLS = {"md_text", "md_code", "md_label", "md_link", "html_text", "len"}
+_SAFE_CALLS = {"md_text", "md_code", "md_label", "md_link", "md_table", "html_text", "len"}
 # values that are ours (numbers, page names, registry labels) or were escaped a line earlier
 _KNOWN_SAFE = {
     ("data.py", "part"),
@@ -276,3 +276,50 @@ def test_ui_routes_text_through_the_helpers() -> None:
                     if (path.name, v) not in _KNOWN_SAFE
                 ]
     assert found == []
+
+
+class _Cells(HTMLParser):
+    """The rows of a rendered table, as the text of their cells; and every tag seen."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.rows: list[list[str]] = []
+        self.tags: list[str] = []
+        self.links: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        if tag == "tr":
+            self.rows.append([])
+        elif tag in ("td", "th"):
+            self.rows[-1].append("")
+        elif tag == "a":
+            self.links.append(dict(attrs).get("href") or "")
+
+    def handle_data(self, data: str) -> None:
+        if self.rows and self.rows[-1]:
+            self.rows[-1][-1] += data
+
+
+@given(st.lists(st.tuples(_hostile_text, _hostile_text), min_size=1, max_size=4))
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_md_table_cells_are_literal(pairs: list[tuple[str, str]]) -> None:
+    md = md_table(["key", "value"], [list(p) for p in pairs])
+    p = _Cells()
+    p.feed(_MD.render(md))
+    assert set(p.tags) <= {"table", "thead", "tbody", "tr", "th", "td", "br"}, (md, p.tags)
+    assert len(p.rows) == len(pairs) + 1, md  # nothing in a cell ends its row or starts a new one
+    assert [_squash(c) for c in p.rows[0]] == ["key", "value"]
+    for row, (k, v) in zip(p.rows[1:], pairs, strict=True):
+        assert [_squash(c) for c in row] == [_squash(" ".join(re.split(r"\r\n|\r|\n", x))) for x in (k, v)], md
+        assert not any(_EMOJI.search(c) or _DIRECTIVE.search(c) or _NEEDS_EMOJI.search(c) for c in row)
+
+
+def test_md_table_keeps_our_links_in_raw_columns() -> None:
+    key = "name|<b>"
+    md = md_table(
+        ["key", "value"], [[md_link(key, "https://wiki.openstreetmap.org/wiki/Key:name"), "x|y"]], raw=frozenset({0})
+    )
+    p = _Cells()
+    p.feed(_MD.render(md))
+    assert [c.strip() for c in p.rows[1]] == [key, "x|y"] and p.links == ["https://wiki.openstreetmap.org/wiki/Key:name"]

@@ -12,7 +12,7 @@ from ..index import ImageRecord
 from ..naming import OBJECT_TYPES, osm_url
 from ..problems import PROBLEM_HELP
 from ..sources import source_info
-from ..text import md_code, md_text
+from ..text import md_code, md_table, md_text
 from .data import Dataset, cached_neighbours
 
 
@@ -36,18 +36,14 @@ def surrounding_frame(objects: list[dict[str, str]]) -> pd.DataFrame:
 
 
 def text_table(frame: pd.DataFrame) -> None:
-    """A small table of user-written text as a plain HTML table (st.table).
+    """A small table of user-written text as Markdown (``text.md_table``: every cell literal).
 
-    The selected image's tags are the first table most sessions show; st.dataframe would make the
-    browser fetch and start its 1.7 MB data-grid script for a dozen rows (measured: the largest part
-    of selecting a footprint at 5.2M images after the server had answered). st.table renders each
-    cell as Markdown, and OSM text is written by anyone: every text cell goes through ``md_text``.
+    The selected image's tags are the first table most sessions show. st.dataframe made the browser
+    fetch and start its 1.7 MB data-grid script for a dozen rows, st.table its ~0.9 MB of Arrow
+    formatting scripts (measured in ``bench/browser.py`` at 5.2M images: the largest part of selecting
+    a footprint once the server had answered); a Markdown table needs nothing new.
     """
-    shown = frame.copy()
-    for col in shown.columns:
-        if shown[col].dtype == object or pd.api.types.is_string_dtype(shown[col]):
-            shown[col] = shown[col].map(md_text)
-    st.table(shown, hide_index=True)
+    st.markdown(md_table([str(c) for c in frame.columns], frame.to_numpy().tolist()))
 
 
 def image_panel(ds: Dataset, rec: ImageRecord, img: ImageResult) -> None:

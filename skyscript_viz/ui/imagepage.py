@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
 from .. import mapview
 from ..images import ImageResult
 from ..index import ImageRecord
-from ..text import md_link, md_text
+from ..text import md_link, md_table
 from .data import Dataset
 from .gallery import thumb_grid
 
@@ -21,23 +20,23 @@ def _wiki(key: str) -> str:
 
 
 def tags_with_wiki(rec: ImageRecord) -> None:
-    """Focus and surrounding tags as plain tables whose keys link to the OSM wiki (``detail.text_table``:
-    no data-grid script to load; every cell literal Markdown)."""
+    """Focus and surrounding tags as Markdown tables whose keys link to the OSM wiki (``text.md_table``:
+    every value literal; the key column is an ``md_link`` of ours; no table script to load)."""
     st.markdown("**Focus object tags**")
-    focus = pd.DataFrame(
-        {
-            "key": [md_link(k, _wiki(k)) for k in rec.focus_tags],
-            "value": [md_text(v) for v in rec.focus_tags.values()],
-        }
-    )
-    if focus.empty:
-        st.caption("none")
+    if rec.focus_tags:
+        st.markdown(
+            md_table(
+                ["key", "value"], [[md_link(k, _wiki(k)), v] for k, v in rec.focus_tags.items()], raw=frozenset({0})
+            )
+        )
     else:
-        st.table(focus, hide_index=True)
+        st.caption("none")
     st.markdown(f"**Surrounding objects ({len(rec.surrounding)})**")
-    rows = [(i, md_link(k, _wiki(k)), md_text(v)) for i, obj in enumerate(rec.surrounding, 1) for k, v in obj.items()]
+    rows: list[list[object]] = [
+        [i, md_link(k, _wiki(k)), v] for i, obj in enumerate(rec.surrounding, 1) for k, v in obj.items()
+    ]
     if rows:
-        st.table(pd.DataFrame(rows, columns=["object", "key", "value"]), hide_index=True)
+        st.markdown(md_table(["object", "key", "value"], rows, raw=frozenset({1})))
     else:
         st.caption("none")
 

@@ -11,12 +11,11 @@ import json
 import re
 from typing import Any
 
-import pandas as pd
 import pytest
 
 from skyscript_viz import BBox, Filters, TagExpr
 from skyscript_viz.naming import osm_url
-from skyscript_viz.text import md_text
+from skyscript_viz.text import md_table, md_text
 from skyscript_viz.ui import keys
 
 YEAR_SLIDER = "f_years_slider"
@@ -537,13 +536,9 @@ def test_select_by_url_shows_caption_tags_link_and_problems(app, page_index, pag
     assert rec.row["title"] and f"**Caption:** {md_text(rec.row['title'])}" in text
     url, _ = osm_url(str(rec.row["obj_type"]), int(rec.row["osm_id"]))
     assert url and f"]({url})" in text
-    # the tags are a plain table (no data-grid script for the browser to load), each cell literal Markdown
-    frames = [t.value for t in at.table]
-    expected = pd.DataFrame(
-        {"key": [md_text(k) for k in rec.focus_tags], "value": [md_text(v) for v in rec.focus_tags.values()]}
-    )
-    assert any(df.reset_index(drop=True).equals(expected) for df in frames), frames
-    assert len(at.dataframe) == 0
+    # the tags are a Markdown table (no table script for the browser to load), each cell literal
+    assert md_table(["key", "value"], [[k, v] for k, v in rec.focus_tags.items()]) in markdown_text(at)
+    assert len(at.dataframe) == 0 and len(at.table) == 0
     warnings = " ".join(w.value for w in at.warning)
     assert md_text("year_mismatch") in warnings
     assert len(at.error) == 0
@@ -629,10 +624,8 @@ def test_hostile_text_is_escaped(app, page_index, page_manifest) -> None:
     # no element's Markdown source holds a raw (unescaped) tag from the data
     for el in [*at.markdown, *at.caption, *at.warning, *at.error, *at.info]:
         assert not RAW_TAG.search(el.value), el.value
-    # table cells are Markdown (st.table): each holds the tag's text escaped, never a raw tag
-    cells = [str(v) for t in at.table for v in t.value.to_numpy().ravel()]
-    assert md_text(HOSTILE_TAG) in cells
-    assert not any(RAW_TAG.search(c) for c in cells), cells
+    # the tag tables are Markdown: the tag's text is there escaped (no raw tag anywhere, checked above)
+    assert md_text(HOSTILE_TAG) in text
 
 
 # ---- map controls -------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from skyscript_viz.benchmarks import BENCHMARK_SETS, download_command
 from skyscript_viz.export import EXPORT_FORMATS, export_bytes
 from skyscript_viz.quality import CHECKS, run_pixel_pass
 from skyscript_viz.reviews import ReviewStore, wilson_interval
-from skyscript_viz.text import md_label, md_link, md_text
+from skyscript_viz.text import md_label, md_link, md_table, md_text
 from skyscript_viz.ui import keys
 
 # a chart fed an empty frame, a bad cast ... warns on the server console: a test failure here
@@ -291,13 +291,12 @@ def test_image_page_by_url(open_page: Callable[..., Any], page_index: ImageIndex
     assert f"#### Same OSM object, other images ({len(same)})" in md
     assert tiles(at, "same") == ids(same)[:12]
     # focus tags with links to the OSM wiki
-    focus = at.table[0].value  # a plain table (no data-grid script), cells literal Markdown
-    expected = {
-        md_link(k, "https://wiki.openstreetmap.org/wiki/Key:" + quote(k, safe=":")): md_text(v)
-        for k, v in rec.focus_tags.items()
-    }
-    assert dict(zip(focus["key"], focus["value"], strict=True)) == expected
-    assert all("](https://wiki.openstreetmap.org/wiki/Key:" in k for k in focus["key"])
+    # focus tags in a Markdown table (no table script to load), keys linking to the OSM wiki
+    wiki = [md_link(k, "https://wiki.openstreetmap.org/wiki/Key:" + quote(k, safe=":")) for k in rec.focus_tags]
+    table = md_table(
+        ["key", "value"], [[w, v] for w, v in zip(wiki, rec.focus_tags.values(), strict=True)], raw=frozenset({0})
+    )
+    assert table in md
     assert len(at.dataframe) == 0
     assert at.query_params["sel"] == fp
 
