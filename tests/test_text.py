@@ -322,4 +322,6 @@ def test_md_table_keeps_our_links_in_raw_columns() -> None:
     )
     p = _Cells()
     p.feed(_MD.render(md))
-    assert [c.strip() for c in p.rows[1]] == [key, "x|y"] and p.links == ["https://wiki.openstreetmap.org/wiki/Key:name"]
+    assert [c.strip() for c in p.rows[1]] == [key, "x|y"] and p.links == [
+        "https://wiki.openstreetmap.org/wiki/Key:name"
+    ]
