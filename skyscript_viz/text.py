@@ -25,6 +25,7 @@ hypothesis-generated hostile strings.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from urllib.parse import quote
 
 __all__ = ["html_text", "md_code", "md_label", "md_link", "md_table", "md_text"]
@@ -59,7 +60,7 @@ def md_label(text: object, *, limit: int = 120) -> str:
     return md_text(s if len(s) <= limit else s[: limit - 1] + "…")
 
 
-def md_table(header: list[str], rows: list[list[object]], *, raw: frozenset[int] = frozenset()) -> str:
+def md_table(header: Sequence[str], rows: Iterable[Sequence[object]], *, raw: frozenset[int] = frozenset()) -> str:
     """A GFM table: every cell literal text on one line (``|`` is escaped by :func:`md_text`); columns
     listed in ``raw`` hold Markdown built by us (an :func:`md_link`) and are kept, on one line.
 

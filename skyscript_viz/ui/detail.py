@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pandas as pd
 import streamlit as st
 
 from ..images import ImageResult
@@ -25,25 +24,9 @@ def _fmt_time(row: dict[str, Any]) -> str:
     return date + (f" {h:02d}:{mi or 0:02d} UTC" if h is not None else "")
 
 
-def tags_frame(tags: dict[str, str]) -> pd.DataFrame:
-    """A two-column table of tags, as plain text."""
-    return pd.DataFrame({"key": list(tags.keys()), "value": list(tags.values())})
-
-
-def surrounding_frame(objects: list[dict[str, str]]) -> pd.DataFrame:
-    rows = [(i, k, v) for i, obj in enumerate(objects, 1) for k, v in obj.items()]
-    return pd.DataFrame(rows, columns=["object", "key", "value"])
-
-
-def text_table(frame: pd.DataFrame) -> None:
-    """A small table of user-written text as Markdown (``text.md_table``: every cell literal).
-
-    The selected image's tags are the first table most sessions show. st.dataframe made the browser
-    fetch and start its 1.7 MB data-grid script for a dozen rows, st.table its ~0.9 MB of Arrow
-    formatting scripts (measured in ``bench/browser.py`` at 5.2M images: the largest part of selecting
-    a footprint once the server had answered); a Markdown table needs nothing new.
-    """
-    st.markdown(md_table([str(c) for c in frame.columns], frame.to_numpy().tolist()))
+def surrounding_rows(objects: list[dict[str, str]]) -> list[tuple[int, str, str]]:
+    """(object number from 1, key, value) of every tag of the surrounding objects, as table rows."""
+    return [(i, k, v) for i, obj in enumerate(objects, 1) for k, v in obj.items()]
 
 
 def image_panel(ds: Dataset, rec: ImageRecord, img: ImageResult) -> None:
@@ -98,15 +81,22 @@ def metadata_panel(rec: ImageRecord) -> None:
 
 
 def tags_panel(rec: ImageRecord) -> None:
+    """Focus and surrounding tags as Markdown tables (``text.md_table``: every cell literal).
+
+    The selected image's tags are the first table most sessions show. st.dataframe made the browser
+    fetch and start its 1.7 MB data-grid script for a dozen rows, st.table its ~0.9 MB of Arrow
+    formatting scripts (measured in ``bench/browser.py`` at 5.2M images: the largest part of selecting
+    a footprint once the server had answered); a Markdown table needs nothing new.
+    """
     st.markdown("**Focus object tags**")
     if rec.focus_tags:
-        text_table(tags_frame(rec.focus_tags))
+        st.markdown(md_table(["key", "value"], [[k, v] for k, v in rec.focus_tags.items()]))
     else:
         st.caption("none")
     n = len(rec.surrounding)
     with st.expander(f"Surrounding objects ({n})", expanded=n > 0 and n <= 4):
         if n:
-            text_table(surrounding_frame(rec.surrounding))
+            st.markdown(md_table(["object", "key", "value"], surrounding_rows(rec.surrounding)))
         else:
             st.caption("none")
 

@@ -12,6 +12,7 @@ from ..images import ImageResult
 from ..index import ImageRecord
 from ..text import md_link, md_table
 from .data import Dataset
+from .detail import surrounding_rows
 from .gallery import thumb_grid
 
 
@@ -32,9 +33,7 @@ def tags_with_wiki(rec: ImageRecord) -> None:
     else:
         st.caption("none")
     st.markdown(f"**Surrounding objects ({len(rec.surrounding)})**")
-    rows: list[list[object]] = [
-        [i, md_link(k, _wiki(k)), v] for i, obj in enumerate(rec.surrounding, 1) for k, v in obj.items()
-    ]
+    rows = [(i, md_link(k, _wiki(k)), v) for i, k, v in surrounding_rows(rec.surrounding)]
     if rows:
         st.markdown(md_table(["object", "key", "value"], rows, raw=frozenset({1})))
     else:
