@@ -337,13 +337,22 @@ def _pick_source(page: Any) -> None:
     page.keyboard.press("Escape")
 
 
-def _click_center(page: Any) -> None:
+def _map_center(page: Any) -> tuple[float, float]:
     box = _map_box(page)
-    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
+
+def _hover_center(page: Any) -> None:
+    """Move the mouse onto the footprint at the map's centre and wait for its tooltip (what a user does
+    before clicking: the tooltip names the image)."""
+    x, y = _map_center(page)
     page.mouse.move(x - 4, y - 4)
     page.mouse.move(x, y)
     page.frame_locator(IFRAME).locator(".leaflet-tooltip").first.wait_for(state="visible", timeout=10_000)
-    page.mouse.click(x, y)
+
+
+def _click_center(page: Any) -> None:
+    page.mouse.click(*_map_center(page))
 
 
 def footprint_view(index_root: Path) -> tuple[str, str]:
@@ -377,6 +386,7 @@ def run_steps(bench: Bench, root: Path | None, sessions_at_once: int) -> None:
     bench.measure(
         "open the map at a footprint (link)", [s], lambda: p.goto(f"{base}/{query}", wait_until="commit"), map_ready
     )
+    bench.measure("hover a footprint (tooltip)", [s], lambda: _hover_center(p), None, needs_run=False)
     bench.measure("select a footprint", [s], lambda: _click_center(p), selected_ready)
     bench.measure("gallery, first visit (empty thumbnail cache)", [s], _nav(p, "Gallery"), gallery_ready)
     bench.measure("map again (warm)", [s], _nav(p, "Map"), map_ready)
