@@ -252,7 +252,8 @@ class Bench:
         runs = len(sessions) if needs_run else 0
         try:
             snaps = wait_all_idle(sessions, t0_ms, ready, lambda: len(self._script_times(consume=False)) >= runs)
-            step = Step(name, max(s["last"] for s in snaps) / 1000 - t0_ms / 1000)
+            # a step whose action changed nothing (a hover over a tooltip already shown) waited for nothing
+            step = Step(name, max(0.0, max(s["last"] for s in snaps) / 1000 - t0_ms / 1000))
         except TimeoutError as exc:  # one step that never gets ready must not lose the rest of the run
             print(f"{name}: {exc}", flush=True)
             snaps = [s.snap() or {"wsIn": 0, "wsOut": 0, "longMs": 0, "last": t0_ms} for s in sessions]
