@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import altair as alt
 import pandas as pd
 
@@ -89,6 +91,24 @@ def footprint_sizes(df: pd.DataFrame) -> tuple[alt.LayerChart, pd.DataFrame]:
         }
     )
     return chart.properties(height=280), table
+
+
+def _num(v: object, fmt: str) -> str:
+    return "–" if v is None or pd.isna(v) else format(v, fmt)
+
+
+def formatted_rows(table: pd.DataFrame, formats: Mapping[str, str]) -> tuple[list[str], list[list[object]]]:
+    """A small table's header and rows with its numbers formatted per column, for ``text.md_table``.
+
+    For tables of a few rows: st.dataframe would make the browser fetch its 1.7 MB data grid first
+    (the overview's first visit waited for it for one 10-row table).
+    """
+    cols = [str(c) for c in table.columns]
+    rows = [
+        [_num(v, formats[c]) if c in formats else v for c, v in zip(cols, r, strict=True)]
+        for r in table.itertuples(index=False)
+    ]
+    return cols, rows
 
 
 def coverage_matrix(df: pd.DataFrame) -> alt.Chart:

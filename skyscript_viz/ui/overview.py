@@ -15,7 +15,7 @@ from ..errors import SkyscriptVizError
 from ..query import Filters, TagExpr
 from ..report import OverviewData, build_report, overview_data
 from ..state import filters_to_params
-from ..text import md_link, md_text
+from ..text import md_link, md_table, md_text
 from . import charts, keys
 from .data import Dataset
 from .mapui import cells_key
@@ -128,7 +128,16 @@ def _shape_charts(d: OverviewData) -> None:
         st.markdown("**Footprint size by source, against nominal resolution**")
         chart, table = charts.footprint_sizes(d["footprints"])
         st.altair_chart(chart, width="stretch")
-        st.dataframe(table, hide_index=True, width="stretch")
+        header, rows = charts.formatted_rows(
+            table,
+            {
+                "images": ",.0f",
+                "nominal resolution (m/px)": "g",
+                "median footprint width (m)": ",.0f",
+                "implied pixels across": ",.0f",
+            },
+        )
+        st.markdown(md_table(header, rows))
 
 
 def _coverage_matrix(d: OverviewData) -> None:

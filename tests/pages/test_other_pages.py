@@ -428,8 +428,15 @@ def test_overview_metrics_equal_the_library(
     }
     charts = at.get("vega_lite_chart")
     assert len(charts) >= 8, len(charts)  # source×year, 4 tag charts, types, captions, sizes, coverage
-    sizes = next(df.value for df in at.dataframe if "implied pixels across" in df.value.columns)
-    assert int(sizes["images"].sum()) == int(page_index.footprint_sizes(f)["images"].sum())
+    # the footprint-size table is Markdown (no data grid to load): its images column adds up
+    table = next(m.value for m in at.markdown if m.value.startswith("| source | images |"))
+    lines = table.splitlines()
+    assert lines[0] == (
+        "| source | images | nominal resolution \\(m/px\\) | median footprint width \\(m\\) | implied pixels across |"
+    )
+    images = [int(line.split(" | ")[1].replace(",", "")) for line in lines[2:]]
+    assert sum(images) == int(page_index.footprint_sizes(f)["images"].sum())
+    assert not at.dataframe
 
 
 def test_overview_with_no_matches(open_page: Callable[..., Any], page_index: ImageIndex) -> None:
