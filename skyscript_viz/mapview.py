@@ -207,6 +207,8 @@ def _round(x: float) -> float:
 
 
 MIN_FOOTPRINT_PX = 6  # below this width on screen a footprint is drawn as a dot
+_FOOTPRINT_STYLE: dict[str, Any] = {"weight": 1.5, "fill_opacity": 0.25, "css_class": "sv-footprint"}
+_CELL_STYLE: dict[str, Any] = {"weight": 0.5, "fill_opacity": 0.55, "css_class": "sv-cell"}
 
 
 def footprints_layer(
@@ -220,7 +222,7 @@ def footprints_layer(
     fg = folium.FeatureGroup(name=name)
     if rows.empty:
         if slot:  # an empty view must still clear what the slot holds
-            _RectLayer([], [], [], weight=1.5, fill_opacity=0.25, css_class="sv-footprint", slot=slot).add_to(fg)
+            _RectLayer([], [], [], **_FOOTPRINT_STYLE, slot=slot).add_to(fg)
         return fg
     codes = sorted({str(s) for s in rows["source"].fillna("??")})
     colors = [source_info(c).color for c in codes]
@@ -249,7 +251,7 @@ def footprints_layer(
             f"<b>{html.escape(source_label(str(src)))}{yr}</b><br>\n{html.escape(str(fp))}\n"
             + (f"<br><i>{html.escape(cap)}</i>" if cap else "")
         )
-    _RectLayer(rects, colors, tips, weight=1.5, fill_opacity=0.25, css_class="sv-footprint", slot=slot).add_to(fg)
+    _RectLayer(rects, colors, tips, **_FOOTPRINT_STYLE, slot=slot).add_to(fg)
     return fg
 
 
@@ -288,7 +290,7 @@ def cells_layer(
     fg = folium.FeatureGroup(name=name)
     if cells.empty:
         if slot:
-            _RectLayer([], [], [], weight=0.5, fill_opacity=0.55, css_class="sv-cell", slot=slot).add_to(fg)
+            _RectLayer([], [], [], **_CELL_STYLE, slot=slot).add_to(fg)
         return fg
     top = max(1, int(cells["count"].max()))
     codes = sorted({str(c) for c in cells["dominant_source"].fillna("??")}) if by_source else []
@@ -313,7 +315,7 @@ def cells_layer(
             f"<b>{int(cnt):,} images</b><br>mostly {html.escape(source_label(str(dom)))} "
             f"({share:.0f}%), {int(nsrc)} source{'s' if nsrc != 1 else ''}<br>click to zoom in"
         )
-    _RectLayer(rects, colors, tips, weight=0.5, fill_opacity=0.55, css_class="sv-cell", slot=slot).add_to(fg)
+    _RectLayer(rects, colors, tips, **_CELL_STYLE, slot=slot).add_to(fg)
     return fg
 
 

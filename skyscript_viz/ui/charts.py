@@ -64,6 +64,15 @@ def caption_lengths(df: pd.DataFrame) -> alt.Chart:
     return chart
 
 
+# how footprint_sizes' table shows its numbers (formatted_rows), by its column names
+FOOTPRINT_TABLE_FORMATS = {
+    "images": ",.0f",
+    "nominal resolution (m/px)": "g",
+    "median footprint width (m)": ",.0f",
+    "implied pixels across": ",.0f",
+}
+
+
 def footprint_sizes(df: pd.DataFrame) -> tuple[alt.LayerChart, pd.DataFrame]:
     """Median footprint width per source (p10–p90 whiskers), and a table against nominal resolution."""
     df = df.assign(source=df["source"].fillna("??"))

@@ -128,15 +128,7 @@ def _shape_charts(d: OverviewData) -> None:
         st.markdown("**Footprint size by source, against nominal resolution**")
         chart, table = charts.footprint_sizes(d["footprints"])
         st.altair_chart(chart, width="stretch")
-        header, rows = charts.formatted_rows(
-            table,
-            {
-                "images": ",.0f",
-                "nominal resolution (m/px)": "g",
-                "median footprint width (m)": ",.0f",
-                "implied pixels across": ",.0f",
-            },
-        )
+        header, rows = charts.formatted_rows(table, charts.FOOTPRINT_TABLE_FORMATS)
         st.markdown(md_table(header, rows))
 
 
