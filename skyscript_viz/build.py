@@ -232,7 +232,7 @@ def _build_locked(
     shutil.rmtree(gen_tmp, ignore_errors=True)
     gen_tmp.mkdir()
     try:
-        merged = _merge(layout, [(p, parts_dir / name) for p, name in wanted], gen_tmp, memory_limit)
+        merged = _merge(layout, [(p, parts_dir / name) for p, name in wanted], gen_tmp, memory_limit, idx / "captions")
         info = _generation_info(layout, key, gen, merged)
         (gen_tmp / "info.json").write_text(json.dumps(info, indent=1))
         os.rename(gen_tmp, idx / gen)
@@ -240,7 +240,12 @@ def _build_locked(
         shutil.rmtree(gen_tmp, ignore_errors=True)
         raise
     _write_current(idx, info)
-    _cleanup(idx, keep={gen, current["generation"] if current else ""}, keep_parts={n for _, n in wanted})
+    _cleanup(
+        idx,
+        keep={gen, current["generation"] if current else ""},
+        keep_parts={n for _, n in wanted},
+        keep_merged={f"csv-{merged['csv_stage']}", merged["fragment"]},
+    )
     return BuildReport(
         idx,
         gen,
@@ -330,6 +335,7 @@ def _generation_info(layout: DatasetLayout, key: dict[str, Any], gen: str, merge
         "per_source_year": merged["per_source_year"],
         "problems_by_kind": merged["problems_by_kind"],
         "merge_timings": merged["timings"],
+        "merge_reused": merged["reused"],
         "benchmark": str(layout.benchmark) if layout.benchmark else None,
         "demo": (layout.root / ".skyscript_demo.json").is_file(),
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
@@ -351,12 +357,21 @@ def _left_by_dead_run(d: Path) -> bool:
     return False
 
 
-def _cleanup(idx: Path, *, keep: set[str], keep_parts: set[str]) -> None:
-    """Drop old generations (the previous one is kept for readers still holding it), stale parts, and
+def _cleanup(idx: Path, *, keep: set[str], keep_parts: set[str], keep_merged: set[str]) -> None:
+    """Drop old generations (the previous one is kept for readers still holding it), stale parts, the
+    merge stages of other CSV states (``keep_merged``: the CSV stage and part stage names in use), and
     temporary folders of killed runs (those of runs still going are left alone)."""
     for d in idx.iterdir():
         if (d.name.startswith("gen-") and d.name not in keep) or _left_by_dead_run(d):
             shutil.rmtree(d, ignore_errors=True)
     for d in (idx / "parts").iterdir():
         if (d.name not in keep_parts and not d.name.startswith(".tmp-")) or _left_by_dead_run(d):
+            shutil.rmtree(d, ignore_errors=True)
+        elif d.name in keep_parts:
+            for f in d.iterdir():
+                if (f.name.startswith("frag-") and f.name not in keep_merged) or _left_by_dead_run(f):
+                    shutil.rmtree(f, ignore_errors=True)
+    captions = idx / "captions"
+    for d in captions.iterdir() if captions.is_dir() else ():
+        if (d.name.startswith("csv-") and d.name not in keep_merged) or _left_by_dead_run(d):
             shutil.rmtree(d, ignore_errors=True)

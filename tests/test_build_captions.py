@@ -19,9 +19,9 @@ def test_caption_ids_point_to_each_images_captions(
     and an image without a caption gets no id."""
     import duckdb
 
-    from skyscript_viz import merge
+    from skyscript_viz import mergecsv
 
-    monkeypatch.setattr(merge, "HASH_CAPTION_IDS", hashed)
+    monkeypatch.setattr(mergecsv, "HASH_CAPTION_IDS", hashed)
     root = tinykit.make_tiny_root(tmp_path / "root", "mixed")
     _write_faults(root, tinykit, tmp_path / "pwned")
     report = build_index(root)

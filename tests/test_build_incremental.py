@@ -56,6 +56,13 @@ def _assert_same_as_fresh(root: Path, index_dir: Path, tmp: Path) -> None:
         assert got[name] == want[name], f"table {name} differs from a build from nothing"
 
 
+def _reused(index_dir: Path) -> dict[str, Any]:
+    """What the last merge took from earlier builds: the CSV stage (bool) and how many part stages."""
+    current = json.loads((index_dir / "CURRENT").read_text())
+    reused: dict[str, Any] = current["merge_reused"]
+    return reused
+
+
 def _touch(path: Path) -> None:
     st = path.stat()
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 5 * 10**9))
@@ -89,6 +96,7 @@ def test_one_changed_part_gives_the_same_index_as_a_full_build(
     _rewrite_meta_folder(root / "meta2", tinykit, add="w5555_CH_21", drop="a100_CH_19")
     report = build_index(root, index_dir=idx)
     assert (report.parts_read, report.parts_reused) == ([2], [3, 4])
+    assert _reused(idx) == {"csv": True, "parts": 2}
     _assert_same_as_fresh(root, idx, tmp_path)
     ix = ImageIndex.open(root, index_dir=idx)
     try:
@@ -98,9 +106,7 @@ def test_one_changed_part_gives_the_same_index_as_a_full_build(
         ix.close()
 
 
-def test_changed_caption_csv_gives_the_same_index_as_a_full_build(
-    built: tuple[Path, Path], tmp_path: Path
-) -> None:
+def test_changed_caption_csv_gives_the_same_index_as_a_full_build(built: tuple[Path, Path], tmp_path: Path) -> None:
     root, idx = built
     path = root / "SkyScript_train_unfiltered_5M.csv"
     rows = list(csv.reader(path.open(newline="", encoding="utf-8")))
@@ -111,12 +117,15 @@ def test_changed_caption_csv_gives_the_same_index_as_a_full_build(
     (root / "extra.csv").write_text("filepath,title,title_multi_objects\nimages2/a100_CH_19.jpg,a school,x\n")
     report = build_index(root, index_dir=idx)
     assert report.parts_read == []
+    assert _reused(idx) == {"csv": False, "parts": 0}
     _assert_same_as_fresh(root, idx, tmp_path)
+    # what was derived from the old CSVs is gone: one CSV stage, one part stage per part
+    assert len(list((idx / "captions").iterdir())) == 1
+    for part in (idx / "parts").iterdir():
+        assert len([d for d in part.iterdir() if d.name.startswith("frag-")]) == 1
 
 
-def test_part_and_csv_changed_together_and_back_again(
-    built: tuple[Path, Path], tinykit: Any, tmp_path: Path
-) -> None:
+def test_part_and_csv_changed_together_and_back_again(built: tuple[Path, Path], tinykit: Any, tmp_path: Path) -> None:
     root, idx = built
     saved = tmp_path / "meta2-saved"
     shutil.copytree(root / "meta2", saved)
@@ -143,4 +152,5 @@ def test_demo_root_rebuilt_after_one_part_changed(tmp_path: Path) -> None:
     _touch(root / "meta3.zip")
     report = build_index(root, index_dir=idx)
     assert len(report.parts_read) == 1
+    assert _reused(idx) == {"csv": True, "parts": len(report.parts_reused)}
     _assert_same_as_fresh(root, idx, tmp_path)

@@ -124,7 +124,7 @@ def _build_split(captions: list[str]) -> list[set[str]]:
     """The words the build's caption word index gets for each caption (its SQL, empty strings dropped)."""
     import duckdb
 
-    from skyscript_viz.merge import _SPLIT_WORDS_SQL
+    from skyscript_viz.mergecsv import _SPLIT_WORDS_SQL
 
     con = duckdb.connect()
     rows = con.execute(
