@@ -17,7 +17,8 @@ from typing import Any
 
 from . import settings
 from .discovery import DatasetLayout, Part
-from .mergecsv import CAPTION_SPLIT_SQL, CAPTION_TABLES, MAX_SUBSETS, CsvStage, csv_name_case, csv_stage
+from .errors import IndexBuildError
+from .mergecsv import CAPTION_SPLIT_SQL, CAPTIONS_DB, MAX_SUBSETS, CsvStage, csv_name_case, csv_stage, db_path_in
 from .mergepart import Fragment, fragment_name, part_fragment
 from .query import sql_literal
 
@@ -25,19 +26,6 @@ __all__ = ["CAPTION_SPLIT_SQL", "MAX_SUBSETS", "TAG_BITS", "TAG_BIT_COLUMNS", "m
 
 TAG_BITS = 62  # frequent keys (and pairs) that get a bit in the images table
 TAG_BIT_COLUMNS = tuple(f"tb_{kind}s_{role}" for kind in ("key", "pair") for role in ("any", "focus", "surr"))
-
-
-def _db_path(gen_dir: Path) -> tuple[Path, Path | None]:
-    """Where to write the serving database, and the temporary folder used for it if any.
-
-    DuckDB cuts a database path at ``?`` when it names the write-ahead log, so under a root whose path
-    holds one the database is written in a temporary folder and moved into place."""
-    if "?" not in str(gen_dir.resolve()):
-        return gen_dir / "index.duckdb", None
-    import tempfile
-
-    tmp = Path(tempfile.mkdtemp(prefix="skyscript-viz-"))
-    return tmp / "index.duckdb", tmp
 
 
 class _TimedCon:
@@ -69,22 +57,15 @@ def merge(
     there; the steps spanning all parts (ids, tag vocabulary and bits, problems) run every time."""
     con, tmpdir, scratch_tmp, db_path, db_tmp = _open_merge(gen_dir, memory_limit)
     stage = csv_stage(con, layout, cache_root)
+    # The serving database starts as a copy of the stage's caption tables; the rest is added to it.
+    shutil.copyfile(stage.folder / CAPTIONS_DB, db_path)
+    con.execute(f"ATTACH {sql_literal(str(db_path))} AS db")
     frags = [part_fragment(con, d, stage) for _, d in part_dirs]
     offsets = _part_offsets(part_dirs)
     _merge_vocab_and_tags(con, offsets)
     _tag_bitmasks(con)
-    union = _fragments_union(offsets, frags)
-    con.execute(f"""CREATE TABLE db.images AS SELECT i.* EXCLUDE (title_cid, multi_cid),
-                      {", ".join(f"coalesce(b.{c}, 0) AS {c}" for c in TAG_BIT_COLUMNS)},
-                      i.title_cid, i.multi_cid
-                    FROM ({union}) i LEFT JOIN img_bits b ON b.image_id = i.id
-                    ORDER BY i.id""")
+    _images(con, offsets, frags)
     _problems(con, layout, stage, offsets, frags)
-    # The stage's files are in their stored order (caption_words by word): kept as they are read.
-    con.execute("SET preserve_insertion_order=true")
-    for table in CAPTION_TABLES:
-        con.execute(f"CREATE TABLE db.{table} AS SELECT * FROM read_parquet({stage.file(table)})")
-    con.execute("SET preserve_insertion_order=false")
     con.execute("""CREATE TABLE db.keys AS
                    SELECT v.key, min(v.kv_id) AS kv_lo, max(v.kv_id) AS kv_hi, count(*) AS n_values,
                           coalesce(any_value(c.n_focus), 0) AS n_focus,
@@ -117,16 +98,16 @@ def merge(
 
 
 def _open_merge(gen_dir: Path, memory_limit: str) -> tuple[_TimedCon, Path, Path | None, Path, Path | None]:
-    """The merge's connection: a scratch database (working tables) with the serving database attached
-    as ``db``; returns it, the spill folder, and the paths _db_path gave for both databases."""
+    """The merge's connection on a scratch database (working tables); returns it, the spill folder, and
+    the paths db_path_in gave for the scratch and the serving databases."""
     import duckdb
 
     # The working tables (13M caption CSV rows, the image rows…) live in a scratch database file in the
     # index folder, not in memory: DuckDB evicts their blocks under memory_limit instead of failing.
     tmpdir = gen_dir / ".duckdb_tmp"
     tmpdir.mkdir(exist_ok=True)
-    scratch, scratch_tmp = _db_path(tmpdir)
-    con = _TimedCon(duckdb.connect(str(scratch.with_name("scratch.duckdb"))))
+    scratch, scratch_tmp = db_path_in(tmpdir, "scratch.duckdb")
+    con = _TimedCon(duckdb.connect(str(scratch)))
     # Bounded: what does not fit spills to a folder inside the index folder (the machine's temp folder
     # may be a small RAM disk), and the thread count is fixed so the memory per thread is known.
     con.execute(f"SET memory_limit={sql_literal(memory_limit)}")
@@ -139,9 +120,7 @@ def _open_merge(gen_dir: Path, memory_limit: str) -> tuple[_TimedCon, Path, Path
     # still checkpointed when it is detached.
     con.execute("SET checkpoint_threshold='1TB'")
     # The serving tables are written once, straight into the database the app opens.
-    db_path, db_tmp = _db_path(gen_dir)
-    con.execute(f"ATTACH {sql_literal(str(db_path))} AS db")
-
+    db_path, db_tmp = db_path_in(gen_dir, "index.duckdb")
     return con, tmpdir, scratch_tmp, db_path, db_tmp
 
 
@@ -156,15 +135,34 @@ def _part_offsets(part_dirs: list[tuple[Part, Path]]) -> list[tuple[int, int, Pa
     return offsets
 
 
-def _fragments_union(offsets: list[tuple[int, int, Path]], frags: list[Fragment]) -> str:
-    """One SELECT over every part stage's image rows, with global ids (in part order)."""
-    return (
-        " UNION ALL ".join(
-            f"SELECT local + {o} AS id, * EXCLUDE (local) FROM read_parquet({f.file('images')})"
-            for (_, o, _), f in zip(offsets, frags, strict=True)
+def _images(con: _TimedCon, offsets: list[tuple[int, int, Path]], frags: list[Fragment]) -> None:
+    """``db.images``: the part stages' rows, one part after the other, each with its tag bits.
+
+    The part stages are in image order, so the rows are written as they are read (no sort of 5.2M wide
+    rows), the bits lined up by position from a table holding a row for every id."""
+    n_total = sum(json.loads((d / "stats.json").read_text())["n"] for _, _, d in offsets)
+    con.execute(f"""CREATE TABLE bits_dense AS SELECT r.range::INTEGER AS id,
+                      {", ".join(f"coalesce(b.{c}, 0) AS {c}" for c in TAG_BIT_COLUMNS)}
+                    FROM range({n_total}) r LEFT JOIN img_bits b ON b.image_id = r.range ORDER BY id""")
+    con.execute("DROP TABLE img_bits")
+    con.execute("SET preserve_insertion_order=true")
+    if not frags:
+        con.execute("CREATE TABLE db.images AS SELECT NULL::INTEGER AS id WHERE false")
+    ends = [o for _, o, _ in offsets[1:]] + [n_total]
+    for k, ((_, o, _), end, f) in enumerate(zip(offsets, ends, frags, strict=True)):
+        select = f"""SELECT f.local + {o} AS id, f.* EXCLUDE (local, title_cid, multi_cid),
+                       b.* EXCLUDE (id), f.title_cid, f.multi_cid
+                     FROM read_parquet({f.file("images")}) f
+                     POSITIONAL JOIN (SELECT * FROM bits_dense WHERE id >= {o} AND id < {end}) b"""
+        con.execute(f"CREATE TABLE db.images AS {select}" if k == 0 else f"INSERT INTO db.images {select}")
+    con.execute("SET preserve_insertion_order=false")
+    con.execute("DROP TABLE bits_dense")
+    # The lining up above relies on every part stage holding its part's rows in order: checked (~20 ms).
+    n, misplaced = con.execute("SELECT count(*), count(*) FILTER (WHERE id <> rowid) FROM db.images").fetchone()
+    if (n, misplaced) != (n_total, 0):
+        raise IndexBuildError(
+            f"merge: {n} image rows for {n_total} images, {misplaced} out of place; rebuild with --force"
         )
-        or "SELECT NULL::INTEGER AS id WHERE false"
-    )
 
 
 def _problems(
@@ -193,10 +191,17 @@ def _problems(
     selects.append(f"""SELECT i.id, p.filepath, p.kind, p.detail, p.origin
                        FROM read_parquet({stage.file("problems")}) p LEFT JOIN fps i ON p.filepath = i.filepath""")
     csv_case = csv_name_case(layout)
+    # A path's CSV rows are its subset bits, except for the paths whose rows the CSV stage listed.
     selects.append(f"""SELECT NULL::INTEGER AS id, fp AS filepath, 'csv_row_without_image' AS kind,
                          {csv_case} || ': no such image in the dataset' AS detail, {csv_case} AS origin
-                       FROM (SELECT fp, unnest(csv_rows) AS csv_idx FROM read_parquet({stage.file("caps")}) c
-                             ANTI JOIN fps ON c.fp = fps.filepath)""")
+                       FROM (SELECT fp, b AS csv_idx FROM
+                               (SELECT fp, subsets FROM read_parquet({stage.file("caps")}) c
+                                ANTI JOIN fps ON c.fp = fps.filepath WHERE n_rows = bit_count(subsets)),
+                               range({MAX_SUBSETS}) t(b)
+                             WHERE (subsets >> b) & 1 = 1
+                             UNION ALL
+                             SELECT fp, csv_idx FROM read_parquet({stage.file("rows")}) r
+                             ANTI JOIN fps ON r.fp = fps.filepath)""")
     con.execute(f"""CREATE TABLE db.problems AS SELECT id, filepath, kind, detail, origin
                     FROM ({" UNION ALL ".join(selects)}) ORDER BY kind, filepath""")
     con.execute("DROP TABLE fps")

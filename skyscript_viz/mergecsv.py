@@ -25,9 +25,9 @@ from typing import Any, Protocol
 from .discovery import DatasetLayout
 from .query import sql_literal
 
-__all__ = ["CAPTION_SPLIT_SQL", "CSV_STAGE_FORMAT", "MAX_SUBSETS", "CsvStage", "csv_stage"]
+__all__ = ["CAPTIONS_DB", "CAPTION_SPLIT_SQL", "CSV_STAGE_FORMAT", "MAX_SUBSETS", "CsvStage", "csv_stage"]
 
-CSV_STAGE_FORMAT = 1  # in the folder name: a change of what the stage writes makes older folders unused
+CSV_STAGE_FORMAT = 3  # in the folder name: a change of what the stage writes makes older folders unused
 CAPTION_SPLIT_SQL = "[^a-z0-9]+"  # what separates caption words (same rule as query.CAPTION_WORD_RE)
 MAX_SUBSETS = 63  # caption CSVs that get a bit in the 64-bit subsets mask; later ones still give captions
 HASH_CAPTION_IDS = True  # tests turn it off to check the text join gives the same ids
@@ -42,8 +42,9 @@ _SPLIT_WORDS_SQL = (
 _ESCAPE_RE = r"(^|/)\.\.(/|$)"
 # strict_mode: a row with too many columns is rejected (reported as bad_csv_row), not silently cut.
 _CSV_OPTS = "header=true, delim=',', quote='\"', escape='\"', auto_detect=false, strict_mode=true"
-# The Parquet files of a finished stage folder (the caption tables go to the serving database as they are).
-CAPTION_TABLES = ("caption_titles", "caption_multis", "caption_words", "caption_vocab")
+# The caption dictionaries and word index, already in the serving format: each generation's database
+# starts as a copy of this file (a file copy, ~1 s at 5.2M, where inserting the tables again took ~7 s).
+CAPTIONS_DB = "captions.duckdb"
 
 
 class Con(Protocol):
@@ -117,6 +118,19 @@ def build_folder(folder: Path, marker: str, write: Callable[[Path], None]) -> No
         raise
 
 
+def db_path_in(folder: Path, name: str) -> tuple[Path, Path | None]:
+    """Where to write the DuckDB database ``folder/name``, and the temporary folder used for it if any.
+
+    DuckDB cuts a database path at ``?`` when it names the write-ahead log, so under a root whose path
+    holds one the database is written in a temporary folder and moved into place."""
+    if "?" not in str(folder.resolve()):
+        return folder / name, None
+    import tempfile
+
+    tmp = Path(tempfile.mkdtemp(prefix="skyscript-viz-"))
+    return tmp / name, tmp
+
+
 def _csv_header(path: Path) -> list[str]:
     """Column names of a CSV (duplicates made unique), read with the csv module."""
     import csv
@@ -135,11 +149,11 @@ def _csv_header(path: Path) -> list[str]:
 def _build(con: Con, layout: DatasetLayout, out: Path) -> list[dict[str, Any]]:
     """Read the CSVs and write the stage's Parquet files into ``out``; returns the subsets."""
     subsets, rejects, lenient_notes = _read_csvs(con, layout)
-    # Per file path: which CSVs hold it (bits, and every row's CSV number for the rows whose image is
-    # missing), the caption of the most inclusive CSV, and whether the CSVs disagree on it.
+    # Per file path: which CSVs hold it (a bit each) and in how many rows, the caption of the most
+    # inclusive CSV, and whether the CSVs disagree on it.
     con.execute(f"""CREATE TABLE caps AS SELECT fp,
                       bit_or(CASE WHEN csv_idx < {MAX_SUBSETS} THEN (1::BIGINT) << csv_idx ELSE 0 END) AS subsets,
-                      list(csv_idx) AS csv_rows,
+                      count(*)::INTEGER AS n_rows,
                       arg_min(title, prio) AS title,
                       arg_min(title_multi_objects, prio) AS title_multi_objects,
                       min(hash(title, title_multi_objects)) FILTER (WHERE NOT rewritten)
@@ -149,16 +163,28 @@ def _build(con: Con, layout: DatasetLayout, out: Path) -> list[dict[str, Any]]:
     con.execute(
         f"COPY ({' UNION ALL '.join(csv_probs)}) TO {sql_literal(str(out / 'problems.parquet'))} (FORMAT parquet)"
     )
+    # The rows the bits do not tell (a path twice in one CSV, CSVs past the 63rd): one row per CSV row,
+    # for the problems of rows whose image is missing. A list per path in ``caps`` cost 2.5x its grouping.
+    con.execute(f"""COPY (SELECT r.fp, r.csv_idx FROM csvrows r
+                          SEMI JOIN (SELECT fp FROM caps WHERE n_rows <> bit_count(subsets)) x ON r.fp = x.fp
+                          WHERE r.ok ORDER BY r.fp, r.csv_idx)
+                    TO {sql_literal(str(out / "rows.parquet"))} (FORMAT parquet)""")
     con.execute("DROP TABLE csvrows")
-    _caption_dictionaries(con, out)
+    cap_path, cap_tmp = db_path_in(out, CAPTIONS_DB)
+    con.execute(f"ATTACH {sql_literal(str(cap_path))} AS capdb")
+    _caption_dictionaries(con)
     # Sorted by path, so a part's merge reads only the row groups of its own folder's paths.
     con.execute(f"""COPY (SELECT c.*, ct.cap_id AS title_cid, cm.cap_id AS multi_cid
                           FROM caps c
-                          LEFT JOIN {_caption_id_join(con, out, "caption_titles", "ct", "c.title")}
-                          LEFT JOIN {_caption_id_join(con, out, "caption_multis", "cm", "c.title_multi_objects")}
+                          LEFT JOIN {_caption_id_join(con, "caption_titles", "ct", "c.title")}
+                          LEFT JOIN {_caption_id_join(con, "caption_multis", "cm", "c.title_multi_objects")}
                           ORDER BY c.fp)
                     TO {sql_literal(str(out / "caps.parquet"))} (FORMAT parquet)""")
     con.execute("DROP TABLE caps")
+    con.execute("DETACH capdb")
+    if cap_tmp is not None:
+        shutil.move(cap_path, out / CAPTIONS_DB)
+        shutil.rmtree(cap_tmp, ignore_errors=True)
     return subsets
 
 
@@ -237,30 +263,30 @@ def _csv_problem_selects(layout: DatasetLayout, rejects: list[str], lenient_note
     ]
 
 
-def _caption_id_join(con: Con, out: Path, table: str, alias: str, text: str) -> str:
+def _caption_id_join(con: Con, table: str, alias: str, text: str) -> str:
     """The join giving each path its caption id from dictionary ``table``: by the 64-bit hash of the
     text when no two captions of the dictionary share one (checked), so the join table holds two integers
     per caption instead of its text; else by the text itself."""
-    src = f"read_parquet({sql_literal(str(out / f'{table}.parquet'))})"
     if HASH_CAPTION_IDS:
-        shared = con.execute(f"SELECT count(*) FROM (SELECT hash(text) AS h FROM {src} GROUP BY h HAVING count(*) > 1)")
+        shared = con.execute(
+            f"SELECT count(*) FROM (SELECT hash(text) AS h FROM capdb.{table} GROUP BY h HAVING count(*) > 1)"
+        )
         if shared.fetchone()[0] == 0:
             # hash(NULL) is a number too: a path without this caption must match nothing
             key = f"CASE WHEN {text} IS NOT NULL THEN hash({text}) END"
-            return f"(SELECT hash(text) AS h, cap_id FROM {src}) {alias} ON {alias}.h = {key}"
-    return f"(SELECT text, cap_id FROM {src}) {alias} ON {alias}.text = {text}"
+            return f"(SELECT hash(text) AS h, cap_id FROM capdb.{table}) {alias} ON {alias}.h = {key}"
+    return f"capdb.{table} {alias} ON {alias}.text = {text}"
 
 
-def _caption_dictionaries(con: Con, out: Path) -> None:
-    """The caption dictionaries and word index, from ``caps``, as Parquet files in ``out``."""
+def _caption_dictionaries(con: Con) -> None:
+    """The caption dictionaries and word index, from ``caps``, into the attached ``capdb``."""
     # Caption dictionaries: rule-built captions repeat (SkyScript has ~0.1M distinct titles and ~1.2M
     # distinct multi-object captions for 5.2M images), so a caption search scans the distinct, already
     # lower-cased texts and maps the hits back through integer ids.
     for column, table in (("title", "caption_titles"), ("title_multi_objects", "caption_multis")):
-        con.execute(f"""COPY (SELECT (row_number() OVER (ORDER BY text) - 1)::INTEGER AS cap_id, text, lower(text) AS lc
-                        FROM (SELECT DISTINCT {column} AS text FROM caps WHERE {column} IS NOT NULL) ORDER BY cap_id)
-                        TO {sql_literal(str(out / f"{table}.parquet"))} (FORMAT parquet)""")
-    titles, multis = (f"read_parquet({sql_literal(str(out / f'{t}.parquet'))})" for t in CAPTION_TABLES[:2])
+        con.execute(f"""CREATE TABLE capdb.{table} AS
+                        SELECT (row_number() OVER (ORDER BY text) - 1)::INTEGER AS cap_id, text, lower(text) AS lc
+                        FROM (SELECT DISTINCT {column} AS text FROM caps WHERE {column} IS NOT NULL)""")
     # Caption words (lower-case runs of [a-z0-9], CAPTION_WORD_RE): word -> caption ids, so a caption
     # search looks up the candidates of its rarest word instead of scanning every distinct caption.
     # Two statements: split then sort. As one, DuckDB 1.x ran out of memory at 5.2M under a 2 GB limit
@@ -268,13 +294,12 @@ def _caption_dictionaries(con: Con, out: Path) -> None:
     # (at 300K the fused statement fails under 80 MB, the two run in 40 MB).
     con.execute(f"""CREATE TABLE capwords AS
                       SELECT unnest(list_distinct({_SPLIT_WORDS_SQL})) AS word, 0::TINYINT AS kind, cap_id
-                      FROM {titles}
+                      FROM capdb.caption_titles
                       UNION ALL
                       SELECT unnest(list_distinct({_SPLIT_WORDS_SQL})) AS word, 1::TINYINT AS kind, cap_id
-                      FROM {multis}""")
-    words = sql_literal(str(out / "caption_words.parquet"))
-    con.execute(f"""COPY (SELECT word, kind, cap_id FROM capwords WHERE word <> '' ORDER BY word, kind, cap_id)
-                    TO {words} (FORMAT parquet)""")
+                      FROM capdb.caption_multis""")
+    con.execute("""CREATE TABLE capdb.caption_words AS SELECT word, kind, cap_id FROM capwords
+                   WHERE word <> '' ORDER BY word, kind, cap_id""")
     con.execute("DROP TABLE capwords")
-    con.execute(f"""COPY (SELECT word, count(*)::INTEGER AS n FROM read_parquet({words}) GROUP BY word ORDER BY word)
-                    TO {sql_literal(str(out / "caption_vocab.parquet"))} (FORMAT parquet)""")
+    con.execute("""CREATE TABLE capdb.caption_vocab AS SELECT word, count(*)::INTEGER AS n FROM capdb.caption_words
+                   GROUP BY word ORDER BY word""")

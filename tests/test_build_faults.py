@@ -212,6 +212,23 @@ def test_seventy_caption_csvs(root: Path) -> None:
         idx.close()
 
 
+def test_every_csv_row_without_image_is_reported_once(root: Path) -> None:
+    """One problem per CSV row whose image is missing: a path twice in one CSV is two rows, and CSVs
+    past the 63rd (no subset bit) still report theirs."""
+    for i in range(66):
+        rows = "images2/zz_gone_CH_19.jpg,gone,x\n" * (2 if i == 3 else 1)
+        (root / "dataframe" / f"extra_{i:02d}.csv").write_text("filepath,title,title_multi_objects\n" + rows)
+    build_index(root)
+    idx = ImageIndex.open(root)
+    try:
+        df = idx.problems(limit=10_000)
+        gone = df[(df["kind"] == "csv_row_without_image") & (df["filepath"] == "images2/zz_gone_CH_19.jpg")]
+        origins = sorted(gone["origin"])
+        assert origins == sorted([f"dataframe/extra_{i:02d}.csv" for i in range(66)] + ["dataframe/extra_03.csv"])
+    finally:
+        idx.close()
+
+
 def test_cli_exit_2_with_one_line_when_nothing_could_be_read(tmp_path: Path) -> None:
     root = tmp_path / "root"
     root.mkdir()
