@@ -14,7 +14,7 @@ import re
 import reprlib
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -42,18 +42,17 @@ MAX_META_SIZE = 64 << 20  # a meta pickle with 40,000 surrounding objects is ~2 
 ProblemFn = Callable[[str, ProblemKind, str], None]
 
 
-class _Member(NamedTuple):  # a tuple: made for each of a part's ~1.7M members, ~8x cheaper than a frozen dataclass
-    stem: str
-    member: str  # zip member name, or file name inside the folder
-    pos: int = -1  # position in the zip's central directory (zip stores)
-
-
 class _Store:
     """One store of a part, listed and readable under limits; what cannot be read becomes a problem."""
 
     def __init__(self, store: PartStore, ext: str, problem: ProblemFn) -> None:
         self.store, self.ext = store, ext
-        self.found: list[_Member] = []
+        # The members named *{ext}, as parallel columns (no object per member: a part lists ~1.7M):
+        # stem (base name without ext), member name (zip member, or file name in the folder), position
+        # in the zip's central directory (-1 in a folder).
+        self.stems: list[str] = []
+        self.members: list[str] = []
+        self.positions = np.zeros(0, np.int64)
         self.other: list[str] = []
         self.zip: LocalZip | None = None
         self.columns: dict[str, np.ndarray] = {}
@@ -84,6 +83,7 @@ class _Store:
     def _list_folder(self, problem: ProblemFn) -> None:
         root, label = self.store.path.parent, self.store.path.name
         ext = self.ext
+        stems, members = self.stems, self.members
         with os.scandir(self.store.path) as it:
             for entry in it:
                 name = entry.name
@@ -106,7 +106,9 @@ class _Store:
                         "not a regular file (a FIFO, device or folder); not read",
                     )
                     continue
-                self.found.append(_Member(name[: -len(ext)], name))
+                stems.append(name[: -len(ext)])
+                members.append(name)
+        self.positions = np.full(len(members), -1, np.int64)
 
     def _list_names(self, names: list[str], skip: set[int]) -> None:
         """Members named ``*{ext}`` become found (stem = base name without ext); other files are noted;
@@ -125,15 +127,16 @@ class _Store:
         hidden = pc.starts_with(base, ".").to_numpy(zero_copy_only=False)
         found = np.flatnonzero(keep & ~mac & is_ext)
         other = np.flatnonzero(keep & (mac | (~is_ext & ~hidden)))
-        stems = pc.utf8_slice_codeunits(base.take(pa.array(found)), 0, -len(ext)).to_pylist()
-        self.found = [_Member(st, names[i], i) for st, i in zip(stems, found.tolist(), strict=True)]
+        self.stems = pc.utf8_slice_codeunits(base.take(pa.array(found)), 0, -len(ext)).to_pylist()
+        self.members = a.take(pa.array(found)).to_pylist()
+        self.positions = found.astype(np.int64)
         self.other = [names[i] for i in other.tolist()]
 
-    def read(self, m: _Member) -> bytes:
-        """The bytes of one member (meta pickles), bounded by MAX_META_SIZE."""
+    def read(self, k: int) -> bytes:
+        """The bytes of found member ``k`` (meta pickles), bounded by MAX_META_SIZE."""
         if self.zip is not None:
-            return self.zip.read_index(m.pos)
-        return read_regular(self.store.path / m.member, MAX_META_SIZE)
+            return self.zip.read_index(int(self.positions[k]))
+        return read_regular(self.store.path / self.members[k], MAX_META_SIZE)
 
     def close(self) -> None:
         """Close the zip, keeping its directory's location columns as NumPy arrays only: a directory
@@ -312,19 +315,45 @@ def _meta_failure(member: str | None, exc: Exception) -> tuple[ProblemKind, str]
     return ProblemKind.CORRUPT_META, f"{member}: {type(exc).__name__}: {exc}"[:300]
 
 
-def _by_stem(st: _Store | None, prefix: str, what: str, problem: ProblemFn) -> dict[str, _Member]:
-    """Members by stem; a second member with the same stem is reported and not used."""
-    out: dict[str, _Member] = {}
-    for m in st.found if st else ():
-        if m.stem in out:
-            problem(
-                prefix + m.stem + ".jpg",
-                ProblemKind.DUPLICATE_FILE,
-                f"{what}{m.member} and {out[m.stem].member} have the same name; the first is used",
-            )
+def _match(
+    stores: tuple[_Store | None, _Store | None], prefix: str, problem: ProblemFn
+) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Every stem of the part, sorted, with its member number in the image and in the meta store (-1:
+    none), computed with Arrow over all ~867,000 stems. A second member with the same stem is reported
+    and not used."""
+    arrays = [pa.array(st.stems if st else [], pa.string()) for st in stores]
+    orders = [pc.sort_indices(a) for a in arrays]
+    ranked = [a.take(o) for a, o in zip(arrays, orders, strict=True)]
+    dups = False
+    for st, what, r in zip(stores, ("", "meta "), ranked, strict=True):
+        if st is None or len(r) < 2 or not pc.any(pc.equal(r[1:], r[:-1])).as_py():
             continue
-        out[m.stem] = m
-    return out
+        dups = True  # rare: each later member of a stem is reported
+        first: dict[str, int] = {}
+        for k, stem in enumerate(st.stems):
+            if stem in first:
+                problem(
+                    prefix + stem + ".jpg",
+                    ProblemKind.DUPLICATE_FILE,
+                    f"{what}{st.members[k]} and {st.members[first[stem]]} have the same name; the first is used",
+                )
+            else:
+                first[stem] = k
+    # The usual cases, answered by the two sorts alone: both stores hold the same stems, or one is empty.
+    if not dups:
+        none = np.full(max(len(arrays[0]), len(arrays[1])), -1, np.int64)
+        idx = [np.asarray(o, np.int64) for o in orders]
+        if ranked[0].equals(ranked[1]):
+            return ranked[0].to_pylist(), idx[0], idx[1]
+        if len(arrays[1]) == 0:
+            return ranked[0].to_pylist(), idx[0], none
+        if len(arrays[0]) == 0:
+            return ranked[1].to_pylist(), none, idx[1]
+    every = pc.unique(pa.concat_arrays(arrays))
+    every = every.take(pc.sort_indices(every))  # UTF-8 byte order = code point order, as sorted() gives
+    # index_in gives the first position of each value: a duplicate's later members are not used
+    img_k, meta_k = (np.asarray(pc.index_in(every, value_set=a).fill_null(-1).to_numpy(), np.int64) for a in arrays)
+    return every.to_pylist(), img_k, meta_k
 
 
 BATCH_IMAGES = 32768  # images read, converted and written at a time: bounds a worker's memory
@@ -364,28 +393,28 @@ def _names(stems: pa.Array, fps: list[str], problem: ProblemFn) -> dict[str, pa.
 
 
 def _read_metas(
-    st: _Store | None, members: list[_Member | None], fps: list[str], problem: ProblemFn
+    st: _Store | None, found: np.ndarray, fps: list[str], problem: ProblemFn
 ) -> list[dict[str, Any] | None]:
-    """The meta dict of each image (None where it is missing or unreadable, which is reported)."""
-    out: list[dict[str, Any] | None] = [None] * len(members)
+    """The meta dict of each image (None where it is missing or unreadable, which is reported);
+    ``found``: each image's member number in ``st`` (-1: none)."""
+    out: list[dict[str, Any] | None] = [None] * len(found)
+    for j in np.flatnonzero(found < 0):
+        problem(fps[j], ProblemKind.MISSING_META, "no meta pickle for this image")
     if st is None:
-        for j in range(len(members)):
-            problem(fps[j], ProblemKind.MISSING_META, "no meta pickle for this image")
         return out
-    have = [j for j, m in enumerate(members) if m is not None]
-    for j, m in enumerate(members):
-        if m is None:
-            problem(fps[j], ProblemKind.MISSING_META, "no meta pickle for this image")
+    have = np.flatnonzero(found >= 0).tolist()
+    ks = found[have]
     if st.zip is not None:
-        raws: list[bytes | Exception] = st.zip.read_many([members[j].pos for j in have])  # type: ignore[union-attr]
+        raws: list[bytes | Exception] = st.zip.read_many(st.positions[ks].tolist())
     else:
         raws = []
-        for j in have:
+        for k in ks.tolist():
             try:
-                raws.append(st.read(members[j]))  # type: ignore[arg-type]
+                raws.append(st.read(k))
             except Exception as exc:  # noqa: BLE001 - every failure becomes a problem row
                 raws.append(exc)
-    _load_all(safe_loads, have, raws, members, fps, out, problem)
+    names = [st.members[k] for k in ks.tolist()]
+    _load_all(safe_loads, have, raws, names, fps, out, problem)
     return out
 
 
@@ -393,22 +422,22 @@ def _load_all(
     loads: Any,
     have: list[int],
     raws: list[bytes | Exception],
-    members: list[_Member | None],
+    names: list[str],
     fps: list[str],
     out: list[dict[str, Any] | None],
     problem: ProblemFn,
 ) -> None:
     """Unpickle each member's bytes into ``out``; failures become problem rows."""
-    for j, raw in zip(have, raws, strict=True):
+    for j, raw, name in zip(have, raws, names, strict=True):
         try:
             if isinstance(raw, Exception):
                 raise raw
             meta = loads(raw)
         except Exception as exc:  # noqa: BLE001 - every failure becomes a problem row
-            problem(fps[j], *_meta_failure(members[j].member, exc))  # type: ignore[union-attr]
+            problem(fps[j], *_meta_failure(name, exc))
             continue
         if type(meta) is not dict:
-            problem(fps[j], ProblemKind.CORRUPT_META, f"{members[j].member}: a {type(meta).__name__}, not a dict")  # type: ignore[union-attr]
+            problem(fps[j], ProblemKind.CORRUPT_META, f"{name}: a {type(meta).__name__}, not a dict")
             continue
         out[j] = meta
 
@@ -424,14 +453,12 @@ def _read_listed(
 ) -> dict[str, Any]:
     """Read the meta of every listed image and write the part's Parquet files, batch by batch."""
     prefix = f"images{part.number}/"
-    imgs = _by_stem(img_store, prefix, "", problem)
-    metas = _by_stem(meta_store, prefix, "meta ", problem)
+    stems, img_k, meta_k = _match((img_store, meta_store), prefix, problem)
     for st in (img_store, meta_store):
         if st is None:
             continue
         for name in st.other:
             problem(f"{st.store.path.name}/{name}", ProblemKind.UNEXPECTED_FILE, "not a .jpg/.pickle; ignored")
-    stems = sorted(imgs.keys() | metas.keys())
     n = len(stems)
     out = PartWriter(out_dir, _text)
     words: dict[int, str] = {}  # vocabulary id -> its caption words
@@ -454,7 +481,14 @@ def _read_listed(
             if progress is not None:
                 progress.put((part.number, lo, n))
             _read_batch(
-                part, stems[lo : lo + BATCH_IMAGES], lo, (imgs, metas), (img_store, meta_store), out, kv_words, problem
+                part,
+                stems[lo : lo + BATCH_IMAGES],
+                lo,
+                (img_k[lo : lo + BATCH_IMAGES], meta_k[lo : lo + BATCH_IMAGES]),
+                (img_store, meta_store),
+                out,
+                kv_words,
+                problem,
             )
     finally:
         out.close(plists)
@@ -467,7 +501,7 @@ def _read_batch(
     part: Part,
     stems: list[str],
     lo: int,
-    by_stem: tuple[dict[str, _Member], dict[str, _Member]],
+    found: tuple[np.ndarray, np.ndarray],
     stores: tuple[_Store | None, _Store | None],
     out: PartWriter,
     kv_words: Any,
@@ -477,15 +511,21 @@ def _read_batch(
     k = len(stems)
     prefix = f"images{part.number}/"
     fps = [prefix + s + ".jpg" for s in stems]
-    img_ms = list(map(by_stem[0].get, stems))
-    meta_ms = list(map(by_stem[1].get, stems))
-    img_members = [m.member if m is not None else None for m in img_ms]
-    has_img = np.fromiter((m is not None for m in img_ms), bool, k)
+    img_st, meta_st = stores
+    img_k, meta_k = found
+    has_img = img_k >= 0
+    img_members: list[str | None] = (
+        [img_st.members[i] if i >= 0 else None for i in img_k.tolist()] if img_st else [None] * k
+    )
     for j in np.flatnonzero(~has_img):
-        mm = meta_ms[j]
-        problem(fps[j], ProblemKind.MISSING_IMAGE, f"meta {mm.member if mm is not None else None} has no image")
+        mk = int(meta_k[j])
+        problem(
+            fps[j],
+            ProblemKind.MISSING_IMAGE,
+            f"meta {meta_st.members[mk] if meta_st is not None and mk >= 0 else None} has no image",
+        )
     names = _names(pa.array(stems, pa.string()), fps, problem)
-    metas = _read_metas(stores[1], meta_ms, fps, problem)
+    metas = _read_metas(meta_st, meta_k, fps, problem)
     name_year = names["name_year"].fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
     name_ok = names["name_year"].is_valid().to_numpy(zero_copy_only=False)
     fast = fast_columns(metas, name_year, name_ok)
@@ -496,14 +536,14 @@ def _read_batch(
         _report_flagged(metas, fps, name_year, flags, problem)
         kv = out.ids_of_strings(keys, values)
         focus = focus_words_of(local[role == 0], kv[role == 0], kv_words, k)
-    img_index = np.fromiter((m.pos if m is not None else -1 for m in img_ms), np.int64, k)
+    img_index = np.where(has_img, img_st.positions[np.where(has_img, img_k, 0)], -1) if img_st and k else np.full(k, -1)
     table = pa.table(
         {
             "local": pa.array(np.arange(lo, lo + k), pa.int32()),
             "filepath": pa.array(fps, pa.string()),
             "part": pa.array(np.full(k, part.number), pa.int32()),
             **_image_columns(part, stores[0], has_img, img_members, img_index),
-            "has_meta": pa.array([m is not None for m in meta_ms], pa.bool_()),
+            "has_meta": pa.array(meta_k >= 0, pa.bool_()),
             **names,
             **cols,
             "focus_words": focus,
