@@ -62,7 +62,7 @@ def merge(
     con.execute(f"ATTACH {sql_literal(str(db_path))} AS db")
     frags = [part_fragment(con, d, stage) for _, d in part_dirs]
     offsets = _part_offsets(part_dirs)
-    _merge_vocab_and_tags(con, offsets)
+    _merge_vocab_and_tags(con, offsets, frags)
     _tag_bitmasks(con)
     _images(con, offsets, frags)
     _problems(con, layout, stage, offsets, frags)
@@ -207,18 +207,14 @@ def _problems(
     con.execute("DROP TABLE fps")
 
 
-def _merge_vocab_and_tags(con: _TimedCon, offsets: list[tuple[int, int, Path]]) -> None:
-    """``gv`` (global vocabulary), ``db.tags``, ``db.vocab`` and ``keycounts`` from the parts' tables."""
+def _merge_vocab_and_tags(con: _TimedCon, offsets: list[tuple[int, int, Path]], frags: list[Fragment]) -> None:
+    """``gv`` (global vocabulary), ``db.image_tags``, ``db.tags``, ``db.vocab`` and ``keycounts`` from the
+    parts' tables and the part stages' tag rows (in image order)."""
     # Vocabulary: global ids in (key, value) order so that all values of one key form a contiguous range.
     union_vocab = " UNION ALL ".join(
         f"SELECT {i} AS p, kv, key, value, n_focus, n_surrounding, n_images "
         f"FROM read_parquet({sql_literal(str(d / 'vocab.parquet'))})"
         for i, (_, _, d) in enumerate(offsets)
-    )
-    union_tags = " UNION ALL ".join(
-        f"SELECT {i} AS p, local + {o} AS image_id, role, obj, kv FROM "
-        f"read_parquet({sql_literal(str(d / 'tags.parquet'))})"
-        for i, (_, o, d) in enumerate(offsets)
     )
     if offsets:
         con.execute(f"CREATE TABLE pv AS {union_vocab}")
@@ -230,19 +226,28 @@ def _merge_vocab_and_tags(con: _TimedCon, offsets: list[tuple[int, int, Path]]) 
                              FROM pv GROUP BY key, value)""")
         con.execute("""CREATE TABLE pmap AS SELECT pv.p, pv.kv, gv.kv_id FROM pv
                        JOIN gv ON pv.key = gv.key AND pv.value = gv.value""")
-        con.execute(f"""CREATE TABLE db.tags AS SELECT m.kv_id, t.image_id::INTEGER AS image_id, t.role, t.obj
-                        FROM ({union_tags}) t JOIN pmap m ON t.p = m.p AND t.kv = m.kv
-                        ORDER BY m.kv_id, t.image_id""")
     else:
         con.execute("""CREATE TABLE gv (kv_id INTEGER, key VARCHAR, value VARCHAR, n_focus BIGINT,
                        n_surrounding BIGINT, n_images BIGINT)""")
-        con.execute("""CREATE TABLE db.tags (kv_id INTEGER, image_id INTEGER, role TINYINT, obj INTEGER)""")
-    # The same rows in image order, for one image's tags (the selected image): ``db.tags`` is in tag
-    # order for the filters, so finding one image there scans most of it (~70% of its row groups at
-    # 5.2M images, 80-360 ms). Sorted by image, each row group covers a narrow id range and a lookup
-    # reads one. Copied from ``db.tags`` (5.7 s at 5.2M, as long as repeating the parts' scan and join).
-    con.execute("""CREATE TABLE db.image_tags AS SELECT image_id, role, obj, kv_id FROM db.tags
-                   ORDER BY image_id""")
+    # The tag rows in image order, for one image's tags (the selected image): in ``db.tags``'s tag order
+    # finding one image scans most of it (~70% of its row groups at 5.2M images, 80-360 ms); sorted by
+    # image each row group covers a narrow id range and a lookup reads one. The part stages hold their
+    # rows in image order, so they are written as read, each part-local tag number looked up in the
+    # part's list of global ids (a part's numbers run from 0 without gaps: checked).
+    con.execute("CREATE TABLE db.image_tags (image_id INTEGER, role TINYINT, obj INTEGER, kv_id INTEGER)")
+    con.execute("SET preserve_insertion_order=true")
+    for i, ((_, o, _), f) in enumerate(zip(offsets, frags, strict=True)):
+        n, top = con.execute(f"SELECT count(*), coalesce(max(kv), -1) FROM pmap WHERE p = {i}").fetchone()
+        if n != top + 1:
+            raise IndexBuildError(f"merge: part {i}'s tag numbers are not 0..{n - 1}; rebuild with --force")
+        con.execute(f"""INSERT INTO db.image_tags
+                        SELECT (t.local + {o})::INTEGER, t.role, t.obj, m.ids[t.kv + 1]
+                        FROM read_parquet({f.file("tags")}) t,
+                             (SELECT list(kv_id ORDER BY kv) AS ids FROM pmap WHERE p = {i}) m""")
+    con.execute("SET preserve_insertion_order=false")
+    # In tag order for the filters: a tag's rows are one run, read through the zone maps of a few row groups.
+    con.execute("""CREATE TABLE db.tags AS SELECT kv_id, image_id, role, obj FROM db.image_tags
+                   ORDER BY kv_id, image_id""")
     con.execute("""CREATE TABLE db.vocab AS SELECT kv_id, key, value, n_focus, n_surrounding, n_images FROM gv
                    ORDER BY kv_id""")
     union_keys = (
@@ -288,4 +293,4 @@ def _tag_bitmasks(con: _TimedCon) -> None:
     )
     con.execute(f"""CREATE TABLE img_bits AS SELECT *, tb_keys_focus | tb_keys_surr AS tb_keys_any,
                       tb_pairs_focus | tb_pairs_surr AS tb_pairs_any
-                    FROM (SELECT t.image_id, {masks} FROM db.tags t JOIN kvbits b USING (kv_id) GROUP BY t.image_id)""")
+                    FROM (SELECT t.image_id, {masks} FROM db.image_tags t JOIN kvbits b USING (kv_id) GROUP BY t.image_id)""")

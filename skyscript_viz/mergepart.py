@@ -1,8 +1,8 @@
 """The merge's per-part stage: one part's image rows joined with the captions, kept between builds.
 
 A part's images with their captions, subset flags, caption ids, footprint figures and problem count,
-and the part's problems with the checks that need the captions (images in no CSV, captions that miss
-the focus tags), depend only on that part and on the CSVs. They are written as Parquet files into the
+the part's problems with the checks that need the captions (images in no CSV, captions that miss the
+focus tags), and its tag rows in image order, depend only on that part and on the CSVs. They are written as Parquet files into the
 part's folder, named after the CSV stage they were joined with (skyscript_viz.mergecsv), in the order
 of the part's image numbers; a later merge with the same part and CSVs only concatenates them.
 """
@@ -17,7 +17,7 @@ from .query import sql_literal
 
 __all__ = ["FRAGMENT_FORMAT", "Fragment", "part_fragment"]
 
-FRAGMENT_FORMAT = 1
+FRAGMENT_FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -103,3 +103,7 @@ def _build(con: Con, part_dir: Path, stage: CsvStage, out: Path) -> None:
                     TO {sql_literal(str(out / "images.parquet"))} (FORMAT parquet)""")
     con.execute("DROP TABLE fimg")
     con.execute("DROP TABLE fprob")
+    # The part's tag rows in image order (the reader writes each batch's focus tags, then the rest).
+    tags = sql_literal(str(part_dir / "tags.parquet"))
+    con.execute(f"""COPY (SELECT local, role, obj, kv FROM read_parquet({tags}) ORDER BY local, role, obj, kv)
+                    TO {sql_literal(str(out / "tags.parquet"))} (FORMAT parquet)""")
