@@ -220,9 +220,10 @@ def _build_locked(
     parts_dir = idx / "parts"
     todo = [(p, name) for p, name in wanted if force or not (parts_dir / name).is_dir()]
     reused = [p.number for p, name in wanted if (p, name) not in todo]
-    if force:
+    if force:  # everything is read again: the parts, and the merge's stages kept from earlier builds
         for _, name in todo:
             shutil.rmtree(parts_dir / name, ignore_errors=True)
+        shutil.rmtree(idx / "captions", ignore_errors=True)
 
     if todo:
         _read_parts(todo, parts_dir, workers=workers, progress=progress)

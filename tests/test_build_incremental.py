@@ -142,6 +142,12 @@ def test_part_and_csv_changed_together_and_back_again(built: tuple[Path, Path], 
     _assert_same_as_fresh(root, idx, tmp_path)
 
 
+def test_force_rebuilds_the_merge_stages_too(built: tuple[Path, Path]) -> None:
+    root, idx = built
+    build_index(root, index_dir=idx, force=True)
+    assert _reused(idx) == {"csv": False, "parts": 0}
+
+
 def test_demo_root_rebuilt_after_one_part_changed(tmp_path: Path) -> None:
     """The demo holds every planted fault (path escapes, bad CSV rows, conflicts…): all of them must
     come out of an incremental merge exactly as out of a full one."""
