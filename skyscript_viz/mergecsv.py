@@ -165,14 +165,14 @@ def _build(con: Con, layout: DatasetLayout, out: Path) -> list[dict[str, Any]]:
     con.execute("DROP TABLE capgroups")
     csv_probs = _csv_problem_selects(layout, rejects, lenient_notes)
     con.execute(
-        f"COPY ({' UNION ALL '.join(csv_probs)}) TO {sql_literal(str(out / 'problems.parquet'))} (FORMAT parquet)"
+        f"COPY ({' UNION ALL '.join(csv_probs)}) TO {sql_literal(str(out / 'problems.parquet'))} (FORMAT parquet, COMPRESSION zstd)"
     )
     # The rows the bits do not tell (a path twice in one CSV, CSVs past the 63rd): one row per CSV row,
     # for the problems of rows whose image is missing. A list per path in ``caps`` cost 2.5x its grouping.
     con.execute(f"""COPY (SELECT r.fp, r.csv_idx FROM csvrows r
                           SEMI JOIN (SELECT fp FROM caps WHERE n_rows <> bit_count(subsets)) x ON r.fp = x.fp
                           WHERE r.ok ORDER BY r.fp, r.csv_idx)
-                    TO {sql_literal(str(out / "rows.parquet"))} (FORMAT parquet)""")
+                    TO {sql_literal(str(out / "rows.parquet"))} (FORMAT parquet, COMPRESSION zstd)""")
     con.execute("DROP TABLE csvrows")
     cap_path, cap_tmp = db_path_in(out, CAPTIONS_DB)
     con.execute(f"ATTACH {sql_literal(str(cap_path))} AS capdb")
@@ -183,7 +183,7 @@ def _build(con: Con, layout: DatasetLayout, out: Path) -> list[dict[str, Any]]:
                           LEFT JOIN {_caption_id_join(con, "caption_titles", "ct", "c.title")}
                           LEFT JOIN {_caption_id_join(con, "caption_multis", "cm", "c.title_multi_objects")}
                           ORDER BY c.fp)
-                    TO {sql_literal(str(out / "caps.parquet"))} (FORMAT parquet)""")
+                    TO {sql_literal(str(out / "caps.parquet"))} (FORMAT parquet, COMPRESSION zstd)""")
     con.execute("DROP TABLE caps")
     con.execute("DETACH capdb")
     if cap_tmp is not None:

@@ -83,7 +83,7 @@ def _build(con: Con, part_dir: Path, stage: CsvStage, out: Path) -> None:
                      WHERE NOT list_bool_or(list_transform(ws, lambda x: contains(lc, x))))
                WHERE NOT list_bool_or(list_transform(ws, lambda x: contains(cap, x)))""")
     con.execute("CREATE OR REPLACE TABLE fprob AS " + " UNION ALL ".join(selects))
-    con.execute(f"COPY fprob TO {sql_literal(str(out / 'problems.parquet'))} (FORMAT parquet)")
+    con.execute(f"COPY fprob TO {sql_literal(str(out / 'problems.parquet'))} (FORMAT parquet, COMPRESSION zstd)")
     subset_cols = "".join(f", ((f.subsets >> {s['bit']}) & 1 = 1) AS in_{s['slug']}" for s in stage.subsets)
     # The duplicate_caption_conflict problem of a path is the CSV stage's; it counts for the image too.
     con.execute(f"""COPY (SELECT f.* EXCLUDE (focus_words, in_csv, conflict, title_cid, multi_cid){subset_cols},
@@ -100,10 +100,10 @@ def _build(con: Con, part_dir: Path, stage: CsvStage, out: Path) -> None:
                     FROM fimg f
                     LEFT JOIN (SELECT local, count(*) AS n FROM fprob WHERE local IS NOT NULL GROUP BY local) p
                     USING (local) ORDER BY local)
-                    TO {sql_literal(str(out / "images.parquet"))} (FORMAT parquet)""")
+                    TO {sql_literal(str(out / "images.parquet"))} (FORMAT parquet, COMPRESSION zstd)""")
     con.execute("DROP TABLE fimg")
     con.execute("DROP TABLE fprob")
     # The part's tag rows in image order (the reader writes each batch's focus tags, then the rest).
     tags = sql_literal(str(part_dir / "tags.parquet"))
     con.execute(f"""COPY (SELECT local, role, obj, kv FROM read_parquet({tags}) ORDER BY local, role, obj, kv)
-                    TO {sql_literal(str(out / "tags.parquet"))} (FORMAT parquet)""")
+                    TO {sql_literal(str(out / "tags.parquet"))} (FORMAT parquet, COMPRESSION zstd)""")
