@@ -3,6 +3,8 @@
 Layout of an index folder::
 
     parts/p{N}-v{F}-{fp}/         one finished part: images, tags, vocab, problems (Parquet)
+    parts/p…/frag-{F}-{csvkey}/   the part joined with the caption CSVs (merge stage, mergepart.py)
+    captions/csv-{csvkey}/        what comes from the caption CSVs alone (merge stage, mergecsv.py)
     gen-{stamp}/                  one finished merge: index.duckdb (the serving tables) + info.json
     CURRENT                       JSON naming the live generation; replaced with os.replace
 
