@@ -235,7 +235,7 @@ def _build_locked(
     shutil.rmtree(gen_tmp, ignore_errors=True)
     gen_tmp.mkdir()
     try:
-        merged = _merge(layout, [(p, parts_dir / name) for p, name in wanted], gen_tmp, memory_limit, idx / "captions")
+        merged = _merge_with_stages(layout, [(p, parts_dir / name) for p, name in wanted], gen_tmp, memory_limit, idx)
         info = _generation_info(layout, key, gen, merged)
         (gen_tmp / "info.json").write_text(json.dumps(info, indent=1))
         os.rename(gen_tmp, idx / gen)
@@ -261,6 +261,28 @@ def _build_locked(
         merged["problems_by_kind"],
         layout.notes,
     )
+
+
+def _merge_with_stages(
+    layout: DatasetLayout, part_dirs: list[tuple[Part, Path]], gen_tmp: Path, memory_limit: str, idx: Path
+) -> dict[str, Any]:
+    """The merge, reusing the stages kept by earlier builds; when it fails with stages reused (a file
+    of theirs damaged or removed), once more with every stage made again, which the report notes."""
+    stages = [idx / "captions", *(f for _, d in part_dirs for f in d.glob("frag-*"))]
+    try:
+        return _merge(layout, part_dirs, gen_tmp, memory_limit, idx / "captions")
+    except Exception as exc:
+        if not any(p.exists() for p in stages):
+            raise
+        for p in stages:
+            shutil.rmtree(p, ignore_errors=True)
+        shutil.rmtree(gen_tmp, ignore_errors=True)
+        gen_tmp.mkdir()
+        layout.notes.append(
+            f"the merge stages kept from an earlier build could not be used ({str(exc).splitlines()[0][:160]}); "
+            "they were made again"
+        )
+        return _merge(layout, part_dirs, gen_tmp, memory_limit, idx / "captions")
 
 
 def _unchanged_report(

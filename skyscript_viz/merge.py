@@ -56,6 +56,32 @@ def merge(
     with them (skyscript_viz.mergepart), is reused from ``cache_root`` and the part folders when found
     there; the steps spanning all parts (ids, tag vocabulary and bits, problems) run every time."""
     con, tmpdir, scratch_tmp, db_path, db_tmp = _open_merge(gen_dir, memory_limit)
+    try:
+        stage, frags, n_images, per_source_year, by_kind = _merge_into(con, layout, part_dirs, cache_root, db_path)
+    finally:  # also on failure: the connection holds the databases (a retry in this process attaches them)
+        con.close()
+        shutil.rmtree(tmpdir, ignore_errors=True)
+        if scratch_tmp is not None:
+            shutil.rmtree(scratch_tmp, ignore_errors=True)
+    if db_tmp is not None:
+        shutil.move(db_path, gen_dir / "index.duckdb")
+        shutil.rmtree(db_tmp, ignore_errors=True)
+    return {
+        "timings": sorted(con.timings, key=lambda t: -t[1])[:15],
+        "n_images": n_images,
+        "per_source_year": per_source_year,
+        "problems_by_kind": by_kind,
+        "subsets": stage.subsets,
+        "csv_stage": stage.key,
+        "fragment": fragment_name(stage),
+        "reused": {"csv": stage.reused, "parts": sum(f.reused for f in frags)},
+    }
+
+
+def _merge_into(
+    con: _TimedCon, layout: DatasetLayout, part_dirs: list[tuple[Part, Path]], cache_root: Path, db_path: Path
+) -> tuple[CsvStage, list[Fragment], int, list[tuple[Any, ...]], dict[str, int]]:
+    """merge's steps on its open connection; returns the stages used and the counts."""
     stage = csv_stage(con, layout, cache_root)
     # The serving database starts as a copy of the stage's caption tables; the rest is added to it.
     shutil.copyfile(stage.folder / CAPTIONS_DB, db_path)
@@ -78,23 +104,7 @@ def merge(
     ).fetchall()
     by_kind = dict(con.execute("SELECT kind, count(*) FROM db.problems GROUP BY kind ORDER BY kind").fetchall())
     con.execute("DETACH db")
-    if db_tmp is not None:
-        shutil.move(db_path, gen_dir / "index.duckdb")
-        shutil.rmtree(db_tmp, ignore_errors=True)
-    con.close()
-    shutil.rmtree(tmpdir, ignore_errors=True)
-    if scratch_tmp is not None:
-        shutil.rmtree(scratch_tmp, ignore_errors=True)
-    return {
-        "timings": sorted(con.timings, key=lambda t: -t[1])[:15],
-        "n_images": n_images,
-        "per_source_year": per_source_year,
-        "problems_by_kind": by_kind,
-        "subsets": stage.subsets,
-        "csv_stage": stage.key,
-        "fragment": fragment_name(stage),
-        "reused": {"csv": stage.reused, "parts": sum(f.reused for f in frags)},
-    }
+    return stage, frags, n_images, per_source_year, by_kind
 
 
 def _open_merge(gen_dir: Path, memory_limit: str) -> tuple[_TimedCon, Path, Path | None, Path, Path | None]:

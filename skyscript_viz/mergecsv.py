@@ -107,6 +107,8 @@ def build_folder(folder: Path, marker: str, write: Callable[[Path], None]) -> No
     tmp.mkdir()
     try:
         write(tmp)
+        if folder.is_dir() and not (folder / marker).is_file():
+            shutil.rmtree(folder, ignore_errors=True)  # left incomplete (a file of it removed): replaced
         try:
             os.rename(tmp, folder)
         except OSError:

@@ -148,6 +148,25 @@ def test_force_rebuilds_the_merge_stages_too(built: tuple[Path, Path]) -> None:
     assert _reused(idx) == {"csv": False, "parts": 0}
 
 
+@pytest.mark.parametrize("damage", ["csv_stage", "part_stage"])
+def test_damaged_stages_are_made_again(built: tuple[Path, Path], tmp_path: Path, damage: str) -> None:
+    """A stage file cut short (a full disk, a partial copy of the index folder) or gone: the build
+    says so and makes the stages again, and the index is still right."""
+    root, idx = built
+    if damage == "csv_stage":
+        victim = next((idx / "captions").glob("csv-*/caps.parquet"))
+        victim.write_bytes(victim.read_bytes()[:40])
+    else:
+        next((idx / "parts").glob("p3-*/frag-*/images.parquet")).unlink()
+        next((idx / "parts").glob("p4-*/frag-*/tags.parquet")).unlink()
+    _touch(root / "images3.zip")
+    report = build_index(root, index_dir=idx)
+    assert report.parts_read == [3]
+    if damage == "csv_stage":
+        assert any("could not be used" in n for n in report.notes)
+    _assert_same_as_fresh(root, idx, tmp_path)
+
+
 def test_demo_root_rebuilt_after_one_part_changed(tmp_path: Path) -> None:
     """The demo holds every planted fault (path escapes, bad CSV rows, conflicts…): all of them must
     come out of an incremental merge exactly as out of a full one."""
