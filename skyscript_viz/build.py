@@ -22,7 +22,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -76,14 +76,16 @@ def default_index_dir(root: Path) -> Path:
     return Path(platformdirs.user_cache_dir("skyscript_viz")) / "indexes" / f"{root.name}-{digest}"
 
 
-def _part_task(part: Part, parts_dir: str, final_name: str, progress: Any | None) -> dict[str, Any]:
-    """Worker entry: read ``part`` into a temp folder, then rename it into place."""
+def _part_task(
+    part: Part, parts_dir: str, final_name: str, progress: Any | None, piece: tuple[int, int] = (0, 1)
+) -> dict[str, Any]:
+    """Worker entry: read ``part`` (or one piece of it) into a temp folder, then rename it into place."""
     parts_path = Path(parts_dir)
     tmp = parts_path / f".tmp-{final_name}-{uuid.uuid4().hex[:8]}-{os.getpid()}"  # the pid last: _left_by_dead_run
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     try:
-        stats = _read_part(part, tmp, progress)
+        stats = _read_part(part, tmp, progress, piece) if piece != (0, 1) else _read_part(part, tmp, progress)
         (tmp / "stats.json").write_text(json.dumps(stats))
         final = parts_path / final_name
         try:
@@ -145,7 +147,7 @@ def _write_current(index_dir: Path, info: dict[str, Any]) -> None:
     os.replace(tmp, index_dir / "CURRENT")
 
 
-def _drain(queue: Any, progress: ProgressFn | None) -> None:
+def _drain(queue: Any, progress: Callable[..., None] | None) -> None:
     while True:
         try:
             item = queue.get_nowait()
@@ -235,7 +237,8 @@ def _build_locked(
     shutil.rmtree(gen_tmp, ignore_errors=True)
     gen_tmp.mkdir()
     try:
-        merged = _merge_with_stages(layout, [(p, parts_dir / name) for p, name in wanted], gen_tmp, memory_limit, idx)
+        units = [(p, u) for p, name in wanted for u in part_units(parts_dir / name)]
+        merged = _merge_with_stages(layout, units, gen_tmp, memory_limit, idx)
         info = _generation_info(layout, key, gen, merged)
         (gen_tmp / "info.json").write_text(json.dumps(info, indent=1))
         os.rename(gen_tmp, idx / gen)
@@ -303,9 +306,31 @@ def _unchanged_report(
     )
 
 
+def part_units(part_dir: Path) -> list[Path]:
+    """The folders the merge reads for one part: the part's folder, or the folders of its pieces in
+    order (``s0``, ``s1``… of a part read on several workers at once)."""
+    if (part_dir / "stats.json").is_file():
+        return [part_dir]
+    return sorted(part_dir.glob("s[0-9]*"), key=lambda d: int(d.name[1:]))
+
+
+class _PieceProgress:
+    """The progress queue of one piece of a part: its messages carry the piece's number."""
+
+    def __init__(self, queue: Any, piece: int) -> None:
+        self.queue, self.piece = queue, piece
+
+    def put(self, item: tuple[int, int, int]) -> None:
+        self.queue.put((*item, self.piece))
+
+
 def _read_parts(todo: list[tuple[Part, str]], parts_dir: Path, *, workers: int, progress: ProgressFn | None) -> None:
     """Read each part into ``parts_dir/<name>``: in this process, or in ``workers`` spawned processes
-    whose progress messages come back through a managed queue."""
+    whose progress messages come back through a managed queue. Fewer parts than workers (a rebuild
+    after one part changed) are read in pieces, so that every worker has one."""
+    if workers > 1 and len(todo) < workers:
+        _read_in_pieces(todo, parts_dir, workers=workers, progress=progress)
+        return
     if workers <= 1 or len(todo) == 1:
 
         class _Direct:
@@ -322,19 +347,64 @@ def _read_parts(todo: list[tuple[Part, str]], parts_dir: Path, *, workers: int, 
         with ctx.Manager() as manager:
             queue = manager.Queue()
             with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-                futures = [pool.submit(_part_task, p, str(parts_dir), name, queue) for p, name in todo]
-                pending = set(futures)
-                while pending:
-                    done = {f for f in pending if f.done()}
-                    pending -= done
-                    _drain(queue, progress)
-                    for f in done:
-                        f.result()  # re-raise worker errors
-                    if pending:
-                        time.sleep(0.1)
-                for f in as_completed(futures):
-                    f.result()
+                _wait_all(
+                    [pool.submit(_part_task, p, str(parts_dir), name, queue) for p, name in todo], queue, progress
+                )
             _drain(queue, progress)
+
+
+def _wait_all(futures: list[Any], queue: Any, report: Callable[..., None] | None) -> None:
+    """Wait for the workers' futures, passing their progress messages on; a worker's error is raised."""
+    pending = set(futures)
+    while pending:
+        done = {f for f in pending if f.done()}
+        pending -= done
+        _drain(queue, report)
+        for f in done:
+            f.result()  # re-raise worker errors
+        if pending:
+            time.sleep(0.1)
+
+
+def _read_in_pieces(
+    todo: list[tuple[Part, str]], parts_dir: Path, *, workers: int, progress: ProgressFn | None
+) -> None:
+    """Read each part in ``workers // len(todo)`` pieces at once, into ``parts_dir/<name>/s{k}``."""
+    import multiprocessing as mp
+
+    n = workers // len(todo)
+    # each part is put together in a temporary folder of this process, renamed when all its pieces are in
+    assembly = {name: parts_dir / f".tmp-{name}-{uuid.uuid4().hex[:8]}-{os.getpid()}" for _, name in todo}
+    seen: dict[int, dict[int, tuple[int, int]]] = {}
+
+    def report(part: int, done: int, total: int, piece: int) -> None:
+        seen.setdefault(part, {})[piece] = (done, total)
+        if progress is not None:
+            progress(part, sum(d for d, _ in seen[part].values()), sum(t for _, t in seen[part].values()))
+
+    try:
+        for d in assembly.values():
+            d.mkdir(parents=True)
+        ctx = mp.get_context("spawn")
+        with ctx.Manager() as manager:
+            queue = manager.Queue()
+            with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+                futures = [
+                    pool.submit(_part_task, p, str(assembly[name]), f"s{k}", _PieceProgress(queue, k), (k, n))
+                    for p, name in todo
+                    for k in range(n)
+                ]
+                _wait_all(futures, queue, report)
+            _drain(queue, report)
+        for name, d in assembly.items():
+            try:
+                os.rename(d, parts_dir / name)
+            except OSError:
+                if not (parts_dir / name).exists():
+                    raise
+    finally:
+        for d in assembly.values():
+            shutil.rmtree(d, ignore_errors=True)
 
 
 def _new_generation_name(idx: Path) -> str:
@@ -393,9 +463,10 @@ def _cleanup(idx: Path, *, keep: set[str], keep_parts: set[str], keep_merged: se
         if (d.name not in keep_parts and not d.name.startswith(".tmp-")) or _left_by_dead_run(d):
             shutil.rmtree(d, ignore_errors=True)
         elif d.name in keep_parts:
-            for f in d.iterdir():
-                if (f.name.startswith("frag-") and f.name not in keep_merged) or _left_by_dead_run(f):
-                    shutil.rmtree(f, ignore_errors=True)
+            for u in part_units(d):
+                for f in u.iterdir():
+                    if (f.name.startswith("frag-") and f.name not in keep_merged) or _left_by_dead_run(f):
+                        shutil.rmtree(f, ignore_errors=True)
     captions = idx / "captions"
     for d in captions.iterdir() if captions.is_dir() else ():
         if (d.name.startswith("csv-") and d.name not in keep_merged) or _left_by_dead_run(d):

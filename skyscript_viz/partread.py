@@ -236,8 +236,10 @@ def _time_ok(tv: Any) -> bool:
     )
 
 
-def read_part(part: Part, out_dir: Path, progress: Any | None) -> dict[str, Any]:
-    """Read one part and write its Parquet files into ``out_dir``; return counts."""
+def read_part(part: Part, out_dir: Path, progress: Any | None, piece: tuple[int, int] = (0, 1)) -> dict[str, Any]:
+    """Read one part, or piece ``k`` of ``n`` of it (``piece=(k, n)``: its k-th run of sorted names, so
+    the pieces of a part in order give its images in order), and write the Parquet files into
+    ``out_dir``; return counts. Problems of the listing are reported by piece 0 only."""
     problems_fp: list[str] = []
     problems_kind: list[str] = []
     problems_detail: list[str] = []
@@ -252,22 +254,28 @@ def read_part(part: Part, out_dir: Path, progress: Any | None) -> dict[str, Any]
     gc_was_on = gc.isenabled()
     gc.disable()
     try:
-        return _read_stores(part, out_dir, progress, problem, (problems_fp, problems_kind, problems_detail))
+        return _read_stores(part, out_dir, progress, problem, (problems_fp, problems_kind, problems_detail), piece)
     finally:
         if gc_was_on:
             gc.enable()
 
 
 def _read_stores(
-    part: Part, out_dir: Path, progress: Any | None, problem: ProblemFn, plists: tuple[list[str], list[str], list[str]]
+    part: Part,
+    out_dir: Path,
+    progress: Any | None,
+    problem: ProblemFn,
+    plists: tuple[list[str], list[str], list[str]],
+    piece: tuple[int, int],
 ) -> dict[str, Any]:
-    """List the part's image and meta stores, then read it."""
-    img_store = _Store(part.images, ".jpg", problem) if part.images else None
+    """List the part's image and meta stores, then read it (or one piece of it)."""
+    listing = problem if piece[0] == 0 else _ignore
+    img_store = _Store(part.images, ".jpg", listing) if part.images else None
     if img_store is not None:
         img_store.close()  # the build only lists images; their byte locations come from the directory
-    meta_store = _Store(part.meta, ".pickle", problem) if part.meta else None
+    meta_store = _Store(part.meta, ".pickle", listing) if part.meta else None
     try:
-        return _read_listed(part, img_store, meta_store, out_dir, progress, problem, plists)
+        return _read_listed(part, img_store, meta_store, out_dir, progress, (problem, listing), plists, piece)
     finally:
         if meta_store is not None:
             meta_store.close()
@@ -442,23 +450,32 @@ def _load_all(
         out[j] = meta
 
 
+def _ignore(fp: str, kind: ProblemKind, detail: str) -> None:
+    """The problem function of the listing in pieces after the first (which reports it)."""
+
+
 def _read_listed(
     part: Part,
     img_store: _Store | None,
     meta_store: _Store | None,
     out_dir: Path,
     progress: Any | None,
-    problem: ProblemFn,
+    problems: tuple[ProblemFn, ProblemFn],
     plists: tuple[list[str], list[str], list[str]],
+    piece: tuple[int, int],
 ) -> dict[str, Any]:
-    """Read the meta of every listed image and write the part's Parquet files, batch by batch."""
+    """Read the meta of every listed image (of the piece) and write the Parquet files, batch by batch."""
+    problem, listing = problems
     prefix = f"images{part.number}/"
-    stems, img_k, meta_k = _match((img_store, meta_store), prefix, problem)
+    stems, img_k, meta_k = _match((img_store, meta_store), prefix, listing)
     for st in (img_store, meta_store):
         if st is None:
             continue
         for name in st.other:
-            problem(f"{st.store.path.name}/{name}", ProblemKind.UNEXPECTED_FILE, "not a .jpg/.pickle; ignored")
+            listing(f"{st.store.path.name}/{name}", ProblemKind.UNEXPECTED_FILE, "not a .jpg/.pickle; ignored")
+    k_piece, n_pieces = piece
+    first, end = len(stems) * k_piece // n_pieces, len(stems) * (k_piece + 1) // n_pieces
+    stems, img_k, meta_k = stems[first:end], img_k[first:end], meta_k[first:end]
     n = len(stems)
     out = PartWriter(out_dir, _text)
     words: dict[int, str] = {}  # vocabulary id -> its caption words

@@ -167,6 +167,29 @@ def test_damaged_stages_are_made_again(built: tuple[Path, Path], tmp_path: Path,
     _assert_same_as_fresh(root, idx, tmp_path)
 
 
+@pytest.mark.parametrize("changed", ["images3.zip", "meta2"])
+def test_a_lone_changed_part_is_read_in_pieces(tmp_path: Path, tinykit: Any, changed: str) -> None:
+    """With more workers than parts to read, each part is read in pieces at once (every worker busy);
+    the index is the same as a build from nothing, listing problems included (reported once)."""
+    from tests.test_build import _write_faults
+
+    root = tinykit.make_tiny_root(tmp_path / "root")
+    _write_faults(root, tinykit, tmp_path / "pwned")
+    idx = tmp_path / "idx"
+    build_index(root, index_dir=idx, workers=2)
+    if changed == "meta2":
+        _rewrite_meta_folder(root / "meta2", tinykit, add="w5555_CH_21", drop="a100_CH_19")
+    else:
+        _touch(root / changed)
+    seen: list[tuple[int, int, int]] = []
+    report = build_index(root, index_dir=idx, workers=2, progress=lambda *a: seen.append(a))
+    assert len(report.parts_read) == 1
+    part_dir = next((idx / "parts").glob(f"p{report.parts_read[0]}-*"))
+    assert sorted(d.name for d in part_dir.iterdir()) == ["s0", "s1"]
+    assert seen[-1][1] == seen[-1][2] > 0  # progress: the pieces summed up to the whole part
+    _assert_same_as_fresh(root, idx, tmp_path)
+
+
 def test_demo_root_rebuilt_after_one_part_changed(tmp_path: Path) -> None:
     """The demo holds every planted fault (path escapes, bad CSV rows, conflicts…): all of them must
     come out of an incremental merge exactly as out of a full one."""
