@@ -4,6 +4,10 @@ DuckDB runs the whole merge as SQL over a scratch database in the index folder (
 spill under its memory limit) with the serving database ``index.duckdb`` attached as ``db``: images
 (with captions, subset flags, tag bitmasks, caption ids, byte locations), tags, vocab, keys, problems,
 tag bits and the caption dictionaries and word index. ``build`` calls :func:`merge` once per build.
+
+Two stages of it are kept on disk for the next build: what comes from the caption CSVs alone
+(skyscript_viz.mergecsv) and each part joined with them (skyscript_viz.mergepart). This module runs
+the steps that span all parts: image ids, the tag vocabulary, tag rows and bits, the problems table.
 """
 
 from __future__ import annotations
@@ -52,9 +56,10 @@ def merge(
     layout: DatasetLayout, part_dirs: list[tuple[Part, Path]], gen_dir: Path, memory_limit: str, cache_root: Path
 ) -> dict[str, Any]:
     """The parts and caption CSVs into one serving database in ``gen_dir``; returns its counts and the
-    slowest statements. What depends only on the CSVs (skyscript_viz.mergecsv), and on one part joined
-    with them (skyscript_viz.mergepart), is reused from ``cache_root`` and the part folders when found
-    there; the steps spanning all parts (ids, tag vocabulary and bits, problems) run every time."""
+    slowest statements. ``part_dirs``: (part, folder) in image id order, one entry per piece of a part
+    read in pieces. What depends only on the CSVs (skyscript_viz.mergecsv), and on one part joined with
+    them (skyscript_viz.mergepart), is reused from ``cache_root`` and the part folders when found there;
+    the steps spanning all parts (ids, tag vocabulary and bits, problems) run every time."""
     con, tmpdir, scratch_tmp, db_path, db_tmp = _open_merge(gen_dir, memory_limit)
     try:
         stage, frags, n_images, per_source_year, by_kind = _merge_into(con, layout, part_dirs, cache_root, db_path)

@@ -2,9 +2,10 @@
 
 A part's images with their captions, subset flags, caption ids, footprint figures and problem count,
 the part's problems with the checks that need the captions (images in no CSV, captions that miss the
-focus tags), and its tag rows in image order, depend only on that part and on the CSVs. They are written as Parquet files into the
-part's folder, named after the CSV stage they were joined with (skyscript_viz.mergecsv), in the order
-of the part's image numbers; a later merge with the same part and CSVs only concatenates them.
+focus tags), and its tag rows in image order, depend only on that part and on the CSVs. They are
+written as Parquet files into the part's folder (or a piece's), named after the CSV stage they were
+joined with (skyscript_viz.mergecsv), in the order of the part's image numbers; a later merge with
+the same part and CSVs only concatenates them.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ def part_fragment(con: Con, part_dir: Path, stage: CsvStage) -> Fragment:
 
 
 def _build(con: Con, part_dir: Path, stage: CsvStage, out: Path) -> None:
+    """Write the part stage of ``part_dir`` joined with ``stage`` into the folder ``out``."""
     images = f"read_parquet({sql_literal(str(part_dir / 'images.parquet'))})"
     lo, hi = con.execute(f"SELECT min(filepath), max(filepath) FROM {images}").fetchone()
     # caps is sorted by path: the range of this part's paths reads only the row groups holding them
