@@ -553,7 +553,9 @@ def _read_batch(
         _report_flagged(metas, fps, name_year, flags, problem)
         kv = out.ids_of_strings(keys, values)
         focus = focus_words_of(local[role == 0], kv[role == 0], kv_words, k)
-    img_index = np.where(has_img, img_st.positions[np.where(has_img, img_k, 0)], -1) if img_st and k else np.full(k, -1)
+    img_index = np.full(k, -1, np.int64)  # position in the image zip's directory (-1: none, or a folder)
+    if img_st is not None:
+        img_index[has_img] = img_st.positions[img_k[has_img]]
     table = pa.table(
         {
             "local": pa.array(np.arange(lo, lo + k), pa.int32()),

@@ -122,6 +122,27 @@ def test_damaged_meta_zip_is_reported_and_the_rest_indexed(
     assert not any(fp.startswith(("images2/", "images4/")) for fp in probs)
 
 
+@pytest.mark.parametrize(
+    ("label", "damage", "reason"),
+    [
+        ("truncated", _truncated, "no end-of-central-directory record"),
+        ("html", lambda b: b"<!doctype html><title>404 Not Found</title>\n" * 50, "an HTML page"),
+    ],
+)
+def test_damaged_image_zip_is_reported_and_the_metas_indexed(
+    root: Path, tinykit: Any, label: str, damage: Any, reason: str
+) -> None:
+    images = root / "images3.zip"
+    images.write_bytes(damage(images.read_bytes()))
+    report = build_index(root)
+    assert report.n_images == N_TINY, label
+    probs = _problems(root)
+    assert any(k == "damaged_zip" and reason in d for k, d in probs["images3.zip"]), probs.get("images3.zip")
+    part3 = {f"images3/{r['stem']}.jpg" for r in tinykit.records if r["part"] == 3}
+    assert {fp for fp, ps in probs.items() if any(k == "missing_image" for k, _ in ps)} == part3
+    assert not any(fp.startswith(("images2/", "images4/")) for fp in probs)
+
+
 def test_invalid_utf8_member_name_is_reported(root: Path, tinykit: Any) -> None:
     meta = root / "meta3.zip"
     with zipfile.ZipFile(meta) as zf:
