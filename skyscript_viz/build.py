@@ -85,7 +85,7 @@ def _part_task(
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     try:
-        stats = _read_part(part, tmp, progress, piece) if piece != (0, 1) else _read_part(part, tmp, progress)
+        stats = _read_part(part, tmp, progress, piece)
         (tmp / "stats.json").write_text(json.dumps(stats))
         final = parts_path / final_name
         try:
@@ -327,11 +327,8 @@ class _PieceProgress:
 def _read_parts(todo: list[tuple[Part, str]], parts_dir: Path, *, workers: int, progress: ProgressFn | None) -> None:
     """Read each part into ``parts_dir/<name>``: in this process, or in ``workers`` spawned processes
     whose progress messages come back through a managed queue. Fewer parts than workers (a rebuild
-    after one part changed) are read in pieces, so that every worker has one."""
-    if workers > 1 and len(todo) < workers:
-        _read_in_pieces(todo, parts_dir, workers=workers, progress=progress)
-        return
-    if workers <= 1 or len(todo) == 1:
+    after one part changed) are read in pieces, ``parts_dir/<name>/s{k}``, so that every worker has one."""
+    if workers <= 1:
 
         class _Direct:
             def put(self, item: tuple[int, int, int]) -> None:
@@ -340,20 +337,53 @@ def _read_parts(todo: list[tuple[Part, str]], parts_dir: Path, *, workers: int, 
 
         for p, name in todo:
             _part_task(p, str(parts_dir), name, _Direct())
-    else:
-        import multiprocessing as mp
+        return
+    n = max(1, workers // len(todo))
+    # a part in pieces is put together in a temporary folder of this process, renamed when all are in
+    dest = {
+        name: parts_dir if n == 1 else parts_dir / f".tmp-{name}-{uuid.uuid4().hex[:8]}-{os.getpid()}"
+        for _, name in todo
+    }
+    seen: dict[int, dict[int, tuple[int, int]]] = {}
 
+    def report(part: int, done: int, total: int, piece: int) -> None:  # a part's pieces summed up
+        seen.setdefault(part, {})[piece] = (done, total)
+        if progress is not None:
+            progress(part, sum(d for d, _ in seen[part].values()), sum(t for _, t in seen[part].values()))
+
+    import multiprocessing as mp
+
+    try:
+        if n > 1:
+            for d in dest.values():
+                d.mkdir(parents=True)
         ctx = mp.get_context("spawn")
         with ctx.Manager() as manager:
             queue = manager.Queue()
             with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-                _wait_all(
-                    [pool.submit(_part_task, p, str(parts_dir), name, queue) for p, name in todo], queue, progress
-                )
-            _drain(queue, progress)
+                futures = [
+                    pool.submit(
+                        _part_task, p, str(dest[name]), name if n == 1 else f"s{k}", _PieceProgress(queue, k), (k, n)
+                    )
+                    for p, name in todo
+                    for k in range(n)
+                ]
+                _wait_all(futures, queue, report)
+            _drain(queue, report)
+        if n > 1:
+            for name, d in dest.items():
+                try:
+                    os.rename(d, parts_dir / name)
+                except OSError:
+                    if not (parts_dir / name).exists():
+                        raise
+    finally:
+        if n > 1:
+            for d in dest.values():
+                shutil.rmtree(d, ignore_errors=True)
 
 
-def _wait_all(futures: list[Any], queue: Any, report: Callable[..., None] | None) -> None:
+def _wait_all(futures: list[Any], queue: Any, report: Callable[..., None]) -> None:
     """Wait for the workers' futures, passing their progress messages on; a worker's error is raised."""
     pending = set(futures)
     while pending:
@@ -364,47 +394,6 @@ def _wait_all(futures: list[Any], queue: Any, report: Callable[..., None] | None
             f.result()  # re-raise worker errors
         if pending:
             time.sleep(0.1)
-
-
-def _read_in_pieces(
-    todo: list[tuple[Part, str]], parts_dir: Path, *, workers: int, progress: ProgressFn | None
-) -> None:
-    """Read each part in ``workers // len(todo)`` pieces at once, into ``parts_dir/<name>/s{k}``."""
-    import multiprocessing as mp
-
-    n = workers // len(todo)
-    # each part is put together in a temporary folder of this process, renamed when all its pieces are in
-    assembly = {name: parts_dir / f".tmp-{name}-{uuid.uuid4().hex[:8]}-{os.getpid()}" for _, name in todo}
-    seen: dict[int, dict[int, tuple[int, int]]] = {}
-
-    def report(part: int, done: int, total: int, piece: int) -> None:
-        seen.setdefault(part, {})[piece] = (done, total)
-        if progress is not None:
-            progress(part, sum(d for d, _ in seen[part].values()), sum(t for _, t in seen[part].values()))
-
-    try:
-        for d in assembly.values():
-            d.mkdir(parents=True)
-        ctx = mp.get_context("spawn")
-        with ctx.Manager() as manager:
-            queue = manager.Queue()
-            with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-                futures = [
-                    pool.submit(_part_task, p, str(assembly[name]), f"s{k}", _PieceProgress(queue, k), (k, n))
-                    for p, name in todo
-                    for k in range(n)
-                ]
-                _wait_all(futures, queue, report)
-            _drain(queue, report)
-        for name, d in assembly.items():
-            try:
-                os.rename(d, parts_dir / name)
-            except OSError:
-                if not (parts_dir / name).exists():
-                    raise
-    finally:
-        for d in assembly.values():
-            shutil.rmtree(d, ignore_errors=True)
 
 
 def _new_generation_name(idx: Path) -> str:

@@ -383,9 +383,9 @@ def _count_part_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     calls: list[int] = []
     real = build_mod._read_part
 
-    def counting(part: Any, out_dir: Path, progress: Any) -> Any:
+    def counting(part: Any, out_dir: Path, progress: Any, piece: tuple[int, int] = (0, 1)) -> Any:
         calls.append(part.number)
-        return real(part, out_dir, progress)
+        return real(part, out_dir, progress, piece)
 
     monkeypatch.setattr(build_mod, "_read_part", counting)
     return calls
@@ -491,11 +491,11 @@ if where == "merge":
     b._merge = lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL)
 else:
     real = b._read_part
-    def read(part, out_dir, progress):
+    def read(part, out_dir, progress, piece=(0, 1)):
         if part.number == int(where):
             (Path(out_dir) / "half-written.parquet").write_bytes(b"x")
             os.kill(os.getpid(), signal.SIGKILL)
-        return real(part, out_dir, progress)
+        return real(part, out_dir, progress, piece)
     b._read_part = read
 b.build_index(sys.argv[1], workers=1)
 """
