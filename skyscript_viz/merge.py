@@ -92,10 +92,10 @@ def _merge_into(
     shutil.copyfile(stage.folder / CAPTIONS_DB, db_path)
     con.execute(f"ATTACH {sql_literal(str(db_path))} AS db")
     frags = [part_fragment(con, d, stage) for _, d in part_dirs]
-    offsets = _part_offsets(part_dirs)
+    offsets, n_total = _part_offsets(part_dirs)
     _merge_vocab_and_tags(con, offsets, frags)
     _tag_bitmasks(con)
-    _images(con, offsets, frags)
+    _images(con, offsets, n_total, frags)
     _problems(con, layout, stage, offsets, frags)
     con.execute("""CREATE TABLE db.keys AS
                    SELECT v.key, min(v.kv_id) AS kv_lo, max(v.kv_id) AS kv_hi, count(*) AS n_values,
@@ -139,23 +139,23 @@ def _open_merge(gen_dir: Path, memory_limit: str) -> tuple[_TimedCon, Path, Path
     return con, tmpdir, scratch_tmp, db_path, db_tmp
 
 
-def _part_offsets(part_dirs: list[tuple[Part, Path]]) -> list[tuple[int, int, Path]]:
-    """(part number, id of its first image, folder) of each part: ids follow (part, filepath) order."""
+def _part_offsets(part_dirs: list[tuple[Part, Path]]) -> tuple[list[tuple[int, int, Path]], int]:
+    """(part number, id of its first image, folder) of each part, and the number of images: ids follow
+    (part, filepath) order."""
     offsets: list[tuple[int, int, Path]] = []
     off = 0
     for part, d in part_dirs:
         n = json.loads((d / "stats.json").read_text())["n"]
         offsets.append((part.number, off, d))
         off += n
-    return offsets
+    return offsets, off
 
 
-def _images(con: _TimedCon, offsets: list[tuple[int, int, Path]], frags: list[Fragment]) -> None:
+def _images(con: _TimedCon, offsets: list[tuple[int, int, Path]], n_total: int, frags: list[Fragment]) -> None:
     """``db.images``: the part stages' rows, one part after the other, each with its tag bits.
 
     The part stages are in image order, so the rows are written as they are read (no sort of 5.2M wide
     rows), the bits lined up by position from a table holding a row for every id."""
-    n_total = sum(json.loads((d / "stats.json").read_text())["n"] for _, _, d in offsets)
     con.execute(f"""CREATE TABLE bits_dense AS SELECT r.range::INTEGER AS id,
                       {", ".join(f"coalesce(b.{c}, 0) AS {c}" for c in TAG_BIT_COLUMNS)}
                     FROM range({n_total}) r LEFT JOIN img_bits b ON b.image_id = r.range ORDER BY id""")
@@ -187,39 +187,28 @@ def _problems(
     offsets: list[tuple[int, int, Path]],
     frags: list[Fragment],
 ) -> None:
-    """``db.problems``: the part stages' (with global ids), the CSV stage's (an id where the path is an
-    image's), and one per CSV row whose image is in no part."""
-    con.execute(
-        "CREATE TABLE fps AS "
-        + (
-            " UNION ALL ".join(
-                f"SELECT local + {o} AS id, filepath FROM read_parquet({f.file('images')})"
-                for (_, o, _), f in zip(offsets, frags, strict=True)
-            )
-            or "SELECT NULL::INTEGER AS id, NULL::VARCHAR AS filepath WHERE false"
-        )
-    )
+    """``db.problems`` (after ``db.images``): the part stages' (with global ids), the CSV stage's (an id
+    where the path is an image's), and one per CSV row whose image is in no part."""
     selects = [
         f"SELECT local + {o} AS id, filepath, kind, detail, origin FROM read_parquet({f.file('problems')})"
         for (_, o, _), f in zip(offsets, frags, strict=True)
     ]
     selects.append(f"""SELECT i.id, p.filepath, p.kind, p.detail, p.origin
-                       FROM read_parquet({stage.file("problems")}) p LEFT JOIN fps i ON p.filepath = i.filepath""")
+                       FROM read_parquet({stage.file("problems")}) p LEFT JOIN db.images i ON p.filepath = i.filepath""")
     csv_case = csv_name_case(layout)
     # A path's CSV rows are its subset bits, except for the paths whose rows the CSV stage listed.
     selects.append(f"""SELECT NULL::INTEGER AS id, fp AS filepath, 'csv_row_without_image' AS kind,
                          {csv_case} || ': no such image in the dataset' AS detail, {csv_case} AS origin
                        FROM (SELECT fp, b AS csv_idx FROM
                                (SELECT fp, subsets FROM read_parquet({stage.file("caps")}) c
-                                ANTI JOIN fps ON c.fp = fps.filepath WHERE n_rows = bit_count(subsets)),
+                                ANTI JOIN db.images i ON c.fp = i.filepath WHERE n_rows = bit_count(subsets)),
                                range({MAX_SUBSETS}) t(b)
                              WHERE (subsets >> b) & 1 = 1
                              UNION ALL
                              SELECT fp, csv_idx FROM read_parquet({stage.file("rows")}) r
-                             ANTI JOIN fps ON r.fp = fps.filepath)""")
+                             ANTI JOIN db.images i ON r.fp = i.filepath)""")
     con.execute(f"""CREATE TABLE db.problems AS SELECT id, filepath, kind, detail, origin
                     FROM ({" UNION ALL ".join(selects)}) ORDER BY kind, filepath""")
-    con.execute("DROP TABLE fps")
 
 
 def _merge_vocab_and_tags(con: _TimedCon, offsets: list[tuple[int, int, Path]], frags: list[Fragment]) -> None:
