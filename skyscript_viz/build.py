@@ -32,6 +32,7 @@ from .discovery import DatasetLayout, Part, discover
 from .errors import IndexBuildError
 from .merge import MAX_SUBSETS, TAG_BIT_COLUMNS
 from .merge import merge as _merge
+from .mergepatch import Previous
 from .partread import read_part as _read_part
 
 __all__ = [
@@ -238,7 +239,8 @@ def _build_locked(
     gen_tmp.mkdir()
     try:
         units = [(p, u) for p, name in wanted for u in part_units(parts_dir / name)]
-        merged = _merge_with_stages(layout, units, gen_tmp, memory_limit, idx)
+        previous = None if force or current is None else Previous.of(idx / current["generation"])
+        merged = _merge_with_stages(layout, units, gen_tmp, memory_limit, idx, previous)
         info = _generation_info(layout, key, gen, merged)
         (gen_tmp / "info.json").write_text(json.dumps(info, indent=1))
         os.rename(gen_tmp, idx / gen)
@@ -267,15 +269,21 @@ def _build_locked(
 
 
 def _merge_with_stages(
-    layout: DatasetLayout, part_dirs: list[tuple[Part, Path]], gen_tmp: Path, memory_limit: str, idx: Path
+    layout: DatasetLayout,
+    part_dirs: list[tuple[Part, Path]],
+    gen_tmp: Path,
+    memory_limit: str,
+    idx: Path,
+    previous: Previous | None,
 ) -> dict[str, Any]:
-    """The merge, reusing the stages kept by earlier builds; when it fails with stages reused (a file
-    of theirs damaged or removed), once more with every stage made again, which the report notes."""
+    """The merge, reusing the stages kept by earlier builds and patching ``previous`` when it can; when
+    it fails with stages reused (a file of theirs damaged or removed) or a patch tried, once more with
+    every stage made again and no patch, which the report notes."""
     stages = [idx / "captions", *(f for _, d in part_dirs for f in d.glob("frag-*"))]
     try:
-        return _merge(layout, part_dirs, gen_tmp, memory_limit, idx / "captions")
+        return _merge(layout, part_dirs, gen_tmp, memory_limit, idx / "captions", previous)
     except Exception as exc:
-        if not any(p.exists() for p in stages):
+        if not any(p.exists() for p in stages) and previous is None:
             raise
         for p in stages:
             shutil.rmtree(p, ignore_errors=True)
@@ -420,6 +428,13 @@ def _generation_info(layout: DatasetLayout, key: dict[str, Any], gen: str, merge
         "problems_by_kind": merged["problems_by_kind"],
         "merge_timings": merged["timings"],
         "merge_reused": merged["reused"],
+        # what the next build needs to patch this generation (skyscript_viz.mergepatch)
+        "merge_patched": merged["patched"],
+        "merge_full_why": merged["full_merge_why"],
+        "merge_format": merged["merge_format"],
+        "merge_fragment": merged["merge_fragment"],
+        "part_ranges": merged["part_ranges"],
+        "full_size": merged["full_size"],
         "benchmark": str(layout.benchmark) if layout.benchmark else None,
         "demo": (layout.root / ".skyscript_demo.json").is_file(),
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S"),

@@ -7,7 +7,9 @@ tag bits and the caption dictionaries and word index. ``build`` calls :func:`mer
 
 Two stages of it are kept on disk for the next build: what comes from the caption CSVs alone
 (skyscript_viz.mergecsv) and each part joined with them (skyscript_viz.mergepart). This module runs
-the steps that span all parts: image ids, the tag vocabulary, tag rows and bits, the problems table.
+the steps that span all parts: image ids, the tag vocabulary, tag rows and bits, the problems table;
+over all parts, or, when only some parts changed, as a patch of the previous generation's database
+that replaces only their rows (skyscript_viz.mergepatch).
 """
 
 from __future__ import annotations
@@ -24,6 +26,15 @@ from .discovery import DatasetLayout, Part
 from .errors import IndexBuildError
 from .mergecsv import CAPTION_SPLIT_SQL, CAPTIONS_DB, MAX_SUBSETS, CsvStage, csv_name_case, csv_stage, db_path_in
 from .mergepart import Fragment, fragment_name, part_fragment
+from .mergepatch import (
+    MERGE_FORMAT,
+    PatchPlan,
+    Previous,
+    delete_old_rows,
+    part_ranges,
+    plan_patch,
+    same_vocabulary_and_bits,
+)
 from .query import sql_literal
 
 __all__ = ["CAPTION_SPLIT_SQL", "MAX_SUBSETS", "TAG_BITS", "TAG_BIT_COLUMNS", "merge"]
@@ -53,16 +64,24 @@ class _TimedCon:
 
 
 def merge(
-    layout: DatasetLayout, part_dirs: list[tuple[Part, Path]], gen_dir: Path, memory_limit: str, cache_root: Path
+    layout: DatasetLayout,
+    part_dirs: list[tuple[Part, Path]],
+    gen_dir: Path,
+    memory_limit: str,
+    cache_root: Path,
+    previous: Previous | None = None,
 ) -> dict[str, Any]:
     """The parts and caption CSVs into one serving database in ``gen_dir``; returns its counts and the
     slowest statements. ``part_dirs``: (part, folder) in image id order, one entry per piece of a part
     read in pieces. What depends only on the CSVs (skyscript_viz.mergecsv), and on one part joined with
     them (skyscript_viz.mergepart), is reused from ``cache_root`` and the part folders when found there;
-    the steps spanning all parts (ids, tag vocabulary and bits, problems) run every time."""
+    the steps spanning all parts (ids, tag vocabulary and bits, problems) run every time, over all
+    parts, or, when only some parts changed, as a patch of ``previous`` (skyscript_viz.mergepatch)."""
     con, tmpdir, scratch_tmp, db_path, db_tmp = _open_merge(gen_dir, memory_limit)
     try:
-        stage, frags, n_images, per_source_year, by_kind = _merge_into(con, layout, part_dirs, cache_root, db_path)
+        stage, frags, n_images, per_source_year, by_kind, how = _merge_into(
+            con, layout, part_dirs, cache_root, db_path, previous
+        )
     finally:  # also on failure: the connection holds the databases (a retry in this process attaches them)
         con.close()
         shutil.rmtree(tmpdir, ignore_errors=True)
@@ -80,22 +99,43 @@ def merge(
         "csv_stage": stage.key,
         "fragment": fragment_name(stage),
         "reused": {"csv": stage.reused, "parts": sum(f.reused for f in frags)},
+        **how,
+        "merge_format": MERGE_FORMAT,
+        "merge_fragment": fragment_name(stage),
+        "full_size": how.get("full_size") or (gen_dir / "index.duckdb").stat().st_size,
     }
 
 
 def _merge_into(
-    con: _TimedCon, layout: DatasetLayout, part_dirs: list[tuple[Part, Path]], cache_root: Path, db_path: Path
-) -> tuple[CsvStage, list[Fragment], int, list[tuple[Any, ...]], dict[str, int]]:
-    """merge's steps on its open connection; returns the stages used and the counts."""
+    con: _TimedCon,
+    layout: DatasetLayout,
+    part_dirs: list[tuple[Part, Path]],
+    cache_root: Path,
+    db_path: Path,
+    previous: Previous | None,
+) -> tuple[CsvStage, list[Fragment], int, list[tuple[Any, ...]], dict[str, int], dict[str, Any]]:
+    """merge's steps on its open connection; returns the stages used, the counts, and how it merged."""
     stage = csv_stage(con, layout, cache_root)
-    # The serving database starts as a copy of the stage's caption tables; the rest is added to it.
-    shutil.copyfile(stage.folder / CAPTIONS_DB, db_path)
-    con.execute(f"ATTACH {sql_literal(str(db_path))} AS db")
     frags = [part_fragment(con, d, stage) for _, d in part_dirs]
     offsets, n_total = _part_offsets(part_dirs)
-    _merge_vocab_and_tags(con, offsets, frags)
-    _tag_bitmasks(con)
-    _images(con, offsets, n_total, frags)
+    ranges = part_ranges(part_dirs, offsets, n_total)
+    _vocabulary(con, offsets)
+    _choose_tag_bits(con)
+    plan, why = plan_patch(previous, fragment_name(stage), ranges, [p.number for p, _ in part_dirs], n_total)
+    if plan is not None and previous is not None:
+        shutil.copyfile(previous.db, db_path)
+        con.execute(f"ATTACH {sql_literal(str(db_path))} AS db")
+        if same_vocabulary_and_bits(con):
+            _patch(con, plan, offsets, n_total, frags)
+        else:
+            con.execute("DETACH db")
+            db_path.unlink()
+            plan, why = None, "the tag vocabulary or the frequent tags changed"
+    if plan is None:
+        # The serving database starts as a copy of the stage's caption tables; the rest is added to it.
+        shutil.copyfile(stage.folder / CAPTIONS_DB, db_path)
+        con.execute(f"ATTACH {sql_literal(str(db_path))} AS db")
+        _full(con, offsets, n_total, frags)
     _problems(con, layout, stage, offsets, frags)
     con.execute("""CREATE TABLE db.keys AS
                    SELECT v.key, min(v.kv_id) AS kv_lo, max(v.kv_id) AS kv_hi, count(*) AS n_values,
@@ -109,7 +149,62 @@ def _merge_into(
     ).fetchall()
     by_kind = dict(con.execute("SELECT kind, count(*) FROM db.problems GROUP BY kind ORDER BY kind").fetchall())
     con.execute("DETACH db")
-    return stage, frags, n_images, per_source_year, by_kind
+    how: dict[str, Any] = {"part_ranges": ranges, "patched": plan.parts if plan else [], "full_merge_why": why}
+    if plan is not None and previous is not None:
+        how["full_size"] = previous.info.get("full_size")
+    return stage, frags, n_images, per_source_year, by_kind, how
+
+
+def _full(con: _TimedCon, offsets: list[tuple[int, int, Path]], n_total: int, frags: list[Fragment]) -> None:
+    """The tag and image tables of every part into the new serving database ``db``."""
+    every = list(range(len(frags)))
+    _image_tags(con, offsets, frags, every)
+    # In tag order for the filters: a tag's rows are one run, read through the zone maps of a few row groups.
+    con.execute("""CREATE TABLE db.tags AS SELECT kv_id, image_id, role, obj FROM db.image_tags
+                   ORDER BY kv_id, image_id""")
+    con.execute(
+        "CREATE TABLE db.vocab AS SELECT kv_id, key, value, n_focus, n_surrounding, n_images FROM gv ORDER BY kv_id"
+    )
+    con.execute("CREATE TABLE db.tag_bits AS SELECT kind, key, value, bit FROM tb")
+    _image_bits(con, "true")
+    con.execute("CREATE TABLE db.images AS SELECT NULL::INTEGER AS id WHERE false")  # replaced by the first part's
+    _images(con, offsets, n_total, frags, every)
+    con.execute("DROP TABLE img_bits")
+    # The lining up of rows and bits relies on every part stage holding its part's rows in order:
+    # checked (~20 ms).
+    n, misplaced = con.execute("SELECT count(*), count(*) FILTER (WHERE id <> rowid) FROM db.images").fetchone()
+    if (n, misplaced) != (n_total, 0):
+        raise IndexBuildError(
+            f"merge: {n} image rows for {n_total} images, {misplaced} out of place; rebuild with --force"
+        )
+
+
+def _patch(
+    con: _TimedCon, plan: PatchPlan, offsets: list[tuple[int, int, Path]], n_total: int, frags: list[Fragment]
+) -> None:
+    """The changed parts' rows in place of their old ones, in the attached copy of the previous
+    database (skyscript_viz.mergepatch)."""
+    delete_old_rows(con, plan)
+    _image_tags(con, offsets, frags, plan.units)
+    ends = [o for _, o, _ in offsets[1:]] + [n_total]
+    in_units = " OR ".join(f"(image_id >= {offsets[k][1]} AND image_id < {ends[k]})" for k in plan.units) or "false"
+    con.execute("SET preserve_insertion_order=true")
+    con.execute(f"""INSERT INTO db.tags SELECT kv_id, image_id, role, obj FROM db.image_tags
+                    WHERE {in_units} ORDER BY kv_id, image_id""")
+    con.execute("SET preserve_insertion_order=false")
+    con.execute(
+        "CREATE TABLE db.vocab AS SELECT kv_id, key, value, n_focus, n_surrounding, n_images FROM gv ORDER BY kv_id"
+    )
+    _image_bits(con, in_units)
+    _images(con, offsets, n_total, frags, plan.units)
+    # every id once, and each written row's bits those of its tags (the lining up by position)
+    n, distinct, lo, hi = con.execute("SELECT count(*), count(DISTINCT id), min(id), max(id) FROM db.images").fetchone()
+    differ = " OR ".join(f"i.{c} <> coalesce(b.{c}, 0)" for c in TAG_BIT_COLUMNS)
+    wrong = con.execute(f"""SELECT count(*) FROM db.images i LEFT JOIN img_bits b ON b.image_id = i.id
+                            WHERE ({in_units.replace("image_id", "i.id")}) AND ({differ})""").fetchone()[0]
+    if (n, distinct) != (n_total, n_total) or (n_total and (lo, hi) != (0, n_total - 1)) or wrong:
+        raise IndexBuildError(f"merge: the patch left {n} image rows for {n_total} images ({wrong} with wrong bits)")
+    con.execute("DROP TABLE img_bits")
 
 
 def _open_merge(gen_dir: Path, memory_limit: str) -> tuple[_TimedCon, Path, Path | None, Path, Path | None]:
@@ -151,33 +246,32 @@ def _part_offsets(part_dirs: list[tuple[Part, Path]]) -> tuple[list[tuple[int, i
     return offsets, off
 
 
-def _images(con: _TimedCon, offsets: list[tuple[int, int, Path]], n_total: int, frags: list[Fragment]) -> None:
-    """``db.images``: the part stages' rows, one part after the other, each with its tag bits.
+def _images(
+    con: _TimedCon, offsets: list[tuple[int, int, Path]], n_total: int, frags: list[Fragment], units: list[int]
+) -> None:
+    """``db.images`` (made by the first unit when empty, added to after): the rows of the part stages
+    ``units``, one after the other, each with its tag bits (``img_bits``).
 
     The part stages are in image order, so the rows are written as they are read (no sort of 5.2M wide
-    rows), the bits lined up by position from a table holding a row for every id."""
+    rows), the bits lined up by position from a table holding a row for every id written."""
+    ends = [o for _, o, _ in offsets[1:]] + [n_total]
+    ids = " UNION ALL ".join(f"SELECT range FROM range({offsets[k][1]}, {ends[k]})" for k in units)
     con.execute(f"""CREATE TABLE bits_dense AS SELECT r.range::INTEGER AS id,
                       {", ".join(f"coalesce(b.{c}, 0) AS {c}" for c in TAG_BIT_COLUMNS)}
-                    FROM range({n_total}) r LEFT JOIN img_bits b ON b.image_id = r.range ORDER BY id""")
-    con.execute("DROP TABLE img_bits")
+                    FROM ({ids or "SELECT 0 AS range WHERE false"}) r LEFT JOIN img_bits b ON b.image_id = r.range
+                    ORDER BY id""")
     con.execute("SET preserve_insertion_order=true")
-    if not frags:
-        con.execute("CREATE TABLE db.images AS SELECT NULL::INTEGER AS id WHERE false")
-    ends = [o for _, o, _ in offsets[1:]] + [n_total]
-    for k, ((_, o, _), end, f) in enumerate(zip(offsets, ends, frags, strict=True)):
+    empty = con.execute("SELECT count(*) = 0 FROM db.images").fetchone()[0]
+    for k in units:
+        o, end, f = offsets[k][1], ends[k], frags[k]
         select = f"""SELECT f.local + {o} AS id, f.* EXCLUDE (local, title_cid, multi_cid),
                        b.* EXCLUDE (id), f.title_cid, f.multi_cid
                      FROM read_parquet({f.file("images")}) f
                      POSITIONAL JOIN (SELECT * FROM bits_dense WHERE id >= {o} AND id < {end}) b"""
-        con.execute(f"CREATE TABLE db.images AS {select}" if k == 0 else f"INSERT INTO db.images {select}")
+        con.execute(f"CREATE OR REPLACE TABLE db.images AS {select}" if empty else f"INSERT INTO db.images {select}")
+        empty = False
     con.execute("SET preserve_insertion_order=false")
     con.execute("DROP TABLE bits_dense")
-    # The lining up above relies on every part stage holding its part's rows in order: checked (~20 ms).
-    n, misplaced = con.execute("SELECT count(*), count(*) FILTER (WHERE id <> rowid) FROM db.images").fetchone()
-    if (n, misplaced) != (n_total, 0):
-        raise IndexBuildError(
-            f"merge: {n} image rows for {n_total} images, {misplaced} out of place; rebuild with --force"
-        )
 
 
 def _problems(
@@ -211,9 +305,9 @@ def _problems(
                     FROM ({" UNION ALL ".join(selects)}) ORDER BY kind, filepath""")
 
 
-def _merge_vocab_and_tags(con: _TimedCon, offsets: list[tuple[int, int, Path]], frags: list[Fragment]) -> None:
-    """``gv`` (global vocabulary), ``db.image_tags``, ``db.tags``, ``db.vocab`` and ``keycounts`` from the
-    parts' tables and the part stages' tag rows (in image order)."""
+def _vocabulary(con: _TimedCon, offsets: list[tuple[int, int, Path]]) -> None:
+    """``gv`` (the global vocabulary with its counts), ``pmap`` (each unit's tag numbers to global ids)
+    and ``keycounts`` from the units' small vocab and keys tables."""
     # Vocabulary: global ids in (key, value) order so that all values of one key form a contiguous range.
     union_vocab = " UNION ALL ".join(
         f"SELECT {i} AS p, kv, key, value, n_focus, n_surrounding, n_images "
@@ -233,27 +327,7 @@ def _merge_vocab_and_tags(con: _TimedCon, offsets: list[tuple[int, int, Path]], 
     else:
         con.execute("""CREATE TABLE gv (kv_id INTEGER, key VARCHAR, value VARCHAR, n_focus BIGINT,
                        n_surrounding BIGINT, n_images BIGINT)""")
-    # The tag rows in image order, for one image's tags (the selected image): in ``db.tags``'s tag order
-    # finding one image scans most of it (~70% of its row groups at 5.2M images, 80-360 ms); sorted by
-    # image each row group covers a narrow id range and a lookup reads one. The part stages hold their
-    # rows in image order, so they are written as read, each part-local tag number looked up in the
-    # part's list of global ids (a part's numbers run from 0 without gaps: checked).
-    con.execute("CREATE TABLE db.image_tags (image_id INTEGER, role TINYINT, obj INTEGER, kv_id INTEGER)")
-    con.execute("SET preserve_insertion_order=true")
-    for i, ((_, o, _), f) in enumerate(zip(offsets, frags, strict=True)):
-        n, top = con.execute(f"SELECT count(*), coalesce(max(kv), -1) FROM pmap WHERE p = {i}").fetchone()
-        if n != top + 1:
-            raise IndexBuildError(f"merge: part {i}'s tag numbers are not 0..{n - 1}; rebuild with --force")
-        con.execute(f"""INSERT INTO db.image_tags
-                        SELECT (t.local + {o})::INTEGER, t.role, t.obj, m.ids[t.kv + 1]
-                        FROM read_parquet({f.file("tags")}) t,
-                             (SELECT list(kv_id ORDER BY kv) AS ids FROM pmap WHERE p = {i}) m""")
-    con.execute("SET preserve_insertion_order=false")
-    # In tag order for the filters: a tag's rows are one run, read through the zone maps of a few row groups.
-    con.execute("""CREATE TABLE db.tags AS SELECT kv_id, image_id, role, obj FROM db.image_tags
-                   ORDER BY kv_id, image_id""")
-    con.execute("""CREATE TABLE db.vocab AS SELECT kv_id, key, value, n_focus, n_surrounding, n_images FROM gv
-                   ORDER BY kv_id""")
+        con.execute("CREATE TABLE pmap (p INTEGER, kv INTEGER, kv_id INTEGER)")
     union_keys = (
         " UNION ALL ".join(
             f"SELECT key, n_focus, n_surrounding, n_images FROM read_parquet({sql_literal(str(d / 'keys.parquet'))})"
@@ -266,28 +340,54 @@ def _merge_vocab_and_tags(con: _TimedCon, offsets: list[tuple[int, int, Path]], 
                     FROM ({union_keys}) GROUP BY key""")
 
 
-def _tag_bitmasks(con: _TimedCon) -> None:
-    """``db.tag_bits`` and ``img_bits`` (each image's masks of the most frequent tags)."""
-    # The serving tables live in one DuckDB database file (compressed, buffer-managed, zone maps per
-    # 2,048 rows), opened read-only by the app; exports give Parquet/CSV of any selection.
+def _image_tags(con: _TimedCon, offsets: list[tuple[int, int, Path]], frags: list[Fragment], units: list[int]) -> None:
+    """The tag rows of the part stages ``units`` added to ``db.image_tags`` (made when missing), in
+    image order, each part-local tag number looked up in the unit's list of global ids."""
+    # The tag rows in image order, for one image's tags (the selected image): in ``db.tags``'s tag order
+    # finding one image scans most of it (~70% of its row groups at 5.2M images, 80-360 ms); sorted by
+    # image each row group covers a narrow id range and a lookup reads one. The part stages hold their
+    # rows in image order, so they are written as read (a part's numbers run from 0 without gaps: checked).
+    con.execute("CREATE TABLE IF NOT EXISTS db.image_tags (image_id INTEGER, role TINYINT, obj INTEGER, kv_id INTEGER)")
+    con.execute("SET preserve_insertion_order=true")
+    for i in units:
+        o, f = offsets[i][1], frags[i]
+        n, top = con.execute(f"SELECT count(*), coalesce(max(kv), -1) FROM pmap WHERE p = {i}").fetchone()
+        if n != top + 1:
+            raise IndexBuildError(f"merge: part {i}'s tag numbers are not 0..{n - 1}; rebuild with --force")
+        con.execute(f"""INSERT INTO db.image_tags
+                        SELECT (t.local + {o})::INTEGER, t.role, t.obj, m.ids[t.kv + 1]
+                        FROM read_parquet({f.file("tags")}) t,
+                             (SELECT list(kv_id ORDER BY kv) AS ids FROM pmap WHERE p = {i}) m""")
+    con.execute("SET preserve_insertion_order=false")
+
+
+def _choose_tag_bits(con: _TimedCon) -> None:
+    """``tb``: the most frequent keys and key=value pairs, each with its bit (``db.tag_bits``'s rows)."""
     # Tag bitmasks: the TAG_BITS most frequent keys and key=value pairs each get a bit, and every image
     # carries which of them it has (on the focus object, a surrounding one, either). A filter on a
     # frequent tag, which would otherwise semi-join millions of tag rows, becomes a bit test.
-    con.execute(f"""CREATE TABLE db.tag_bits AS
-                    SELECT 'key' AS kind, key, NULL::VARCHAR AS value, bit FROM (
-                      SELECT key, (row_number() OVER (ORDER BY n_images DESC, key) - 1)::INTEGER AS bit
-                      FROM keycounts) WHERE bit < {TAG_BITS}
+    # The bits are numbered in key (pair: vocabulary) order, not by rank: a change of counts that keeps
+    # the same tags among the most frequent keeps every image's bits, so a patch can keep them.
+    con.execute(f"""CREATE TABLE tb AS
+                    SELECT 'key' AS kind, key, NULL::VARCHAR AS value,
+                           (row_number() OVER (ORDER BY key) - 1)::INTEGER AS bit FROM (
+                      SELECT key, row_number() OVER (ORDER BY n_images DESC, key) AS rank FROM keycounts)
+                    WHERE rank <= {TAG_BITS}
                     UNION ALL
-                    SELECT 'pair', key, value, bit FROM (
-                      SELECT key, value, (row_number() OVER (ORDER BY n_images DESC, kv_id) - 1)::INTEGER AS bit
-                      FROM gv) WHERE bit < {TAG_BITS}""")
+                    SELECT 'pair', key, value, (row_number() OVER (ORDER BY kv_id) - 1)::INTEGER FROM (
+                      SELECT kv_id, key, value, row_number() OVER (ORDER BY n_images DESC, kv_id) AS rank FROM gv)
+                    WHERE rank <= {TAG_BITS}""")
+
+
+def _image_bits(con: _TimedCon, where: str) -> None:
+    """``img_bits``: the tag bitmasks (``tb``) of the images in ``db.image_tags`` whose rows match ``where``."""
     # Each tag's two masks are computed once per vocabulary entry. A tag's role is 0 (focus) or 1
     # (surrounding: obj > 0, in partfast._tags and partread._slow_columns), so "any" is focus | surrounding: four aggregates.
-    con.execute("""CREATE TABLE kvbits AS
+    con.execute("""CREATE OR REPLACE TABLE kvbits AS
                    SELECT v.kv_id, coalesce(1::BIGINT << k.bit, 0) AS key_mask,
                           coalesce(1::BIGINT << p.bit, 0) AS pair_mask FROM gv v
-                   LEFT JOIN (SELECT key, bit FROM db.tag_bits WHERE kind = 'key') k USING (key)
-                   LEFT JOIN (SELECT key, value, bit FROM db.tag_bits WHERE kind = 'pair') p
+                   LEFT JOIN (SELECT key, bit FROM tb WHERE kind = 'key') k USING (key)
+                   LEFT JOIN (SELECT key, value, bit FROM tb WHERE kind = 'pair') p
                           ON p.key = v.key AND p.value = v.value
                    WHERE k.bit IS NOT NULL OR p.bit IS NOT NULL""")
     masks = ", ".join(
@@ -295,6 +395,7 @@ def _tag_bitmasks(con: _TimedCon) -> None:
         for kind in ("key", "pair")
         for role, r in (("focus", 0), ("surr", 1))
     )
-    con.execute(f"""CREATE TABLE img_bits AS SELECT *, tb_keys_focus | tb_keys_surr AS tb_keys_any,
+    con.execute(f"""CREATE OR REPLACE TABLE img_bits AS SELECT *, tb_keys_focus | tb_keys_surr AS tb_keys_any,
                       tb_pairs_focus | tb_pairs_surr AS tb_pairs_any
-                    FROM (SELECT t.image_id, {masks} FROM db.image_tags t JOIN kvbits b USING (kv_id) GROUP BY t.image_id)""")
+                    FROM (SELECT t.image_id, {masks} FROM db.image_tags t JOIN kvbits b USING (kv_id)
+                          WHERE {where} GROUP BY t.image_id)""")

@@ -1,0 +1,148 @@
+"""A merge by patching: the previous generation's database with only the changed parts' rows replaced.
+
+When some parts changed and nothing else did (the same caption CSVs, every other part unchanged and
+at the same image ids, the same tag vocabulary and the same frequent tags with bits), a new build's
+serving tables differ from the previous generation's only in the changed parts' rows and in a few
+small tables (vocab and keys counts, the problems). The merge then starts from a copy of the previous
+database, deletes the changed parts' rows, writes theirs from the part stages, and remakes the small
+tables, so the work is proportional to the changed parts (skyscript_viz.merge runs the steps).
+
+The rows are the same as a build from nothing gives; their stored order differs: a patched part's
+rows are stored after the others (each table stays in runs sorted the same way, which is all the
+queries' zone maps need). Anything the conditions do not cover makes a full merge, and the reason is
+recorded in the generation's info.json.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .discovery import Part
+from .mergecsv import Con
+
+__all__ = [
+    "MERGE_FORMAT",
+    "PatchPlan",
+    "Previous",
+    "delete_old_rows",
+    "part_ranges",
+    "plan_patch",
+    "same_vocabulary_and_bits",
+]
+
+# The serving tables' form: a generation written by code of another form is never patched.
+MERGE_FORMAT = 1
+# A patch leaves the blocks of deleted rows to be reused: past this growth over the database's size
+# after its last full merge (a share, plus some room for small databases, where a few blocks are much),
+# the next build merges fully (and the file shrinks back).
+MAX_GROWTH = 1.25
+GROWTH_ROOM = 64 << 20
+# Patching costs about as much per changed image as a full merge does in all: past this share of the
+# images, the full merge.
+MAX_CHANGED_SHARE = 0.5
+
+
+@dataclass(frozen=True)
+class Previous:
+    """The live generation a build may patch: its serving database and its info.json."""
+
+    db: Path
+    info: dict[str, Any]
+
+    @classmethod
+    def of(cls, gen_dir: Path) -> Previous | None:
+        """The generation in ``gen_dir`` (None when it or its info is missing or unreadable)."""
+        try:
+            info = json.loads((gen_dir / "info.json").read_text())
+        except (OSError, ValueError):
+            return None
+        db = gen_dir / "index.duckdb"
+        return cls(db, info) if isinstance(info, dict) and db.is_file() else None
+
+
+@dataclass(frozen=True)
+class PatchPlan:
+    """What a patch replaces: per changed part, its old id range (deleted) and its units (written)."""
+
+    old_ranges: list[tuple[int, int]]  # (first id, end) of each changed part's rows in the previous database
+    units: list[int]  # indexes into the merge's units (parts or pieces) whose rows are written
+    parts: list[int]  # the changed parts' numbers
+
+
+def part_ranges(part_dirs: list[tuple[Part, Path]], offsets: list[tuple[int, int, Path]], n_total: int) -> list[Any]:
+    """[part number, part folder name, first id, number of images] per part, for info.json."""
+    ends = [o for _, o, _ in offsets[1:]] + [n_total]
+    out: list[list[Any]] = []
+    for (part, d), (_, o, _), end in zip(part_dirs, offsets, ends, strict=True):
+        name = d.parent.name if re.fullmatch(r"s[0-9]+", d.name) else d.name  # a piece's folder: s0, s1…
+        if out and out[-1][1] == name:  # the next piece of the same part
+            out[-1][3] += end - o
+        else:
+            out.append([part.number, name, o, end - o])
+    return out
+
+
+def plan_patch(
+    previous: Previous | None, fragment: str, ranges: list[Any], unit_parts: list[int], n_total: int
+) -> tuple[PatchPlan | None, str]:
+    """The patch of ``previous`` into a generation of the parts ``ranges`` (part_ranges; ``unit_parts``:
+    the part number of each unit the merge reads) whose part stages are named ``fragment``, or None
+    and why a full merge is needed."""
+    if previous is None:
+        return None, "no previous generation"
+    info = previous.info
+    if info.get("merge_format") != MERGE_FORMAT or info.get("merge_fragment") != fragment:
+        return None, "the caption CSVs or the index format changed"
+    old = info.get("part_ranges")
+    if not isinstance(old, list) or [r[0] for r in old] != [r[0] for r in ranges]:
+        return None, "the set of parts changed"
+    full_size = info.get("full_size")
+    try:
+        size = previous.db.stat().st_size
+    except OSError:
+        return None, "the previous database is gone"
+    if not isinstance(full_size, int) or size > MAX_GROWTH * full_size + GROWTH_ROOM:
+        return None, "the database grew by patches: written anew"
+    old_ranges, parts, changed = [], [], 0
+    for (number, name, lo, n), (_, old_name, old_lo, old_n) in zip(ranges, old, strict=True):
+        if lo != old_lo or (name == old_name and n != old_n):
+            return None, "the image ids of unchanged parts would move"
+        if name != old_name:
+            old_ranges.append((old_lo, old_lo + old_n))
+            parts.append(number)
+            changed += max(n, old_n)
+    if not parts:
+        return None, "no part changed"
+    if changed > MAX_CHANGED_SHARE * max(n_total, 1):
+        return None, "most images changed"
+    return PatchPlan(old_ranges, [i for i, number in enumerate(unit_parts) if number in parts], parts), ""
+
+
+def same_vocabulary_and_bits(con: Con) -> bool:
+    """True when the new tag vocabulary (``gv``) gives every tag the id it has in the attached previous
+    database, and the frequent tags with bits (``tb``) are the same: then the other parts' tag rows
+    and bits stay right."""
+    row = con.execute("""SELECT
+          (SELECT count(*) FROM gv) = (SELECT count(*) FROM db.vocab)
+          AND NOT EXISTS (SELECT kv_id, key, value FROM gv EXCEPT SELECT kv_id, key, value FROM db.vocab)
+          AND (SELECT count(*) FROM tb) = (SELECT count(*) FROM db.tag_bits)
+          AND NOT EXISTS (SELECT kind, key, value, bit FROM tb EXCEPT SELECT kind, key, value, bit FROM db.tag_bits)
+        """).fetchone()
+    return bool(row and row[0])
+
+
+def delete_old_rows(con: Con, plan: PatchPlan) -> None:
+    """Remove the changed parts' rows from the attached copy of the previous database."""
+    for lo, end in plan.old_ranges:
+        con.execute(f"DELETE FROM db.images WHERE id >= {lo} AND id < {end}")
+        con.execute(f"DELETE FROM db.image_tags WHERE image_id >= {lo} AND image_id < {end}")
+        con.execute(f"DELETE FROM db.tags WHERE image_id >= {lo} AND image_id < {end}")
+    con.execute("DROP TABLE db.vocab")
+    con.execute("DROP TABLE db.keys")
+    con.execute("DROP TABLE db.problems")
+    # the deleted rows' blocks become free for the rows written next (the file does not grow by them)
+    con.execute("CHECKPOINT db")
