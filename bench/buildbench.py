@@ -122,11 +122,11 @@ def run(data: Path, index_dir: Path, workers: int, *, force: bool = True) -> dic
     }
 
 
-def _changed_part(data: Path, number: int | None) -> tuple[str, float, Callable[[], None]]:
+def _changed_part(data: Path, number: int | None, bump_s: int) -> tuple[str, float, Callable[[], None]]:
     """Make the build see one part as changed (part ``number``'s, default the last part's, meta store
-    gets a new mtime: the part's fingerprint is its files' sizes and mtimes) without changing any byte;
-    returns its name, its share of the images and the function putting the old mtime back (the data may
-    be hard links shared with another root)."""
+    gets its mtime moved by ``bump_s`` seconds: the part's fingerprint is its files' sizes and mtimes)
+    without changing any byte; returns its name, its share of the images and the function putting the
+    old mtime back (the data may be hard links shared with another root)."""
     from skyscript_viz.discovery import discover
 
     parts = discover(data).parts
@@ -136,7 +136,7 @@ def _changed_part(data: Path, number: int | None) -> tuple[str, float, Callable[
     assert store is not None
     path = store.path if store.path.is_file() else min(p for p in store.path.iterdir() if p.is_file())
     st = path.stat()
-    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + bump_s * 1_000_000_000))
     name = f"part {part.number} ({path.name})"
     return name, share, lambda: os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
 
@@ -152,13 +152,14 @@ def _n_images(part: object) -> int:
     return sum(1 for _ in store.path.iterdir())
 
 
-def incremental(data: Path, index_dir: Path, workers: int, number: int | None = None) -> dict[str, object]:
-    """A rebuild after one part changed (the index of every part already built)."""
-    name, share, restore = _changed_part(data, number)
-    try:
-        res = run(data, index_dir, workers, force=False)
-    finally:
-        restore()
+def incremental(
+    data: Path, index_dir: Path, workers: int, number: int | None, bump_s: int, restores: list[Callable[[], None]]
+) -> dict[str, object]:
+    """A rebuild after one part changed (the index of every part already built); the mtime is put back
+    by ``restores`` at the end, so that each rebuild of a series sees one part changed."""
+    name, share, restore = _changed_part(data, number, bump_s)
+    restores.append(restore)
+    res = run(data, index_dir, workers, force=False)
     return {"changed": name, "part_share": round(share, 3), **res}
 
 
@@ -180,34 +181,44 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="with --incremental: the part to change (default the last; repeat for one rebuild after each)",
     )
-    ap.add_argument("--skip-full", action="store_true", help="with --incremental: no full build first")
+    ap.add_argument(
+        "--skip-full",
+        type=Path,
+        default=None,
+        metavar="JSON",
+        help="with --incremental: no full build first; its figures from an earlier run's --out file",
+    )
     a = ap.parse_args(argv)
     index_dir = a.index_dir or a.data / ".skyscript_viz"
-    res: dict[str, object] = {}
-    if not a.skip_full:
+    if a.skip_full:
+        res: dict[str, object] = json.loads(a.skip_full.read_text())
+        res.pop("incremental", None)
+    else:
         res = run(a.data, index_dir, a.workers)
         for k, v in res.items():
             print(f"{k:22s} {v}")
     if a.incremental:
-        incs = []
-        for number in a.changed_part or [None]:
-            inc = incremental(a.data, index_dir, a.workers, number)
-            print("\nincremental rebuild, one part changed:")
-            for k in ("changed", "part_share", "wall_s", "parts_s", "merge_s", "cpu_s", "peak_mb", "index_bytes"):
-                print(f"{k:22s} {inc[k]}")
-            print(
-                f"{'merge':22s} {'patched ' + str(inc['patched']) if inc['patched'] else 'full: ' + str(inc['full_merge_why'])}"
-            )
-            if res:
-                share = float(inc["wall_s"]) / float(res["wall_s"])  # type: ignore[arg-type]
-                inc["share_of_full"] = round(share, 3)
-                print(f"{'share of the full build':22s} {share:.0%} of the wall time")
-            incs.append(inc)
+        incs: list[dict[str, object]] = []
+        restores: list[Callable[[], None]] = []
+        try:
+            for i, number in enumerate(a.changed_part or [None]):
+                inc = incremental(a.data, index_dir, a.workers, number, i + 1, restores)
+                print("\nincremental rebuild, one part changed:")
+                for k in ("changed", "part_share", "wall_s", "parts_s", "merge_s", "cpu_s", "peak_mb", "index_bytes"):
+                    print(f"{k:22s} {inc[k]}")
+                how = f"patched {inc['patched']}" if inc["patched"] else f"full: {inc['full_merge_why']}"
+                print(f"{'merge':22s} {how}")
+                if "wall_s" in res:
+                    share = float(inc["wall_s"]) / float(res["wall_s"])  # type: ignore[arg-type]
+                    inc["share_of_full"] = round(share, 3)
+                    print(f"{'share of the full build':22s} {share:.0%} of the wall time")
+                incs.append(inc)
+        finally:
+            for restore in reversed(restores):
+                restore()
         res = {**res, "incremental": incs}
     if a.out:
         a.out.write_text(json.dumps(res, indent=1))
-    if a.skip_full:
-        return 0
     print(f"\n{'target':44s} {'measured':>12s} {'target':>10s}  verdict")
     for key, (label, unit, limit, lower) in TARGETS.items():
         v = float(res[key])  # type: ignore[arg-type]

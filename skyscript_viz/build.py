@@ -276,22 +276,42 @@ def _merge_with_stages(
     idx: Path,
     previous: Previous | None,
 ) -> dict[str, Any]:
-    """The merge, reusing the stages kept by earlier builds and patching ``previous`` when it can; when
-    it fails with stages reused (a file of theirs damaged or removed) or a patch tried, once more with
-    every stage made again and no patch, which the report notes."""
+    """The merge, reusing the stages kept by earlier builds and patching ``previous`` when it can. When
+    a patch fails (the previous database damaged), it merges in full; when that fails with stages
+    reused (a file of theirs damaged or removed), once more with every stage made again. The report
+    notes which."""
+
+    def again() -> None:
+        shutil.rmtree(gen_tmp, ignore_errors=True)
+        gen_tmp.mkdir()
+
+    def first_line(exc: BaseException) -> str:
+        return (str(exc).splitlines() or [type(exc).__name__])[0][:160]
+
+    if previous is not None:
+        try:
+            return _merge(layout, part_dirs, gen_tmp, memory_limit, idx / "captions", previous)
+        except Exception as exc:  # noqa: BLE001 - DuckDB's errors on a damaged file vary; the full merge follows
+            again()
+            patch_error = first_line(exc)
+        try:
+            merged = _merge(layout, part_dirs, gen_tmp, memory_limit, idx / "captions")
+        except Exception:  # noqa: BLE001 - the last attempt below, without stages, raises what it meets
+            again()
+        else:
+            layout.notes.append(f"the previous generation could not be patched ({patch_error}); merged in full")
+            return merged
     stages = [idx / "captions", *(f for _, d in part_dirs for f in d.glob("frag-*"))]
     try:
-        return _merge(layout, part_dirs, gen_tmp, memory_limit, idx / "captions", previous)
+        return _merge(layout, part_dirs, gen_tmp, memory_limit, idx / "captions")
     except Exception as exc:
-        if not any(p.exists() for p in stages) and previous is None:
+        if not any(p.exists() for p in stages):
             raise
         for p in stages:
             shutil.rmtree(p, ignore_errors=True)
-        shutil.rmtree(gen_tmp, ignore_errors=True)
-        gen_tmp.mkdir()
+        again()
         layout.notes.append(
-            f"the merge stages kept from an earlier build could not be used ({str(exc).splitlines()[0][:160]}); "
-            "they were made again"
+            f"the merge stages kept from an earlier build could not be used ({first_line(exc)}); they were made again"
         )
         return _merge(layout, part_dirs, gen_tmp, memory_limit, idx / "captions")
 

@@ -316,3 +316,25 @@ def test_a_patch_is_not_made_on_a_grown_or_foreign_database(tmp_path: Path) -> N
     big = [[2, "p2-b", 0, 15], [3, "p3-a", 15, 5]]
     grown = {**info, "part_ranges": [[2, "p2-a", 0, 15], [3, "p3-a", 15, 5]]}
     assert plan_patch(Previous(db, grown), "frag-x", big, [2, 3], 20) == (None, "most images changed")
+
+
+@pytest.mark.parametrize("damage", ["cut", "gone"])
+def test_a_damaged_previous_database_is_merged_in_full(built: tuple[Path, Path], tmp_path: Path, damage: str) -> None:
+    """The previous generation's database cut short or removed (a full disk, a hand-made copy): the
+    patch cannot start from it, so the build merges in full and says so."""
+    root, idx = built
+    db = idx / json.loads((idx / "CURRENT").read_text())["generation"] / "index.duckdb"
+    if damage == "cut":
+        db.write_bytes(db.read_bytes()[: db.stat().st_size // 3])
+    else:
+        db.unlink()
+    _touch(root / "images3.zip")
+    report = build_index(root, index_dir=idx)
+    assert report.parts_read == [3]
+    patched, why = _merged(idx)
+    assert patched == []
+    if damage == "cut":
+        assert any("could not be patched" in n for n in report.notes), report.notes
+    else:
+        assert why == "no previous generation"
+    _assert_same_as_fresh(root, idx, tmp_path)
