@@ -115,6 +115,8 @@ class BuildReport:
     per_source_year: list[tuple[str, int, int]] = field(default_factory=list)
     problems_by_kind: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    patched: list[int] = field(default_factory=list)  # parts the merge patched into the previous generation
+    full_merge_why: str = ""  # why the merge wrote every part's rows (when it did)
 
     @property
     def rate(self) -> float:
@@ -265,6 +267,8 @@ def _build_locked(
         [tuple(x) for x in merged["per_source_year"]],
         merged["problems_by_kind"],
         layout.notes,
+        merged["patched"],
+        merged["full_merge_why"],
     )
 
 

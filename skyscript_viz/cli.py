@@ -76,6 +76,10 @@ def _cmd_index(args: argparse.Namespace) -> int:
             f"{report.n_images:,} images in {report.seconds:.1f} s ({report.rate:,.0f} images/s); "
             f"parts read: {report.parts_read or '-'}, reused: {report.parts_reused or '-'}"
         )
+        if report.patched:
+            print(f"merge: part(s) {report.patched} patched into the previous generation's index")
+        else:
+            print(f"merge: every part's rows written ({report.full_merge_why})")
     for note in report.notes:
         print(f"note: {note}")
     per_source: dict[str, dict[int, int]] = {}

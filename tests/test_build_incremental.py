@@ -238,7 +238,7 @@ def test_a_changed_part_is_patched_into_the_previous_database(
     previous = json.loads((idx / "CURRENT").read_text())["generation"]
     report = build_index(root, index_dir=idx)
     assert report.parts_read == [2]
-    assert _merged(idx) == ([2], "")
+    assert _merged(idx) == ([2], "") == (report.patched, report.full_merge_why)
     assert report.generation != previous
     _assert_same_as_fresh(root, idx, tmp_path)
     ix = ImageIndex.open(root, index_dir=idx)

@@ -51,6 +51,7 @@ def test_index_prints_the_summary(tmp_path: Path, tinykit: Any, capsys: pytest.C
     assert out[0].startswith(f"index: {root.resolve() / '.skyscript_viz'}/gen-")
     assert out[1].startswith("20 images in ")
     assert out[1].endswith("parts read: [2, 3, 4], reused: -")
+    assert out[2] == "merge: every part's rows written (no previous generation)"
     start = out.index("images per source and year")
     assert out[start + 1 : start + 9] == _table_lines()
     assert out[-1] == "no problems found"
@@ -58,6 +59,14 @@ def test_index_prints_the_summary(tmp_path: Path, tinykit: Any, capsys: pytest.C
     assert main(["index", str(root), "--workers", "1"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[1] == "up to date: 20 images, nothing changed since the last build"
+    assert out[out.index("images per source and year") + 1 :][:8] == _table_lines()
+
+    st = (root / "images3.zip").stat()
+    os.utime(root / "images3.zip", ns=(st.st_atime_ns, st.st_mtime_ns + 5 * 10**9))
+    assert main(["index", str(root), "--workers", "1"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[1].endswith("parts read: [3], reused: [2, 4]")
+    assert out[2] == "merge: part(s) [3] patched into the previous generation's index"
     assert out[out.index("images per source and year") + 1 :][:8] == _table_lines()
 
 
