@@ -106,8 +106,8 @@ def test_one_changed_part_gives_the_same_index_as_a_full_build(
     report = build_index(root, index_dir=idx)
     assert (report.parts_read, report.parts_reused) == ([2], [3, 4])
     assert _reused(idx) == {"csv": True, "parts": 2}
-    # a100's image stays (now without meta) and w5555 comes in: part 2 has one image more
-    assert _merged(idx) == ([], "the image ids of unchanged parts would move")
+    # zz_new_key: a new tag moves the vocabulary's ids, so every part's tag rows change: no patch
+    assert _merged(idx) == ([], "the tag vocabulary or the frequent tags changed")
     _assert_same_as_fresh(root, idx, tmp_path)
     ix = ImageIndex.open(root, index_dir=idx)
     try:
@@ -256,11 +256,12 @@ def test_a_changed_part_is_patched_into_the_previous_database(
     _assert_same_as_fresh(root, idx, tmp_path)
 
 
-def test_the_last_part_may_grow_in_a_patch_a_middle_one_not(
+def test_parts_that_grow_are_patched_and_a_new_tag_is_not(
     built: tuple[Path, Path], tinykit: Any, tmp_path: Path
 ) -> None:
-    """A new image in the last part takes ids after all others: patched. One in a middle part would
-    move the ids of the parts after it: a full merge, and info.json says why."""
+    """A new image in the last part takes ids after all others: patched. One in a middle part moves
+    the ids of the parts after it: patched too, those ids moved. A new tag: a full merge, and
+    info.json says why."""
     root, idx = built
     last = 4  # the last part; its metas are a folder in the tiny root's mixed layout
     src = next((root / f"meta{last}").glob("*.pickle"))
@@ -278,12 +279,17 @@ def test_the_last_part_may_grow_in_a_patch_a_middle_one_not(
     assert _merged(idx) == ([], "the tag vocabulary or the frequent tags changed")
     _assert_same_as_fresh(root, idx, tmp_path)
 
-    src = _meta_path(root, "a100_CH_19")
-    shutil.copyfile(src, src.with_name("w99998_CH_21.pickle"))
-    _touch(src.parent)
-    build_index(root, index_dir=idx)
-    assert _merged(idx) == ([], "the image ids of unchanged parts would move")
-    _assert_same_as_fresh(root, idx, tmp_path)
+    copy = root / "meta2" / "w99998_CH_21.pickle"
+    for grow in (True, False):  # part 2: one image more (a copy of a100's meta), then one fewer again
+        if grow:
+            shutil.copyfile(_meta_path(root, "a100_CH_19"), copy)
+        else:
+            copy.unlink()
+        _touch(root / "meta2")
+        report = build_index(root, index_dir=idx)
+        assert _merged(idx) == ([2], ""), grow
+        assert report.n_images == (22 if grow else 21)
+        _assert_same_as_fresh(root, idx, tmp_path)
 
 
 def test_a_patch_is_not_made_on_a_grown_or_foreign_database(tmp_path: Path) -> None:
@@ -301,7 +307,16 @@ def test_a_patch_is_not_made_on_a_grown_or_foreign_database(tmp_path: Path) -> N
         "full_size": 1000,
     }
     plan, why = plan_patch(Previous(db, info), "frag-x", ranges, [2, 2, 3], 20)
-    assert plan is not None and (plan.parts, plan.units, plan.old_ranges, why) == ([2], [0, 1], [(0, 10)], "")
+    assert plan is not None and (plan.parts, plan.units, plan.old_ranges, plan.moves, why) == (
+        [2],
+        [0, 1],
+        [(0, 10)],
+        [],
+        "",
+    )
+    shrunk = {**info, "part_ranges": [[2, "p2-a", 0, 11], [3, "p3-a", 11, 10]]}
+    plan, why = plan_patch(Previous(db, shrunk), "frag-x", ranges, [2, 2, 3], 30)  # 30: not most images
+    assert plan is not None and (plan.old_ranges, plan.moves, why) == ([(0, 11)], [(11, 21, -1)], "")
     for change, reason in [
         ({"merge_format": MERGE_FORMAT + 1}, "the caption CSVs or the index format changed"),
         ({"merge_fragment": "frag-y"}, "the caption CSVs or the index format changed"),
@@ -309,7 +324,10 @@ def test_a_patch_is_not_made_on_a_grown_or_foreign_database(tmp_path: Path) -> N
         ({"full_size": None}, "the database grew by patches: written anew"),
         ({"part_ranges": info["part_ranges"][:1]}, "the set of parts changed"),
         ({"part_ranges": ranges}, "no part changed"),
-        ({"part_ranges": [[2, "p2-a", 0, 11], [3, "p3-a", 11, 10]]}, "the image ids of unchanged parts would move"),
+        (
+            {"part_ranges": [[2, "p2-a", 0, 10], [3, "p3-a", 10, 11]]},
+            "a part kept its name but not its number of images",
+        ),
     ]:
         assert plan_patch(Previous(db, {**info, **change}), "frag-x", ranges, [2, 2, 3], 20) == (None, reason)
     assert plan_patch(None, "frag-x", ranges, [2, 3], 20) == (None, "no previous generation")
