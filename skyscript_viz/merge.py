@@ -27,10 +27,10 @@ from .errors import IndexBuildError
 from .mergecsv import CAPTION_SPLIT_SQL, CAPTIONS_DB, MAX_SUBSETS, CsvStage, csv_name_case, csv_stage, db_path_in
 from .mergepart import Fragment, fragment_name, part_fragment
 from .mergepatch import (
-    MERGE_FORMAT,
     PatchPlan,
     Previous,
     delete_old_rows,
+    merge_format,
     part_ranges,
     plan_patch,
     same_vocabulary_and_bits,
@@ -100,7 +100,7 @@ def merge(
         "fragment": fragment_name(stage),
         "reused": {"csv": stage.reused, "parts": sum(f.reused for f in frags)},
         **how,
-        "merge_format": MERGE_FORMAT,
+        "merge_format": merge_format(),
         "merge_fragment": fragment_name(stage),
         "full_size": how.get("full_size") or (gen_dir / "index.duckdb").stat().st_size,
     }

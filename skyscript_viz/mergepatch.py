@@ -31,13 +31,24 @@ __all__ = [
     "PatchPlan",
     "Previous",
     "delete_old_rows",
+    "merge_format",
     "part_ranges",
     "plan_patch",
     "same_vocabulary_and_bits",
 ]
 
-# The serving tables' form: a generation written by code of another form is never patched.
+# The serving tables' form: a generation written by code of another form, or by another DuckDB (its
+# file would keep that version's storage), is never patched.
 MERGE_FORMAT = 1
+
+
+def merge_format() -> str:
+    """What info.json records as the form of a generation's database."""
+    import duckdb
+
+    return f"{MERGE_FORMAT}/duckdb-{duckdb.__version__}"
+
+
 # A patch leaves the blocks of deleted rows to be reused: past this growth over the database's size
 # after its last full merge (a share, plus some room for small databases, where a few blocks are much),
 # the next build merges fully (and the file shrinks back).
@@ -99,7 +110,7 @@ def plan_patch(
     if previous is None:
         return None, "no previous generation"
     info = previous.info
-    if info.get("merge_format") != MERGE_FORMAT or info.get("merge_fragment") != fragment:
+    if info.get("merge_format") != merge_format() or info.get("merge_fragment") != fragment:
         return None, "the caption CSVs or the index format changed"
     old = info.get("part_ranges")
     if not isinstance(old, list) or [r[0] for r in old] != [r[0] for r in ranges]:

@@ -294,14 +294,14 @@ def test_parts_that_grow_are_patched_and_a_new_tag_is_not(
 
 def test_a_patch_is_not_made_on_a_grown_or_foreign_database(tmp_path: Path) -> None:
     """plan_patch's conditions on the previous generation, without building."""
-    from skyscript_viz.mergepatch import GROWTH_ROOM, MAX_GROWTH, MERGE_FORMAT, Previous, plan_patch
+    from skyscript_viz.mergepatch import GROWTH_ROOM, MAX_GROWTH, Previous, merge_format, plan_patch
 
     db = tmp_path / "index.duckdb"
     db.write_bytes(b"")
     os.truncate(db, 1000 + GROWTH_ROOM)  # sparse: only its size matters
     ranges = [[2, "p2-b", 0, 10], [3, "p3-a", 10, 10]]
     info = {
-        "merge_format": MERGE_FORMAT,
+        "merge_format": merge_format(),
         "merge_fragment": "frag-x",
         "part_ranges": [[2, "p2-a", 0, 10], [3, "p3-a", 10, 10]],
         "full_size": 1000,
@@ -318,7 +318,7 @@ def test_a_patch_is_not_made_on_a_grown_or_foreign_database(tmp_path: Path) -> N
     plan, why = plan_patch(Previous(db, shrunk), "frag-x", ranges, [2, 2, 3], 30)  # 30: not most images
     assert plan is not None and (plan.old_ranges, plan.moves, why) == ([(0, 11)], [(11, 21, -1)], "")
     for change, reason in [
-        ({"merge_format": MERGE_FORMAT + 1}, "the caption CSVs or the index format changed"),
+        ({"merge_format": "1/duckdb-0.9.2"}, "the caption CSVs or the index format changed"),
         ({"merge_fragment": "frag-y"}, "the caption CSVs or the index format changed"),
         ({"full_size": int(1000 / MAX_GROWTH) - 1}, "the database grew by patches: written anew"),
         ({"full_size": None}, "the database grew by patches: written anew"),
