@@ -13,7 +13,10 @@ and an owner per saved view.
 
 from __future__ import annotations
 
+import random
+import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -144,7 +147,7 @@ def _sqlite_engine(url: str, *, read_only: bool) -> Engine:
         cur = dbapi_con.cursor()
         cur.execute("PRAGMA busy_timeout=30000")
         if not read_only:
-            cur.execute("PRAGMA journal_mode=WAL")
+            _set_wal(cur)
             cur.execute("PRAGMA synchronous=FULL")
         cur.close()
 
@@ -155,6 +158,22 @@ def _sqlite_engine(url: str, *, read_only: bool) -> Engine:
         con.exec_driver_sql("BEGIN IMMEDIATE" if con.get_execution_options().get("write") else "BEGIN")
 
     return engine
+
+
+def _set_wal(cur: Any, wait_s: float = 30.0) -> None:
+    """Put the database in WAL mode (once per file: the mode is kept in it). Switching needs the file to
+    itself and SQLite answers "database is locked" at once, without its busy wait, while another
+    process opens the same new file: retried for up to ``wait_s``."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            if str(cur.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+                cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if ("locked" not in str(exc) and "busy" not in str(exc)) or time.monotonic() > deadline:
+                raise
+            time.sleep(random.uniform(0.01, 0.05))
 
 
 _ENGINES: dict[tuple[str, bool], Engine] = {}

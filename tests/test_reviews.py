@@ -25,6 +25,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from skyscript_viz import InvalidFilterError
+from skyscript_viz.errors import ReviewStoreError
 from skyscript_viz.reviews import VERDICTS, ReviewStore, stratified_estimate, wilson_interval
 
 REPO = Path(__file__).resolve().parents[1]
@@ -260,6 +261,25 @@ def _process_writer(path: str, reviewer: str, n: int) -> int:
     for i in range(n):
         store.add(f"images3/w{i}_US_20.jpg", "bad_image" if i % 3 else "good", reviewer=reviewer)
     return n
+
+
+def _open_and_add(path: str) -> str:
+    try:
+        ReviewStore(path).add("images3/w1_US_20.jpg", "good", reviewer=f"p{os.getpid()}")
+    except ReviewStoreError as exc:
+        return str(exc)
+    return ""
+
+
+def test_processes_creating_one_new_store_at_once_all_get_it(tmp_path: Path) -> None:
+    """Warm processes opening one new SQLite file at the same moment: switching it to WAL needs the
+    file alone, and SQLite answers "database is locked" at once instead of waiting (4 of 40 rounds
+    failed before the switch was retried)."""
+    with mp.get_context("spawn").Pool(4) as pool:
+        for k in range(15):
+            path = str(tmp_path / f"r{k}" / "reviews.sqlite")
+            assert pool.map(_open_and_add, [path] * 4) == [""] * 4
+            assert len(ReviewStore(path).history()) == 4
 
 
 def test_four_processes_keep_every_verdict(db: str) -> None:
