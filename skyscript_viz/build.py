@@ -32,7 +32,7 @@ from .discovery import DatasetLayout, Part, discover
 from .errors import IndexBuildError
 from .merge import MAX_SUBSETS, TAG_BIT_COLUMNS
 from .merge import merge as _merge
-from .mergepatch import Previous
+from .mergepatch import PatchFailed, Previous
 from .partread import read_part as _read_part
 
 __all__ = [
@@ -243,6 +243,8 @@ def _build_locked(
         units = [(p, u) for p, name in wanted for u in part_units(parts_dir / name)]
         previous = None if force or current is None else Previous.of(idx / current["generation"])
         merged = _merge_with_stages(layout, units, gen_tmp, memory_limit, idx, previous)
+        if force:
+            merged["full_merge_why"] = "--force: everything made again"
         info = _generation_info(layout, key, gen, merged)
         (gen_tmp / "info.json").write_text(json.dumps(info, indent=1))
         os.rename(gen_tmp, idx / gen)
@@ -281,9 +283,9 @@ def _merge_with_stages(
     previous: Previous | None,
 ) -> dict[str, Any]:
     """The merge, reusing the stages kept by earlier builds and patching ``previous`` when it can. When
-    a patch fails (the previous database damaged), it merges in full; when that fails with stages
+    the patch fails (the previous database damaged), it merges in full; when a merge fails with stages
     reused (a file of theirs damaged or removed), once more with every stage made again. The report
-    notes which."""
+    notes which, and info.json why the merge was full."""
 
     def again() -> None:
         shutil.rmtree(gen_tmp, ignore_errors=True)
@@ -292,32 +294,36 @@ def _merge_with_stages(
     def first_line(exc: BaseException) -> str:
         return (str(exc).splitlines() or [type(exc).__name__])[0][:160]
 
-    if previous is not None:
-        try:
-            return _merge(layout, part_dirs, gen_tmp, memory_limit, idx / "captions", previous)
-        except Exception as exc:  # noqa: BLE001 - DuckDB's errors on a damaged file vary; the full merge follows
-            again()
-            patch_error = first_line(exc)
+    stages = [idx / "captions", *(f for _, d in part_dirs for f in d.glob("frag-*"))]
+    failed: Exception | None = None
+    try:
+        return _merge(layout, part_dirs, gen_tmp, memory_limit, idx / "captions", previous)
+    except PatchFailed as exc:
+        again()
         try:
             merged = _merge(layout, part_dirs, gen_tmp, memory_limit, idx / "captions")
-        except Exception:  # noqa: BLE001 - the last attempt below, without stages, raises what it meets
+        except Exception as exc2:  # noqa: BLE001 - made again below without stages, which raises what it meets
             again()
+            failed = exc2
         else:
-            layout.notes.append(f"the previous generation could not be patched ({patch_error}); merged in full")
+            layout.notes.append(f"the previous generation could not be patched ({first_line(exc)}); merged in full")
+            merged["full_merge_why"] = "the patch of the previous generation failed"
             return merged
-    stages = [idx / "captions", *(f for _, d in part_dirs for f in d.glob("frag-*"))]
-    try:
-        return _merge(layout, part_dirs, gen_tmp, memory_limit, idx / "captions")
     except Exception as exc:
         if not any(p.exists() for p in stages):
             raise
-        for p in stages:
-            shutil.rmtree(p, ignore_errors=True)
         again()
-        layout.notes.append(
-            f"the merge stages kept from an earlier build could not be used ({first_line(exc)}); they were made again"
-        )
-        return _merge(layout, part_dirs, gen_tmp, memory_limit, idx / "captions")
+        failed = exc
+    if not any(p.exists() for p in stages):
+        raise failed
+    for p in stages:
+        shutil.rmtree(p, ignore_errors=True)
+    layout.notes.append(
+        f"the merge stages kept from an earlier build could not be used ({first_line(failed)}); they were made again"
+    )
+    merged = _merge(layout, part_dirs, gen_tmp, memory_limit, idx / "captions")
+    merged["full_merge_why"] = "a merge stage kept from an earlier build could not be used"
+    return merged
 
 
 def _unchanged_report(
@@ -459,6 +465,7 @@ def _generation_info(layout: DatasetLayout, key: dict[str, Any], gen: str, merge
         "merge_fragment": merged["merge_fragment"],
         "part_ranges": merged["part_ranges"],
         "full_size": merged["full_size"],
+        "patched_since_full": merged["patched_since_full"],
         "benchmark": str(layout.benchmark) if layout.benchmark else None,
         "demo": (layout.root / ".skyscript_demo.json").is_file(),
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S"),

@@ -27,6 +27,7 @@ from .errors import IndexBuildError
 from .mergecsv import CAPTION_SPLIT_SQL, CAPTIONS_DB, MAX_SUBSETS, CsvStage, csv_name_case, csv_stage, db_path_in
 from .mergepart import Fragment, fragment_name, part_fragment
 from .mergepatch import (
+    PatchFailed,
     PatchPlan,
     Previous,
     delete_old_rows,
@@ -82,6 +83,10 @@ def merge(
         stage, frags, n_images, per_source_year, by_kind, how = _merge_into(
             con, layout, part_dirs, cache_root, db_path, previous
         )
+    except BaseException:
+        if db_tmp is not None:  # a whole database copy, maybe in a small temporary folder
+            shutil.rmtree(db_tmp, ignore_errors=True)
+        raise
     finally:  # also on failure: the connection holds the databases (a retry in this process attaches them)
         con.close()
         shutil.rmtree(tmpdir, ignore_errors=True)
@@ -123,13 +128,17 @@ def _merge_into(
     _choose_tag_bits(con)
     plan, why = plan_patch(previous, fragment_name(stage), ranges, [p.number for p, _ in part_dirs], n_total)
     if plan is not None and previous is not None:
-        shutil.copyfile(previous.db, db_path)
-        con.execute(f"ATTACH {sql_literal(str(db_path))} AS db")
-        if same_vocabulary_and_bits(con):
-            _patch(con, plan, offsets, n_total, frags)
-        else:
-            con.execute("DETACH db")
-            db_path.unlink()
+        try:
+            con.execute(f"ATTACH {sql_literal(str(previous.db))} AS prev (READ_ONLY)")
+            same = same_vocabulary_and_bits(con, "prev")
+            con.execute("DETACH prev")
+            if same:
+                shutil.copyfile(previous.db, db_path)
+                con.execute(f"ATTACH {sql_literal(str(db_path))} AS db")
+                _patch(con, plan, offsets, n_total, frags)
+        except Exception as exc:
+            raise PatchFailed(str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__) from exc
+        if not same:
             plan, why = None, "the tag vocabulary or the frequent tags changed"
     if plan is None:
         # The serving database starts as a copy of the stage's caption tables; the rest is added to it.
@@ -150,8 +159,10 @@ def _merge_into(
     by_kind = dict(con.execute("SELECT kind, count(*) FROM db.problems GROUP BY kind ORDER BY kind").fetchall())
     con.execute("DETACH db")
     how: dict[str, Any] = {"part_ranges": ranges, "patched": plan.parts if plan else [], "full_merge_why": why}
+    how["patched_since_full"] = 0
     if plan is not None and previous is not None:
         how["full_size"] = previous.info.get("full_size")
+        how["patched_since_full"] = int(previous.info.get("patched_since_full", 0)) + len(plan.parts)
     return stage, frags, n_images, per_source_year, by_kind, how
 
 
@@ -189,7 +200,7 @@ def _patch(
     ends = [o for _, o, _ in offsets[1:]] + [n_total]
     in_units = " OR ".join(f"(image_id >= {offsets[k][1]} AND image_id < {ends[k]})" for k in plan.units) or "false"
     con.execute("SET preserve_insertion_order=true")
-    con.execute(f"""INSERT INTO db.tags SELECT kv_id, image_id, role, obj FROM db.image_tags
+    con.execute(f"""INSERT INTO db.tags BY NAME SELECT kv_id, image_id, role, obj FROM db.image_tags
                     WHERE {in_units} ORDER BY kv_id, image_id""")
     con.execute("SET preserve_insertion_order=false")
     con.execute(
@@ -268,7 +279,10 @@ def _images(
                        b.* EXCLUDE (id), f.title_cid, f.multi_cid
                      FROM read_parquet({f.file("images")}) f
                      POSITIONAL JOIN (SELECT * FROM bits_dense WHERE id >= {o} AND id < {end}) b"""
-        con.execute(f"CREATE OR REPLACE TABLE db.images AS {select}" if empty else f"INSERT INTO db.images {select}")
+        # by name: into a previous generation's table, a column out of place fails instead of shifting
+        con.execute(
+            f"CREATE OR REPLACE TABLE db.images AS {select}" if empty else f"INSERT INTO db.images BY NAME {select}"
+        )
         empty = False
     con.execute("SET preserve_insertion_order=false")
     con.execute("DROP TABLE bits_dense")
@@ -354,8 +368,8 @@ def _image_tags(con: _TimedCon, offsets: list[tuple[int, int, Path]], frags: lis
         n, top = con.execute(f"SELECT count(*), coalesce(max(kv), -1) FROM pmap WHERE p = {i}").fetchone()
         if n != top + 1:
             raise IndexBuildError(f"merge: part {i}'s tag numbers are not 0..{n - 1}; rebuild with --force")
-        con.execute(f"""INSERT INTO db.image_tags
-                        SELECT (t.local + {o})::INTEGER, t.role, t.obj, m.ids[t.kv + 1]
+        con.execute(f"""INSERT INTO db.image_tags BY NAME
+                        SELECT (t.local + {o})::INTEGER AS image_id, t.role, t.obj, m.ids[t.kv + 1] AS kv_id
                         FROM read_parquet({f.file("tags")}) t,
                              (SELECT list(kv_id ORDER BY kv) AS ids FROM pmap WHERE p = {i}) m""")
     con.execute("SET preserve_insertion_order=false")

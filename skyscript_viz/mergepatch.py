@@ -21,13 +21,16 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from .discovery import Part
+from .errors import IndexBuildError
 from .mergecsv import Con
 
 __all__ = [
+    "MAX_PATCH_CHAIN",
     "MERGE_FORMAT",
+    "PatchFailed",
     "PatchPlan",
     "Previous",
     "delete_old_rows",
@@ -57,6 +60,9 @@ GROWTH_ROOM = 64 << 20
 # Patching costs about as much per changed image as a full merge does in all: past this share of the
 # images, the full merge.
 MAX_CHANGED_SHARE = 0.5
+# Each patch adds a sorted run to the tables (a tag's rows: one more row group to read per run): past
+# this many parts patched since the last full merge, the next merge is full (one run again).
+MAX_PATCH_CHAIN = 8
 
 
 @dataclass(frozen=True)
@@ -71,7 +77,7 @@ class Previous:
         """The generation in ``gen_dir`` (None when it or its info is missing or unreadable)."""
         try:
             info = json.loads((gen_dir / "info.json").read_text())
-        except (OSError, ValueError):
+        except (OSError, ValueError, RecursionError):
             return None
         db = gen_dir / "index.duckdb"
         return cls(db, info) if isinstance(info, dict) and db.is_file() else None
@@ -101,6 +107,18 @@ def part_ranges(part_dirs: list[tuple[Part, Path]], offsets: list[tuple[int, int
     return out
 
 
+def _valid_ranges(rows: Any) -> TypeGuard[list[list[Any]]]:
+    """True for part_ranges as info.json should hold them: [int, str, int >= 0, int >= 0] rows."""
+
+    def count(x: Any) -> bool:
+        return isinstance(x, int) and not isinstance(x, bool) and x >= 0
+
+    return isinstance(rows, list) and all(
+        isinstance(r, list) and len(r) == 4 and count(r[0]) and isinstance(r[1], str) and count(r[2]) and count(r[3])
+        for r in rows
+    )
+
+
 def plan_patch(
     previous: Previous | None, fragment: str, ranges: list[Any], unit_parts: list[int], n_total: int
 ) -> tuple[PatchPlan | None, str]:
@@ -113,8 +131,11 @@ def plan_patch(
     if info.get("merge_format") != merge_format() or info.get("merge_fragment") != fragment:
         return None, "the caption CSVs or the index format changed"
     old = info.get("part_ranges")
-    if not isinstance(old, list) or [r[0] for r in old] != [r[0] for r in ranges]:
+    if not _valid_ranges(old) or [r[0] for r in old] != [r[0] for r in ranges]:
         return None, "the set of parts changed"
+    chain = info.get("patched_since_full", 0)
+    if not isinstance(chain, int) or chain >= MAX_PATCH_CHAIN:
+        return None, f"{MAX_PATCH_CHAIN} parts patched since the last full merge: written anew"
     full_size = info.get("full_size")
     try:
         size = previous.db.stat().st_size
@@ -140,15 +161,19 @@ def plan_patch(
     return PatchPlan(old_ranges, units, parts, moves), ""
 
 
-def same_vocabulary_and_bits(con: Con) -> bool:
-    """True when the new tag vocabulary (``gv``) gives every tag the id it has in the attached previous
-    database, and the frequent tags with bits (``tb``) are the same: then the other parts' tag rows
-    and bits stay right."""
-    row = con.execute("""SELECT
-          (SELECT count(*) FROM gv) = (SELECT count(*) FROM db.vocab)
-          AND NOT EXISTS (SELECT kv_id, key, value FROM gv EXCEPT SELECT kv_id, key, value FROM db.vocab)
-          AND (SELECT count(*) FROM tb) = (SELECT count(*) FROM db.tag_bits)
-          AND NOT EXISTS (SELECT kind, key, value, bit FROM tb EXCEPT SELECT kind, key, value, bit FROM db.tag_bits)
+class PatchFailed(IndexBuildError):
+    """Patching the previous generation's database failed (a damaged file): merge in full instead."""
+
+
+def same_vocabulary_and_bits(con: Con, prev: str) -> bool:
+    """True when the new tag vocabulary (``gv``) gives every tag the id it has in the previous database
+    (attached as ``prev``), and the frequent tags with bits (``tb``) are the same: then the other
+    parts' tag rows and bits stay right."""
+    row = con.execute(f"""SELECT
+          (SELECT count(*) FROM gv) = (SELECT count(*) FROM {prev}.vocab)
+          AND NOT EXISTS (SELECT kv_id, key, value FROM gv EXCEPT SELECT kv_id, key, value FROM {prev}.vocab)
+          AND (SELECT count(*) FROM tb) = (SELECT count(*) FROM {prev}.tag_bits)
+          AND NOT EXISTS (SELECT kind, key, value, bit FROM tb EXCEPT SELECT kind, key, value, bit FROM {prev}.tag_bits)
         """).fetchone()
     return bool(row and row[0])
 

@@ -18,6 +18,7 @@ from typing import Any
 import duckdb
 import pytest
 
+import skyscript_viz.build as build_mod
 from skyscript_viz import Filters, ImageIndex, TagExpr, build_index
 from skyscript_viz.demo import generate
 
@@ -34,7 +35,8 @@ _ORDERED = {
 
 def _tables(index_dir: Path) -> dict[str, list[tuple[Any, ...]]]:
     """Every serving table's rows (sorted), after checking the order the ordered tables are stored in:
-    sorted, or, after a patch (skyscript_viz.mergepatch), in one more sorted run per patched part."""
+    sorted, or, after patches (skyscript_viz.mergepatch), in one more sorted run per part patched since
+    the last full merge."""
     current = json.loads((index_dir / "CURRENT").read_text())
     con = duckdb.connect(str(index_dir / current["generation"] / "index.duckdb"), read_only=True)
     try:
@@ -44,7 +46,8 @@ def _tables(index_dir: Path) -> dict[str, list[tuple[Any, ...]]]:
             if name in _ORDERED:
                 stored = con.execute(f"SELECT {_ORDERED[name]} FROM {name}").fetchall()
                 runs = 1 + sum(a > b for a, b in pairwise(stored))
-                assert runs <= 1 + len(current["merge_patched"]), f"{name}: {runs} runs in ({_ORDERED[name]}) order"
+                allowed = 1 + current["patched_since_full"]
+                assert runs <= allowed, f"{name}: {runs} runs in ({_ORDERED[name]}) order"
         return out
     finally:
         con.close()
@@ -157,10 +160,13 @@ def test_force_rebuilds_the_merge_stages_too(built: tuple[Path, Path]) -> None:
     root, idx = built
     build_index(root, index_dir=idx, force=True)
     assert _reused(idx) == {"csv": False, "parts": 0}
+    assert _merged(idx) == ([], "--force: everything made again")
 
 
 @pytest.mark.parametrize("damage", ["csv_stage", "part_stage"])
-def test_damaged_stages_are_made_again(built: tuple[Path, Path], tmp_path: Path, damage: str) -> None:
+def test_damaged_stages_are_made_again(
+    built: tuple[Path, Path], tmp_path: Path, damage: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A stage file cut short (a full disk, a partial copy of the index folder) or gone: the build
     says so and makes the stages again, and the index is still right."""
     root, idx = built
@@ -171,10 +177,21 @@ def test_damaged_stages_are_made_again(built: tuple[Path, Path], tmp_path: Path,
         next((idx / "parts").glob("p3-*/frag-*/images.parquet")).unlink()
         next((idx / "parts").glob("p4-*/frag-*/tags.parquet")).unlink()
     _touch(root / "images3.zip")
+    calls: list[bool] = []
+    real_merge = build_mod._merge
+
+    def counting_merge(*args: Any, **kwargs: Any) -> Any:
+        calls.append(len(args) > 5 and args[5] is not None)
+        return real_merge(*args, **kwargs)
+
+    monkeypatch.setattr(build_mod, "_merge", counting_merge)
     report = build_index(root, index_dir=idx)
     assert report.parts_read == [3]
     if damage == "csv_stage":
         assert any("could not be used" in n for n in report.notes)
+        # the patch meets the damaged stage before it starts: no second merge with the stages kept
+        assert calls == [True, False]
+        assert _merged(idx) == ([], "a merge stage kept from an earlier build could not be used")
     _assert_same_as_fresh(root, idx, tmp_path)
 
 
@@ -253,6 +270,7 @@ def test_a_changed_part_is_patched_into_the_previous_database(
     _touch(root / "meta2")
     build_index(root, index_dir=idx)
     assert _merged(idx) == ([2], "")
+    assert json.loads((idx / "CURRENT").read_text())["patched_since_full"] == 2  # two runs of part 2's rows
     _assert_same_as_fresh(root, idx, tmp_path)
 
 
@@ -294,7 +312,14 @@ def test_parts_that_grow_are_patched_and_a_new_tag_is_not(
 
 def test_a_patch_is_not_made_on_a_grown_or_foreign_database(tmp_path: Path) -> None:
     """plan_patch's conditions on the previous generation, without building."""
-    from skyscript_viz.mergepatch import GROWTH_ROOM, MAX_GROWTH, Previous, merge_format, plan_patch
+    from skyscript_viz.mergepatch import (
+        GROWTH_ROOM,
+        MAX_GROWTH,
+        MAX_PATCH_CHAIN,
+        Previous,
+        merge_format,
+        plan_patch,
+    )
 
     db = tmp_path / "index.duckdb"
     db.write_bytes(b"")
@@ -331,6 +356,16 @@ def test_a_patch_is_not_made_on_a_grown_or_foreign_database(tmp_path: Path) -> N
     ]:
         assert plan_patch(Previous(db, {**info, **change}), "frag-x", ranges, [2, 2, 3], 20) == (None, reason)
     assert plan_patch(None, "frag-x", ranges, [2, 3], 20) == (None, "no previous generation")
+    # a chain of patches ends in a full merge; info.json not as this code writes it: no patch
+    chained = {**info, "patched_since_full": MAX_PATCH_CHAIN}
+    assert plan_patch(Previous(db, chained), "frag-x", ranges, [2, 3], 20)[1].startswith(f"{MAX_PATCH_CHAIN} parts")
+    for odd in ([[2, "p2-a", "0", 10], [3, "p3-a", 10, 10]], [[2, "p2-a", 0, -1]], [[True, "p2-a", 0, 10]], {"a": 1}):
+        assert plan_patch(Previous(db, {**info, "part_ranges": odd}), "frag-x", ranges, [2, 3], 20) == (
+            None,
+            "the set of parts changed",
+        )
+    (tmp_path / "info.json").write_text("[" * 100_000 + "]" * 100_000)  # nested too deep for json
+    assert Previous.of(tmp_path) is None
     big = [[2, "p2-b", 0, 15], [3, "p3-a", 15, 5]]
     grown = {**info, "part_ranges": [[2, "p2-a", 0, 15], [3, "p3-a", 15, 5]]}
     assert plan_patch(Previous(db, grown), "frag-x", big, [2, 3], 20) == (None, "most images changed")
@@ -353,6 +388,7 @@ def test_a_damaged_previous_database_is_merged_in_full(built: tuple[Path, Path],
     assert patched == []
     if damage == "cut":
         assert any("could not be patched" in n for n in report.notes), report.notes
+        assert why == "the patch of the previous generation failed"
     else:
         assert why == "no previous generation"
     _assert_same_as_fresh(root, idx, tmp_path)
