@@ -34,7 +34,7 @@ from .mergepatch import (
     merge_format,
     part_ranges,
     plan_patch,
-    same_vocabulary_and_bits,
+    same_tag_bits,
 )
 from .query import sql_literal
 
@@ -130,7 +130,7 @@ def _merge_into(
     if plan is not None and previous is not None:
         try:
             con.execute(f"ATTACH {sql_literal(str(previous.db))} AS prev (READ_ONLY)")
-            same = same_vocabulary_and_bits(con, "prev")
+            same = same_tag_bits(con, "prev")
             con.execute("DETACH prev")
             if same:
                 shutil.copyfile(previous.db, db_path)
@@ -139,7 +139,7 @@ def _merge_into(
         except Exception as exc:
             raise PatchFailed(str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__) from exc
         if not same:
-            plan, why = None, "the tag vocabulary or the frequent tags changed"
+            plan, why = None, "the most frequent tags changed"
     if plan is None:
         # The serving database starts as a copy of the stage's caption tables; the rest is added to it.
         shutil.copyfile(stage.folder / CAPTIONS_DB, db_path)

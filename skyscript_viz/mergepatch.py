@@ -1,12 +1,12 @@
 """A merge by patching: the previous generation's database with only the changed parts' rows replaced.
 
-When some parts changed and nothing else did (the same caption CSVs and set of parts, the same tag
-vocabulary and the same frequent tags with bits), a new build's
+When some parts changed and nothing else did (the same caption CSVs and set of parts, the same most
+frequent tags with bits), a new build's
 serving tables differ from the previous generation's only in the changed parts' rows and in a few
-small tables (vocab and keys counts, the problems), and in the ids of the parts after a changed part
-that has more or fewer images now. The merge then starts from a copy of the previous database,
-deletes the changed parts' rows, moves the later parts' ids, writes the changed parts' rows from the
-part stages, and remakes the small tables, so the work is proportional to the changed parts
+small tables (vocab and keys counts, the problems), in the ids of the parts after a changed part
+that has more or fewer images now, and in the vocabulary ids of the tags after one that came or went. The merge then starts from a copy of the previous database,
+deletes the changed parts' rows, moves the later parts' image ids and the moved tags' ids, writes the
+changed parts' rows from the part stages, and remakes the small tables, so the work is proportional to the changed parts
 (skyscript_viz.merge runs the steps).
 
 The rows are the same as a build from nothing gives; their stored order differs: a patched part's
@@ -37,7 +37,7 @@ __all__ = [
     "merge_format",
     "part_ranges",
     "plan_patch",
-    "same_vocabulary_and_bits",
+    "same_tag_bits",
 ]
 
 # The serving tables' form: a generation written by code of another form, or by another DuckDB (its
@@ -165,16 +165,16 @@ class PatchFailed(IndexBuildError):
     """Patching the previous generation's database failed (a damaged file): merge in full instead."""
 
 
-def same_vocabulary_and_bits(con: Con, prev: str) -> bool:
-    """True when the new tag vocabulary (``gv``) gives every tag the id it has in the previous database
-    (attached as ``prev``), and the frequent tags with bits (``tb``) are the same: then the other
-    parts' tag rows and bits stay right."""
-    row = con.execute(f"""SELECT
-          (SELECT count(*) FROM gv) = (SELECT count(*) FROM {prev}.vocab)
-          AND NOT EXISTS (SELECT kv_id, key, value FROM gv EXCEPT SELECT kv_id, key, value FROM {prev}.vocab)
-          AND (SELECT count(*) FROM tb) = (SELECT count(*) FROM {prev}.tag_bits)
+def same_tag_bits(con: Con, prev: str) -> bool:
+    """True when the most frequent tags with bits (``tb``) are those of the previous database (attached
+    as ``prev``): then the other parts' images keep their bits. Also makes ``kvmap``, the tags whose
+    vocabulary id moved (a tag came or went: ids follow (key, value) order), old id to new."""
+    row = con.execute(f"""SELECT (SELECT count(*) FROM tb) = (SELECT count(*) FROM {prev}.tag_bits)
           AND NOT EXISTS (SELECT kind, key, value, bit FROM tb EXCEPT SELECT kind, key, value, bit FROM {prev}.tag_bits)
         """).fetchone()
+    # both vocabularies are in (key, value) order, so old -> new keeps the order of the ids it maps
+    con.execute(f"""CREATE OR REPLACE TABLE kvmap AS SELECT p.kv_id AS old, g.kv_id AS new
+                    FROM {prev}.vocab p JOIN gv g ON p.key = g.key AND p.value = g.value WHERE p.kv_id <> g.kv_id""")
     return bool(row and row[0])
 
 
@@ -185,6 +185,11 @@ def delete_old_rows(con: Con, plan: PatchPlan) -> None:
         con.execute(f"DELETE FROM db.images WHERE id >= {lo} AND id < {end}")
         con.execute(f"DELETE FROM db.image_tags WHERE image_id >= {lo} AND image_id < {end}")
         con.execute(f"DELETE FROM db.tags WHERE image_id >= {lo} AND image_id < {end}")
+    # Tags that came or went moved the vocabulary ids of the others: the kept rows get the new ids (an
+    # order-keeping map: ``tags`` stays sorted by tag). A tag only the deleted rows had is gone with them.
+    if con.execute("SELECT count(*) FROM kvmap").fetchone()[0]:
+        for table in ("tags", "image_tags"):
+            con.execute(f"UPDATE db.{table} SET kv_id = kvmap.new FROM kvmap WHERE db.{table}.kv_id = kvmap.old")
     if plan.moves:
         # one statement per table: every condition reads the old ids (one range's new ids may be
         # another's old ones); ~2 s for 3M images and their 37M tag rows at 5.2M
