@@ -63,6 +63,8 @@ MAX_CHANGED_SHARE = 0.5
 # Each patch adds a sorted run to the tables (a tag's rows: one more row group to read per run): past
 # this many parts patched since the last full merge, the next merge is full (one run again).
 MAX_PATCH_CHAIN = 8
+# Moved vocabulary ids are given as arithmetic on up to this many runs of ids, else through a join.
+MAX_SHIFT_RUNS = 64
 
 
 @dataclass(frozen=True)
@@ -175,6 +177,13 @@ def same_tag_bits(con: Con, prev: str) -> bool:
     # both vocabularies are in (key, value) order, so old -> new keeps the order of the ids it maps
     con.execute(f"""CREATE OR REPLACE TABLE kvmap AS SELECT p.kv_id AS old, g.kv_id AS new
                     FROM {prev}.vocab p JOIN gv g ON p.key = g.key AND p.value = g.value WHERE p.kv_id <> g.kv_id""")
+    # the same as runs of consecutive old ids moved by one amount (a few new tags: a few runs); a tag
+    # gone (d NULL) ends a run
+    con.execute(f"""CREATE OR REPLACE TABLE kvshift AS SELECT min(old) AS lo, max(old) AS hi, any_value(d) AS d
+                    FROM (SELECT old, d, old - row_number() OVER (PARTITION BY d ORDER BY old) AS grp
+                          FROM (SELECT p.kv_id AS old, g.kv_id - p.kv_id AS d FROM {prev}.vocab p
+                                LEFT JOIN gv g ON p.key = g.key AND p.value = g.value))
+                    WHERE d IS NOT NULL AND d <> 0 GROUP BY d, grp""")
     return bool(row and row[0])
 
 
@@ -187,8 +196,13 @@ def delete_old_rows(con: Con, plan: PatchPlan) -> None:
         con.execute(f"DELETE FROM db.tags WHERE image_id >= {lo} AND image_id < {end}")
     # Tags that came or went moved the vocabulary ids of the others: the kept rows get the new ids (an
     # order-keeping map: ``tags`` stays sorted by tag). A tag only the deleted rows had is gone with them.
-    if con.execute("SELECT count(*) FROM kvmap").fetchone()[0]:
-        for table in ("tags", "image_tags"):
+    runs = con.execute("SELECT lo, hi, d FROM kvshift ORDER BY lo").fetchall()
+    for table in ("tags", "image_tags") if runs else ():
+        if len(runs) <= MAX_SHIFT_RUNS:  # arithmetic on ranges: ~1 s per table for all 61.6M rows at 5.2M
+            shift = " ".join(f"WHEN kv_id BETWEEN {lo} AND {hi} THEN {d}" for lo, hi, d in runs)
+            where = " OR ".join(f"kv_id BETWEEN {lo} AND {hi}" for lo, hi, _ in runs)
+            con.execute(f"UPDATE db.{table} SET kv_id = kv_id + CASE {shift} ELSE 0 END WHERE {where}")
+        else:  # a join with the map: ~8 s per table when every id moves
             con.execute(f"UPDATE db.{table} SET kv_id = kvmap.new FROM kvmap WHERE db.{table}.kv_id = kvmap.old")
     if plan.moves:
         # one statement per table: every condition reads the old ids (one range's new ids may be

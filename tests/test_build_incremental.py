@@ -395,16 +395,19 @@ def test_a_damaged_previous_database_is_merged_in_full(built: tuple[Path, Path],
     _assert_same_as_fresh(root, idx, tmp_path)
 
 
+@pytest.mark.parametrize("max_runs", [64, 0])  # the moved ids as runs, or through the join
 def test_tags_that_come_and_go_move_the_vocabulary_ids_in_a_patch(
-    tmp_path: Path, tinykit: Any, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, tinykit: Any, monkeypatch: pytest.MonkeyPatch, max_runs: int
 ) -> None:
     """A part whose images bring tags no other image has (a re-downloaded part often does): the tags
     after them in (key, value) order get new vocabulary ids, which the patch gives the other parts' tag
     rows; when the tags go again, the ids move back. Only 3 keys and pairs get bits here, as in a real
     root where a rare tag is not among the 62 most frequent."""
     import skyscript_viz.merge as merge_mod
+    import skyscript_viz.mergepatch as patch_mod
 
     monkeypatch.setattr(merge_mod, "TAG_BITS", 3)
+    monkeypatch.setattr(patch_mod, "MAX_SHIFT_RUNS", max_runs)
     root = tinykit.make_tiny_root(tmp_path / "root")
     idx = tmp_path / "idx"
     build_index(root, index_dir=idx)
@@ -415,11 +418,12 @@ def test_tags_that_come_and_go_move_the_vocabulary_ids_in_a_patch(
         ix.close()
     saved = tmp_path / "meta2-saved"
     shutil.copytree(root / "meta2", saved)
-    # one new image whose only tag sorts before every other: every other tag's id moves by one
+    # one new image with two new tags, one sorting before every other: the ids before the second move
+    # by one, those after it by two (two runs)
     rec = {
         "box": (8.5, 47.3, 8.51, 47.31),
         "time": (2021, 6, 1, 10, 0),
-        "focus": {"aa_new_key": "x"},
+        "focus": {"aa_new_key": "x", "leisure": "zz_new"},
         "surrounding": [],
     }
     (root / "meta2" / "w5555_CH_21.pickle").write_bytes(tinykit.meta_bytes(rec))
