@@ -1,13 +1,13 @@
 """A merge by patching: the previous generation's database with only the changed parts' rows replaced.
 
 When some parts changed and nothing else did (the same caption CSVs and set of parts, the same most
-frequent tags with bits), a new build's
-serving tables differ from the previous generation's only in the changed parts' rows and in a few
-small tables (vocab and keys counts, the problems), in the ids of the parts after a changed part
-that has more or fewer images now, and in the vocabulary ids of the tags after one that came or went. The merge then starts from a copy of the previous database,
-deletes the changed parts' rows, moves the later parts' image ids and the moved tags' ids, writes the
-changed parts' rows from the part stages, and remakes the small tables, so the work is proportional to the changed parts
-(skyscript_viz.merge runs the steps).
+frequent tags with bits), a new build's serving tables differ from the previous generation's only in
+the changed parts' rows, in a few small tables (vocab and keys counts, the problems), in the image ids
+of the parts after a changed part that has more or fewer images now, and in the vocabulary ids of the
+tags after one that came or went. The merge then starts from a copy of the previous database, deletes
+the changed parts' rows, moves those ids, writes the changed parts' rows from the part stages and
+remakes the small tables, so the work is proportional to the changed parts (skyscript_viz.merge runs
+the steps; this module decides and deletes).
 
 The rows are the same as a build from nothing gives; their stored order differs: a patched part's
 rows are stored after the others (each table stays in runs sorted the same way, which is all the
