@@ -462,7 +462,7 @@ def _generation_info(layout: DatasetLayout, key: dict[str, Any], gen: str, merge
         "merge_patched": merged["patched"],
         "merge_full_why": merged["full_merge_why"],
         "merge_format": merged["merge_format"],
-        "merge_fragment": merged["merge_fragment"],
+        "merge_fragment": merged["fragment"],
         "part_ranges": merged["part_ranges"],
         "full_size": merged["full_size"],
         "patched_since_full": merged["patched_since_full"],

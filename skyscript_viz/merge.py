@@ -31,6 +31,7 @@ from .mergepatch import (
     PatchPlan,
     Previous,
     delete_old_rows,
+    in_ranges,
     merge_format,
     part_ranges,
     plan_patch,
@@ -106,7 +107,6 @@ def merge(
         "reused": {"csv": stage.reused, "parts": sum(f.reused for f in frags)},
         **how,
         "merge_format": merge_format(),
-        "merge_fragment": fragment_name(stage),
         "full_size": how.get("full_size") or (gen_dir / "index.duckdb").stat().st_size,
     }
 
@@ -122,8 +122,8 @@ def _merge_into(
     """merge's steps on its open connection; returns the stages used, the counts, and how it merged."""
     stage = csv_stage(con, layout, cache_root)
     frags = [part_fragment(con, d, stage) for _, d in part_dirs]
-    offsets, n_total = _part_offsets(part_dirs)
-    ranges = part_ranges(part_dirs, offsets, n_total)
+    offsets, spans, n_total = _part_offsets(part_dirs)
+    ranges = part_ranges(part_dirs, spans)
     _vocabulary(con, offsets)
     _choose_tag_bits(con)
     plan, why = plan_patch(previous, fragment_name(stage), ranges, [p.number for p, _ in part_dirs], n_total)
@@ -135,7 +135,7 @@ def _merge_into(
             if same:
                 shutil.copyfile(previous.db, db_path)
                 con.execute(f"ATTACH {sql_literal(str(db_path))} AS db")
-                _patch(con, plan, offsets, n_total, frags)
+                _patch(con, plan, offsets, spans, n_total, frags)
         except Exception as exc:
             raise PatchFailed(str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__) from exc
         if not same:
@@ -144,7 +144,10 @@ def _merge_into(
         # The serving database starts as a copy of the stage's caption tables; the rest is added to it.
         shutil.copyfile(stage.folder / CAPTIONS_DB, db_path)
         con.execute(f"ATTACH {sql_literal(str(db_path))} AS db")
-        _full(con, offsets, n_total, frags)
+        _full(con, offsets, spans, n_total, frags)
+    con.execute(
+        "CREATE TABLE db.vocab AS SELECT kv_id, key, value, n_focus, n_surrounding, n_images FROM gv ORDER BY kv_id"
+    )
     _problems(con, layout, stage, offsets, frags)
     con.execute("""CREATE TABLE db.keys AS
                    SELECT v.key, min(v.kv_id) AS kv_lo, max(v.kv_id) AS kv_hi, count(*) AS n_values,
@@ -166,20 +169,23 @@ def _merge_into(
     return stage, frags, n_images, per_source_year, by_kind, how
 
 
-def _full(con: _TimedCon, offsets: list[tuple[int, int, Path]], n_total: int, frags: list[Fragment]) -> None:
+def _full(
+    con: _TimedCon,
+    offsets: list[tuple[int, int, Path]],
+    spans: list[tuple[int, int]],
+    n_total: int,
+    frags: list[Fragment],
+) -> None:
     """The tag and image tables of every part into the new serving database ``db``."""
     every = list(range(len(frags)))
     _image_tags(con, offsets, frags, every)
     # In tag order for the filters: a tag's rows are one run, read through the zone maps of a few row groups.
     con.execute("""CREATE TABLE db.tags AS SELECT kv_id, image_id, role, obj FROM db.image_tags
                    ORDER BY kv_id, image_id""")
-    con.execute(
-        "CREATE TABLE db.vocab AS SELECT kv_id, key, value, n_focus, n_surrounding, n_images FROM gv ORDER BY kv_id"
-    )
     con.execute("CREATE TABLE db.tag_bits AS SELECT kind, key, value, bit FROM tb")
     _image_bits(con, "true")
     con.execute("CREATE TABLE db.images AS SELECT NULL::INTEGER AS id WHERE false")  # replaced by the first part's
-    _images(con, offsets, n_total, frags, every)
+    _images(con, spans, frags, every)
     con.execute("DROP TABLE img_bits")
     # The lining up of rows and bits relies on every part stage holding its part's rows in order:
     # checked (~20 ms).
@@ -191,28 +197,29 @@ def _full(con: _TimedCon, offsets: list[tuple[int, int, Path]], n_total: int, fr
 
 
 def _patch(
-    con: _TimedCon, plan: PatchPlan, offsets: list[tuple[int, int, Path]], n_total: int, frags: list[Fragment]
+    con: _TimedCon,
+    plan: PatchPlan,
+    offsets: list[tuple[int, int, Path]],
+    spans: list[tuple[int, int]],
+    n_total: int,
+    frags: list[Fragment],
 ) -> None:
     """The changed parts' rows in place of their old ones, in the attached copy of the previous
     database (skyscript_viz.mergepatch)."""
     delete_old_rows(con, plan)
     _image_tags(con, offsets, frags, plan.units)
-    ends = [o for _, o, _ in offsets[1:]] + [n_total]
-    in_units = " OR ".join(f"(image_id >= {offsets[k][1]} AND image_id < {ends[k]})" for k in plan.units) or "false"
+    written = [spans[k] for k in plan.units]
     con.execute("SET preserve_insertion_order=true")
     con.execute(f"""INSERT INTO db.tags BY NAME SELECT kv_id, image_id, role, obj FROM db.image_tags
-                    WHERE {in_units} ORDER BY kv_id, image_id""")
+                    WHERE {in_ranges("image_id", written)} ORDER BY kv_id, image_id""")
     con.execute("SET preserve_insertion_order=false")
-    con.execute(
-        "CREATE TABLE db.vocab AS SELECT kv_id, key, value, n_focus, n_surrounding, n_images FROM gv ORDER BY kv_id"
-    )
-    _image_bits(con, in_units)
-    _images(con, offsets, n_total, frags, plan.units)
+    _image_bits(con, in_ranges("image_id", written))
+    _images(con, spans, frags, plan.units)
     # every id once, and each written row's bits those of its tags (the lining up by position)
     n, distinct, lo, hi = con.execute("SELECT count(*), count(DISTINCT id), min(id), max(id) FROM db.images").fetchone()
     differ = " OR ".join(f"i.{c} <> coalesce(b.{c}, 0)" for c in TAG_BIT_COLUMNS)
     wrong = con.execute(f"""SELECT count(*) FROM db.images i LEFT JOIN img_bits b ON b.image_id = i.id
-                            WHERE ({in_units.replace("image_id", "i.id")}) AND ({differ})""").fetchone()[0]
+                            WHERE ({in_ranges("i.id", written)}) AND ({differ})""").fetchone()[0]
     if (n, distinct) != (n_total, n_total) or (n_total and (lo, hi) != (0, n_total - 1)) or wrong:
         raise IndexBuildError(f"merge: the patch left {n} image rows for {n_total} images ({wrong} with wrong bits)")
     con.execute("DROP TABLE img_bits")
@@ -245,28 +252,29 @@ def _open_merge(gen_dir: Path, memory_limit: str) -> tuple[_TimedCon, Path, Path
     return con, tmpdir, scratch_tmp, db_path, db_tmp
 
 
-def _part_offsets(part_dirs: list[tuple[Part, Path]]) -> tuple[list[tuple[int, int, Path]], int]:
-    """(part number, id of its first image, folder) of each part, and the number of images: ids follow
-    (part, filepath) order."""
+def _part_offsets(
+    part_dirs: list[tuple[Part, Path]],
+) -> tuple[list[tuple[int, int, Path]], list[tuple[int, int]], int]:
+    """(part number, id of its first image, folder) of each unit, its ids [first, end), and the number
+    of images: ids follow (part, filepath) order."""
     offsets: list[tuple[int, int, Path]] = []
+    spans: list[tuple[int, int]] = []
     off = 0
     for part, d in part_dirs:
         n = json.loads((d / "stats.json").read_text())["n"]
         offsets.append((part.number, off, d))
+        spans.append((off, off + n))
         off += n
-    return offsets, off
+    return offsets, spans, off
 
 
-def _images(
-    con: _TimedCon, offsets: list[tuple[int, int, Path]], n_total: int, frags: list[Fragment], units: list[int]
-) -> None:
+def _images(con: _TimedCon, spans: list[tuple[int, int]], frags: list[Fragment], units: list[int]) -> None:
     """``db.images`` (made by the first unit when empty, added to after): the rows of the part stages
     ``units``, one after the other, each with its tag bits (``img_bits``).
 
     The part stages are in image order, so the rows are written as they are read (no sort of 5.2M wide
     rows), the bits lined up by position from a table holding a row for every id written."""
-    ends = [o for _, o, _ in offsets[1:]] + [n_total]
-    ids = " UNION ALL ".join(f"SELECT range FROM range({offsets[k][1]}, {ends[k]})" for k in units)
+    ids = " UNION ALL ".join(f"SELECT range FROM range({spans[k][0]}, {spans[k][1]})" for k in units)
     con.execute(f"""CREATE TABLE bits_dense AS SELECT r.range::INTEGER AS id,
                       {", ".join(f"coalesce(b.{c}, 0) AS {c}" for c in TAG_BIT_COLUMNS)}
                     FROM ({ids or "SELECT 0 AS range WHERE false"}) r LEFT JOIN img_bits b ON b.image_id = r.range
@@ -274,7 +282,7 @@ def _images(
     con.execute("SET preserve_insertion_order=true")
     empty = con.execute("SELECT count(*) = 0 FROM db.images").fetchone()[0]
     for k in units:
-        o, end, f = offsets[k][1], ends[k], frags[k]
+        (o, end), f = spans[k], frags[k]
         select = f"""SELECT f.local + {o} AS id, f.* EXCLUDE (local, title_cid, multi_cid),
                        b.* EXCLUDE (id), f.title_cid, f.multi_cid
                      FROM read_parquet({f.file("images")}) f

@@ -18,8 +18,8 @@ recorded in the generation's info.json.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
+from itertools import groupby
 from pathlib import Path
 from typing import Any, TypeGuard
 
@@ -34,6 +34,7 @@ __all__ = [
     "PatchPlan",
     "Previous",
     "delete_old_rows",
+    "in_ranges",
     "merge_format",
     "part_ranges",
     "plan_patch",
@@ -96,16 +97,15 @@ class PatchPlan:
     moves: list[tuple[int, int, int]]  # (first id, end, shift) of each unchanged part whose ids move
 
 
-def part_ranges(part_dirs: list[tuple[Part, Path]], offsets: list[tuple[int, int, Path]], n_total: int) -> list[Any]:
-    """[part number, part folder name, first id, number of images] per part, for info.json."""
-    ends = [o for _, o, _ in offsets[1:]] + [n_total]
+def part_ranges(part_dirs: list[tuple[Part, Path]], spans: list[tuple[int, int]]) -> list[Any]:
+    """[part number, part folder name, first id, number of images] per part, for info.json, from the
+    merge's units (a part's folder, or the folders of its two or more pieces, inside the part's) and
+    their ids [first, end)."""
     out: list[list[Any]] = []
-    for (part, d), (_, o, _), end in zip(part_dirs, offsets, ends, strict=True):
-        name = d.parent.name if re.fullmatch(r"s[0-9]+", d.name) else d.name  # a piece's folder: s0, s1…
-        if out and out[-1][1] == name:  # the next piece of the same part
-            out[-1][3] += end - o
-        else:
-            out.append([part.number, name, o, end - o])
+    for number, group in groupby(zip(part_dirs, spans, strict=True), key=lambda u: u[0][0].number):
+        units = list(group)
+        folder = units[0][0][1] if len(units) == 1 else units[0][0][1].parent
+        out.append([number, folder.name, units[0][1][0], units[-1][1][1] - units[0][1][0]])
     return out
 
 
@@ -177,9 +177,9 @@ def same_tag_bits(con: Con, prev: str) -> bool:
     # both vocabularies are in (key, value) order, so old -> new keeps the order of the ids it maps
     con.execute(f"""CREATE OR REPLACE TABLE kvmap AS SELECT p.kv_id AS old, g.kv_id AS new
                     FROM {prev}.vocab p JOIN gv g ON p.key = g.key AND p.value = g.value WHERE p.kv_id <> g.kv_id""")
-    # the same as runs of consecutive old ids moved by one amount (a few new tags: a few runs); a tag
-    # gone (d NULL) ends a run
-    con.execute(f"""CREATE OR REPLACE TABLE kvshift AS SELECT min(old) AS lo, max(old) AS hi, any_value(d) AS d
+    # the same as runs [lo, end) of consecutive old ids moved by one amount (a few new tags: a few
+    # runs); a tag gone (d NULL) ends a run
+    con.execute(f"""CREATE OR REPLACE TABLE kvshift AS SELECT min(old) AS lo, max(old) + 1 AS stop, any_value(d) AS d
                     FROM (SELECT old, d, old - row_number() OVER (PARTITION BY d ORDER BY old) AS grp
                           FROM (SELECT p.kv_id AS old, g.kv_id - p.kv_id AS d FROM {prev}.vocab p
                                 LEFT JOIN gv g ON p.key = g.key AND p.value = g.value))
@@ -187,30 +187,39 @@ def same_tag_bits(con: Con, prev: str) -> bool:
     return bool(row and row[0])
 
 
+def in_ranges(col: str, ranges: list[tuple[int, int]]) -> str:
+    """SQL: ``col`` in one of the ranges [lo, end) ("false" for none)."""
+    return " OR ".join(f"({col} >= {lo} AND {col} < {end})" for lo, end in ranges) or "false"
+
+
+def _shift(con: Con, table: str, col: str, runs: list[tuple[int, int, int]]) -> None:
+    """Add ``d`` to ``col`` in the rows of ``db.{table}`` whose value is in [lo, end), for each (lo, end,
+    d) of ``runs``: one statement, so every condition reads the old values (one run's new values may
+    be another's old ones)."""
+    shift = " ".join(f"WHEN {col} >= {lo} AND {col} < {end} THEN {d}" for lo, end, d in runs)
+    where = in_ranges(col, [(lo, end) for lo, end, _ in runs])
+    con.execute(f"UPDATE db.{table} SET {col} = {col} + CASE {shift} ELSE 0 END WHERE {where}")
+
+
 def delete_old_rows(con: Con, plan: PatchPlan) -> None:
-    """Remove the changed parts' rows from the attached copy of the previous database, and give the
-    unchanged parts after a part that grew or shrank their new ids."""
-    for lo, end in plan.old_ranges:
-        con.execute(f"DELETE FROM db.images WHERE id >= {lo} AND id < {end}")
-        con.execute(f"DELETE FROM db.image_tags WHERE image_id >= {lo} AND image_id < {end}")
-        con.execute(f"DELETE FROM db.tags WHERE image_id >= {lo} AND image_id < {end}")
+    """Remove the changed parts' rows from the attached copy of the previous database, give the kept
+    tag rows the vocabulary ids that moved (``kvshift``, ``kvmap``), and the unchanged parts after a
+    part that grew or shrank their new image ids."""
+    con.execute(f"DELETE FROM db.images WHERE {in_ranges('id', plan.old_ranges)}")
+    for table in ("image_tags", "tags"):
+        con.execute(f"DELETE FROM db.{table} WHERE {in_ranges('image_id', plan.old_ranges)}")
     # Tags that came or went moved the vocabulary ids of the others: the kept rows get the new ids (an
     # order-keeping map: ``tags`` stays sorted by tag). A tag only the deleted rows had is gone with them.
-    runs = con.execute("SELECT lo, hi, d FROM kvshift ORDER BY lo").fetchall()
+    # Either way DuckDB's update of the column costs ~6-8 s per table when every id moves at 5.2M.
+    runs = con.execute("SELECT lo, stop, d FROM kvshift ORDER BY lo").fetchall()
     for table in ("tags", "image_tags") if runs else ():
-        if len(runs) <= MAX_SHIFT_RUNS:  # arithmetic on ranges: ~1 s per table for all 61.6M rows at 5.2M
-            shift = " ".join(f"WHEN kv_id BETWEEN {lo} AND {hi} THEN {d}" for lo, hi, d in runs)
-            where = " OR ".join(f"kv_id BETWEEN {lo} AND {hi}" for lo, hi, _ in runs)
-            con.execute(f"UPDATE db.{table} SET kv_id = kv_id + CASE {shift} ELSE 0 END WHERE {where}")
-        else:  # a join with the map: ~8 s per table when every id moves
+        if len(runs) <= MAX_SHIFT_RUNS:  # arithmetic on runs of ids
+            _shift(con, table, "kv_id", runs)
+        else:  # a join with the map
             con.execute(f"UPDATE db.{table} SET kv_id = kvmap.new FROM kvmap WHERE db.{table}.kv_id = kvmap.old")
-    if plan.moves:
-        # one statement per table: every condition reads the old ids (one range's new ids may be
-        # another's old ones); ~2 s for 3M images and their 37M tag rows at 5.2M
-        for table, col in (("images", "id"), ("image_tags", "image_id"), ("tags", "image_id")):
-            shift = " ".join(f"WHEN {col} >= {lo} AND {col} < {end} THEN {d}" for lo, end, d in plan.moves)
-            where = " OR ".join(f"({col} >= {lo} AND {col} < {end})" for lo, end, _ in plan.moves)
-            con.execute(f"UPDATE db.{table} SET {col} = {col} + CASE {shift} ELSE 0 END WHERE {where}")
+    # ~2 s for 3M images and their 37M tag rows at 5.2M
+    for table, col in (("images", "id"), ("image_tags", "image_id"), ("tags", "image_id")) if plan.moves else ():
+        _shift(con, table, col, plan.moves)
     con.execute("DROP TABLE db.vocab")
     con.execute("DROP TABLE db.keys")
     con.execute("DROP TABLE db.problems")

@@ -215,6 +215,10 @@ def test_a_lone_changed_part_is_read_in_pieces(tmp_path: Path, tinykit: Any, cha
     part_dir = next((idx / "parts").glob(f"p{report.parts_read[0]}-*"))
     assert sorted(d.name for d in part_dir.iterdir()) == ["s0", "s1"]
     assert seen[-1][1] == seen[-1][2] > 0  # progress: the pieces summed up to the whole part
+    if changed == "images3.zip":  # the pieces are one part to the patch: named after the part's folder
+        assert _merged(idx) == ([3], "")
+        ranges = json.loads((idx / "CURRENT").read_text())["part_ranges"]
+        assert [r[1] for r in ranges] == sorted(d.name for d in (idx / "parts").iterdir())
     _assert_same_as_fresh(root, idx, tmp_path)
 
 
