@@ -99,47 +99,32 @@ def _eocd_near_end(b: bytes) -> bytes:
     return b[: b.rfind(b"PK\x05\x06")] + b"PK\x05\x06\0\0"
 
 
-@pytest.mark.parametrize(
-    ("label", "damage", "reason"),
-    [
-        ("truncated", _truncated, "no end-of-central-directory record"),
-        ("html", lambda b: b"<!doctype html><title>404 Not Found</title>\n" * 50, "an HTML page"),
-        ("empty", lambda b: b"", "not a zip file (0 bytes"),
-        ("eocd near the end", _eocd_near_end, "no end-of-central-directory record"),
-    ],
-)
-def test_damaged_meta_zip_is_reported_and_the_rest_indexed(
-    root: Path, tinykit: Any, label: str, damage: Any, reason: str
-) -> None:
-    meta = root / "meta3.zip"
-    meta.write_bytes(damage(meta.read_bytes()))
-    report = build_index(root)
-    assert report.n_images == N_TINY, label
-    probs = _problems(root)
-    assert any(k == "damaged_zip" and reason in d for k, d in probs["meta3.zip"]), probs.get("meta3.zip")
-    part3 = {f"images3/{r['stem']}.jpg" for r in tinykit.records if r["part"] == 3}
-    assert {fp for fp, ps in probs.items() if any(k == "missing_meta" for k, _ in ps)} == part3
-    assert not any(fp.startswith(("images2/", "images4/")) for fp in probs)
+_HTML_PAGE = b"<!doctype html><title>404 Not Found</title>\n" * 50
 
 
 @pytest.mark.parametrize(
-    ("label", "damage", "reason"),
+    ("store", "missing", "label", "damage", "reason"),
     [
-        ("truncated", _truncated, "no end-of-central-directory record"),
-        ("html", lambda b: b"<!doctype html><title>404 Not Found</title>\n" * 50, "an HTML page"),
+        ("meta3.zip", "missing_meta", "truncated", _truncated, "no end-of-central-directory record"),
+        ("meta3.zip", "missing_meta", "html", lambda b: _HTML_PAGE, "an HTML page"),
+        ("meta3.zip", "missing_meta", "empty", lambda b: b"", "not a zip file (0 bytes"),
+        ("meta3.zip", "missing_meta", "eocd near the end", _eocd_near_end, "no end-of-central-directory record"),
+        # the images, twin of the metas: a download cut short or an HTML page saved as images3.zip
+        ("images3.zip", "missing_image", "truncated", _truncated, "no end-of-central-directory record"),
+        ("images3.zip", "missing_image", "html", lambda b: _HTML_PAGE, "an HTML page"),
     ],
 )
-def test_damaged_image_zip_is_reported_and_the_metas_indexed(
-    root: Path, tinykit: Any, label: str, damage: Any, reason: str
+def test_damaged_zip_is_reported_and_the_rest_indexed(
+    root: Path, tinykit: Any, store: str, missing: str, label: str, damage: Any, reason: str
 ) -> None:
-    images = root / "images3.zip"
-    images.write_bytes(damage(images.read_bytes()))
+    path = root / store
+    path.write_bytes(damage(path.read_bytes()))
     report = build_index(root)
     assert report.n_images == N_TINY, label
     probs = _problems(root)
-    assert any(k == "damaged_zip" and reason in d for k, d in probs["images3.zip"]), probs.get("images3.zip")
+    assert any(k == "damaged_zip" and reason in d for k, d in probs[store]), probs.get(store)
     part3 = {f"images3/{r['stem']}.jpg" for r in tinykit.records if r["part"] == 3}
-    assert {fp for fp, ps in probs.items() if any(k == "missing_image" for k, _ in ps)} == part3
+    assert {fp for fp, ps in probs.items() if any(k == missing for k, _ in ps)} == part3
     assert not any(fp.startswith(("images2/", "images4/")) for fp in probs)
 
 
