@@ -187,8 +187,8 @@ def _full(
     con.execute("CREATE TABLE db.images AS SELECT NULL::INTEGER AS id WHERE false")  # replaced by the first part's
     _images(con, spans, frags, every)
     con.execute("DROP TABLE img_bits")
-    # The lining up of rows and bits relies on every part stage holding its part's rows in order:
-    # checked (~20 ms).
+    # One row per id, stored in id order (the app reads rows by position; a part stage whose numbers
+    # are not 0..n-1 would break it): checked (~20 ms).
     n, misplaced = con.execute("SELECT count(*), count(*) FILTER (WHERE id <> rowid) FROM db.images").fetchone()
     if (n, misplaced) != (n_total, 0):
         raise IndexBuildError(
@@ -215,7 +215,7 @@ def _patch(
     con.execute("SET preserve_insertion_order=false")
     _image_bits(con, in_ranges("image_id", written))
     _images(con, spans, frags, plan.units)
-    # every id once, and each written row's bits those of its tags (the lining up by position)
+    # every id once, and each written row's bits those of its tags
     n, distinct, lo, hi = con.execute("SELECT count(*), count(DISTINCT id), min(id), max(id) FROM db.images").fetchone()
     differ = " OR ".join(f"i.{c} <> coalesce(b.{c}, 0)" for c in TAG_BIT_COLUMNS)
     wrong = con.execute(f"""SELECT count(*) FROM db.images i LEFT JOIN img_bits b ON b.image_id = i.id
@@ -270,30 +270,27 @@ def _part_offsets(
 
 def _images(con: _TimedCon, spans: list[tuple[int, int]], frags: list[Fragment], units: list[int]) -> None:
     """``db.images`` (made by the first unit when empty, added to after): the rows of the part stages
-    ``units``, one after the other, each with its tag bits (``img_bits``).
+    ``units``, one after the other, each with its tag bits (``img_bits``; 0 for an image without).
 
-    The part stages are in image order, so the rows are written as they are read (no sort of 5.2M wide
-    rows), the bits lined up by position from a table holding a row for every id written."""
-    ids = " UNION ALL ".join(f"SELECT range FROM range({spans[k][0]}, {spans[k][1]})" for k in units)
-    con.execute(f"""CREATE TABLE bits_dense AS SELECT r.range::INTEGER AS id,
-                      {", ".join(f"coalesce(b.{c}, 0) AS {c}" for c in TAG_BIT_COLUMNS)}
-                    FROM ({ids or "SELECT 0 AS range WHERE false"}) r LEFT JOIN img_bits b ON b.image_id = r.range
-                    ORDER BY id""")
+    The bits are joined by id and each unit's rows sorted by id, in parallel: lining them up by
+    position (a POSITIONAL JOIN) ran on one core, ~5.5 s per part at 5.2M where this takes ~2.2 s."""
+    bits = ", ".join(f"coalesce(b.{c}, 0)::BIGINT AS {c}" for c in TAG_BIT_COLUMNS)
     con.execute("SET preserve_insertion_order=true")
     empty = con.execute("SELECT count(*) = 0 FROM db.images").fetchone()[0]
     for k in units:
         (o, end), f = spans[k], frags[k]
-        select = f"""SELECT f.local + {o} AS id, f.* EXCLUDE (local, title_cid, multi_cid),
-                       b.* EXCLUDE (id), f.title_cid, f.multi_cid
+        select = f"""SELECT f.local + {o} AS id, f.* EXCLUDE (local, title_cid, multi_cid), {bits},
+                       f.title_cid, f.multi_cid
                      FROM read_parquet({f.file("images")}) f
-                     POSITIONAL JOIN (SELECT * FROM bits_dense WHERE id >= {o} AND id < {end}) b"""
+                     LEFT JOIN (SELECT * FROM img_bits WHERE image_id >= {o} AND image_id < {end}) b
+                       ON b.image_id = f.local + {o}
+                     ORDER BY id"""
         # by name: into a previous generation's table, a column out of place fails instead of shifting
         con.execute(
             f"CREATE OR REPLACE TABLE db.images AS {select}" if empty else f"INSERT INTO db.images BY NAME {select}"
         )
         empty = False
     con.execute("SET preserve_insertion_order=false")
-    con.execute("DROP TABLE bits_dense")
 
 
 def _problems(
