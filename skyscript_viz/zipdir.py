@@ -519,12 +519,14 @@ class LocalZip:
     ) -> None:
         """read_many's loop: the fast rows straight from the map, the others through read_index."""
         mm, crcs, decompress, crc32 = self._mm, self.directory.crcs, zlib.decompress, zlib.crc32
-        for j, i in enumerate(indices):
-            if fast[j]:
-                s, n = int(start[j]), int(usize[j])
+        # Python lists, not NumPy scalars, in the loop (it runs once per member: 5 lookups each)
+        columns = (fast.tolist(), start.tolist(), (start + csize).tolist(), usize.tolist(), method.tolist())
+        rows = zip(indices, *columns, strict=True)
+        for i, is_fast, s, e, n, m in rows:
+            if is_fast:
                 try:
-                    raw = mm[s : s + int(csize[j])]  # type: ignore[index]
-                    data = decompress(raw, -15, n) if method[j] == 8 else raw
+                    raw = mm[s:e]  # type: ignore[index]
+                    data = decompress(raw, -15, n) if m == 8 else raw
                     if len(data) == n and crc32(data) == crcs[i]:
                         out.append(data)
                         continue
