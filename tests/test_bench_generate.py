@@ -162,3 +162,17 @@ def test_tiny_images_and_cli(tmp_path: Path) -> None:
     with zipfile.ZipFile(tmp_path / "images5.zip") as zf:
         blobs = {zf.read(i) for i in zf.infolist()}
     assert len(blobs) == 1 and next(iter(blobs))[:2] == b"\xff\xd8"
+
+
+def test_meta_floor_bench_times_every_step_on_the_generated_zips(dataset: tuple[Path, dict]) -> None:
+    """bench/metafloor.py (the cause given for the build-rate miss) runs on what generate.py writes."""
+    spec = importlib.util.spec_from_file_location("bench_metafloor", ROOT / "bench" / "metafloor.py")
+    assert spec is not None and spec.loader is not None
+    floor = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(floor)
+    out, _ = dataset
+    meta_zip = next(p for p in sorted(out.glob("meta*.zip")) if zipfile.ZipFile(p).namelist())
+    figures = floor.measure(meta_zip, batch=64, repeats=2)
+    assert set(figures) == {"read", "vouch", "unpickle", "arrow", "free"}
+    assert all(v >= 0 for v in figures.values())
+    assert figures["read"] + figures["unpickle"] > 0
