@@ -272,8 +272,8 @@ def _images(con: _TimedCon, spans: list[tuple[int, int]], frags: list[Fragment],
     """``db.images`` (made by the first unit when empty, added to after): the rows of the part stages
     ``units``, one after the other, each with its tag bits (``img_bits``; 0 for an image without).
 
-    The bits are joined by id and each unit's rows sorted by id, in parallel: lining them up by
-    position (a POSITIONAL JOIN) ran on one core, ~5.5 s per part at 5.2M where this takes ~2.2 s."""
+    The bits are joined by id and each unit's rows sorted by id, on both cores: lining them up by
+    position (a POSITIONAL JOIN) ran on one, 5.1-7.0 s per part at 5.2M where this takes 2.8-4.3 s."""
     bits = ", ".join(f"coalesce(b.{c}, 0)::BIGINT AS {c}" for c in TAG_BIT_COLUMNS)
     con.execute("SET preserve_insertion_order=true")
     empty = con.execute("SELECT count(*) = 0 FROM db.images").fetchone()[0]
