@@ -65,9 +65,14 @@ def default_index_dir(root: Path) -> Path:
     folder), else a folder in the user cache dir."""
     root = Path(root).resolve()
     local = root / ".skyscript_viz"
-    if local.is_dir() and (os.access(local, os.W_OK) or (local / "CURRENT").is_file()):
-        return local
-    if not local.exists() and os.access(root, os.W_OK):
+
+    def usable() -> bool:
+        return local.is_dir() and (os.access(local, os.W_OK) or (local / "CURRENT").is_file())
+
+    # Asked again after the existence test: a build in another thread or process may create the folder
+    # between the two, and the answer must not then move to the cache dir (two builds of one root went
+    # to two folders, each under its own lock).
+    if usable() or (not local.exists() and os.access(root, os.W_OK)) or usable():
         return local
     import hashlib
 

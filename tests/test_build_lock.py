@@ -45,7 +45,8 @@ def test_two_cli_builds_of_one_root_at_once(tmp_path: Path, tinykit: Any) -> Non
     assert leftovers == []
 
 
-def test_builds_in_threads_wait_for_each_other(tmp_path: Path, tinykit: Any) -> None:
+def test_builds_in_threads_wait_for_each_other(tmp_path: Path, tinykit: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # a build sent there is seen, not left in ~
     root = tinykit.make_tiny_root(tmp_path / "root")
     reports: list[Any] = []
     errors: list[BaseException] = []
@@ -63,7 +64,33 @@ def test_builds_in_threads_wait_for_each_other(tmp_path: Path, tinykit: Any) -> 
         t.join()
     assert errors == []
     assert [r.n_images for r in reports] == [20, 20, 20]
+    assert {r.index_dir for r in reports} == {root.resolve() / ".skyscript_viz"}  # one folder, one lock
     assert sum(not r.up_to_date for r in reports) == 1  # the others found the first one's index
+    assert not (tmp_path / "cache").exists()
+
+
+def test_an_index_folder_made_meanwhile_by_another_build_is_used(
+    tmp_path: Path, tinykit: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The race behind a failed CI run: a second build asked where the index goes just as the first one
+    # created ROOT/.skyscript_viz, was sent to the user cache dir, and built a second index there under a
+    # lock of its own. Here the folder appears at the worst moment: while its existence is tested.
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    root = tinykit.make_tiny_root(tmp_path / "root").resolve()
+    local = root / ".skyscript_viz"
+    real_exists = Path.exists
+
+    def made_meanwhile(self: Path, *args: Any, **kwargs: Any) -> bool:
+        if self == local:
+            local.mkdir(exist_ok=True)  # the other build's mkdir, just now
+        return real_exists(self, *args, **kwargs)
+
+    with monkeypatch.context() as m:
+        m.setattr(Path, "exists", made_meanwhile)
+        assert default_index_dir(root) == local
+    report = build_index(root)
+    assert report.index_dir == local
+    assert not (tmp_path / "cache").exists()
 
 
 def test_not_waiting_names_the_pid_holding_the_lock(tmp_path: Path, tinykit: Any) -> None:
