@@ -65,11 +65,23 @@ class ImageIndex(GeoQueries, StatsQueries):
     """An opened index of one dataset root, with every query the pages need."""
 
     def page(
-        self, f: Filters, *, offset: int = 0, limit: int = 50, order: SortOrder = "id", seed: int = 0
+        self,
+        f: Filters,
+        *,
+        offset: int = 0,
+        limit: int = 50,
+        order: SortOrder = "id",
+        seed: int = 0,
+        columns: tuple[str, ...] | None = None,
     ) -> QueryResult:
-        """One page of matching rows in a stable order; ``truncated`` says more rows follow."""
+        """One page of matching rows in a stable order; ``truncated`` says more rows follow.
+
+        ``columns``: only these of the row's columns (``id`` always comes too). A page in random order
+        holds rows of ~48 different row groups, each column of each a block to decompress: the gallery's
+        columns cost a fraction of the whole row's."""
         if order not in _ORDER_SQL:
             raise InvalidFilterError(f"sort order {order!r} is not one of {', '.join(_ORDER_SQL)}")
+        cols = self._row_columns if columns is None else self._known_columns(("id", *columns))
         where, params = self._where(f)
         order_sql = _ORDER_SQL[order]
         oparams: list[Any] = [seed] if order == "random" else []
@@ -77,7 +89,7 @@ class ImageIndex(GeoQueries, StatsQueries):
         # rows of just those ids. DuckDB cannot push most filters into the scan, so a one-step query
         # reads every output column of every row first (3-10x slower).
         df = self._df(
-            f"SELECT {', '.join(self._row_columns)} FROM images WHERE id IN ("
+            f"SELECT {', '.join(cols)} FROM images WHERE id IN ("
             f"SELECT id FROM images WHERE {where} ORDER BY {order_sql} LIMIT ? OFFSET ?) "
             f"ORDER BY {order_sql}",
             params + oparams + [limit + 1, max(0, offset)] + oparams,
@@ -230,18 +242,27 @@ class ImageIndex(GeoQueries, StatsQueries):
         row = self._q("SELECT id FROM images WHERE filepath = ?", [filepath]).fetchone()
         return None if row is None else int(row[0])
 
-    def row(self, key: str | int) -> dict[str, Any] | None:
+    def row(self, key: str | int, *, columns: tuple[str, ...] | None = None) -> dict[str, Any] | None:
         """One image's row (where its bytes are, its footprint, caption), by filepath or id; None when unknown.
 
-        A few ms at 5.2M images, where ``get`` also reads the tags (~80 ms): enough for a thumbnail.
+        ``columns``: only these (``file_columns`` for a thumbnail: ~5 ms cold at 5.2M images, where the
+        whole row costs ~24 ms and ``get``, which also reads the tags, more).
         """
+        cols = "*" if columns is None else ", ".join(self._known_columns(("id", *columns)))
         if isinstance(key, str):
-            rows = self._df("SELECT * FROM images WHERE filepath = ?", [key])
+            rows = self._df(f"SELECT {cols} FROM images WHERE filepath = ?", [key])
         else:
-            rows = self._df("SELECT * FROM images WHERE id = ?", [int(key)])
+            rows = self._df(f"SELECT {cols} FROM images WHERE id = ?", [int(key)])
         if rows.empty:
             return None
         return {k: (None if _isnull(v) else v) for k, v in rows.iloc[0].to_dict().items()}
+
+    def _known_columns(self, columns: tuple[str, ...]) -> tuple[str, ...]:
+        """``columns`` without repeats, each checked to be a row column (they become SQL names)."""
+        unknown = [c for c in columns if c not in self._row_columns]
+        if unknown:
+            raise InvalidFilterError(f"no row column {unknown[0]!r}; row columns: {', '.join(self._row_columns)}")
+        return tuple(dict.fromkeys(columns))
 
     def get(self, key: str | int) -> ImageRecord | None:
         """Everything about one image, by filepath or id; None when the index has no such image."""

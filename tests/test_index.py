@@ -8,6 +8,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 
 from skyscript_viz import (
@@ -390,6 +391,37 @@ def test_row_is_the_records_row_without_its_tags(tiny_index: ImageIndex) -> None
     assert tiny_index.row(int(rec.row["id"])) == rec.row
     assert tiny_index.row("images3/nope.jpg") is None
     assert tiny_index.row(10**9) is None
+
+
+@pytest.mark.parametrize("order", ["random", "year_desc"])
+def test_a_page_of_some_columns_is_the_same_page(tiny_index: ImageIndex, order: str) -> None:
+    # the gallery asks only for what its tiles show and what reading their images needs
+    cols = (*tiny_index.file_columns, "source", "year", "title")
+    full = tiny_index.page(Filters(), offset=3, limit=7, order=order, seed=5)  # type: ignore[arg-type]
+    some = tiny_index.page(Filters(), offset=3, limit=7, order=order, seed=5, columns=cols)  # type: ignore[arg-type]
+    assert list(some.rows.columns) == list(dict.fromkeys(cols))
+    assert "zip_offset" in some.rows.columns  # the byte location: one positioned read per thumbnail
+    assert some.truncated == full.truncated
+    pd.testing.assert_frame_equal(some.rows, full.rows[list(some.rows.columns)])
+    assert list(tiny_index.page(Filters(), limit=2, columns=("year",)).rows.columns) == ["id", "year"]
+    with pytest.raises(InvalidFilterError, match="no row column 'id; DROP TABLE images'"):
+        tiny_index.page(Filters(), columns=("id; DROP TABLE images",))
+
+
+def test_a_row_of_its_file_columns_gives_the_same_thumbnail(tiny_index: ImageIndex) -> None:
+    from skyscript_viz.images import ImageStore
+
+    full = tiny_index.row("images3/a400_US_18.jpg")
+    files = tiny_index.row(int(full["id"]), columns=tiny_index.file_columns)  # type: ignore[index]
+    assert full is not None and files is not None
+    assert files == {c: full[c] for c in tiny_index.file_columns}
+    assert tiny_index.row("images3/a400_US_18.jpg", columns=("source",)) == {"id": full["id"], "source": "US"}
+    assert tiny_index.row(10**9, columns=tiny_index.file_columns) is None
+    a, b = ImageStore(tiny_index.root), ImageStore(tiny_index.root)
+    assert a.thumbnail(files).ok
+    assert a.thumbnail(files).data == b.thumbnail(full).data
+    with pytest.raises(InvalidFilterError, match="no row column"):
+        tiny_index.row(0, columns=("tags",))
 
 
 def test_get_keeps_objects_and_their_tags_apart(tiny_index: ImageIndex) -> None:

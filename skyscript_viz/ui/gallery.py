@@ -19,6 +19,7 @@ from .data import Dataset, cached_count
 from .thumbroute import thumb_source
 
 IMAGE_PAGE = "app_pages/image.py"
+GRID_COLUMNS = ("source", "year", "title")  # what a tile shows, beside what reading its image needs
 
 
 def _text(value: object) -> str | None:
@@ -99,6 +100,7 @@ def gallery(ds: Dataset, f: Filters) -> None:
         limit=size,
         order=ss.get(keys.SORT, "random"),
         seed=int(ss.get(keys.SEED, 0)),
+        columns=(*ds.index.file_columns, *GRID_COLUMNS),
     )
     thumb_grid(ds, res.rows, columns=6, review_tiles=True)
     if total == 0:

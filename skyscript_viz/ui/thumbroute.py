@@ -54,7 +54,7 @@ def _thumbnail(request: Any) -> Any:
         return Response("not a thumbnail name", status_code=404, media_type="text/plain")
     if ds is None:
         return Response("unknown index generation: reload the page", status_code=404, media_type="text/plain")
-    row = ds.index.row(image_id)  # the row alone: a thumbnail needs no tags
+    row = ds.index.row(image_id, columns=ds.index.file_columns)  # where its bytes are: no tags, no footprint
     if row is None:
         return Response(f"no image {image_id} in this index", status_code=404, media_type="text/plain")
     thumb = ds.images.thumbnail(row)
