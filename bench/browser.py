@@ -304,6 +304,11 @@ def gallery_ready(page: Any) -> bool:
     )
 
 
+def gallery_page_ready(number: int) -> Any:
+    """gallery_ready, on page ``number``: the previous page's complete images must not pass for it."""
+    return lambda page: gallery_ready(page) and page.get_by_text(f"page {number:,} of").count() > 0
+
+
 def selected_ready(page: Any) -> bool:
     return "sel=" in page.url
 
@@ -392,7 +397,7 @@ def run_steps(bench: Bench, root: Path | None, sessions_at_once: int) -> None:
     bench.measure("gallery, first visit (empty thumbnail cache)", [s], _nav(p, "Gallery"), gallery_ready)
     bench.measure("map again (warm)", [s], _nav(p, "Map"), map_ready)
     bench.measure("gallery again", [s], _nav(p, "Gallery"), gallery_ready)
-    bench.measure("gallery, next page", [s], lambda: p.locator(".st-key-g_next button").click(), gallery_ready)
+    bench.measure("gallery, next page", [s], lambda: p.locator(".st-key-g_next button").click(), gallery_page_ready(2))
     bench.measure("image page", [s], _nav(p, "Image"), None)
     bench.measure("overview", [s], _nav(p, "Overview"), None)
     bench.measure("quality", [s], _nav(p, "Quality"), None)
