@@ -173,8 +173,9 @@ class IndexCore:
             r[0] for r in self._q("SELECT column_name FROM duckdb_columns() WHERE table_name = 'images'").fetchall()
         }
         # rows carry the image's byte location when the index has it (format 6+): one positioned read
-        self._row_columns = ROW_COLUMNS + tuple(c for c in ZIP_LOCATION_COLUMNS if c in image_cols)
-        self.file_columns = FILE_COLUMNS + tuple(c for c in ZIP_LOCATION_COLUMNS if c in image_cols)
+        zip_location = tuple(c for c in ZIP_LOCATION_COLUMNS if c in image_cols)
+        self._row_columns = ROW_COLUMNS + zip_location
+        self.file_columns = FILE_COLUMNS + zip_location
         self.caption_dictionaries = {"caption_titles", "caption_multis"} <= tables
         self._caption_words = {"caption_words", "caption_vocab"} <= tables  # format 6+
         # one image's tags: the copy in image order when the index has it (built since 2026-12-03)

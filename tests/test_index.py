@@ -412,8 +412,9 @@ def test_a_row_of_its_file_columns_gives_the_same_thumbnail(tiny_index: ImageInd
     from skyscript_viz.images import ImageStore
 
     full = tiny_index.row("images3/a400_US_18.jpg")
-    files = tiny_index.row(int(full["id"]), columns=tiny_index.file_columns)  # type: ignore[index]
-    assert full is not None and files is not None
+    assert full is not None
+    files = tiny_index.row(int(full["id"]), columns=tiny_index.file_columns)
+    assert files is not None
     assert files == {c: full[c] for c in tiny_index.file_columns}
     assert tiny_index.row("images3/a400_US_18.jpg", columns=("source",)) == {"id": full["id"], "source": "US"}
     assert tiny_index.row(10**9, columns=tiny_index.file_columns) is None
