@@ -33,6 +33,7 @@ from .errors import IndexBuildError
 from .merge import MAX_SUBSETS, TAG_BIT_COLUMNS
 from .merge import merge as _merge
 from .mergepatch import PatchFailed, Previous
+from .mergesteps import MergeProgressFn
 from .partread import read_part as _read_part
 
 __all__ = [
@@ -175,11 +176,13 @@ def build_index(
     force: bool = False,
     wait: bool = True,
     on_wait: Callable[[str], None] | None = None,
+    merge_progress: MergeProgressFn | None = None,
 ) -> BuildReport:
     """Build or update the index of ``root``; returns a report. Parts unchanged since the last run are reused.
 
     One build per index folder runs at a time: another one waits for it (``on_wait`` says so) or, with
-    ``wait=False``, fails with "a build of this index is already running (pid N)"."""
+    ``wait=False``, fails with "a build of this index is already running (pid N)". ``progress`` is told
+    how far each part's reading is; ``merge_progress`` which step of the merge starts (skyscript_viz.mergesteps)."""
     t0 = time.perf_counter()
     layout = discover(root)
     idx = Path(index_dir) if index_dir is not None else default_index_dir(layout.root)
@@ -192,7 +195,14 @@ def build_index(
 
     with build_lock(idx, wait=wait, on_wait=on_wait):
         return _build_locked(
-            layout, idx, t0, workers=workers, progress=progress, memory_limit=memory_limit, force=force
+            layout,
+            idx,
+            t0,
+            workers=workers,
+            progress=progress,
+            memory_limit=memory_limit,
+            force=force,
+            merge_progress=merge_progress,
         )
 
 
@@ -205,6 +215,7 @@ def _build_locked(
     progress: ProgressFn | None,
     memory_limit: str,
     force: bool,
+    merge_progress: MergeProgressFn | None = None,
 ) -> BuildReport:
     """build_index, holding the index folder's build lock."""
     if not layout.parts:
@@ -247,7 +258,7 @@ def _build_locked(
     try:
         units = [(p, u) for p, name in wanted for u in part_units(parts_dir / name)]
         previous = None if force or current is None else Previous.of(idx / current["generation"])
-        merged = _merge_with_stages(layout, units, gen_tmp, memory_limit, idx, previous)
+        merged = _merge_with_stages(layout, units, gen_tmp, memory_limit, idx, previous, merge_progress)
         if force:
             merged["full_merge_why"] = "--force: everything made again"
         info = _generation_info(layout, key, gen, merged)
@@ -286,6 +297,7 @@ def _merge_with_stages(
     memory_limit: str,
     idx: Path,
     previous: Previous | None,
+    on_step: MergeProgressFn | None = None,
 ) -> dict[str, Any]:
     """The merge, reusing the stages kept by earlier builds and patching ``previous`` when it can. When
     the patch fails (the previous database damaged), it merges in full; when a merge fails with stages
@@ -302,11 +314,11 @@ def _merge_with_stages(
     stages = [idx / "captions", *(f for _, d in part_dirs for f in d.glob("frag-*"))]
     failed: Exception | None = None
     try:
-        return _merge(layout, part_dirs, gen_tmp, memory_limit, idx / "captions", previous)
+        return _merge(layout, part_dirs, gen_tmp, memory_limit, idx / "captions", previous, on_step=on_step)
     except PatchFailed as exc:
         again()
         try:
-            merged = _merge(layout, part_dirs, gen_tmp, memory_limit, idx / "captions")
+            merged = _merge(layout, part_dirs, gen_tmp, memory_limit, idx / "captions", on_step=on_step)
         except Exception as exc2:  # noqa: BLE001 - made again below without stages, which raises what it meets
             again()
             failed = exc2
@@ -326,7 +338,7 @@ def _merge_with_stages(
     layout.notes.append(
         f"the merge stages kept from an earlier build could not be used ({first_line(failed)}); they were made again"
     )
-    merged = _merge(layout, part_dirs, gen_tmp, memory_limit, idx / "captions")
+    merged = _merge(layout, part_dirs, gen_tmp, memory_limit, idx / "captions", on_step=on_step)
     merged["full_merge_why"] = "a merge stage kept from an earlier build could not be used"
     return merged
 

@@ -37,16 +37,32 @@ def _cmd_index(args: argparse.Namespace) -> int:
         bar.total = total
         bar.update(done - bar.n)
 
-    report = build_index(
-        root,
-        index_dir=args.index_dir,
-        workers=args.workers,
-        progress=progress,
-        force=args.force,
-        on_wait=lambda msg: print(msg, file=sys.stderr, flush=True),
-    )
-    for bar in bars.values():
-        bar.close()
+    merge_bar: list[Any] = []
+
+    def merge_progress(label: str, done: int, total: int) -> None:
+        # the merge runs after every part is read: their bars are finished
+        if not merge_bar:
+            for bar in bars.values():
+                bar.close()
+            fmt = "{desc}: {percentage:3.0f}%|{bar}| {n}/{total} steps [{elapsed}]{postfix}"
+            merge_bar.append(tqdm(total=total, desc="merge", bar_format=fmt, dynamic_ncols=True))
+        bar = merge_bar[0]
+        bar.total, bar.n = total, done
+        bar.set_postfix_str(label)
+
+    try:
+        report = build_index(
+            root,
+            index_dir=args.index_dir,
+            workers=args.workers,
+            progress=progress,
+            force=args.force,
+            on_wait=lambda msg: print(msg, file=sys.stderr, flush=True),
+            merge_progress=merge_progress,
+        )
+    finally:
+        for bar in [*bars.values(), *merge_bar]:
+            bar.close()
     if report.n_images == 0:
         print(f"error: nothing could be read in {root}: {_first_problems(report.index_dir)}", file=sys.stderr)
         return 2

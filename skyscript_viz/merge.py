@@ -14,6 +14,7 @@ that replaces only their rows (skyscript_viz.mergepatch).
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -24,8 +25,17 @@ from typing import Any
 from . import settings
 from .discovery import DatasetLayout, Part
 from .errors import IndexBuildError
-from .mergecsv import CAPTION_SPLIT_SQL, CAPTIONS_DB, MAX_SUBSETS, CsvStage, csv_name_case, csv_stage, db_path_in
-from .mergepart import Fragment, fragment_name, part_fragment
+from .mergecsv import (
+    CAPTION_SPLIT_SQL,
+    CAPTIONS_DB,
+    MAX_SUBSETS,
+    CsvStage,
+    csv_name_case,
+    csv_stage,
+    csv_stage_steps,
+    db_path_in,
+)
+from .mergepart import Fragment, fragment_name, has_fragment, part_fragment
 from .mergepatch import (
     PatchFailed,
     PatchPlan,
@@ -37,6 +47,7 @@ from .mergepatch import (
     plan_patch,
     same_tag_bits,
 )
+from .mergesteps import MergeProgressFn, MergeSteps
 from .query import sql_literal
 
 __all__ = ["CAPTION_SPLIT_SQL", "MAX_SUBSETS", "TAG_BITS", "TAG_BIT_COLUMNS", "merge"]
@@ -72,17 +83,20 @@ def merge(
     memory_limit: str,
     cache_root: Path,
     previous: Previous | None = None,
+    on_step: MergeProgressFn | None = None,
 ) -> dict[str, Any]:
     """The parts and caption CSVs into one serving database in ``gen_dir``; returns its counts and the
     slowest statements. ``part_dirs``: (part, folder) in image id order, one entry per piece of a part
     read in pieces. What depends only on the CSVs (skyscript_viz.mergecsv), and on one part joined with
     them (skyscript_viz.mergepart), is reused from ``cache_root`` and the part folders when found there;
     the steps spanning all parts (ids, tag vocabulary and bits, problems) run every time, over all
-    parts, or, when only some parts changed, as a patch of ``previous`` (skyscript_viz.mergepatch)."""
+    parts, or, when only some parts changed, as a patch of ``previous`` (skyscript_viz.mergepatch).
+    ``on_step`` is told as each step starts (skyscript_viz.mergesteps)."""
+    steps = MergeSteps(on_step)
     con, tmpdir, scratch_tmp, db_path, db_tmp = _open_merge(gen_dir, memory_limit)
     try:
         stage, frags, n_images, per_source_year, by_kind, how = _merge_into(
-            con, layout, part_dirs, cache_root, db_path, previous
+            con, layout, part_dirs, cache_root, db_path, previous, steps
         )
     except BaseException:
         if db_tmp is not None:  # a whole database copy, maybe in a small temporary folder
@@ -96,6 +110,7 @@ def merge(
     if db_tmp is not None:
         shutil.move(db_path, gen_dir / "index.duckdb")
         shutil.rmtree(db_tmp, ignore_errors=True)
+    steps.finish()
     return {
         "timings": sorted(con.timings, key=lambda t: -t[1])[:15],
         "n_images": n_images,
@@ -118,12 +133,19 @@ def _merge_into(
     cache_root: Path,
     db_path: Path,
     previous: Previous | None,
+    steps: MergeSteps,
 ) -> tuple[CsvStage, list[Fragment], int, list[tuple[Any, ...]], dict[str, int], dict[str, Any]]:
     """merge's steps on its open connection; returns the stages used, the counts, and how it merged."""
-    stage = csv_stage(con, layout, cache_root)
-    frags = [part_fragment(con, d, stage) for _, d in part_dirs]
+    # The steps planned: the CSV stage's, each part joined with the captions, the vocabulary, then a
+    # full merge's (corrected below when the merge patches instead).
+    n_units = len(part_dirs)
+    steps.plan(csv_stage_steps(layout, cache_root) + n_units + 1 + _FULL_STEPS + n_units)
+    stage = csv_stage(con, layout, cache_root, steps)
+    steps.plan(steps.started + sum(not has_fragment(d, stage) for _, d in part_dirs) + 1 + _FULL_STEPS + n_units)
+    frags = [part_fragment(con, d, stage, functools.partial(steps, _joined_label(p, d))) for p, d in part_dirs]
     offsets, spans, n_total = _part_offsets(part_dirs)
     ranges = part_ranges(part_dirs, spans)
+    steps("tags: the vocabulary of every part")
     _vocabulary(con, offsets)
     _choose_tag_bits(con)
     plan, why = plan_patch(previous, fragment_name(stage), ranges, [p.number for p, _ in part_dirs], n_total)
@@ -133,9 +155,11 @@ def _merge_into(
             same = same_tag_bits(con, "prev")
             con.execute("DETACH prev")
             if same:
+                steps.plan(steps.started + _PATCH_STEPS + len(plan.units))
+                steps("copying the previous index")
                 shutil.copyfile(previous.db, db_path)
                 con.execute(f"ATTACH {sql_literal(str(db_path))} AS db")
-                _patch(con, plan, offsets, spans, n_total, frags)
+                _patch(con, plan, offsets, spans, n_total, frags, steps)
         except Exception as exc:
             raise PatchFailed(str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__) from exc
         if not same:
@@ -144,7 +168,8 @@ def _merge_into(
         # The serving database starts as a copy of the stage's caption tables; the rest is added to it.
         shutil.copyfile(stage.folder / CAPTIONS_DB, db_path)
         con.execute(f"ATTACH {sql_literal(str(db_path))} AS db")
-        _full(con, offsets, spans, n_total, frags)
+        _full(con, offsets, spans, n_total, frags, steps)
+    steps("the problems table and the counts")
     con.execute(
         "CREATE TABLE db.vocab AS SELECT kv_id, key, value, n_focus, n_surrounding, n_images FROM gv ORDER BY kv_id"
     )
@@ -169,23 +194,44 @@ def _merge_into(
     return stage, frags, n_images, per_source_year, by_kind, how
 
 
+def _joined_label(part: Part, folder: Path) -> str:
+    """The step of a part (or piece) joined with the captions."""
+    return f"{_unit_label(part.number, folder)}: its images joined with the captions"
+
+
+def _unit_label(number: int, folder: Path) -> str:
+    """How a progress step names a part, or a piece of one (build.part_units: folders s0, s1…)."""
+    piece = folder.name[1:] if folder.name[:1] == "s" and folder.name[1:].isdigit() else None
+    return f"part {number}" if piece is None else f"part {number} (piece {int(piece) + 1})"
+
+
+# Steps (skyscript_viz.mergesteps) besides one per part's image rows: a full merge's tag rows, their
+# sort and bits, then the problems; a patch's copy, removal, tag rows and bits, then the problems.
+_FULL_STEPS = 4
+_PATCH_STEPS = 5
+
+
 def _full(
     con: _TimedCon,
     offsets: list[tuple[int, int, Path]],
     spans: list[tuple[int, int]],
     n_total: int,
     frags: list[Fragment],
+    steps: MergeSteps,
 ) -> None:
     """The tag and image tables of every part into the new serving database ``db``."""
     every = list(range(len(frags)))
+    steps("tags: the tag rows of every part")
     _image_tags(con, offsets, frags, every)
+    steps("tags: sorting the tag rows by tag")
     # In tag order for the filters: a tag's rows are one run, read through the zone maps of a few row groups.
     con.execute("""CREATE TABLE db.tags AS SELECT kv_id, image_id, role, obj FROM db.image_tags
                    ORDER BY kv_id, image_id""")
     con.execute("CREATE TABLE db.tag_bits AS SELECT kind, key, value, bit FROM tb")
+    steps("tags: the bits of the most frequent tags")
     _image_bits(con, "true")
     con.execute("CREATE TABLE db.images AS SELECT NULL::INTEGER AS id WHERE false")  # replaced by the first part's
-    _images(con, spans, frags, every)
+    _images(con, offsets, spans, frags, every, steps)
     con.execute("DROP TABLE img_bits")
     # One row per id, stored in id order (the app reads rows by position; a part stage whose numbers
     # are not 0..n-1 would break it): checked (~20 ms).
@@ -203,18 +249,22 @@ def _patch(
     spans: list[tuple[int, int]],
     n_total: int,
     frags: list[Fragment],
+    steps: MergeSteps,
 ) -> None:
     """The changed parts' rows in place of their old ones, in the attached copy of the previous
     database (skyscript_viz.mergepatch)."""
+    steps("removing the changed parts' rows")
     delete_old_rows(con, plan)
+    steps("tags: the changed parts' tag rows")
     _image_tags(con, offsets, frags, plan.units)
     written = [spans[k] for k in plan.units]
     con.execute("SET preserve_insertion_order=true")
     con.execute(f"""INSERT INTO db.tags BY NAME SELECT kv_id, image_id, role, obj FROM db.image_tags
                     WHERE {in_ranges("image_id", written)} ORDER BY kv_id, image_id""")
     con.execute("SET preserve_insertion_order=false")
+    steps("tags: the bits of the most frequent tags")
     _image_bits(con, in_ranges("image_id", written))
-    _images(con, spans, frags, plan.units)
+    _images(con, offsets, spans, frags, plan.units, steps)
     # every id once, and each written row's bits those of its tags
     n, distinct, lo, hi = con.execute("SELECT count(*), count(DISTINCT id), min(id), max(id) FROM db.images").fetchone()
     differ = " OR ".join(f"i.{c} <> coalesce(b.{c}, 0)" for c in TAG_BIT_COLUMNS)
@@ -268,7 +318,14 @@ def _part_offsets(
     return offsets, spans, off
 
 
-def _images(con: _TimedCon, spans: list[tuple[int, int]], frags: list[Fragment], units: list[int]) -> None:
+def _images(
+    con: _TimedCon,
+    offsets: list[tuple[int, int, Path]],
+    spans: list[tuple[int, int]],
+    frags: list[Fragment],
+    units: list[int],
+    steps: MergeSteps,
+) -> None:
     """``db.images`` (made by the first unit when empty, added to after): the rows of the part stages
     ``units``, one after the other, each with its tag bits (``img_bits``; 0 for an image without).
 
@@ -279,6 +336,7 @@ def _images(con: _TimedCon, spans: list[tuple[int, int]], frags: list[Fragment],
     empty = con.execute("SELECT count(*) = 0 FROM db.images").fetchone()[0]
     for k in units:
         (o, end), f = spans[k], frags[k]
+        steps(f"images: the rows of {_unit_label(offsets[k][0], offsets[k][2])}")
         select = f"""SELECT f.local + {o} AS id, f.* EXCLUDE (local, title_cid, multi_cid), {bits},
                        f.title_cid, f.multi_cid
                      FROM read_parquet({f.file("images")}) f

@@ -25,7 +25,15 @@ from typing import Any, Protocol
 from .discovery import DatasetLayout
 from .query import sql_literal
 
-__all__ = ["CAPTIONS_DB", "CAPTION_SPLIT_SQL", "CSV_STAGE_FORMAT", "MAX_SUBSETS", "CsvStage", "csv_stage"]
+__all__ = [
+    "CAPTIONS_DB",
+    "CAPTION_SPLIT_SQL",
+    "CSV_STAGE_FORMAT",
+    "MAX_SUBSETS",
+    "CsvStage",
+    "csv_stage",
+    "csv_stage_steps",
+]
 
 CSV_STAGE_FORMAT = 3  # in the folder name: a change of what the stage writes makes older folders unused
 CAPTION_SPLIT_SQL = "[^a-z0-9]+"  # what separates caption words (same rule as query.CAPTION_WORD_RE)
@@ -81,16 +89,27 @@ def _key(layout: DatasetLayout) -> str:
     return hashlib.sha1(json.dumps(desc, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def csv_stage(con: Con, layout: DatasetLayout, cache_root: Path) -> CsvStage:
+def _no_step(label: str) -> None:
+    """A step callback that ignores the steps (no progress shown)."""
+
+
+def csv_stage_steps(layout: DatasetLayout, cache_root: Path) -> int:
+    """How many steps (skyscript_viz.mergesteps) :func:`csv_stage` will report: none when reused."""
+    if (cache_root / f"csv-{_key(layout)}" / "stage.json").is_file():
+        return 0
+    return len(layout.csvs) + 5
+
+
+def csv_stage(con: Con, layout: DatasetLayout, cache_root: Path, step: Callable[[str], None] = _no_step) -> CsvStage:
     """The CSV stage of ``layout``: reused from ``cache_root`` when its CSVs are unchanged, else built
-    there (into a temporary folder renamed when complete)."""
+    there (into a temporary folder renamed when complete); ``step`` is told as each of its steps starts."""
     key = _key(layout)
     folder = cache_root / f"csv-{key}"
     reused = (folder / "stage.json").is_file()
     if not reused:
 
         def write(tmp: Path) -> None:
-            subsets = _build(con, layout, tmp)
+            subsets = _build(con, layout, tmp, step)
             (tmp / "stage.json").write_text(json.dumps({"subsets": subsets}))
 
         build_folder(folder, "stage.json", write)
@@ -148,9 +167,10 @@ def _csv_header(path: Path) -> list[str]:
     return names
 
 
-def _build(con: Con, layout: DatasetLayout, out: Path) -> list[dict[str, Any]]:
+def _build(con: Con, layout: DatasetLayout, out: Path, step: Callable[[str], None]) -> list[dict[str, Any]]:
     """Read the CSVs and write the stage's Parquet files into ``out``; returns the subsets."""
-    subsets, rejects, lenient_notes = _read_csvs(con, layout)
+    subsets, rejects, lenient_notes = _read_csvs(con, layout, step)
+    step("caption CSVs: grouping their rows by image")
     # Per file path: which CSVs hold it (a bit each) and in how many rows, the caption of the most
     # inclusive CSV, and whether the CSVs disagree on it.
     # The caption row is picked by number (the first row of the most inclusive CSV: priority, then row)
@@ -178,7 +198,8 @@ def _build(con: Con, layout: DatasetLayout, out: Path) -> list[dict[str, Any]]:
     con.execute("DROP TABLE csvrows")
     cap_path, cap_tmp = db_path_in(out, CAPTIONS_DB)
     con.execute(f"ATTACH {sql_literal(str(cap_path))} AS capdb")
-    _caption_dictionaries(con)
+    _caption_dictionaries(con, step)
+    step("caption CSVs: the caption ids of each image")
     # Sorted by path, so a part's merge reads only the row groups of its own folder's paths.
     con.execute(f"""COPY (SELECT c.*, ct.cap_id AS title_cid, cm.cap_id AS multi_cid
                           FROM caps c
@@ -194,7 +215,9 @@ def _build(con: Con, layout: DatasetLayout, out: Path) -> list[dict[str, Any]]:
     return subsets
 
 
-def _read_csvs(con: Con, layout: DatasetLayout) -> tuple[list[dict[str, Any]], list[str], list[str]]:
+def _read_csvs(
+    con: Con, layout: DatasetLayout, step: Callable[[str], None]
+) -> tuple[list[dict[str, Any]], list[str], list[str]]:
     """Every caption CSV into ``csvrows``; returns the subsets (one bit each), and the problem SELECTs
     of rejected lines and of CSVs read leniently."""
     import duckdb
@@ -206,6 +229,7 @@ def _read_csvs(con: Con, layout: DatasetLayout) -> tuple[list[dict[str, Any]], l
     subsets: list[dict[str, Any]] = []
     lenient_notes: list[str] = []
     for i, c in enumerate(layout.csvs):
+        step(f"caption CSVs: reading {c.relpath}")
         names = _csv_header(c.path)
         opts = _CSV_OPTS + ", columns={" + ", ".join(f"{sql_literal(n)}: 'VARCHAR'" for n in names) + "}"
         title = "title" if "title" in names else "NULL"
@@ -284,8 +308,9 @@ def _caption_id_join(con: Con, table: str, alias: str, text: str) -> str:
     return f"capdb.{table} {alias} ON {alias}.text = {text}"
 
 
-def _caption_dictionaries(con: Con) -> None:
+def _caption_dictionaries(con: Con, step: Callable[[str], None]) -> None:
     """The caption dictionaries and word index, from ``caps``, into the attached ``capdb``."""
+    step("caption CSVs: the caption dictionaries")
     # Caption dictionaries: rule-built captions repeat (SkyScript has ~0.1M distinct titles and ~1.2M
     # distinct multi-object captions for 5.2M images), so a caption search scans the distinct, already
     # lower-cased texts and maps the hits back through integer ids.
@@ -295,6 +320,7 @@ def _caption_dictionaries(con: Con) -> None:
                         FROM (SELECT DISTINCT {column} AS text FROM caps WHERE {column} IS NOT NULL)""")
     # Caption words (lower-case runs of [a-z0-9], CAPTION_WORD_RE): word -> caption ids, so a caption
     # search looks up the candidates of its rarest word instead of scanning every distinct caption.
+    step("caption CSVs: the words of each caption")
     # Two statements: split then sort. As one, DuckDB 1.x ran out of memory at 5.2M under a 2 GB limit
     # (the unnest's output is not spilled while the sort holds its own), split it fits; 2.0.1 still does
     # (at 300K the fused statement fails under 80 MB, the two run in 40 MB).
@@ -304,6 +330,7 @@ def _caption_dictionaries(con: Con) -> None:
                       UNION ALL
                       SELECT unnest(list_distinct({_SPLIT_WORDS_SQL})) AS word, 1::TINYINT AS kind, cap_id
                       FROM capdb.caption_multis""")
+    step("caption CSVs: sorting the word index")
     con.execute("""CREATE TABLE capdb.caption_words AS SELECT word, kind, cap_id FROM capwords
                    WHERE word <> '' ORDER BY word, kind, cap_id""")
     con.execute("DROP TABLE capwords")

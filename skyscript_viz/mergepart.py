@@ -10,13 +10,14 @@ the same part and CSVs only concatenates them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from .mergecsv import Con, CsvStage, build_folder
 from .query import sql_literal
 
-__all__ = ["FRAGMENT_FORMAT", "Fragment", "part_fragment"]
+__all__ = ["FRAGMENT_FORMAT", "Fragment", "has_fragment", "part_fragment"]
 
 FRAGMENT_FORMAT = 2
 
@@ -38,12 +39,19 @@ def fragment_name(stage: CsvStage) -> str:
     return f"frag-{FRAGMENT_FORMAT}-{stage.key}"
 
 
-def part_fragment(con: Con, part_dir: Path, stage: CsvStage) -> Fragment:
+def has_fragment(part_dir: Path, stage: CsvStage) -> bool:
+    """Whether an earlier build left the part stage of ``part_dir`` joined with ``stage``."""
+    return (part_dir / fragment_name(stage) / "images.parquet").is_file()
+
+
+def part_fragment(con: Con, part_dir: Path, stage: CsvStage, on_build: Callable[[], None] | None = None) -> Fragment:
     """The part stage of the part in ``part_dir`` joined with ``stage``: reused when there, else built
-    (into a temporary folder renamed when complete)."""
+    (into a temporary folder renamed when complete; ``on_build`` is called first)."""
     folder = part_dir / fragment_name(stage)
-    if (folder / "images.parquet").is_file():
+    if has_fragment(part_dir, stage):
         return Fragment(folder, True)
+    if on_build is not None:
+        on_build()
     build_folder(folder, "images.parquet", lambda tmp: _build(con, part_dir, stage, tmp))
     return Fragment(folder, False)
 

@@ -243,7 +243,8 @@ def test_cli_exit_2_with_one_line_when_nothing_could_be_read(tmp_path: Path) -> 
     proc = _cli("index", str(root), "--workers", "1")
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert "Traceback" not in proc.stderr
-    lines = [ln for ln in proc.stderr.splitlines() if ln.strip() and not ln.startswith("part 2:")]  # progress
+    progress = ("part 2:", "merge:")  # the bars
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip() and not ln.startswith(progress)]
     assert len(lines) == 1 and lines[0].startswith("error: nothing could be read"), proc.stderr
     assert "images2.zip: not a zip file" in lines[0] and "meta2.zip: not a zip file (0 bytes" in lines[0]
 

@@ -8,9 +8,9 @@ from typing import TypeVar
 import streamlit as st
 
 from .. import remote
-from ..build import build_index
 from ..errors import IndexNotFoundError, SkyscriptVizError
 from ..text import md_code, md_text
+from .data import build_with_progress
 
 __all__ = ["open_remote_dataset"]
 
@@ -66,12 +66,9 @@ def open_remote_dataset(url: str, origin: str, opener: Callable[[str, bool], _D]
                 text=f"{md_text(label)}: {remote.human_bytes(done)} / {remote.human_bytes(total)}",
             )
 
-        def progress(part: int, done: int, total: int) -> None:
-            bar.progress(min(1.0, done / max(1, total)), text=f"part {part}: {done:,} / {total:,}")
-
         try:
             remote.sync(url, progress=dl_progress)
-            report = build_index(root, progress=progress)
+            report = build_with_progress(root, bar)
         except SkyscriptVizError as exc:
             st.error(md_text(exc))
             st.stop()
