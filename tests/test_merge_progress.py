@@ -159,3 +159,36 @@ def test_the_build_button_builds_and_opens_the_dataset(
     assert not at.exception, [e.value for e in at.exception]
     assert not any("has no index yet" in w.value for w in at.warning)
     assert "#### 20 images match" in [m.value for m in at.markdown]
+
+
+def test_the_app_build_says_it_waits_for_another_build(tmp_path: Path, tinykit: Any) -> None:
+    """A second session clicking "Build the index now" while a build runs: its bar says it waits, and why."""
+    import threading
+
+    from skyscript_viz.build import default_index_dir
+    from skyscript_viz.buildlock import build_lock
+    from skyscript_viz.text import md_text
+    from skyscript_viz.ui.data import build_with_progress
+
+    root = tinykit.make_tiny_root(tmp_path / "root")
+    idx = default_index_dir(root)
+    idx.mkdir(parents=True)
+    holding, release = threading.Event(), threading.Event()
+
+    def other_build() -> None:
+        with build_lock(idx):
+            holding.set()
+            release.wait(30)
+
+    t = threading.Thread(target=other_build)
+    t.start()
+    holding.wait(30)
+    bar = _Bar()
+    threading.Timer(0.5, release.set).start()
+    report = build_with_progress(root, bar)
+    t.join()
+    assert report.n_images == 20
+    assert bar.calls[0][0] == 0.0
+    said = md_text(f"waiting: a build of this index is already running (pid {os.getpid()})")
+    assert bar.calls[0][1] == f"{said}; this one starts when it ends"
+    assert bar.calls[-1] == (1.0, "merged")

@@ -114,8 +114,9 @@ def dataset() -> Dataset:
 
 
 def build_with_progress(root: Path | str, bar: Any) -> BuildReport:
-    """build_index of ``root`` with its progress on ``bar`` (an st.progress): how far each part's reading
-    is, then which step of the merge runs (at 5.2M images the merge takes minutes)."""
+    """build_index of ``root`` with its progress on ``bar`` (an st.progress): whether it waits for another
+    build, how far each part's reading is, then which step of the merge runs (at 5.2M images the merge
+    takes minutes)."""
 
     def progress(part: int, done: int, total: int) -> None:
         bar.progress(min(1.0, done / max(1, total)), text=f"part {part}: {done:,} / {total:,}")
@@ -126,7 +127,10 @@ def build_with_progress(root: Path | str, bar: Any) -> BuildReport:
             text="merged" if label == "done" else f"merging: {md_text(label)} (step {done + 1:,} of {total:,})",
         )
 
-    return build_index(root, progress=progress, merge_progress=merge_progress)
+    def waiting(message: str) -> None:  # another session's or the CLI's build holds the index folder
+        bar.progress(0.0, text=f"{md_text(message)}; this one starts when it ends")
+
+    return build_index(root, progress=progress, merge_progress=merge_progress, on_wait=waiting)
 
 
 _P = ParamSpec("_P")
