@@ -138,10 +138,10 @@ def _merge_into(
     """merge's steps on its open connection; returns the stages used, the counts, and how it merged."""
     # The steps planned: the CSV stage's, each part joined with the captions, the vocabulary, then a
     # full merge's (corrected below when the merge patches instead).
-    n_units = len(part_dirs)
-    steps.plan(csv_stage_steps(layout, cache_root) + n_units + 1 + _FULL_STEPS + n_units)
+    after_parts = 1 + _FULL_STEPS + len(part_dirs)  # the vocabulary, then a full merge's
+    steps.plan(csv_stage_steps(layout, cache_root) + len(part_dirs) + after_parts)
     stage = csv_stage(con, layout, cache_root, steps)
-    steps.plan(steps.started + sum(not has_fragment(d, stage) for _, d in part_dirs) + 1 + _FULL_STEPS + n_units)
+    steps.plan(steps.started + sum(not has_fragment(d, stage) for _, d in part_dirs) + after_parts)
     frags = [part_fragment(con, d, stage, functools.partial(steps, _joined_label(p, d))) for p, d in part_dirs]
     offsets, spans, n_total = _part_offsets(part_dirs)
     ranges = part_ranges(part_dirs, spans)

@@ -93,19 +93,22 @@ def _no_step(label: str) -> None:
     """A step callback that ignores the steps (no progress shown)."""
 
 
+def _stage_folder(layout: DatasetLayout, cache_root: Path) -> tuple[str, Path, bool]:
+    """The key of ``layout``'s CSV stage, its folder, and whether a finished stage is there."""
+    key = _key(layout)
+    folder = cache_root / f"csv-{key}"
+    return key, folder, (folder / "stage.json").is_file()
+
+
 def csv_stage_steps(layout: DatasetLayout, cache_root: Path) -> int:
     """How many steps (skyscript_viz.mergesteps) :func:`csv_stage` will report: none when reused."""
-    if (cache_root / f"csv-{_key(layout)}" / "stage.json").is_file():
-        return 0
-    return len(layout.csvs) + 5
+    return 0 if _stage_folder(layout, cache_root)[2] else len(layout.csvs) + 5
 
 
 def csv_stage(con: Con, layout: DatasetLayout, cache_root: Path, step: Callable[[str], None] = _no_step) -> CsvStage:
     """The CSV stage of ``layout``: reused from ``cache_root`` when its CSVs are unchanged, else built
     there (into a temporary folder renamed when complete); ``step`` is told as each of its steps starts."""
-    key = _key(layout)
-    folder = cache_root / f"csv-{key}"
-    reused = (folder / "stage.json").is_file()
+    key, folder, reused = _stage_folder(layout, cache_root)
     if not reused:
 
         def write(tmp: Path) -> None:

@@ -21,26 +21,24 @@ MergeProgressFn = Callable[[str, int, int], None]
 class MergeSteps:
     """Counts the merge's steps and tells ``on_step`` as each one starts."""
 
-    def __init__(self, on_step: MergeProgressFn | None = None, planned: int = 0) -> None:
+    def __init__(self, on_step: MergeProgressFn | None = None) -> None:
         self._on_step = on_step
-        self.done = 0
         self.started = 0
-        self.planned = planned
+        self.planned = 0
 
     def plan(self, planned: int) -> None:
         """The number of steps of the whole merge, now better known (at least those already started)."""
         self.planned = max(planned, self.started)
 
     def __call__(self, label: str) -> None:
-        """Step ``label`` starts (the one before it is done)."""
-        self.done = self.started
+        """Step ``label`` starts (the ones before it are done)."""
         self.started += 1
         self.planned = max(self.planned, self.started)
         if self._on_step is not None:
-            self._on_step(label, self.done, self.planned)
+            self._on_step(label, self.started - 1, self.planned)
 
     def finish(self) -> None:
         """Every step is done."""
-        self.done = self.planned = self.started
+        self.planned = self.started
         if self._on_step is not None:
-            self._on_step("done", self.done, self.planned)
+            self._on_step("done", self.started, self.planned)
